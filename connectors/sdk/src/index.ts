@@ -1,0 +1,20 @@
+export {
+  defineConnector,
+  type ActionContext,
+  type ActionDefinition,
+  type Connector,
+  type ConnectorDefinition,
+  type ConnectorLogger,
+  type TriggerContext,
+  type TriggerDefinition,
+} from './connector.js';
+export {
+  ConnectorDefinitionError,
+  ConnectorError,
+  ConnectorValidationError,
+  isConnectorError,
+  type ConnectorErrorOptions,
+  type ValidationIssue,
+} from './errors.js';
+export { parseActionInput, parseConnectorConfig } from './validation.js';
+export type { ElementTemplate, TemplateBinding, TemplateChoice, TemplateConstraints, TemplateProperty } from './templates.js';
