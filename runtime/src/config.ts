@@ -1,0 +1,68 @@
+/**
+ * Runtime configuration from the environment. Every variable is validated up front so a
+ * typo fails the start with a message that names the variable, not a crash later.
+ */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+export type DatabaseConfig =
+  | { kind: 'sqlite'; file: string }
+  | { kind: 'postgresql'; url: string };
+
+export interface RuntimeConfig {
+  dataDir: string;
+  database: DatabaseConfig;
+  port: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  tenant: string;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const EnvSchema = z.object({
+  PECTRACK_DATA_DIR: z.string().min(1).default('./data'),
+  PECTRACK_DATABASE_URL: z
+    .string()
+    .min(1)
+    .refine(
+      (url) => (/^postgres(ql)?:\/\//.test(url) && URL.canParse(url)) || url.startsWith('sqlite:'),
+      'must be a postgres:// URL or sqlite:<file>',
+    )
+    .optional(),
+  PECTRACK_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PECTRACK_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  PECTRACK_TENANT: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lowercase letters, digits, "-" or "_"')
+    .default('default'),
+});
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, reason: string) {
+    super(`${variable} ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0] ?? 'environment'), `is invalid: ${issue.message}`);
+  }
+  const vars = parsed.data;
+  const dataDir = resolve(vars.PECTRACK_DATA_DIR);
+  return {
+    dataDir,
+    database: databaseFrom(vars.PECTRACK_DATABASE_URL, dataDir),
+    port: vars.PECTRACK_PORT,
+    logLevel: vars.PECTRACK_LOG_LEVEL,
+    tenant: vars.PECTRACK_TENANT,
+  };
+}
+
+function databaseFrom(url: string | undefined, dataDir: string): DatabaseConfig {
+  if (url && /^postgres(ql)?:\/\//.test(url)) return { kind: 'postgresql', url };
+  if (url) return { kind: 'sqlite', file: resolve(url.replace(/^sqlite:(\/\/)?/, '')) };
+  return { kind: 'sqlite', file: resolve(dataDir, 'pectrack.sqlite') };
+}

@@ -1,0 +1,7 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261127000000_initial } from './Migration20261127000000_initial.js';
+
+/** Listed explicitly so migrations run the same from src (tsx, vitest) and from dist. */
+export const MIGRATIONS: MigrationObject[] = [
+  { name: 'Migration20261127000000_initial', class: Migration20261127000000_initial },
+];

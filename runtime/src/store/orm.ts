@@ -1,0 +1,54 @@
+/**
+ * Opens the database through MikroORM: better-sqlite (a WAL-mode file) or PostgreSQL.
+ * The ORM owns the schema, migrations and general queries; the command path writes
+ * through store/commands (a lean writer on the same connection).
+ */
+import { MikroORM, type Options } from '@mikro-orm/core';
+import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import type { DatabaseConfig } from '../config.js';
+import { ENTITIES, TENANT_SCOPED } from './entities/index.js';
+import { MIGRATIONS } from './migrations/index.js';
+
+export type Orm = MikroORM;
+
+export const TENANT_FILTER = 'tenant';
+
+export async function openOrm(database: DatabaseConfig, options: { debug?: boolean } = {}): Promise<Orm> {
+  const common: Options = {
+    entities: ENTITIES,
+    discovery: { warnWhenNoEntities: false },
+    extensions: [Migrator],
+    migrations: { migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, snapshot: false, silent: true },
+    filters: {
+      [TENANT_FILTER]: {
+        // Every query names its tenant (ARCHITECTURE §4): without params the ORM refuses to run it.
+        cond: (args: { tenantId: string }) => ({ tenant: args.tenantId }),
+        entity: TENANT_SCOPED.map((schema) => schema.meta.className),
+        default: true,
+      },
+    },
+    debug: options.debug ?? false,
+    allowGlobalContext: false,
+  };
+  if (database.kind === 'postgresql') {
+    return MikroORM.init({ ...common, driver: PostgreSqlDriver, clientUrl: database.url, pool: { min: 1, max: 10 } });
+  }
+  const orm = await MikroORM.init({ ...common, driver: BetterSqliteDriver, dbName: database.file });
+  await applySqlitePragmas(orm);
+  return orm;
+}
+
+/** WAL lets readers run beside the writer; NORMAL syncs at checkpoints, not every commit. */
+async function applySqlitePragmas(orm: Orm): Promise<void> {
+  const knex = orm.em.getConnection().getKnex();
+  await knex.raw('pragma journal_mode = WAL');
+  await knex.raw('pragma synchronous = NORMAL');
+  await knex.raw('pragma busy_timeout = 5000');
+}
+
+export async function migrate(orm: Orm): Promise<string[]> {
+  const applied = await orm.getMigrator().up();
+  return applied.map((m) => m.name);
+}
