@@ -1,0 +1,112 @@
+/**
+ * The HTTP application: operational endpoints, /api/v1 and the Camunda 7
+ * subset under /engine-rest. Middleware order matters: logging and metrics
+ * see the final status, which the error handlers set.
+ */
+import type { Server } from 'node:http';
+import Koa from 'koa';
+import { Router } from '@koa/router';
+import type { Logger } from 'pino';
+import type { Services } from '../services/types.js';
+import type { Orm } from '../store/orm.js';
+import { ormAccounts } from '../auth/accounts.js';
+import { createAuthenticator, type AccountLookup, type Authenticator } from '../auth/authenticator.js';
+import { camundaErrorHandler, engineRestEndpoints } from './camunda/index.js';
+import { mount } from './endpoint.js';
+import { createLogger, requestLogger } from './http/logging.js';
+import { createHttpMetrics } from './http/metrics.js';
+import type { MultipartLimits } from './http/multipart.js';
+import { problemHandler } from './http/problem.js';
+import { ApiCatalog } from './openapi/catalog.js';
+import { buildOpenApiDocument } from './openapi/document.js';
+import { mountOperational } from './routes/health.js';
+import { apiV1Endpoints } from './routes/index.js';
+
+export interface ApiLimits {
+  /** JSON request bodies. */
+  jsonBytes: number;
+  /** A BPMN diagram sent as a raw XML body. */
+  xmlBytes: number;
+  multipart: MultipartLimits;
+}
+
+export const DEFAULT_LIMITS: ApiLimits = {
+  jsonBytes: 1024 * 1024,
+  xmlBytes: 5 * 1024 * 1024,
+  multipart: { fileBytes: 5 * 1024 * 1024, files: 20, fields: 50, fieldBytes: 1024 * 1024 },
+};
+
+export interface AppOptions {
+  services: Services;
+  orm: Orm;
+  /** Tenant of a Basic login without a `tenant/` prefix. */
+  defaultTenant?: string;
+  /** Defaults to the users and tokens in the ORM. */
+  accounts?: AccountLookup;
+  logger?: Logger;
+  limits?: Partial<ApiLimits>;
+  version?: string;
+}
+
+export interface PecTrackApp {
+  koa: Koa;
+  catalog: ApiCatalog;
+  authenticate: Authenticator;
+  openApi(): Record<string, unknown>;
+  listen(port: number, host?: string): Promise<Server>;
+}
+
+export function createApp(options: AppOptions): PecTrackApp {
+  const logger = options.logger ?? createLogger();
+  const limits: ApiLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const authenticate = createAuthenticator(options.accounts ?? ormAccounts(options.orm, options.defaultTenant ?? 'default'));
+  const catalog = new ApiCatalog();
+  const metrics = createHttpMetrics();
+  const openApi = () => buildOpenApiDocument(catalog, options.version ?? '0.1.0');
+
+  const root = new Router();
+  mountOperational(
+    root,
+    { ready: async () => (await options.orm.checkConnection()).ok, registry: metrics.registry, openApi },
+    catalog,
+  );
+
+  const v1 = new Router({ prefix: '/api/v1' });
+  v1.use(problemHandler(logger));
+  mount(v1, apiV1Endpoints(options.services, limits), {
+    prefix: '/api/v1',
+    tag: 'pectrack',
+    authenticate,
+    jsonLimitBytes: limits.jsonBytes,
+    catalog,
+  });
+
+  const engineRest = new Router({ prefix: '/engine-rest' });
+  engineRest.use(camundaErrorHandler(logger));
+  mount(engineRest, engineRestEndpoints(options.services, limits.multipart), {
+    prefix: '/engine-rest',
+    tag: 'camunda',
+    authenticate,
+    jsonLimitBytes: limits.jsonBytes,
+    catalog,
+  });
+
+  const koa = new Koa({ proxy: process.env.PECTRACK_TRUST_PROXY === '1' });
+  koa.silent = true;
+  koa.use(requestLogger(logger));
+  koa.use(metrics.middleware);
+  koa.use(problemHandler(logger));
+  for (const router of [root, v1, engineRest]) koa.use(router.routes()).use(router.allowedMethods());
+
+  return {
+    koa,
+    catalog,
+    authenticate,
+    openApi,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        const server = koa.listen(port, host, () => resolve(server));
+        server.once('error', reject);
+      }),
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * One API operation: its description (for OpenAPI), the permission it needs
+ * and a thin handler. `mount` does the shared work every route needs:
+ * authenticate, authorize, parse path/query/body with zod, and shape the
+ * response, so handlers only call a service.
+ */
+import type { Context } from 'koa';
+import type { Router } from '@koa/router';
+import type { z } from 'zod';
+import type { Actor } from '../services/types.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import { requirePermission, type Permission } from '../auth/permissions.js';
+import { readJson } from './http/body.js';
+import { parseInput } from './http/validate.js';
+import type { ApiCatalog, ContentDoc, HttpMethod, ResponseDoc } from './openapi/catalog.js';
+
+type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface Call<P, Q, B> {
+  ctx: Context;
+  actor: Actor;
+  params: Parsed<P>;
+  query: Parsed<Q>;
+  body: Parsed<B>;
+}
+
+export interface EndpointSpec<P, Q, B> {
+  method: HttpMethod;
+  /** Relative to the router's prefix, Koa style (`/tasks/:id/claim`). */
+  path: string;
+  operationId: string;
+  summary: string;
+  permission: Permission;
+  params?: P;
+  query?: Q;
+  /** A JSON body validated by this schema. */
+  body?: B;
+  /** Documents a body the handler reads itself (XML, multipart). */
+  otherBody?: ContentDoc[];
+  /** The status and schema of a successful answer; the handler's return value is the body. */
+  success: ResponseDoc;
+}
+
+interface ParsedCall {
+  ctx: Context;
+  actor: Actor;
+  params: unknown;
+  query: unknown;
+  body: unknown;
+}
+
+export interface Endpoint {
+  spec: EndpointSpec<unknown, unknown, unknown>;
+  handle(call: ParsedCall): Promise<unknown>;
+}
+
+export function endpoint<
+  P extends z.ZodObject | undefined = undefined,
+  Q extends z.ZodObject | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+>(spec: EndpointSpec<P, Q, B>, handle: (call: Call<P, Q, B>) => Promise<unknown>): Endpoint {
+  return { spec, handle } as unknown as Endpoint;
+}
+
+export interface MountOptions {
+  prefix: string;
+  tag: string;
+  authenticate: Authenticator;
+  jsonLimitBytes: number;
+  catalog: ApiCatalog;
+}
+
+export function mount(router: Router, endpoints: Endpoint[], options: MountOptions): void {
+  for (const { spec, handle } of endpoints) {
+    options.catalog.add({
+      method: spec.method,
+      path: options.prefix + spec.path,
+      operationId: spec.operationId,
+      summary: spec.summary,
+      tag: options.tag,
+      secured: true,
+      permission: spec.permission,
+      params: spec.params as z.ZodObject | undefined,
+      query: spec.query as z.ZodObject | undefined,
+      requestBody: spec.body
+        ? [{ contentType: 'application/json', schema: spec.body as z.ZodType }]
+        : spec.otherBody,
+      responses: [spec.success],
+    });
+    router[spec.method](spec.path, async (ctx) => {
+      const actor = await options.authenticate(ctx.get('authorization') || undefined);
+      ctx.state.actor = actor;
+      requirePermission(actor, spec.permission);
+      const call: ParsedCall = {
+        ctx,
+        actor,
+        params: spec.params ? parseInput(spec.params as z.ZodType, ctx.params, 'path') : undefined,
+        query: spec.query ? parseInput(spec.query as z.ZodType, ctx.query, 'query') : undefined,
+        body: spec.body
+          ? parseInput(spec.body as z.ZodType, await readJson(ctx, options.jsonLimitBytes), 'body')
+          : undefined,
+      };
+      const result = await handle(call);
+      if (result === undefined) {
+        ctx.status = 204;
+        return;
+      }
+      ctx.status = spec.success.status;
+      if (spec.success.contentType && spec.success.contentType !== 'application/json') ctx.type = spec.success.contentType;
+      ctx.body = result;
+    });
+  }
+}

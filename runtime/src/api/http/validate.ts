@@ -1,0 +1,21 @@
+/** Turns zod failures into a 400 problem that names every offending field. */
+import type { z } from 'zod';
+import { BadRequestError } from '../../errors.js';
+
+export type RequestPart = 'body' | 'query' | 'path';
+
+export interface FieldProblem {
+  path: string;
+  reason: string;
+}
+
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, part: RequestPart): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const problems: FieldProblem[] = result.error.issues.map((issue) => ({
+    path: [part, ...issue.path.map(String)].join('.'),
+    reason: issue.message,
+  }));
+  const summary = problems.map((p) => `${p.path}: ${p.reason}`).join('; ');
+  throw new BadRequestError('invalid-request', `invalid ${part}: ${summary}`, { problems });
+}

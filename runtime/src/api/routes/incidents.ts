@@ -1,0 +1,36 @@
+/** /api/v1/incidents: what went wrong in running instances, and retry. */
+import { z } from 'zod';
+import type { Services } from '../../services/types.js';
+import { endpoint, type Endpoint } from '../endpoint.js';
+import { IdParams, IncidentInfo } from '../schemas.js';
+
+export function incidentEndpoints(services: Services): Endpoint[] {
+  return [
+    endpoint(
+      {
+        method: 'get',
+        path: '/incidents',
+        operationId: 'listIncidents',
+        summary: 'List incidents',
+        permission: 'incidents:read',
+        query: z.object({ instanceId: z.string().optional(), status: z.enum(['open', 'resolved']).optional() }),
+        success: { status: 200, description: 'Incidents', contentType: 'application/json', schema: z.array(IncidentInfo) },
+      },
+      async ({ actor, query }) => services.incidents.list(actor, query),
+    ),
+    endpoint(
+      {
+        method: 'post',
+        path: '/incidents/:id/retry',
+        operationId: 'retryIncident',
+        summary: 'Retry the step that raised an incident',
+        permission: 'incidents:retry',
+        params: IdParams,
+        success: { status: 204, description: 'Retried' },
+      },
+      async ({ actor, params }) => {
+        await services.incidents.retry(actor, params.id);
+      },
+    ),
+  ];
+}
