@@ -11,6 +11,8 @@ import { SubscriptionSchema } from './subscription.js';
 import { TaskSchema } from './task.js';
 import { TenantSchema } from './tenant.js';
 import { UserSchema } from './user.js';
+import { MAILBOX_ENTITIES } from './mailbox.js';
+import { MESSAGE_ENTITIES } from './message.js';
 
 export * from './api-token.js';
 export * from './deployment.js';
@@ -25,6 +27,8 @@ export * from './subscription.js';
 export * from './task.js';
 export * from './tenant.js';
 export * from './user.js';
+export * from './mailbox.js';
+export * from './message.js';
 
 /** Entities scoped by the `tenant` filter: all but Tenant itself. */
 export const TENANT_SCOPED = [
@@ -40,6 +44,8 @@ export const TENANT_SCOPED = [
   IncidentSchema,
   OutboxSchema,
   HistoryEventSchema,
+  ...MAILBOX_ENTITIES,
+  ...MESSAGE_ENTITIES,
 ];
 
 export const ENTITIES = [TenantSchema, ...TENANT_SCOPED];

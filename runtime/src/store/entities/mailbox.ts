@@ -1,0 +1,92 @@
+import { EntitySchema } from '@mikro-orm/core';
+import { TenantSchema, type Tenant } from './tenant.js';
+
+/** `auth-failed` is separate from `failing`: an expired app password needs a human, not a retry. */
+export type MailboxHealthStatus = 'unknown' | 'ok' | 'failing' | 'auth-failed' | 'disabled';
+
+/**
+ * A PEC mailbox the body owns (docs/pec.md "Mailboxes in practice"). Passwords are stored
+ * encrypted (AES-256-GCM, key PECTRACK_SECRET_KEY); the API never returns them.
+ */
+export interface Mailbox {
+  id: string;
+  tenant: Tenant;
+  name: string;
+  address: string;
+  imapHost: string;
+  imapPort: number;
+  imapTls: boolean;
+  username: string;
+  passwordEncrypted: string;
+  folders: string[];
+  smtpHost: string | null;
+  smtpPort: number | null;
+  smtpTls: boolean;
+  /** IMAP keyword set on a message after it is committed; null leaves the server untouched. */
+  flagKeyword: string | null;
+  enabled: boolean;
+  healthStatus: MailboxHealthStatus;
+  lastError: string | null;
+  consecutiveFailures: number;
+  lastSyncAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const MailboxSchema = new EntitySchema<Mailbox>({
+  name: 'Mailbox',
+  tableName: 'mailbox',
+  properties: {
+    id: { type: 'string', primary: true, length: 64 },
+    tenant: { kind: 'm:1', entity: () => TenantSchema },
+    name: { type: 'string' },
+    address: { type: 'string' },
+    imapHost: { type: 'string' },
+    imapPort: { type: 'integer' },
+    imapTls: { type: 'boolean' },
+    username: { type: 'string' },
+    passwordEncrypted: { type: 'text' },
+    folders: { type: 'json' },
+    smtpHost: { type: 'string', nullable: true },
+    smtpPort: { type: 'integer', nullable: true },
+    smtpTls: { type: 'boolean' },
+    flagKeyword: { type: 'string', nullable: true },
+    enabled: { type: 'boolean' },
+    healthStatus: { type: 'string', length: 16 },
+    lastError: { type: 'text', nullable: true },
+    consecutiveFailures: { type: 'integer' },
+    lastSyncAt: { type: 'datetime', nullable: true },
+    createdAt: { type: 'datetime' },
+    updatedAt: { type: 'datetime' },
+  },
+});
+
+/**
+ * How far one folder has been ingested. `uidValidity` is a string because IMAP allows
+ * 32-bit unsigned values that a signed integer column would truncate on some databases.
+ * Advanced in the same transaction as the Message rows it covers.
+ */
+export interface MailboxCheckpoint {
+  id: number;
+  tenant: Tenant;
+  mailboxId: string;
+  folder: string;
+  uidValidity: string;
+  lastUid: number;
+  updatedAt: Date;
+}
+
+export const MailboxCheckpointSchema = new EntitySchema<MailboxCheckpoint>({
+  name: 'MailboxCheckpoint',
+  tableName: 'mailbox_checkpoint',
+  properties: {
+    id: { type: 'integer', primary: true, autoincrement: true },
+    tenant: { kind: 'm:1', entity: () => TenantSchema },
+    mailboxId: { type: 'string', length: 64 },
+    folder: { type: 'string' },
+    uidValidity: { type: 'string', length: 20 },
+    lastUid: { type: 'integer' },
+    updatedAt: { type: 'datetime' },
+  },
+});
+export const MAILBOX_ENTITIES = [MailboxSchema, MailboxCheckpointSchema];
