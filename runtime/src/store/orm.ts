@@ -4,6 +4,7 @@
  * through store/commands (a lean writer on the same connection).
  */
 import { MikroORM, type Options } from '@mikro-orm/core';
+import type { AbstractSqlDriver, Knex } from '@mikro-orm/knex';
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
@@ -11,7 +12,9 @@ import type { DatabaseConfig } from '../config.js';
 import { ENTITIES, TENANT_SCOPED } from './entities/index.js';
 import { MIGRATIONS } from './migrations/index.js';
 
-export type Orm = MikroORM;
+export type Orm = MikroORM<AbstractSqlDriver>;
+
+export const knexOf = (orm: Orm): Knex => orm.em.getConnection().getKnex();
 
 export const TENANT_FILTER = 'tenant';
 
@@ -33,16 +36,17 @@ export async function openOrm(database: DatabaseConfig, options: { debug?: boole
     allowGlobalContext: false,
   };
   if (database.kind === 'postgresql') {
-    return MikroORM.init({ ...common, driver: PostgreSqlDriver, clientUrl: database.url, pool: { min: 1, max: 10 } });
+    const orm = await MikroORM.init({ ...common, driver: PostgreSqlDriver, clientUrl: database.url, pool: { min: 1, max: 10 } });
+    return orm as unknown as Orm;
   }
-  const orm = await MikroORM.init({ ...common, driver: BetterSqliteDriver, dbName: database.file });
+  const orm = (await MikroORM.init({ ...common, driver: BetterSqliteDriver, dbName: database.file })) as unknown as Orm;
   await applySqlitePragmas(orm);
   return orm;
 }
 
 /** WAL lets readers run beside the writer; NORMAL syncs at checkpoints, not every commit. */
 async function applySqlitePragmas(orm: Orm): Promise<void> {
-  const knex = orm.em.getConnection().getKnex();
+  const knex = knexOf(orm);
   await knex.raw('pragma journal_mode = WAL');
   await knex.raw('pragma synchronous = NORMAL');
   await knex.raw('pragma busy_timeout = 5000');

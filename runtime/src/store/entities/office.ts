@@ -11,7 +11,7 @@ export interface Office {
   head: User | null;
 }
 
-export const OfficeSchema = new EntitySchema<Office>({
+export const OfficeSchema: EntitySchema<Office> = new EntitySchema<Office>({
   name: 'Office',
   tableName: 'office',
   uniques: [{ properties: ['tenant', 'code'] }],

@@ -1,0 +1,91 @@
+/**
+ * One command = load the instance, `step` the engine, commit the resulting change with
+ * the optimistic lock. User commands surface a lost lock as ConflictError (409);
+ * internal ones (timers, connector results, correlation) reload and try again.
+ */
+import { CommandRejected, type Command, type StepResult } from '../engine/types.js';
+import { step } from '../engine/index.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import type { InstanceChange, InstanceRecord } from '../store/commands/index.js';
+import type { ServiceContext } from './context.js';
+import { knexOf } from '../store/orm.js';
+import { changeFromStep, globalId } from './effects.js';
+
+const INTERNAL_ATTEMPTS = 10;
+
+export interface RunOptions {
+  tenantId: string;
+  instanceId: string;
+  command: Command;
+  actor: string | null;
+  /** Reload and retry on a lost optimistic lock instead of failing with 409. */
+  retryConflicts: boolean;
+}
+
+export type RunResult = { instance: InstanceRecord; change: InstanceChange };
+
+export async function runCommand(ctx: ServiceContext, options: RunOptions): Promise<RunResult> {
+  const attempts = options.retryConflicts ? INTERNAL_ATTEMPTS : 1;
+  for (let attempt = 1; ; attempt++) {
+    const before = await loadInstance(ctx, options.tenantId, options.instanceId);
+    const change = await stepAndDescribe(ctx, before, options);
+    const [outcome] = await ctx.commands.commit([change]);
+    if (outcome!.ok) {
+      if (change.outbox.length) ctx.outboxWritten();
+      return { instance: change.instance, change };
+    }
+    if (!outcome!.conflict) throw outcome!.error;
+    if (attempt >= attempts) {
+      throw new ConflictError(`process instance ${options.instanceId} was changed concurrently`, {
+        instanceId: options.instanceId,
+      });
+    }
+  }
+}
+
+export async function loadInstance(ctx: ServiceContext, tenantId: string, id: string): Promise<InstanceRecord> {
+  const found = (await ctx.commands.loadInstances([id])).get(id);
+  if (!found || found.tenantId !== tenantId) throw new NotFoundError('ProcessInstance', id);
+  return found;
+}
+
+async function stepAndDescribe(ctx: ServiceContext, before: InstanceRecord, options: RunOptions): Promise<InstanceChange> {
+  const definition = await ctx.definitions.get(options.tenantId, before.definitionId);
+  const now = ctx.now();
+  const result: StepResult = step(definition.process, before.state, options.command, now);
+  const change = changeFromStep(
+    {
+      before,
+      instanceId: before.id,
+      tenantId: options.tenantId,
+      definitionId: before.definitionId,
+      businessKey: before.businessKey,
+      now,
+      actor: options.actor,
+      completedTaskRef: options.command.type === 'completeTask' ? options.command.taskRef : undefined,
+    },
+    result,
+  );
+  if (change.incidentsResolved.length && !change.incidentsOpened.length) {
+    change.instance.hasIncident = await othersStillOpen(ctx, change);
+  }
+  return change;
+}
+
+async function othersStillOpen(ctx: ServiceContext, change: InstanceChange): Promise<boolean> {
+  const resolved = change.incidentsResolved.map((r) => r.id);
+  const row = (await knexOf(ctx.orm)
+    .count({ n: '*' })
+    .from('incident')
+    .where({ instance_id: change.instance.id, status: 'open' })
+    .whereNotIn('id', resolved)
+    .first()) as { n: number | string } | undefined;
+  return Number(row?.n ?? 0) > 0;
+}
+
+/** True when `error` says the ref the command named is no longer waiting (already consumed). */
+export function isStale(error: unknown): error is CommandRejected {
+  return error instanceof CommandRejected && (error.code === 'unknown-ref' || error.code === 'instance-ended');
+}
+
+export { globalId };

@@ -1,0 +1,24 @@
+/**
+ * What every service needs: the ORM for general queries, the lean command store for the
+ * command path, the definition cache, a clock, and a way to wake the outbox dispatcher.
+ */
+import type { EntityManager } from '@mikro-orm/core';
+import type { CommandStore } from '../store/commands/index.js';
+import { TENANT_FILTER, type Orm } from '../store/orm.js';
+import type { DefinitionCache } from './definition-cache.js';
+
+export interface ServiceContext {
+  orm: Orm;
+  commands: CommandStore;
+  definitions: DefinitionCache;
+  now: () => Date;
+  /** Called after a commit that wrote outbox rows. */
+  outboxWritten: () => void;
+}
+
+/** A fresh entity manager whose every query is scoped to the tenant (ARCHITECTURE §4). */
+export function tenantEm(ctx: ServiceContext, tenantId: string): EntityManager {
+  const em = ctx.orm.em.fork({ clear: true });
+  em.setFilterParams(TENANT_FILTER, { tenantId });
+  return em;
+}

@@ -1,0 +1,37 @@
+/**
+ * Commands the runtime issues to itself (scheduler jobs): they retry on a lost lock and
+ * treat a ref that no longer waits as already handled, which makes redelivery after a
+ * crash harmless.
+ */
+import type { Command } from '../engine/types.js';
+import { isStale, runCommand } from './command-runner.js';
+import type { ServiceContext } from './context.js';
+
+export type InternalOutcome = 'applied' | 'stale';
+
+export interface InternalCommands {
+  triggerTimer(tenantId: string, instanceId: string, timerRef: string): Promise<InternalOutcome>;
+  connectorResult(
+    tenantId: string,
+    instanceId: string,
+    jobRef: string,
+    result: { ok: true; output: Record<string, unknown> } | { ok: false; error: string },
+  ): Promise<InternalOutcome>;
+}
+
+export function internalCommands(ctx: ServiceContext): InternalCommands {
+  const run = async (tenantId: string, instanceId: string, command: Command): Promise<InternalOutcome> => {
+    try {
+      await runCommand(ctx, { tenantId, instanceId, command, actor: null, retryConflicts: true });
+      return 'applied';
+    } catch (error) {
+      if (isStale(error)) return 'stale';
+      throw error;
+    }
+  };
+  return {
+    triggerTimer: (tenantId, instanceId, timerRef) => run(tenantId, instanceId, { type: 'triggerTimer', timerRef }),
+    connectorResult: (tenantId, instanceId, jobRef, result) =>
+      run(tenantId, instanceId, { type: 'connectorResult', jobRef, ...result }),
+  };
+}
