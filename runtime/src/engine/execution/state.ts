@@ -1,0 +1,57 @@
+import type { InstanceState, Variables } from '../types.js';
+
+/**
+ * The engine's view of an instance's JSON state. Tokens are the whole truth: a token waits in
+ * a task, a message, a timer, a join, a sub-process scope or an incident, so looking up a ref
+ * is a scan of the (few) tokens, and nothing else needs to be kept in step.
+ */
+export interface EngineState extends InstanceState {
+  /** Counter behind every ref and token id the instance hands out. */
+  seq: number;
+  tokens: Token[];
+}
+
+/** The root scope; a sub-process scope is identified by the id of the token that entered it. */
+export const ROOT_SCOPE = 0;
+
+export interface Token {
+  readonly id: number;
+  readonly scope: number;
+  /** The element the token is at. */
+  readonly el: string;
+  /** The sequence flow it arrived by (joins count arrivals per flow). */
+  readonly via: string | null;
+  /** Null only while a step moves the token; every stored token waits. */
+  readonly wait: Wait | null;
+  /** Timer boundary events armed on the activity the token is in. */
+  readonly timers: readonly BoundaryTimer[] | null;
+}
+
+export type Wait =
+  | { readonly k: 'task'; readonly ref: string }
+  | { readonly k: 'job'; readonly ref: string }
+  | { readonly k: 'message'; readonly ref: string }
+  | { readonly k: 'timer'; readonly ref: string }
+  | { readonly k: 'join' }
+  | { readonly k: 'scope' }
+  | IncidentWait;
+
+/** Where to resume when an incident is retried. */
+export type IncidentPhase = 'activate' | 'execute' | 'leave' | 'output';
+
+export interface IncidentWait {
+  readonly k: 'incident';
+  readonly ref: string;
+  readonly phase: IncidentPhase;
+  /** The connector output whose mapping failed, for phase 'output'. */
+  readonly output?: Variables;
+}
+
+export interface BoundaryTimer {
+  readonly ref: string;
+  /** The boundary event. */
+  readonly el: string;
+  readonly dueAt: string;
+  readonly remaining: number | null;
+  readonly period: string | null;
+}
