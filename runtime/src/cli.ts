@@ -1,0 +1,205 @@
+/**
+ * `pectrack`: the command line of the runtime. Every command reads its
+ * configuration from the environment (config.ts) and prints errors as one
+ * line naming the problem, never a stack trace.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Command, Option } from 'commander';
+import type { Logger } from 'pino';
+import { createApp } from './api/app.js';
+import { createLogger } from './api/http/logging.js';
+import { addUser, createApiToken, revokeApiToken, userExists } from './auth/users.js';
+import { splitLogin } from './auth/accounts.js';
+import { ConfigError, loadConfig, type RuntimeConfig } from './config.js';
+import { PecTrackError } from './errors.js';
+import { createRuntime } from './runtime.js';
+import type { Actor } from './services/types.js';
+import { migrate, openOrm, type Orm } from './store/orm.js';
+import { UserSchema } from './store/entities/index.js';
+
+const DEMO = { username: 'demo', password: 'demo' };
+const SAMPLE = new URL('../samples/simple-approval.bpmn', import.meta.url);
+
+function prepareDataDir(config: RuntimeConfig): void {
+  mkdirSync(config.dataDir, { recursive: true });
+  if (config.database.kind === 'sqlite') mkdirSync(dirname(config.database.file), { recursive: true });
+}
+
+/** Opens the database, brings the schema up to date, runs `work`, closes. */
+async function withOrm<T>(config: RuntimeConfig, work: (orm: Orm) => Promise<T>): Promise<T> {
+  prepareDataDir(config);
+  const orm = await openOrm(config.database);
+  try {
+    await migrate(orm);
+    return await work(orm);
+  } finally {
+    await orm.close();
+  }
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, ...value.split(',').map((role) => role.trim()).filter(Boolean)];
+}
+
+async function serve(config: RuntimeConfig, logger: Logger) {
+  prepareDataDir(config);
+  const runtime = await createRuntime(config);
+  await runtime.start();
+  const app = createApp({ services: runtime.services, orm: runtime.orm, defaultTenant: config.tenant, logger });
+  const server = await app.listen(config.port);
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info({ port, database: config.database.kind }, 'pectrack listening');
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    server.close();
+    await runtime.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  return { port, runtime };
+}
+
+async function demoActor(orm: Orm, tenantId: string): Promise<Actor> {
+  const user = await orm.em.fork().findOneOrFail(UserSchema, { tenant: tenantId, username: DEMO.username }, { filters: false });
+  return { tenantId, userId: user.id, username: user.username, roles: user.roles };
+}
+
+function printDemoInstructions(port: number): void {
+  const base = `http://localhost:${port}`;
+  const auth = `-u ${DEMO.username}:${DEMO.password}`;
+  console.log(`
+PECtrack is running on ${base}  (SQLite under ./data; stop with Ctrl+C)
+
+Log in with HTTP Basic as ${DEMO.username} / ${DEMO.password} (role admin), or create an API token:
+  npx pectrack token create --username ${DEMO.username} --name my-laptop
+
+API description (OpenAPI 3.1): ${base}/api/v1/openapi.json
+Health: ${base}/healthz   Readiness: ${base}/readyz   Metrics: ${base}/metrics
+
+Try the sample workflow "simple-approval" (already deployed):
+  curl ${auth} ${base}/api/v1/definitions
+  curl ${auth} -H 'content-type: application/json' \\
+       -d '{"definitionKey":"simple-approval","businessKey":"REQ-1","variables":{"requester":"Mario Rossi"}}' \\
+       ${base}/api/v1/instances
+  curl ${auth} '${base}/api/v1/tasks?status=open'
+  curl ${auth} -H 'content-type: application/json' -d '{"variables":{"approved":true}}' \\
+       ${base}/api/v1/tasks/<task id>/complete
+  curl ${auth} ${base}/api/v1/instances/<instance id>
+
+Deploy your own diagram:
+  curl ${auth} -H 'content-type: application/xml' --data-binary @my-process.bpmn '${base}/api/v1/definitions?name=my-process'
+
+Camunda Modeler: deploy to the endpoint ${base}/engine-rest with Basic authentication (${DEMO.username} / ${DEMO.password}).
+`);
+}
+
+async function demo(config: RuntimeConfig, logger: Logger): Promise<void> {
+  await withOrm(config, async (orm) => {
+    if (!(await userExists(orm, config.tenant, DEMO.username))) {
+      await addUser(orm, { tenantId: config.tenant, ...DEMO, roles: ['admin'] });
+    }
+  });
+  const { port, runtime } = await serve(config, logger);
+  const actor = await demoActor(runtime.orm, config.tenant);
+  await runtime.services.definitions.deploy(actor, {
+    name: 'simple-approval',
+    source: 'pectrack demo',
+    files: [{ filename: 'simple-approval.bpmn', xml: readFileSync(SAMPLE, 'utf8') }],
+    duplicateFiltering: true,
+  });
+  printDemoInstructions(port);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('pectrack')
+    .description('PECtrack: certified e-mail (PEC) case tracking with BPMN workflows')
+    .showHelpAfterError();
+
+  program
+    .command('serve')
+    .description('run migrations, start the scheduler and the HTTP API (port PECTRACK_PORT, default 3000)')
+    .action(async () => {
+      const config = loadConfig();
+      await serve(config, createLogger(config.logLevel));
+    });
+
+  program
+    .command('migrate')
+    .description('bring the database schema up to date')
+    .action(async () => {
+      const config = loadConfig();
+      prepareDataDir(config);
+      const orm = await openOrm(config.database);
+      try {
+        const applied = await migrate(orm);
+        console.log(applied.length ? `applied ${applied.join(', ')}` : 'database schema is up to date');
+      } finally {
+        await orm.close();
+      }
+    });
+
+  const user = program.command('user').description('manage users');
+  user
+    .command('add')
+    .description('add a user with a password and one or more roles')
+    .requiredOption('--username <username>', 'login name')
+    .requiredOption('--password <password>', 'password (stored as a salted scrypt hash)')
+    .addOption(new Option('--role <role>', 'admin, analyst, clerk or supervisor (repeatable)').argParser(collect).default([]))
+    .option('--tenant <tenant>', 'tenant id (default PECTRACK_TENANT)')
+    .action(async (opts: { username: string; password: string; role: string[]; tenant?: string }) => {
+      const config = loadConfig();
+      const tenantId = opts.tenant ?? config.tenant;
+      const created = await withOrm(config, (orm) =>
+        addUser(orm, { tenantId, username: opts.username, password: opts.password, roles: opts.role }),
+      );
+      console.log(`user ${created.tenantId}/${created.username} added with roles ${opts.role.join(', ')}`);
+    });
+
+  const token = program.command('token').description('manage API tokens');
+  token
+    .command('create')
+    .description('create an API token for a user; the token is printed once and only its hash is kept')
+    .requiredOption('--username <username>', 'owner (tenant/username for another tenant)')
+    .requiredOption('--name <name>', 'what the token is for')
+    .action(async (opts: { username: string; name: string }) => {
+      const config = loadConfig();
+      const { tenantId, username } = splitLogin(opts.username, config.tenant);
+      const created = await withOrm(config, (orm) => createApiToken(orm, { tenantId, username, name: opts.name }));
+      console.error(`token ${created.id} created for ${tenantId}/${username}; it is shown only now:`);
+      console.log(created.token);
+    });
+  token
+    .command('revoke')
+    .description('revoke an API token by its id')
+    .requiredOption('--id <id>', 'token id printed by token create')
+    .action(async (opts: { id: string }) => {
+      await withOrm(loadConfig(), (orm) => revokeApiToken(orm, opts.id));
+      console.log(`token ${opts.id} revoked`);
+    });
+
+  program
+    .command('demo')
+    .description('what `npm start` runs: SQLite under ./data, user demo/demo, the sample workflow, the server')
+    .action(async () => {
+      const config = loadConfig();
+      await demo(config, createLogger(config.logLevel));
+    });
+
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof PecTrackError || err instanceof ConfigError) {
+      console.error(`pectrack: ${err.message}`);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
+}
