@@ -1,0 +1,43 @@
+/** What the intake needs from the runtime, injected so tests and the runtime wire the same code. */
+import type { PecEnvelope } from '@pectrack/connector-pec';
+import type { BlobStore } from '../store/blobs.js';
+import type { Orm } from '../store/orm.js';
+import type { AppliedReceipt } from './receipts.js';
+
+export interface IntakeLogger {
+  info(data: object, message: string): void;
+  warn(data: object, message: string): void;
+}
+
+export interface IntakeContext {
+  orm: Orm;
+  blobs: BlobStore;
+  /** AES-256-GCM key for mailbox passwords (PECTRACK_SECRET_KEY). */
+  secretKey: Buffer;
+  parse(raw: Buffer): Promise<PecEnvelope> | PecEnvelope;
+  now(): Date;
+  /** Called after the commit that applied a receipt: publishes the `pec.receipt` BPMN message. */
+  publishReceipt(tenantId: string, receipt: AppliedReceipt): Promise<void>;
+  log: IntakeLogger;
+  limits: IntakeLimits;
+}
+
+export interface IntakeLimits {
+  /** Messages fetched and committed together. */
+  batchMessages: number;
+  /** Bytes fetched together; a larger message is fetched alone. */
+  batchBytes: number;
+  /** How often a watched mailbox is polled by UID even when IDLE is quiet. */
+  pollMs: number;
+  /** First reconnect delay; it doubles per consecutive failure up to `maxBackoffMs`. */
+  backoffMs: number;
+  maxBackoffMs: number;
+}
+
+export const DEFAULT_LIMITS: IntakeLimits = {
+  batchMessages: 200,
+  batchBytes: 16 * 1024 * 1024,
+  pollMs: 60_000,
+  backoffMs: 1_000,
+  maxBackoffMs: 5 * 60_000,
+};

@@ -1,0 +1,80 @@
+/**
+ * What the store keeps of a parsed envelope: the columns of a Message row and the short
+ * summary the API lists. Pure: the same envelope always gives the same facts.
+ */
+import type { PecEnvelope } from '@pectrack/connector-pec';
+
+export interface MessageFacts {
+  kind: string;
+  providerId: string | null;
+  /** The dedupe key: provider id when the message has one, otherwise the content hash. */
+  dedupeKey: string;
+  messageId: string | null;
+  originalMessageId: string | null;
+  subject: string | null;
+  sender: string | null;
+  recipients: string[];
+  signatureStatus: string | null;
+  summary: Record<string, unknown>;
+  problems: string[];
+  /** A transport envelope: it opens a case, so it leaves one intake outbox entry. */
+  certifiedIncoming: boolean;
+}
+
+/** Kinds that are receipts about a message someone sent (PEC tipi and REM evidence alike). */
+export function isReceipt(envelope: PecEnvelope): boolean {
+  return envelope.event !== null && envelope.event.type !== 'anomaly';
+}
+
+export function dedupeKeyOf(providerId: string | null, sha256: string): string {
+  return providerId ? `id:${providerId}` : `sha256:${sha256}`;
+}
+
+export function factsOf(envelope: PecEnvelope, sha256: string): MessageFacts {
+  const inner = envelope.inner;
+  const cert = envelope.certData;
+  const sender = cert?.mittente ?? inner?.from?.address ?? null;
+  const recipients = cert ? cert.destinatari.map((d) => d.address) : (inner?.to.map((a) => a.address) ?? []);
+  return {
+    kind: envelope.kind,
+    providerId: envelope.providerId,
+    dedupeKey: dedupeKeyOf(envelope.providerId, sha256),
+    messageId: inner?.messageId ?? null,
+    originalMessageId: envelope.originalMessageId,
+    subject: cert?.oggetto ?? inner?.subject ?? null,
+    sender,
+    recipients,
+    signatureStatus: envelope.signature.status,
+    summary: {
+      profile: envelope.profile,
+      receiptType: envelope.receiptType,
+      certData: cert,
+      event: envelope.event,
+      innerDate: inner?.date ?? null,
+      attachments: (inner?.attachments ?? []).map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size })),
+      signer: envelope.signature.signer?.email ?? null,
+      signatureReason: envelope.signature.reason ?? null,
+      nestedKind: envelope.nested?.kind ?? null,
+    },
+    problems: envelope.problems,
+    certifiedIncoming: envelope.kind === 'posta-certificata',
+  };
+}
+
+/** The facts of a message the parser itself could not handle (it threw): stored, never lost. */
+export function unparseableFacts(sha256: string, reason: string): MessageFacts {
+  return {
+    kind: 'unparseable',
+    providerId: null,
+    dedupeKey: dedupeKeyOf(null, sha256),
+    messageId: null,
+    originalMessageId: null,
+    subject: null,
+    sender: null,
+    recipients: [],
+    signatureStatus: null,
+    summary: {},
+    problems: [`parser failed: ${reason}`],
+    certifiedIncoming: false,
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * Ingests one folder: every UID above the checkpoint, in batches. Each batch is fetched while
+ * the previous one is stored and parsed, written to the blob store, parsed, and committed with
+ * the checkpoint in one transaction (record.ts). Only then is the optional keyword set on the
+ * server; nothing is ever deleted or moved.
+ */
+import type { ImapFlow, MailboxObject } from 'imapflow';
+import type { Mailbox } from '../store/entities/mailbox.js';
+import { MailboxCheckpointSchema } from '../store/entities/mailbox.js';
+import { TENANT_FILTER } from '../store/orm.js';
+import { planBatches, uidSet, type PendingMessage } from './batches.js';
+import type { IntakeContext } from './context.js';
+import { factsOf, unparseableFacts } from './facts.js';
+import { recordBatch, type IngestedMessage, type FolderPosition } from './record.js';
+
+export interface FolderSyncResult {
+  folder: string;
+  uidValidity: string;
+  fetched: number;
+  inserted: number;
+  duplicates: number;
+  /** True when the server's UIDVALIDITY differed from the checkpoint: the folder was re-read. */
+  resynced: boolean;
+}
+
+interface RawMessage {
+  uid: number;
+  source: Buffer;
+}
+
+export async function syncFolder(ctx: IntakeContext, client: ImapFlow, mailbox: Mailbox, folder: string): Promise<FolderSyncResult> {
+  const lock = await client.getMailboxLock(folder);
+  try {
+    const box = client.mailbox as MailboxObject;
+    const uidValidity = String(box.uidValidity);
+    const checkpoint = await loadCheckpoint(ctx, mailbox, folder);
+    const resynced = checkpoint !== null && checkpoint.uidValidity !== uidValidity;
+    const position: FolderPosition = {
+      mailboxId: mailbox.id,
+      folder,
+      uidValidity,
+      lastUid: checkpoint && !resynced ? checkpoint.lastUid : 0,
+    };
+    const result: FolderSyncResult = { folder, uidValidity, fetched: 0, inserted: 0, duplicates: 0, resynced };
+    const pending = box.exists > 0 ? await listPending(client, position.lastUid) : [];
+    if (pending.length === 0) {
+      if (checkpoint === null || resynced) await recordBatch(ctx.orm, mailbox.tenant.id, position, [], ctx.now());
+      return result;
+    }
+    const batches = planBatches(pending, ctx.limits.batchMessages, ctx.limits.batchBytes);
+    let next = prefetch(client, batches[0]!);
+    for (let index = 0; index < batches.length; index++) {
+      const raws = await next;
+      // Fetch the next batch while this one is hashed, stored and parsed.
+      if (index + 1 < batches.length) next = prefetch(client, batches[index + 1]!);
+      const items = await Promise.all(raws.map((raw) => ingest(ctx, raw)));
+      position.lastUid = batches[index]!.at(-1)!.uid;
+      const outcome = await recordBatch(ctx.orm, mailbox.tenant.id, position, items, ctx.now());
+      result.fetched += raws.length;
+      result.inserted += outcome.inserted;
+      result.duplicates += outcome.duplicates;
+      for (const receipt of outcome.receipts) await publish(ctx, mailbox, receipt);
+      if (mailbox.flagKeyword) {
+        await client.messageFlagsAdd(uidSet(raws.map((r) => r.uid)), [mailbox.flagKeyword], { uid: true });
+      }
+    }
+    return result;
+  } finally {
+    lock.release();
+  }
+}
+
+async function loadCheckpoint(ctx: IntakeContext, mailbox: Mailbox, folder: string) {
+  const em = ctx.orm.em.fork({ clear: true });
+  em.setFilterParams(TENANT_FILTER, { tenantId: mailbox.tenant.id });
+  return em.findOne(MailboxCheckpointSchema, { mailboxId: mailbox.id, folder });
+}
+
+/** UIDs above the checkpoint with their sizes; `n:*` also returns the last message when none is above n. */
+async function listPending(client: ImapFlow, lastUid: number): Promise<PendingMessage[]> {
+  const pending: PendingMessage[] = [];
+  for await (const message of client.fetch(`${lastUid + 1}:*`, { uid: true, size: true }, { uid: true })) {
+    if (message.uid > lastUid) pending.push({ uid: message.uid, size: message.size ?? 0 });
+  }
+  return pending.sort((a, b) => a.uid - b.uid);
+}
+
+/** Starts a fetch whose failure is reported where it is awaited, not as an unhandled rejection. */
+function prefetch(client: ImapFlow, batch: PendingMessage[]): Promise<RawMessage[]> {
+  const pending = fetchBatch(client, batch);
+  pending.catch(() => undefined);
+  return pending;
+}
+
+async function fetchBatch(client: ImapFlow, batch: PendingMessage[]): Promise<RawMessage[]> {
+  const raws: RawMessage[] = [];
+  const range = uidSet(batch.map((m) => m.uid));
+  for await (const message of client.fetch(range, { uid: true, source: true }, { uid: true })) {
+    if (message.source) raws.push({ uid: message.uid, source: message.source });
+  }
+  return raws.sort((a, b) => a.uid - b.uid);
+}
+
+/** Store first, then parse: the bytes are safe even when the parser fails on them. */
+async function ingest(ctx: IntakeContext, raw: RawMessage): Promise<IngestedMessage> {
+  const { sha256, size } = await ctx.blobs.put(raw.source);
+  try {
+    const envelope = await ctx.parse(raw.source);
+    return { uid: raw.uid, sha256, size, facts: factsOf(envelope, sha256), event: envelope.event };
+  } catch (error) {
+    ctx.log.warn({ uid: raw.uid, sha256, err: error }, 'parser threw; message stored as unparseable');
+    return { uid: raw.uid, sha256, size, facts: unparseableFacts(sha256, (error as Error).message), event: null };
+  }
+}
+
+async function publish(ctx: IntakeContext, mailbox: Mailbox, receipt: Parameters<IntakeContext['publishReceipt']>[1]) {
+  try {
+    await ctx.publishReceipt(mailbox.tenant.id, receipt);
+  } catch (error) {
+    // The delivery state is committed; a process that missed the message can be correlated again.
+    ctx.log.warn({ receipt: receipt.receiptId, err: error }, 'publishing pec.receipt failed');
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * A receipt finds the message we sent through X-Riferimento-Message-ID / daticert msgid and
+ * moves its recipients' delivery state, inside the intake transaction. Each move is a
+ * MessageEvent row; the caller publishes the result as a `pec.receipt` BPMN message after
+ * the commit.
+ */
+import type { EntityManager, RequiredEntityData } from '@mikro-orm/core';
+import type { DeliveryEvent } from '@pectrack/connector-pec';
+import {
+  MessageEventSchema,
+  MessageSchema,
+  OutgoingRecipientSchema,
+  type DeliveryStatus,
+  type Message,
+  type MessageEvent,
+} from '../store/entities/message.js';
+import { affectedRecipients, messageStatus, nextStatus, statusOfEvent } from './delivery.js';
+
+export interface AppliedReceipt {
+  /** Our outgoing message's row id and its Message-ID (the BPMN correlation key). */
+  sentId: string;
+  sentMessageId: string;
+  receiptId: string;
+  evidence: string;
+  event: DeliveryEvent['type'];
+  recipients: string[];
+  status: DeliveryStatus;
+}
+
+export async function applyReceipt(
+  tx: EntityManager,
+  receipt: Message,
+  event: DeliveryEvent,
+  referencedMessageId: string,
+  now: Date,
+): Promise<AppliedReceipt | null> {
+  const sent = await tx.findOne(MessageSchema, { direction: 'out', messageId: referencedMessageId });
+  if (!sent) return null;
+  const recipients = await tx.find(OutgoingRecipientSchema, { messageId: sent.id });
+  const target = statusOfEvent(event.type);
+  const affected = new Set(affectedRecipients(event, recipients.map((r) => r.address)));
+  const events: RequiredEntityData<MessageEvent>[] = [];
+  for (const recipient of recipients) {
+    if (!affected.has(recipient.address)) continue;
+    const status = target ? nextStatus(recipient.status, target) : recipient.status;
+    events.push({
+      tenant: receipt.tenant,
+      messageId: sent.id,
+      recipient: recipient.address,
+      at: now,
+      event: event.evidence,
+      receiptMessageId: receipt.id,
+      data: { from: recipient.status, to: status, reason: event.reason, certifiedAt: event.at },
+    });
+    recipient.status = status;
+    recipient.updatedAt = now;
+  }
+  const status = messageStatus(recipients.map((r) => r.status));
+  sent.deliveryStatus = status;
+  if (events.length > 0) await tx.insertMany<MessageEvent>(MessageEventSchema, events);
+  await tx.flush();
+  return {
+    sentId: sent.id,
+    sentMessageId: referencedMessageId,
+    receiptId: receipt.id,
+    evidence: event.evidence,
+    event: event.type,
+    recipients: [...affected],
+    status,
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * The commit point of the intake (ARCHITECTURE §2): Message rows, the folder checkpoint, the
+ * intake outbox entries and the delivery state moved by receipts, in ONE transaction. A
+ * message already stored under its dedupe key (the same PEC in another of the tenant's
+ * mailboxes, or a re-sync after UIDVALIDITY changed) is skipped, not stored twice.
+ */
+import { randomUUID } from 'node:crypto';
+import { UniqueConstraintViolationException, type EntityManager, type RequiredEntityData } from '@mikro-orm/core';
+import type { DeliveryEvent } from '@pectrack/connector-pec';
+import { MailboxCheckpointSchema } from '../store/entities/mailbox.js';
+import { MessageSchema, type Message } from '../store/entities/message.js';
+import { OutboxSchema, type Outbox } from '../store/entities/outbox.js';
+import { TenantSchema, type Tenant } from '../store/entities/tenant.js';
+import { TENANT_FILTER, type Orm } from '../store/orm.js';
+import type { MessageFacts } from './facts.js';
+import { applyReceipt, type AppliedReceipt } from './receipts.js';
+
+export interface IngestedMessage {
+  uid: number;
+  sha256: string;
+  size: number;
+  facts: MessageFacts;
+  event: DeliveryEvent | null;
+}
+
+export interface FolderPosition {
+  mailboxId: string;
+  folder: string;
+  uidValidity: string;
+  lastUid: number;
+}
+
+export interface RecordOutcome {
+  inserted: number;
+  duplicates: number;
+  receipts: AppliedReceipt[];
+}
+
+/** Outbox kind the case intake consumes (issue: cases); the dispatcher leaves it alone. */
+export const INTAKE_OUTBOX_KIND = 'intake';
+
+const MAX_ATTEMPTS = 4;
+
+export async function recordBatch(
+  orm: Orm,
+  tenantId: string,
+  position: FolderPosition,
+  items: IngestedMessage[],
+  now: Date,
+): Promise<RecordOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    const em = orm.em.fork({ clear: true });
+    em.setFilterParams(TENANT_FILTER, { tenantId });
+    try {
+      return await em.transactional((tx) => recordIn(tx, tenantId, position, items, now));
+    } catch (error) {
+      // Another mailbox of the tenant committed the same provider id between our read and
+      // our insert: the retry reads it and skips it.
+      if (!(error instanceof UniqueConstraintViolationException) || attempt >= MAX_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function recordIn(
+  tx: EntityManager,
+  tenantId: string,
+  position: FolderPosition,
+  items: IngestedMessage[],
+  now: Date,
+): Promise<RecordOutcome> {
+  const fresh = await freshItems(tx, items);
+  const rows: Message[] = [];
+  const outbox: RequiredEntityData<Outbox>[] = [];
+  for (const item of fresh) {
+    const row = messageRow(tx.getReference(TenantSchema, tenantId), position, item, now);
+    rows.push(row);
+    if (item.facts.certifiedIncoming) outbox.push(intakeEntry(tenantId, row, now));
+  }
+  if (rows.length > 0) await tx.insertMany(MessageSchema, rows);
+  if (outbox.length > 0) await tx.insertMany<Outbox>(OutboxSchema, outbox);
+
+  const receipts: AppliedReceipt[] = [];
+  for (const [index, item] of fresh.entries()) {
+    if (!item.event || !item.facts.originalMessageId) continue;
+    const applied = await applyReceipt(tx, rows[index]!, item.event, item.facts.originalMessageId, now);
+    if (applied) receipts.push(applied);
+  }
+  await advanceCheckpoint(tx, tenantId, position, now);
+  return { inserted: rows.length, duplicates: items.length - rows.length, receipts };
+}
+
+/** The items whose dedupe key is neither stored yet nor repeated earlier in the batch. */
+async function freshItems(tx: EntityManager, items: IngestedMessage[]): Promise<IngestedMessage[]> {
+  if (items.length === 0) return [];
+  const keys = [...new Set(items.map((i) => i.facts.dedupeKey))];
+  const stored = await tx.find(MessageSchema, { dedupeKey: { $in: keys } }, { fields: ['dedupeKey'] });
+  const seen = new Set(stored.map((m) => m.dedupeKey));
+  return items.filter((item) => {
+    if (seen.has(item.facts.dedupeKey)) return false;
+    seen.add(item.facts.dedupeKey);
+    return true;
+  });
+}
+
+function messageRow(tenant: Tenant, position: FolderPosition, item: IngestedMessage, now: Date): Message {
+  const { facts } = item;
+  return {
+    id: randomUUID(),
+    tenant: tenant,
+    direction: 'in',
+    mailboxId: position.mailboxId,
+    folder: position.folder,
+    uid: item.uid,
+    dedupeKey: facts.dedupeKey,
+    kind: facts.kind,
+    providerId: facts.providerId,
+    messageId: facts.messageId,
+    originalMessageId: facts.originalMessageId,
+    subject: facts.subject,
+    sender: facts.sender,
+    recipients: facts.recipients,
+    sha256: item.sha256,
+    size: item.size,
+    signatureStatus: facts.signatureStatus,
+    summary: facts.summary,
+    problems: facts.problems,
+    deliveryStatus: null,
+    receivedAt: now,
+  };
+}
+
+function intakeEntry(tenantId: string, row: Message, now: Date): RequiredEntityData<Outbox> {
+  return {
+    tenant: row.tenant,
+    instanceId: null,
+    kind: INTAKE_OUTBOX_KIND as Outbox['kind'],
+    payload: { messageId: row.id, mailboxId: row.mailboxId, providerId: row.providerId },
+    idempotencyKey: `intake:${tenantId}:${row.dedupeKey}`,
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAt: now,
+    lockedUntil: null,
+    lastError: null,
+    createdAt: now,
+    doneAt: null,
+  };
+}
+
+async function advanceCheckpoint(tx: EntityManager, tenantId: string, position: FolderPosition, now: Date): Promise<void> {
+  const where = { mailboxId: position.mailboxId, folder: position.folder };
+  const values = { uidValidity: position.uidValidity, lastUid: position.lastUid, updatedAt: now };
+  const updated = await tx.nativeUpdate(MailboxCheckpointSchema, where, values);
+  if (updated === 0) {
+    await tx.insert(MailboxCheckpointSchema, { ...where, ...values, tenant: tx.getReference(TenantSchema, tenantId) });
+  }
+}
