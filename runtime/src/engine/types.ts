@@ -46,7 +46,8 @@ export type Command =
   | { type: 'triggerTimer'; timerRef: string }
   | { type: 'connectorResult'; jobRef: string; ok: true; output: Variables }
   | { type: 'connectorResult'; jobRef: string; ok: false; error: string }
-  | { type: 'retryIncident'; incidentRef: string }
+  /** `variables` (optional) are merged before the retry, to fix what the failing expression read. */
+  | { type: 'retryIncident'; incidentRef: string; variables?: Variables }
   | { type: 'cancel'; reason: string };
 
 export type Effect =

@@ -46,6 +46,7 @@ export const commandHandlers: Handlers = {
     }
     const { phase, output } = token.wait;
     run.emit({ type: 'incidentResolved', incidentRef: command.incidentRef });
+    run.mergeVariables(checkedVariables(command.variables ?? {}));
     const resumed = run.update(token, { wait: null });
     if (phase === 'activate') run.activate(resumed);
     else if (phase === 'execute') run.execute(resumed);

@@ -33,10 +33,16 @@ export class Namespaces {
     }
   }
 
-  uriOf(qualifiedName: string): string | null {
+  /** Resolves a prefix as XML does: the nearest declaration on the element or its ancestors wins. */
+  uriOf(qualifiedName: string, element?: ModdleElement): string | null {
     const colon = qualifiedName.indexOf(':');
     if (colon < 0) return null;
-    return this.byPrefix.get(qualifiedName.slice(0, colon)) ?? null;
+    const prefix = qualifiedName.slice(0, colon);
+    for (let scope = element; scope !== undefined; scope = scope.$parent) {
+      const declared = scope.$attrs?.[`xmlns:${prefix}`];
+      if (declared !== undefined) return declared;
+    }
+    return this.byPrefix.get(prefix) ?? null;
   }
 }
 
@@ -73,7 +79,7 @@ function checkForeignAttributes(
   const camunda = new Map<string, string>();
   for (const [name, value] of Object.entries(element.$attrs ?? {})) {
     if (name === 'xmlns' || name.startsWith('xmlns:')) continue;
-    const uri = namespaces.uriOf(name);
+    const uri = namespaces.uriOf(name, element);
     const local = name.slice(name.indexOf(':') + 1);
     if (uri === XSI_URI || (uri === MODELER_URI && element.$type === 'bpmn:Definitions')) continue;
     if (uri === CAMUNDA_URI && CAMUNDA_IGNORED.has(local)) continue;

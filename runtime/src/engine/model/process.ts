@@ -228,7 +228,7 @@ function checkExtensions(element: ModdleElement, kind: NodeKind | null, context:
   for (const extension of extensionValues(element)) {
     if (extension.$type === 'pectrack:Connector' && kind === 'connectorTask') continue;
     const local = extension.$type.slice(extension.$type.indexOf(':') + 1);
-    if (context.namespaces.uriOf(extension.$type) === CAMUNDA_URI && local === 'properties') continue;
+    if (context.namespaces.uriOf(extension.$type, extension) === CAMUNDA_URI && local === 'properties') continue;
     context.problems.add(
       element.id,
       typeName(element.$type),
