@@ -1,0 +1,62 @@
+/**
+ * Wires one PECtrack runtime: database (migrated at start-up), services, scheduler.
+ * The CLI's `serve` and the tests build on this.
+ */
+import type { RuntimeConfig } from './config.js';
+import { ConnectorRegistry, createScheduler, type ConnectorHandler, type Scheduler, type SchedulerSettings } from './scheduler/index.js';
+import { createServices, type InternalCommands, type Services } from './services/index.js';
+import { migrate, openOrm, type Orm } from './store/orm.js';
+import { ensureTenant } from './store/tenants.js';
+
+export interface RuntimeOptions {
+  /** Connector handlers by type, added to the registry before start. */
+  connectors?: Record<string, ConnectorHandler>;
+  scheduler?: Partial<SchedulerSettings>;
+}
+
+export interface Runtime {
+  config: RuntimeConfig;
+  orm: Orm;
+  services: Services;
+  /** Commands the runtime issues to itself (timers, connector results). */
+  internal: InternalCommands;
+  connectors: ConnectorRegistry;
+  scheduler: Scheduler;
+  /** Starts the scheduler: timers fire, the outbox drains, connectors are called. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function createRuntime(config: RuntimeConfig, options: RuntimeOptions = {}): Promise<Runtime> {
+  const orm = await openOrm(config.database);
+  try {
+    await migrate(orm);
+    await ensureTenant(orm, config.tenant, config.tenant, config.database.kind === 'sqlite');
+  } catch (error) {
+    await orm.close();
+    throw error;
+  }
+  const connectors = new ConnectorRegistry();
+  for (const [type, handler] of Object.entries(options.connectors ?? {})) connectors.register(type, handler);
+  let scheduler: Scheduler | undefined;
+  const { services, internal } = createServices({
+    orm,
+    database: config.database,
+    outboxWritten: () => scheduler?.wake(),
+  });
+  scheduler = createScheduler({ orm, database: config.database, internal, connectors, settings: options.scheduler });
+  const runtime: Runtime = {
+    config,
+    orm,
+    services,
+    internal,
+    connectors,
+    scheduler,
+    start: () => scheduler!.start(),
+    async stop() {
+      await scheduler!.stop();
+      await orm.close();
+    },
+  };
+  return runtime;
+}

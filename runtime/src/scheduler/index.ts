@@ -1,0 +1,89 @@
+/**
+ * The scheduler: Agenda 6 on the runtime's database (PostgreSQL backend, or our SQLite
+ * backend on the same file), the timer and connector jobs, and the outbox dispatcher.
+ */
+import { Agenda, type AgendaBackend } from 'agenda';
+import { PostgresBackend } from '@agendajs/postgres-backend';
+import type { DatabaseConfig } from '../config.js';
+import type { InternalCommands } from '../services/index.js';
+import { knexOf, type Orm } from '../store/orm.js';
+import type { ConnectorRegistry } from './connectors.js';
+import { defineJobs } from './jobs.js';
+import { OutboxDispatcher } from './outbox-dispatcher.js';
+import { SqliteBackend } from './sqlite-backend.js';
+
+export * from './connectors.js';
+export { CONNECTOR_JOB, TIMER_JOB } from './jobs.js';
+
+export interface SchedulerSettings {
+  /** How often Agenda looks for due jobs. */
+  processEveryMs: number;
+  /** After this long a job locked by a dead process is run again. */
+  lockLifetimeMs: number;
+  connectorTimeoutMs: number;
+  connectorAttempts: number;
+  connectorBackoffMs: number;
+  outboxPollMs: number;
+  outboxLeaseMs: number;
+}
+
+export const DEFAULT_SCHEDULER_SETTINGS: SchedulerSettings = {
+  processEveryMs: 1_000,
+  lockLifetimeMs: 60_000,
+  connectorTimeoutMs: 30_000,
+  connectorAttempts: 5,
+  connectorBackoffMs: 2_000,
+  outboxPollMs: 1_000,
+  outboxLeaseMs: 30_000,
+};
+
+export interface Scheduler {
+  agenda: Agenda;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Wakes the outbox dispatcher (after a commit that wrote outbox rows). */
+  wake(): void;
+}
+
+export function createScheduler(options: {
+  orm: Orm;
+  database: DatabaseConfig;
+  internal: InternalCommands;
+  connectors: ConnectorRegistry;
+  settings?: Partial<SchedulerSettings>;
+}): Scheduler {
+  const settings = { ...DEFAULT_SCHEDULER_SETTINGS, ...options.settings };
+  const knex = knexOf(options.orm);
+  const backend: AgendaBackend =
+    options.database.kind === 'postgresql'
+      ? new PostgresBackend({ connectionString: options.database.url })
+      : new SqliteBackend(knex);
+  const agenda = new Agenda({
+    backend,
+    name: `pectrack-${process.pid}`,
+    processEvery: settings.processEveryMs,
+    defaultLockLifetime: settings.lockLifetimeMs,
+  });
+  defineJobs(agenda, options.internal, options.connectors, settings);
+  const dispatcher = new OutboxDispatcher(knex, options.database, agenda, {
+    pollMs: settings.outboxPollMs,
+    leaseMs: settings.outboxLeaseMs,
+    maxAttempts: 10,
+  });
+  let running = false;
+  return {
+    agenda,
+    async start() {
+      await agenda.start();
+      dispatcher.start();
+      running = true;
+    },
+    async stop() {
+      if (!running) return;
+      running = false;
+      await dispatcher.stop();
+      await agenda.stop();
+    },
+    wake: () => dispatcher.wake(),
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * Agenda job handlers: a timer fires `triggerTimer`; a connector job calls the connector
+ * and reports `connectorResult`. Both are safe to run twice: the engine rejects a ref
+ * that no longer waits, and the services treat that as already handled.
+ */
+import type { Agenda, Job } from 'agenda';
+import { exponential } from 'agenda';
+import type { Variables } from '../engine/types.js';
+import type { InternalCommands } from '../services/index.js';
+import type { ConnectorRegistry } from './connectors.js';
+
+export const TIMER_JOB = 'pectrack.timer';
+export const CONNECTOR_JOB = 'pectrack.connector';
+
+export interface TimerJobData {
+  key: string;
+  /** `${instanceId}:${timerRef}`: what cancelTimer removes. */
+  timer: string;
+  tenantId: string;
+  instanceId: string;
+  timerRef: string;
+}
+
+export interface ConnectorJobData {
+  key: string;
+  tenantId: string;
+  instanceId: string;
+  jobRef: string;
+  elementId: string;
+  connectorType: string;
+  input: Variables;
+}
+
+export interface JobSettings {
+  lockLifetimeMs: number;
+  connectorTimeoutMs: number;
+  connectorAttempts: number;
+  connectorBackoffMs: number;
+}
+
+export function defineJobs(agenda: Agenda, internal: InternalCommands, connectors: ConnectorRegistry, settings: JobSettings): void {
+  agenda.define<TimerJobData>(
+    TIMER_JOB,
+    async (job) => {
+      const { tenantId, instanceId, timerRef } = job.attrs.data;
+      await internal.triggerTimer(tenantId, instanceId, timerRef);
+    },
+    { lockLifetime: settings.lockLifetimeMs, backoff: exponential({ delay: 1_000, maxDelay: 60_000, maxRetries: 20 }) },
+  );
+  agenda.define<ConnectorJobData>(CONNECTOR_JOB, (job) => runConnector(job, internal, connectors, settings), {
+    lockLifetime: Math.max(settings.lockLifetimeMs, settings.connectorTimeoutMs * 2),
+    backoff: exponential({ delay: settings.connectorBackoffMs, factor: 2, maxRetries: settings.connectorAttempts }),
+  });
+}
+
+/** A failure is retried by Agenda's backoff; the last attempt's failure becomes an incident instead. */
+async function runConnector(
+  job: Job<ConnectorJobData>,
+  internal: InternalCommands,
+  connectors: ConnectorRegistry,
+  settings: JobSettings,
+): Promise<void> {
+  const data = job.attrs.data;
+  const attempt = (job.attrs.failCount ?? 0) + 1;
+  let result: { ok: true; output: Variables } | { ok: false; error: string };
+  try {
+    result = { ok: true, output: await call(data, attempt, connectors, settings.connectorTimeoutMs) };
+  } catch (error) {
+    if (attempt < settings.connectorAttempts) throw error;
+    result = { ok: false, error: `${data.connectorType} failed after ${attempt} attempts: ${(error as Error).message}` };
+  }
+  await internal.connectorResult(data.tenantId, data.instanceId, data.jobRef, result);
+}
+
+async function call(data: ConnectorJobData, attempt: number, connectors: ConnectorRegistry, timeoutMs: number): Promise<Variables> {
+  const handler = connectors.get(data.connectorType);
+  if (!handler) throw new Error(`no connector of type "${data.connectorType}" is installed`);
+  const signal = AbortSignal.timeout(timeoutMs);
+  return handler(data.input, {
+    signal,
+    idempotencyKey: data.key,
+    tenantId: data.tenantId,
+    instanceId: data.instanceId,
+    elementId: data.elementId,
+    attempt,
+  });
+}
