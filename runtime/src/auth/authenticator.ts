@@ -6,8 +6,9 @@
 import type { Actor } from '../services/types.js';
 import { UnauthorizedError } from '../errors.js';
 import { parseAuthorization } from './credentials.js';
-import { hashPassword, verifyPassword } from './passwords.js';
+import { hashPassword } from './passwords.js';
 import { hashToken, looksLikeToken } from './tokens.js';
+import { VerifiedPasswords } from './verified-passwords.js';
 
 export interface Account {
   tenantId: string;
@@ -33,6 +34,7 @@ export function createAuthenticator(accounts: AccountLookup): Authenticator {
   // Verifying against a throwaway hash when the user is unknown keeps the
   // response time from revealing which usernames exist.
   const decoy = hashPassword('decoy password that never matches');
+  const verified = new VerifiedPasswords();
 
   return async (authorization) => {
     const credentials = parseAuthorization(authorization);
@@ -45,7 +47,7 @@ export function createAuthenticator(accounts: AccountLookup): Authenticator {
       if (owner.userId !== account?.userId) throw new UnauthorizedError(INVALID);
       return toActor(owner);
     }
-    const ok = await verifyPassword(credentials.password, account?.passwordHash ?? (await decoy));
+    const ok = await verified.verify(credentials.password, account?.passwordHash ?? (await decoy));
     if (!account || !ok || !account.passwordHash || !account.active) throw new UnauthorizedError(INVALID);
     return toActor(account);
   };
