@@ -1,0 +1,51 @@
+import type { CertData } from '../daticert/types.js';
+import type { DeliveryEvent, DeliveryEventType } from './types.js';
+
+export const PEC_TIPI = [
+  'posta-certificata',
+  'accettazione',
+  'non-accettazione',
+  'presa-in-carico',
+  'avvenuta-consegna',
+  'errore-consegna',
+  'preavviso-errore-consegna',
+  'rilevazione-virus',
+] as const;
+
+export type PecTipo = (typeof PEC_TIPI)[number];
+
+export function isPecTipo(value: string): value is PecTipo {
+  return (PEC_TIPI as readonly string[]).includes(value);
+}
+
+const EVENT_OF_TIPO: Record<PecTipo, DeliveryEventType | null> = {
+  'posta-certificata': null,
+  accettazione: 'accepted',
+  'non-accettazione': 'failed',
+  'presa-in-carico': 'relayed',
+  'avvenuta-consegna': 'delivered',
+  'errore-consegna': 'failed',
+  'preavviso-errore-consegna': 'timeout',
+  'rilevazione-virus': 'failed',
+};
+
+/** The normalised event a PEC receipt stands for; a transport envelope is a message, not an event. */
+export function pecEvent(kind: PecTipo | 'anomalia', cert: CertData | null): DeliveryEvent | null {
+  if (kind === 'anomalia') return { type: 'anomaly', evidence: kind, recipients: [], at: cert?.data ?? null, reason: null };
+  const type = EVENT_OF_TIPO[kind];
+  if (!type) return null;
+  return { type, evidence: kind, recipients: recipientsOf(kind, cert), at: cert?.data ?? null, reason: reasonOf(cert) };
+}
+
+function recipientsOf(kind: PecTipo, cert: CertData | null): string[] {
+  if (!cert) return [];
+  if (cert.consegna) return [cert.consegna];
+  if (kind === 'presa-in-carico') return cert.ricezione;
+  return cert.destinatari.map((d) => d.address);
+}
+
+function reasonOf(cert: CertData | null): string | null {
+  if (!cert) return null;
+  if (cert.erroreEsteso) return cert.erroreEsteso;
+  return cert.errore && cert.errore !== 'nessuno' ? cert.errore : null;
+}

@@ -1,0 +1,199 @@
+import type { CertData } from '../daticert/types.js';
+import { parseDaticert } from '../daticert/parse.js';
+import { isPecTipo, pecEvent, type PecTipo } from '../events/pec.js';
+import { decodedBody, parseEntity } from '../mime/entity.js';
+import type { HeaderList } from '../mime/headers.js';
+import { parseRemEvidence } from '../rem/evidence.js';
+import { resolveTrustAnchors, type TrustAnchors } from '../signature/anchors.js';
+import type { SignatureCheck } from '../signature/types.js';
+import { verifyDetachedSignature } from '../signature/verify.js';
+import { findCertifiedMessage, findEmbeddedCertified } from './embedded.js';
+import { stripBrackets, withBrackets } from './identifiers.js';
+import { readInnerMessage } from './inner.js';
+import { locateParts, type EnvelopeParts } from './structure.js';
+import type { EnvelopeKind, ParseOptions, PecEnvelope, Profile } from './types.js';
+
+const DEFAULT_MAX_DEPTH = 8;
+
+interface ParseContext {
+  anchors: TrustAnchors | null;
+  depthLeft: number;
+}
+
+/**
+ * Raw bytes → PecEnvelope. Never throws and never rejects: what cannot be read becomes kind
+ * `unparseable` or a line in `problems`, and everything that could be read is kept.
+ */
+export async function parsePec(raw: Buffer, options: ParseOptions = {}): Promise<PecEnvelope> {
+  const problems: string[] = [];
+  let anchors: TrustAnchors | null = null;
+  try {
+    anchors = resolveTrustAnchors(options.trustAnchors);
+  } catch (error) {
+    problems.push(`trust anchors unusable, signatures cannot be trusted: ${messageOf(error)}`);
+  }
+  return parseMessage(raw, { anchors, depthLeft: options.maxDepth ?? DEFAULT_MAX_DEPTH }, problems);
+}
+
+async function parseMessage(raw: Buffer, context: ParseContext, problems: string[] = []): Promise<PecEnvelope> {
+  const envelope: PecEnvelope = {
+    kind: 'unparseable',
+    profile: 'plain',
+    providerId: null,
+    originalMessageId: null,
+    receiptType: null,
+    certData: null,
+    signature: { status: 'unsigned' },
+    inner: null,
+    event: null,
+    nested: null,
+    problems,
+  };
+  try {
+    return await fill(envelope, raw, context);
+  } catch (error) {
+    problems.push(`parser failure: ${messageOf(error)}`);
+    envelope.kind = 'unparseable';
+    return envelope;
+  }
+}
+
+async function fill(envelope: PecEnvelope, raw: Buffer, context: ParseContext): Promise<PecEnvelope> {
+  const { problems } = envelope;
+  if (raw.length === 0) {
+    problems.push('message is empty');
+    return envelope;
+  }
+  const root = parseEntity(raw, problems);
+  const { headers } = root;
+  if (headers.size === 0) {
+    problems.push('message has no header fields');
+    return envelope;
+  }
+  envelope.providerId = stripBrackets(headers.get('message-id'));
+  const parts = locateParts(root);
+  const profile = detectProfile(headers, parts);
+  if (profile === 'plain' && headers.has('list-id')) {
+    const wrapped = findEmbeddedCertified(raw, root);
+    if (wrapped) return unwrap(envelope, wrapped, context);
+  }
+  envelope.profile = profile;
+  if (profile === 'PEC-2005') return fillPec(envelope, raw, headers, parts, context);
+  if (profile === 'REM') return fillRem(envelope, raw, headers, parts, context);
+  envelope.kind = 'plain';
+  return fillContent(envelope, raw, parts, context, raw);
+}
+
+/**
+ * A mailing list (RFC 2919 List-Id) relayed the envelope as an attachment: the envelope is what
+ * counts. Plain mail from a person that attaches an envelope stays plain, with the envelope nested.
+ */
+async function unwrap(envelope: PecEnvelope, wrapped: Buffer, context: ParseContext): Promise<PecEnvelope> {
+  const inner = await parseMessage(wrapped, context);
+  return { ...inner, problems: [...envelope.problems, ...inner.problems] };
+}
+
+function detectProfile(headers: HeaderList, parts: EnvelopeParts): Profile {
+  if (parts.remSections.length > 0 || headers.fields.some((field) => field.name.startsWith('rem-'))) return 'REM';
+  if (headers.has('x-trasporto') || headers.has('x-ricevuta')) return 'PEC-2005';
+  return parts.signed && parts.daticert.length > 0 ? 'PEC-2005' : 'plain';
+}
+
+async function fillPec(envelope: PecEnvelope, raw: Buffer, headers: HeaderList, parts: EnvelopeParts, context: ParseContext): Promise<PecEnvelope> {
+  const { problems } = envelope;
+  if (parts.daticert.length > 1) problems.push(`${parts.daticert.length} daticert.xml parts: the first one is used`);
+  const daticert = parts.daticert[0];
+  const cert = daticert ? parseDaticert(decodedBody(raw, daticert), problems) : null;
+  envelope.certData = cert;
+  const kind = structureUnreadable(parts) ? 'unparseable' : pecKind(headers, cert, parts, problems);
+  envelope.kind = kind;
+  envelope.providerId = kind === 'posta-certificata' || kind === 'anomalia' ? (cert?.identificativo ?? envelope.providerId) : envelope.providerId;
+  envelope.originalMessageId = withBrackets(headers.get('x-riferimento-message-id') ?? cert?.msgid);
+  envelope.receiptType = cert?.ricevuta ?? receiptTypeHeader(headers, kind);
+  envelope.event = kind === 'anomalia' || isPecTipo(kind) ? pecEvent(kind, cert) : null;
+  if (!parts.signed) problems.push('certified message is not signed');
+  return fillContent(envelope, raw, parts, context, parts.postacert ? decodedBody(raw, parts.postacert) : null);
+}
+
+async function fillRem(envelope: PecEnvelope, raw: Buffer, headers: HeaderList, parts: EnvelopeParts, context: ParseContext): Promise<PecEnvelope> {
+  const { problems } = envelope;
+  const section = (entity: EnvelopeParts['remSections'][number]) => entity.headers.get('rem-section-type')?.toLowerCase() ?? '';
+  const evidencePart = parts.remSections.find((entity) => section(entity).includes('evidence'));
+  const evidence = evidencePart ? parseRemEvidence(decodedBody(raw, evidencePart), problems) : null;
+  if (!evidencePart) problems.push('REM message carries no evidence section');
+  envelope.kind = structureUnreadable(parts) ? 'unparseable' : evidence?.event ? (evidence.type as EnvelopeKind) : 'rem-message';
+  envelope.event = evidence?.event ?? null;
+  envelope.originalMessageId = withBrackets(headers.get('rem-uamessageidentifier') ?? evidence?.uaMessageIdentifier);
+  const original = parts.remSections.find((entity) => section(entity).includes('original')) ?? parts.postacert;
+  if (!parts.signed) problems.push('REM message is not signed');
+  return fillContent(envelope, raw, parts, context, original ? decodedBody(raw, original) : null);
+}
+
+async function fillContent(envelope: PecEnvelope, raw: Buffer, parts: EnvelopeParts, context: ParseContext, original: Buffer | null): Promise<PecEnvelope> {
+  const [signature, inner] = await Promise.all([
+    checkSignature(raw, parts, context),
+    original ? readInnerMessage(original, envelope.problems) : Promise.resolve(null),
+  ]);
+  envelope.signature = signature;
+  envelope.inner = inner;
+  if (original) envelope.nested = await nestedEnvelope(original, context, envelope.problems);
+  return envelope;
+}
+
+/** A multipart whose parts cannot be found (no boundary, boundary never present): nothing certified can be read. */
+function structureUnreadable(parts: EnvelopeParts): boolean {
+  return parts.content.contentType.startsWith('multipart/') && parts.content.children.length === 0;
+}
+
+/** daticert is signed and wins over headers, which anyone on the way may add or change. */
+function pecKind(headers: HeaderList, cert: CertData | null, parts: EnvelopeParts, problems: string[]): EnvelopeKind {
+  const headerKind = kindFromHeaders(headers, problems);
+  if (cert?.tipo) {
+    if (isPecTipo(cert.tipo)) {
+      if (headerKind && headerKind !== cert.tipo) problems.push(`headers say ${headerKind} but daticert tipo is ${cert.tipo}: daticert is used`);
+      return cert.tipo;
+    }
+    problems.push(`daticert tipo "${cert.tipo}" is not a known kind`);
+  }
+  if (headerKind !== 'anomalia' && parts.daticert.length === 0) problems.push('daticert.xml is missing');
+  if (headerKind === 'anomalia' && !parts.postacert) problems.push('anomaly envelope has no postacert.eml');
+  return headerKind ?? 'unparseable';
+}
+
+function kindFromHeaders(headers: HeaderList, problems: string[]): PecTipo | 'anomalia' | null {
+  const transport = headers.get('x-trasporto')?.trim().toLowerCase();
+  const receipt = headers.get('x-ricevuta')?.trim().toLowerCase();
+  if (transport === 'errore') return 'anomalia';
+  if (transport === 'posta-certificata') return 'posta-certificata';
+  if (receipt && isPecTipo(receipt)) return receipt;
+  if (transport || receipt) problems.push(`unknown PEC header value "${transport ?? receipt}"`);
+  return null;
+}
+
+function receiptTypeHeader(headers: HeaderList, kind: EnvelopeKind): PecEnvelope['receiptType'] {
+  const value = headers.get('x-tiporicevuta')?.trim().toLowerCase();
+  if (value === 'completa' || value === 'breve' || value === 'sintetica') return value;
+  return kind === 'avvenuta-consegna' ? 'completa' : null;
+}
+
+async function checkSignature(raw: Buffer, parts: EnvelopeParts, context: ParseContext): Promise<SignatureCheck> {
+  if (!parts.signed) return { status: 'unsigned' };
+  if (parts.signed.children.length === 0) return { status: 'invalid', reason: 'multipart/signed parts cannot be read' };
+  if (!parts.signature) return { status: 'invalid', reason: 'multipart/signed has no signature part' };
+  const signedBytes = raw.subarray(parts.content.start, parts.content.end);
+  return verifyDetachedSignature(signedBytes, decodedBody(raw, parts.signature), context.anchors);
+}
+
+async function nestedEnvelope(original: Buffer, context: ParseContext, problems: string[]): Promise<PecEnvelope | null> {
+  const certified = findCertifiedMessage(original);
+  if (!certified) return null;
+  if (context.depthLeft <= 0) {
+    problems.push('forwarded certified message nested deeper than maxDepth: not parsed');
+    return null;
+  }
+  return parseMessage(certified, { ...context, depthLeft: context.depthLeft - 1 });
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

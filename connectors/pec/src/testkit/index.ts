@@ -1,0 +1,23 @@
+export { createTestCa, toPem, type SigningIdentity, type TestCa, type TestCaOptions } from './ca.js';
+export { createTestProvider, providerAddress, type TestProvider } from './provider.js';
+export { buildOriginalMessage, type OriginalMessage, type TestAttachment } from './original.js';
+export { prepareSubmission, replaceMessageId, type Submission, type SubmissionOptions } from './submission.js';
+export { buildDaticert, type DaticertOptions, type DaticertRecipient } from './daticert.js';
+export { buildCertifiedMessage, type CertifiedMessageSpec } from './certified.js';
+export { buildAnomalyEnvelope, buildTransportEnvelope, type AnomalyEnvelopeOptions, type TransportEnvelopeOptions } from './envelope.js';
+export {
+  buildAccettazione,
+  buildAvvenutaConsegna,
+  buildErroreConsegna,
+  buildNonAccettazione,
+  buildPreavvisoErroreConsegna,
+  buildPresaInCarico,
+  buildReceipt,
+  buildRilevazioneVirus,
+  toBreveOriginal,
+  type ReceiptKind,
+  type ReceiptOptions,
+} from './receipts.js';
+export { buildRemMessage, ERDS_NAMESPACE, type RemMessageOptions } from './rem.js';
+export { signDetached, signEntity, type SignatureHash, type SignedEntity } from './smime.js';
+export { forwardMessage, wrapForMailingList, type ForwardOptions, type MailingListOptions } from './wrappers.js';
