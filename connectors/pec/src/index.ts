@@ -6,3 +6,4 @@ export { PEC_TIPI, type PecTipo } from './events/pec.js';
 export type { RemEvidenceType } from './rem/evidence.js';
 export { loadTrustAnchors, type TrustAnchors, type TrustAnchorSource } from './signature/anchors.js';
 export type { SignatureCheck, SignatureStatus, SignerIdentity } from './signature/types.js';
+export * from './send/index.js';

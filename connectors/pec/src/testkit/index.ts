@@ -21,3 +21,4 @@ export {
 export { buildRemMessage, ERDS_NAMESPACE, type RemMessageOptions } from './rem.js';
 export { signDetached, signEntity, type SignatureHash, type SignedEntity } from './smime.js';
 export { forwardMessage, wrapForMailingList, type ForwardOptions, type MailingListOptions } from './wrappers.js';
+export { dovecotUnavailableReason, findDovecot, freePort, startDovecot, type DovecotServer, type DovecotUser } from './dovecot.js';

@@ -1,0 +1,82 @@
+/**
+ * Builds the exact bytes of a message we send by PEC, before sending, so the caller can store
+ * them and the Message-ID (the key every receipt will point back to) before any receipt can
+ * arrive.
+ */
+import { randomUUID } from 'node:crypto';
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
+
+export interface OutgoingAttachment {
+  filename: string;
+  content: Buffer;
+  contentType?: string;
+}
+
+export interface OutgoingPec {
+  /** The sending PEC address (the mailbox's own). */
+  from: string;
+  to: string[];
+  cc?: string[];
+  subject: string;
+  text: string;
+  html?: string;
+  attachments?: OutgoingAttachment[];
+  /** `<local@domain>`; generated when absent. */
+  messageId?: string;
+  /** Delivery receipt style asked of the provider (X-TipoRicevuta); the provider's default is completa. */
+  receiptType?: 'completa' | 'breve' | 'sintetica';
+}
+
+export interface ComposedPec {
+  raw: Buffer;
+  messageId: string;
+  envelope: { from: string; to: string[] };
+}
+
+export class OutgoingPecError extends Error {
+  readonly code = 'invalid-outgoing-pec';
+  constructor(
+    readonly field: string,
+    reason: string,
+  ) {
+    super(`${field} ${reason}`);
+    this.name = 'OutgoingPecError';
+  }
+}
+
+const ADDRESS = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
+
+export function validateOutgoing(message: OutgoingPec): void {
+  if (!ADDRESS.test(message.from)) throw new OutgoingPecError('from', `is not an e-mail address: "${message.from}"`);
+  const recipients = [...message.to, ...(message.cc ?? [])];
+  if (message.to.length === 0) throw new OutgoingPecError('to', 'must name at least one recipient');
+  const bad = recipients.find((address) => !ADDRESS.test(address));
+  if (bad !== undefined) throw new OutgoingPecError('to', `contains an invalid address: "${bad}"`);
+  if (message.messageId !== undefined && !/^<[^<>\s]+@[^<>\s]+>$/.test(message.messageId)) {
+    throw new OutgoingPecError('messageId', 'must look like <local@domain>');
+  }
+}
+
+export function newMessageId(from: string): string {
+  return `<${randomUUID()}@${from.split('@')[1] ?? 'pectrack.invalid'}>`;
+}
+
+export async function composePec(message: OutgoingPec): Promise<ComposedPec> {
+  validateOutgoing(message);
+  const messageId = message.messageId ?? newMessageId(message.from);
+  const headers: Record<string, string> = {};
+  if (message.receiptType && message.receiptType !== 'completa') headers['X-TipoRicevuta'] = message.receiptType;
+  const node = new MailComposer({
+    from: message.from,
+    to: message.to,
+    cc: message.cc,
+    subject: message.subject,
+    text: message.text,
+    html: message.html,
+    messageId,
+    headers,
+    attachments: message.attachments?.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType })),
+  }).compile();
+  // Bcc is never used for PEC: every recipient must be certified, so envelope = To + Cc.
+  return { raw: await node.build(), messageId, envelope: { from: message.from, to: [...message.to, ...(message.cc ?? [])] } };
+}

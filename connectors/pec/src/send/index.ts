@@ -1,0 +1,4 @@
+export { composePec, newMessageId, validateOutgoing, OutgoingPecError } from './compose.js';
+export type { ComposedPec, OutgoingAttachment, OutgoingPec } from './compose.js';
+export { createPecTransport, PecSendError } from './transport.js';
+export type { PecTransport, SmtpSettings, SubmissionResult } from './transport.js';
