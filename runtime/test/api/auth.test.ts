@@ -2,14 +2,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser, createApiToken, revokeApiToken } from '../../src/auth/users.js';
 import { call } from './support/http.js';
-import { basic, startApiServer, TENANT, USERS, type ApiServer } from './support/server.js';
+import { basic, SQLITE, startApiServer, TENANT, USERS, type ApiServer } from './support/server.js';
 
 describe('authentication and permissions', () => {
   let server: ApiServer;
   let api: string;
 
   beforeAll(async () => {
-    server = await startApiServer('sqlite');
+    server = await startApiServer(SQLITE);
     api = `${server.url}/api/v1`;
   });
   afterAll(async () => server?.close());

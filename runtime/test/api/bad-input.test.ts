@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call, type Reply } from './support/http.js';
-import { basic, startApiServer, USERS, type ApiServer } from './support/server.js';
+import { basic, SQLITE, startApiServer, USERS, type ApiServer } from './support/server.js';
 
 const SIMPLE_APPROVAL = readFileSync(new URL('../../samples/simple-approval.bpmn', import.meta.url), 'utf8');
 const KB = 1024;
@@ -47,7 +47,7 @@ describe('bad input', () => {
   const admin = basic(USERS.admin);
 
   beforeAll(async () => {
-    server = await startApiServer('sqlite', LIMITS);
+    server = await startApiServer(SQLITE, LIMITS);
     api = `${server.url}/api/v1`;
     const deployed = await call(api, '/definitions?name=simple-approval', {
       auth: admin,

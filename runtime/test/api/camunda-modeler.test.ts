@@ -5,9 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATABASE_KINDS } from './support/databases.js';
 import { call } from './support/http.js';
-import { basic, startApiServer, USERS, type ApiServer } from './support/server.js';
+import { basic, DATABASES, startApiServer, USERS, type ApiServer } from './support/server.js';
 
 const MODELER_DIAGRAM = readFileSync(new URL('./fixtures/modeler-approval.bpmn', import.meta.url), 'utf8');
 
@@ -21,13 +20,13 @@ function modelerDeployment(name: string, filename: string, xml: string): FormDat
   return form;
 }
 
-describe.each(DATABASE_KINDS)('Camunda 7 REST subset on %s', (kind) => {
+describe.each(DATABASES)('Camunda 7 REST subset on $kind', (database) => {
   let server: ApiServer;
   const admin = basic(USERS.admin);
   const headers = { accept: 'application/json' };
 
   beforeAll(async () => {
-    server = await startApiServer(kind);
+    server = await startApiServer(database);
   });
   afterAll(async () => server?.close());
 

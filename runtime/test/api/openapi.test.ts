@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toOpenApiPath } from '../../src/api/openapi/document.js';
 import { call } from './support/http.js';
-import { startApiServer, type ApiServer } from './support/server.js';
+import { SQLITE, startApiServer, type ApiServer } from './support/server.js';
 
 interface RouterLayer {
   path: string;
@@ -14,7 +14,7 @@ describe('OpenAPI document', () => {
   let doc: any;
 
   beforeAll(async () => {
-    server = await startApiServer('sqlite');
+    server = await startApiServer(SQLITE);
     const reply = await call(server.url, '/api/v1/openapi.json');
     expect(reply.status).toBe(200);
     doc = reply.body;

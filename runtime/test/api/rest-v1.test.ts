@@ -1,9 +1,8 @@
 /** The /api/v1 resources end to end on a real database. */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATABASE_KINDS } from './support/databases.js';
 import { call } from './support/http.js';
-import { basic, startApiServer, USERS, type ApiServer } from './support/server.js';
+import { basic, DATABASES, startApiServer, USERS, type ApiServer } from './support/server.js';
 
 const fixture = (name: string) => readFileSync(new URL(name, import.meta.url), 'utf8');
 const SIMPLE_APPROVAL = fixture('../../samples/simple-approval.bpmn');
@@ -12,7 +11,7 @@ const NO_MATCHING_FLOW = fixture('./fixtures/no-matching-flow.bpmn');
 
 const DAY = 24 * 60 * 60 * 1000;
 
-describe.each(DATABASE_KINDS)('REST /api/v1 on %s', (kind) => {
+describe.each(DATABASES)('REST /api/v1 on $kind', (database) => {
   let server: ApiServer;
   let api: string;
   const admin = basic(USERS.admin);
@@ -20,7 +19,7 @@ describe.each(DATABASE_KINDS)('REST /api/v1 on %s', (kind) => {
   const supervisor = basic(USERS.supervisor);
 
   beforeAll(async () => {
-    server = await startApiServer(kind);
+    server = await startApiServer(database);
     api = `${server.url}/api/v1`;
   });
   afterAll(async () => server?.close());

@@ -1,17 +1,15 @@
 /**
- * Starts the real API (real services, real database, a free port) for one
- * suite, with users of each role.
+ * Starts the real server for one suite: a runtime (migrated database,
+ * services, running scheduler) on a fresh test database from the shared test
+ * helpers, the HTTP app on a free port, and users of each role.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import type { DatabaseConfig } from '../../../src/config.js';
 import { createApp, type ApiLimits, type PecTrackApp } from '../../../src/api/app.js';
 import { addUser } from '../../../src/auth/users.js';
-import { createServices } from '../../../src/services/index.js';
-import type { Services } from '../../../src/services/types.js';
-import { migrate, openOrm, type Orm } from '../../../src/store/orm.js';
-import { createTestDatabase } from './databases.js';
+import { createRuntime, type Runtime } from '../../../src/runtime.js';
+import { testDatabases, type TestDatabase } from '../../support/databases.js';
 
 export const TENANT = 'default';
 export const PASSWORD = 'correct horse battery staple';
@@ -24,33 +22,45 @@ export const USERS = {
 
 export interface ApiServer {
   url: string;
-  orm: Orm;
-  services: Services;
+  runtime: Runtime;
+  orm: Runtime['orm'];
   app: PecTrackApp;
   close(): Promise<void>;
 }
 
-export async function startApiServer(kind: DatabaseConfig['kind'], limits?: Partial<ApiLimits>): Promise<ApiServer> {
-  const database = await createTestDatabase(kind);
-  const orm = await openOrm(database.config);
-  await migrate(orm);
+/**
+ * SQLite and PostgreSQL. An absent PostgreSQL is left out after the loud notice
+ * the shared helper prints (and fails the run when services are required).
+ */
+export const DATABASES = (await testDatabases()).filter((database) => database.available);
+export const SQLITE = DATABASES.find((database) => database.kind === 'sqlite')!;
+
+export async function startApiServer(database: TestDatabase, limits?: Partial<ApiLimits>): Promise<ApiServer> {
+  const created = await database.create();
+  const runtime = await createRuntime(created.config);
+  await runtime.start();
   for (const [role, username] of Object.entries(USERS)) {
-    await addUser(orm, { tenantId: TENANT, username, password: PASSWORD, roles: [role] });
+    await addUser(runtime.orm, { tenantId: TENANT, username, password: PASSWORD, roles: [role] });
   }
-  const { services } = createServices({ orm, database: database.config });
-  const app = createApp({ services, orm, defaultTenant: TENANT, logger: pino({ level: 'silent' }), limits });
+  const app = createApp({
+    services: runtime.services,
+    orm: runtime.orm,
+    defaultTenant: TENANT,
+    logger: pino({ level: 'silent' }),
+    limits,
+  });
   const server: Server = await app.listen(0, '127.0.0.1');
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    orm,
-    services,
+    runtime,
+    orm: runtime.orm,
     app,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await orm.close();
-      await database.drop();
+      await runtime.stop();
+      await created.drop();
     },
   };
 }
