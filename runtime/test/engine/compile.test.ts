@@ -9,8 +9,16 @@ describe('compile: accepted diagrams', () => {
     const result = await compile(fixture('simple-approval.bpmn'));
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(result.processes.map((process) => [process.id, process.name])).toEqual([['simple-approval', 'Simple approval']]);
-    expect([...result.processes[0]!.nodes.keys()].sort()).toEqual(['approved', 'decision', 'rejected', 'review', 'start']);
+    expect(result.processes.map((process) => [process.id, process.name])).toEqual([
+      ['simple-approval', 'Simple approval'],
+    ]);
+    expect([...result.processes[0]!.nodes.keys()].sort()).toEqual([
+      'approved',
+      'decision',
+      'rejected',
+      'review',
+      'start',
+    ]);
   });
 
   it('deploys a Camunda Modeler diagram unchanged (camunda: attributes, lanes, DI, annotations)', async () => {
@@ -37,7 +45,9 @@ describe('compile: accepted diagrams', () => {
 
 describe('compile: problems', () => {
   it('reports malformed XML with where it broke', async () => {
-    const problems = await problemsOf('<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"><bpmn:process id="p">');
+    const problems = await problemsOf(
+      '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"><bpmn:process id="p">',
+    );
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatchObject({ elementId: '', type: 'document' });
     expect(problems[0]!.reason).toMatch(/^malformed XML: .*line 1, column \d+/);
@@ -46,13 +56,22 @@ describe('compile: problems', () => {
   it('reports a document that is not BPMN', async () => {
     const problems = await problemsOf('<html><body/></html>');
     expect(problems[0]).toMatchObject({ elementId: '', type: 'document' });
-    expect(problems[0]!.reason).toMatch(/^malformed XML: failed to parse document as <bpmn:Definitions>/);
+    expect(problems[0]!.reason).toMatch(
+      /^malformed XML: failed to parse document as <bpmn:Definitions>/,
+    );
   });
 
   it('refuses a DOCTYPE before parsing', async () => {
-    const xml = diagram(startToEnd).replace('<bpmn:definitions', '<!DOCTYPE bpmn:definitions>\n<bpmn:definitions');
+    const xml = diagram(startToEnd).replace(
+      '<bpmn:definitions',
+      '<!DOCTYPE bpmn:definitions>\n<bpmn:definitions',
+    );
     expect(await problemsOf(xml)).toEqual([
-      { elementId: '', type: 'document', reason: 'XML DOCTYPE declarations are not allowed in a BPMN diagram' },
+      {
+        elementId: '',
+        type: 'document',
+        reason: 'XML DOCTYPE declarations are not allowed in a BPMN diagram',
+      },
     ]);
   });
 
@@ -63,12 +82,19 @@ describe('compile: problems', () => {
     const problems = await problemsOf(bomb);
     expect(problems).toHaveLength(1);
     expect(problems[0]!.reason).toMatch(/DOCTYPE declarations are not allowed/);
-    const entityOnly = diagram(startToEnd).replace('<bpmn:definitions', '<!ENTITY x "y"><bpmn:definitions');
-    expect((await problemsOf(entityOnly))[0]!.reason).toBe('XML ENTITY declarations are not allowed in a BPMN diagram');
+    const entityOnly = diagram(startToEnd).replace(
+      '<bpmn:definitions',
+      '<!ENTITY x "y"><bpmn:definitions',
+    );
+    expect((await problemsOf(entityOnly))[0]!.reason).toBe(
+      'XML ENTITY declarations are not allowed in a BPMN diagram',
+    );
   });
 
   it('reports a diagram without an executable process', async () => {
-    const problems = await problemsOf(diagram(startToEnd, '').replace('isExecutable="true"', 'isExecutable="false"'));
+    const problems = await problemsOf(
+      diagram(startToEnd, '').replace('isExecutable="true"', 'isExecutable="false"'),
+    );
     expect(problems).toEqual([
       {
         elementId: 'defs',
@@ -96,25 +122,37 @@ describe('compile: problems', () => {
         {
           elementId: 'script',
           type: 'scriptTask',
-          reason: 'scriptTask is not supported: the engine never runs scripts; use a service task with a pectrack:connector',
+          reason:
+            'scriptTask is not supported: the engine never runs scripts; use a service task with a pectrack:connector',
         },
-        { elementId: 'complex', type: 'complexGateway', reason: 'complexGateway is not supported by the engine' },
+        {
+          elementId: 'complex',
+          type: 'complexGateway',
+          reason: 'complexGateway is not supported by the engine',
+        },
         {
           elementId: 'signal-catch',
           type: 'intermediateCatchEvent',
-          reason: 'signalEventDefinition is not supported here: an intermediate catch event must be a message or timer event',
+          reason:
+            'signalEventDefinition is not supported here: an intermediate catch event must be a message or timer event',
         },
         {
           elementId: 'error-boundary',
           type: 'boundaryEvent',
-          reason: 'errorEventDefinition is not supported here: only timer boundary events are supported',
+          reason:
+            'errorEventDefinition is not supported here: only timer boundary events are supported',
         },
         {
           elementId: 'signal-start',
           type: 'startEvent',
-          reason: 'signalEventDefinition is not supported here: only none start events are supported',
+          reason:
+            'signalEventDefinition is not supported here: only none start events are supported',
         },
-        { elementId: 'fancy', type: 'fancyTask', reason: 'unknown element <bpmn:fancyTask>: the engine does not execute it' },
+        {
+          elementId: 'fancy',
+          type: 'fancyTask',
+          reason: 'unknown element <bpmn:fancyTask>: the engine does not execute it',
+        },
       ]),
     );
   });
@@ -138,14 +176,20 @@ describe('compile: problems', () => {
       {
         elementId: 'review',
         type: 'userTask',
-        reason: 'dueDate: JUEL expressions are not supported: use FEEL, e.g. "=amount > 100" (only ${variable} references are accepted)',
+        reason:
+          'dueDate: JUEL expressions are not supported: use FEEL, e.g. "=amount > 100" (only ${variable} references are accepted)',
       },
       {
         elementId: 'juel',
         type: 'sequenceFlow',
-        reason: 'JUEL expressions are not supported: use FEEL, e.g. "=amount > 100" (only ${variable} references are accepted)',
+        reason:
+          'JUEL expressions are not supported: use FEEL, e.g. "=amount > 100" (only ${variable} references are accepted)',
       },
-      { elementId: 'script', type: 'sequenceFlow', reason: 'expression language "javascript" is not supported: use FEEL' },
+      {
+        elementId: 'script',
+        type: 'sequenceFlow',
+        reason: 'expression language "javascript" is not supported: use FEEL',
+      },
     ]);
   });
 
@@ -162,17 +206,20 @@ describe('compile: problems', () => {
       {
         elementId: 'start',
         type: 'startEvent',
-        reason: 'attribute "camunda:initiator" is not supported on startEvent: the engine does not execute it',
+        reason:
+          'attribute "camunda:initiator" is not supported on startEvent: the engine does not execute it',
       },
       {
         elementId: 'review',
         type: 'userTask',
-        reason: 'attribute "camunda:asyncBefore" is not supported on userTask: the engine does not execute it',
+        reason:
+          'attribute "camunda:asyncBefore" is not supported on userTask: the engine does not execute it',
       },
       {
         elementId: 'review',
         type: 'userTask',
-        reason: 'attribute "acme:color" is not supported on userTask: the engine does not execute it',
+        reason:
+          'attribute "acme:color" is not supported on userTask: the engine does not execute it',
       },
       {
         elementId: 'sign',
@@ -197,12 +244,14 @@ describe('compile: problems', () => {
       {
         elementId: 'review',
         type: 'userTask',
-        reason: '"loopCharacteristics" is not supported on userTask: the engine does not execute it',
+        reason:
+          '"loopCharacteristics" is not supported on userTask: the engine does not execute it',
       },
       {
         elementId: 'review',
         type: 'userTask',
-        reason: 'extension element <camunda:taskListener> is not supported here: the engine does not execute it',
+        reason:
+          'extension element <camunda:taskListener> is not supported here: the engine does not execute it',
       },
     ]);
   });
@@ -227,8 +276,12 @@ describe('compile: problems', () => {
       ['bad-feel', 'sequenceFlow'],
       ['plain', 'sequenceFlow'],
     ]);
-    expect(problems[0]!.reason).toBe('invalid timer duration "1 hour": expected an ISO 8601 duration such as PT1H or P3D');
-    expect(problems[1]!.reason).toMatch(/^invalid timer cycle "0 0 9 \* \* \?": expected an ISO 8601 repeating interval/);
+    expect(problems[0]!.reason).toBe(
+      'invalid timer duration "1 hour": expected an ISO 8601 duration such as PT1H or P3D',
+    );
+    expect(problems[1]!.reason).toMatch(
+      /^invalid timer cycle "0 0 9 \* \* \?": expected an ISO 8601 repeating interval/,
+    );
     expect(problems[2]!.reason).toMatch(/^invalid timer date "tomorrow"/);
     expect(problems[3]!.reason).toMatch(/^invalid FEEL syntax at position \d+/);
     expect(problems[4]!.reason).toBe('condition "approved" must be FEEL: write it as "=approved"');
@@ -243,14 +296,34 @@ describe('compile: problems', () => {
         <bpmn:sequenceFlow id="across" sourceRef="inner-end" targetRef="end" />`),
     );
     expect(problems).toEqual([
-      { elementId: 'call', type: 'serviceTask', reason: 'serviceTask needs exactly one <pectrack:connector type="..."> extension element' },
-      { elementId: 'p', type: 'process', reason: 'a process needs exactly one none start event, found 0' },
-      { elementId: 'across', type: 'sequenceFlow', reason: 'a sequence flow must connect elements of the same (sub-)process' },
+      {
+        elementId: 'call',
+        type: 'serviceTask',
+        reason: 'serviceTask needs exactly one <pectrack:connector type="..."> extension element',
+      },
+      {
+        elementId: 'p',
+        type: 'process',
+        reason: 'a process needs exactly one none start event, found 0',
+      },
+      {
+        elementId: 'across',
+        type: 'sequenceFlow',
+        reason: 'a sequence flow must connect elements of the same (sub-)process',
+      },
     ]);
   });
 
   it('reports a sequence flow to an element that does not exist', async () => {
-    const problems = await problemsOf(diagram(`<bpmn:startEvent id="start" />${flows('start>nowhere')}`));
-    expect(problems).toEqual([{ elementId: 'start-nowhere', type: 'sequenceFlow', reason: 'unresolved reference <nowhere>' }]);
+    const problems = await problemsOf(
+      diagram(`<bpmn:startEvent id="start" />${flows('start>nowhere')}`),
+    );
+    expect(problems).toEqual([
+      {
+        elementId: 'start-nowhere',
+        type: 'sequenceFlow',
+        reason: 'unresolved reference <nowhere>',
+      },
+    ]);
   });
 });

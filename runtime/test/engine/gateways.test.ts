@@ -26,7 +26,9 @@ describe('exclusive gateway', () => {
   });
 
   it('raises an incident when nothing matches and there is no default; the token stays and a retry moves it', async () => {
-    const noDefault = xml.replace(' default="to-small"', '').replace('<bpmn:sequenceFlow id="to-small" sourceRef="amount" targetRef="small" />', '');
+    const noDefault = xml
+      .replace(' default="to-small"', '')
+      .replace('<bpmn:sequenceFlow id="to-small" sourceRef="amount" targetRef="small" />', '');
     const instance = await Instance.start(noDefault, { amount: 5 });
     const [incident] = ofType(instance.log, 'incident');
     expect(incident).toMatchObject({
@@ -36,7 +38,11 @@ describe('exclusive gateway', () => {
     });
     expect(instance.status).toBe('active');
     expect(instance.completed()).toEqual(['start']);
-    instance.send({ type: 'retryIncident', incidentRef: incident!.incidentRef, variables: { amount: 500 } });
+    instance.send({
+      type: 'retryIncident',
+      incidentRef: incident!.incidentRef,
+      variables: { amount: 500 },
+    });
     expect(instance.openTasks()).toEqual(['medium']);
   });
 
@@ -45,14 +51,20 @@ describe('exclusive gateway', () => {
     const [incident] = ofType(instance.log, 'incident');
     expect(incident).toMatchObject({ elementId: 'amount', incidentType: 'expression' });
     expect(incident!.message).toMatch(/^condition of to-big: /);
-    const effects = instance.send({ type: 'retryIncident', incidentRef: incident!.incidentRef, variables: { amount: 2000 } });
+    const effects = instance.send({
+      type: 'retryIncident',
+      incidentRef: incident!.incidentRef,
+      variables: { amount: 2000 },
+    });
     expect(ofType(effects, 'incidentResolved')).toHaveLength(1);
     expect(instance.openTasks()).toEqual(['big']);
   });
 
   it('refuses to retry an incident that is not open', async () => {
     const instance = await Instance.start(xml, { amount: 5 });
-    expect(() => instance.send({ type: 'retryIncident', incidentRef: 'i99' })).toThrow(/incident i99 is not open/);
+    expect(() => instance.send({ type: 'retryIncident', incidentRef: 'i99' })).toThrow(
+      /incident i99 is not open/,
+    );
   });
 
   it('accepts ${variable} conditions from Camunda diagrams', async () => {

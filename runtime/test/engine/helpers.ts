@@ -44,7 +44,8 @@ export function flows(...pairs: string[]): string {
 
 export async function compileProcess(xml: string): Promise<ExecutableProcess> {
   const result = await compile(xml);
-  if (!result.ok) throw new Error(`unexpected problems: ${JSON.stringify(result.problems, null, 2)}`);
+  if (!result.ok)
+    throw new Error(`unexpected problems: ${JSON.stringify(result.problems, null, 2)}`);
   expect(result.processes).toHaveLength(1);
   return result.processes[0]!;
 }
@@ -82,7 +83,8 @@ export class Instance {
   /** The open task created at `elementId` (the last one created there). */
   taskRef(elementId: string): string {
     const created = this.log.filter(
-      (effect): effect is Extract<Effect, { type: 'createTask' }> => effect.type === 'createTask' && effect.elementId === elementId,
+      (effect): effect is Extract<Effect, { type: 'createTask' }> =>
+        effect.type === 'createTask' && effect.elementId === elementId,
     );
     expect(created.length, `a task at ${elementId}`).toBeGreaterThan(0);
     return created[created.length - 1]!.taskRef;
@@ -94,7 +96,8 @@ export class Instance {
 
   timerRef(elementId: string): string {
     const scheduled = this.log.filter(
-      (effect): effect is Extract<Effect, { type: 'scheduleTimer' }> => effect.type === 'scheduleTimer' && effect.elementId === elementId,
+      (effect): effect is Extract<Effect, { type: 'scheduleTimer' }> =>
+        effect.type === 'scheduleTimer' && effect.elementId === elementId,
     );
     expect(scheduled.length, `a timer at ${elementId}`).toBeGreaterThan(0);
     return scheduled[scheduled.length - 1]!.timerRef;
@@ -102,7 +105,9 @@ export class Instance {
 
   /** Element ids in the order they completed (history). */
   completed(): (string | null)[] {
-    return this.log.filter((effect) => effect.type === 'history' && effect.event === 'elementCompleted').map((effect) => (effect as { elementId: string }).elementId);
+    return this.log
+      .filter((effect) => effect.type === 'history' && effect.event === 'elementCompleted')
+      .map((effect) => (effect as { elementId: string }).elementId);
   }
 
   openTasks(): string[] {
@@ -122,7 +127,10 @@ export class Instance {
   }
 }
 
-export function ofType<T extends Effect['type']>(effects: Effect[], type: T): Extract<Effect, { type: T }>[] {
+export function ofType<T extends Effect['type']>(
+  effects: Effect[],
+  type: T,
+): Extract<Effect, { type: T }>[] {
   return effects.filter((effect): effect is Extract<Effect, { type: T }> => effect.type === type);
 }
 

@@ -42,7 +42,9 @@ describe('user tasks and the simple approval', () => {
   it('emits the history the shell writes as the timeline', async () => {
     const instance = await Instance.start(fixture('simple-approval.bpmn'));
     instance.complete('review', { approved: true });
-    const history = ofType(instance.log, 'history').map((effect) => `${effect.event}:${effect.elementId}:${effect.elementType}`);
+    const history = ofType(instance.log, 'history').map(
+      (effect) => `${effect.event}:${effect.elementId}:${effect.elementType}`,
+    );
     expect(history).toEqual([
       'processStarted:simple-approval:process',
       'elementStarted:start:startEvent',
@@ -81,7 +83,12 @@ describe('user tasks and the simple approval', () => {
         pectrack:candidateUsers="anna, marco" pectrack:dueDate="=deadline" pectrack:priority="=if urgent then 90 else 10" pectrack:formKey="review-form" />
       <bpmn:endEvent id="end" />
       ${flows('start>review', 'review>end')}`);
-    const instance = await Instance.start(xml, { owner: 'giulia', offices: ['protocollo'], deadline: 'P2DT4H', urgent: true });
+    const instance = await Instance.start(xml, {
+      owner: 'giulia',
+      offices: ['protocollo'],
+      deadline: 'P2DT4H',
+      urgent: true,
+    });
     expect(ofType(instance.log, 'createTask')[0]!.task).toMatchObject({
       assignee: 'giulia',
       candidateUsers: ['anna', 'marco'],
@@ -97,7 +104,10 @@ describe('user tasks and the simple approval', () => {
       <bpmn:startEvent id="start" /><bpmn:task id="note" /><bpmn:manualTask id="sign" name="Sign the paper" /><bpmn:endEvent id="end" />
       ${flows('start>note', 'note>sign', 'sign>end')}`);
     const instance = await Instance.start(xml);
-    expect(ofType(instance.log, 'createTask')[0]).toMatchObject({ elementId: 'sign', task: { kind: 'manual', name: 'Sign the paper' } });
+    expect(ofType(instance.log, 'createTask')[0]).toMatchObject({
+      elementId: 'sign',
+      task: { kind: 'manual', name: 'Sign the paper' },
+    });
     instance.complete('sign');
     expect(instance.completed()).toEqual(['start', 'note', 'sign', 'end']);
   });
@@ -109,7 +119,9 @@ describe('user tasks and the simple approval', () => {
     const instance = await Instance.start(xml, { deadline: 'soon' });
     const [incident] = ofType(instance.log, 'incident');
     expect(incident).toMatchObject({ elementId: 'review', incidentType: 'expression' });
-    expect(incident!.message).toMatch(/due date must be an ISO 8601 duration or date-time, got "soon"/);
+    expect(incident!.message).toMatch(
+      /due date must be an ISO 8601 duration or date-time, got "soon"/,
+    );
     expect(ofType(instance.log, 'createTask')).toHaveLength(0);
     expect(instance.status).toBe('active');
 
@@ -117,10 +129,20 @@ describe('user tasks and the simple approval', () => {
     const [again] = ofType(unchanged, 'incident');
     expect(again).toMatchObject({ elementId: 'review', incidentType: 'expression' });
 
-    const fixed = instance.send({ type: 'retryIncident', incidentRef: again!.incidentRef, variables: { deadline: 'P1D' } });
-    expect(ofType(fixed, 'incidentResolved')).toEqual([{ type: 'incidentResolved', incidentRef: again!.incidentRef }]);
+    const fixed = instance.send({
+      type: 'retryIncident',
+      incidentRef: again!.incidentRef,
+      variables: { deadline: 'P1D' },
+    });
+    expect(ofType(fixed, 'incidentResolved')).toEqual([
+      { type: 'incidentResolved', incidentRef: again!.incidentRef },
+    ]);
     expect(ofType(fixed, 'createTask')[0]!.task.dueAt).toBe('2030-01-02T08:00:00.000Z');
-    expect(ofType(instance.log, 'history').filter((effect) => effect.event === 'elementStarted' && effect.elementId === 'review')).toHaveLength(1);
+    expect(
+      ofType(instance.log, 'history').filter(
+        (effect) => effect.event === 'elementStarted' && effect.elementId === 'review',
+      ),
+    ).toHaveLength(1);
   });
 });
 
@@ -143,7 +165,10 @@ const connectorDiagram = diagram(`
 
 describe('service and send tasks', () => {
   it('invokes the connector with mapped input and applies the output mapping on success', async () => {
-    const instance = await Instance.start(connectorDiagram, { recipient: 'a@example.it', caseNumber: '42' });
+    const instance = await Instance.start(connectorDiagram, {
+      recipient: 'a@example.it',
+      caseNumber: '42',
+    });
     const [invoke] = ofType(instance.log, 'invokeConnector');
     expect(invoke).toEqual({
       type: 'invokeConnector',
@@ -152,20 +177,50 @@ describe('service and send tasks', () => {
       connectorType: 'email',
       input: { to: 'a@example.it', subject: 'Case 42' },
     });
-    instance.send({ type: 'connectorResult', jobRef: invoke!.jobRef, ok: true, output: { messageId: 'm-1', extra: 'x' } });
-    expect(instance.state!.variables).toEqual({ recipient: 'a@example.it', caseNumber: '42', notificationId: 'm-1' });
+    instance.send({
+      type: 'connectorResult',
+      jobRef: invoke!.jobRef,
+      ok: true,
+      output: { messageId: 'm-1', extra: 'x' },
+    });
+    expect(instance.state!.variables).toEqual({
+      recipient: 'a@example.it',
+      caseNumber: '42',
+      notificationId: 'm-1',
+    });
     const send = ofType(instance.log, 'invokeConnector')[1]!;
-    expect(send).toMatchObject({ elementId: 'reply', connectorType: 'pec', input: instance.state!.variables });
-    instance.send({ type: 'connectorResult', jobRef: send.jobRef, ok: true, output: { sent: true } });
+    expect(send).toMatchObject({
+      elementId: 'reply',
+      connectorType: 'pec',
+      input: instance.state!.variables,
+    });
+    instance.send({
+      type: 'connectorResult',
+      jobRef: send.jobRef,
+      ok: true,
+      output: { sent: true },
+    });
     expect(instance.state).toMatchObject({ status: 'completed', variables: { sent: true } });
   });
 
   it('raises a connector incident on failure and re-invokes the connector on retry', async () => {
-    const instance = await Instance.start(connectorDiagram, { recipient: 'a@example.it', caseNumber: '42' });
+    const instance = await Instance.start(connectorDiagram, {
+      recipient: 'a@example.it',
+      caseNumber: '42',
+    });
     const first = ofType(instance.log, 'invokeConnector')[0]!;
-    instance.send({ type: 'connectorResult', jobRef: first.jobRef, ok: false, error: 'SMTP 554 rejected' });
+    instance.send({
+      type: 'connectorResult',
+      jobRef: first.jobRef,
+      ok: false,
+      error: 'SMTP 554 rejected',
+    });
     const [incident] = ofType(instance.log, 'incident');
-    expect(incident).toMatchObject({ elementId: 'notify', incidentType: 'connector', message: 'SMTP 554 rejected' });
+    expect(incident).toMatchObject({
+      elementId: 'notify',
+      incidentType: 'connector',
+      message: 'SMTP 554 rejected',
+    });
     const retried = instance.send({ type: 'retryIncident', incidentRef: incident!.incidentRef });
     expect(retried[0]).toEqual({ type: 'incidentResolved', incidentRef: incident!.incidentRef });
     const second = ofType(retried, 'invokeConnector')[0]!;
@@ -179,22 +234,48 @@ describe('service and send tasks', () => {
     expect(incident).toMatchObject({ elementId: 'notify', incidentType: 'expression' });
     expect(incident!.message).toMatch(/^input mapping of notify: subject: /);
     expect(ofType(instance.log, 'invokeConnector')).toHaveLength(0);
-    const stillFailing = instance.send({ type: 'retryIncident', incidentRef: incident!.incidentRef });
+    const stillFailing = instance.send({
+      type: 'retryIncident',
+      incidentRef: incident!.incidentRef,
+    });
     const [again] = ofType(stillFailing, 'incident');
     expect(again).toMatchObject({ elementId: 'notify', incidentType: 'expression' });
-    const fixed = instance.send({ type: 'retryIncident', incidentRef: again!.incidentRef, variables: { caseNumber: '7' } });
-    expect(ofType(fixed, 'invokeConnector')[0]!.input).toEqual({ to: 'a@example.it', subject: 'Case 7' });
+    const fixed = instance.send({
+      type: 'retryIncident',
+      incidentRef: again!.incidentRef,
+      variables: { caseNumber: '7' },
+    });
+    expect(ofType(fixed, 'invokeConnector')[0]!.input).toEqual({
+      to: 'a@example.it',
+      subject: 'Case 7',
+    });
   });
 
   it('keeps the output of a failing output mapping and applies it on retry', async () => {
-    const instance = await Instance.start(connectorDiagram, { recipient: 'a@example.it', caseNumber: '42' });
+    const instance = await Instance.start(connectorDiagram, {
+      recipient: 'a@example.it',
+      caseNumber: '42',
+    });
     const invoke = ofType(instance.log, 'invokeConnector')[0]!;
-    instance.send({ type: 'connectorResult', jobRef: invoke.jobRef, ok: true, output: { other: 1 } });
+    instance.send({
+      type: 'connectorResult',
+      jobRef: invoke.jobRef,
+      ok: true,
+      output: { other: 1 },
+    });
     const [incident] = ofType(instance.log, 'incident');
-    expect(incident!.message).toMatch(/^output mapping of notify: notificationId: Variable 'messageId' not found/);
+    expect(incident!.message).toMatch(
+      /^output mapping of notify: notificationId: Variable 'messageId' not found/,
+    );
     expect(instance.state!.variables).not.toHaveProperty('notificationId');
-    expect(() => instance.send({ type: 'connectorResult', jobRef: invoke.jobRef, ok: true, output: {} })).toThrow(/not open/);
-    const fixed = instance.send({ type: 'retryIncident', incidentRef: incident!.incidentRef, variables: { messageId: 'from-retry' } });
+    expect(() =>
+      instance.send({ type: 'connectorResult', jobRef: invoke.jobRef, ok: true, output: {} }),
+    ).toThrow(/not open/);
+    const fixed = instance.send({
+      type: 'retryIncident',
+      incidentRef: incident!.incidentRef,
+      variables: { messageId: 'from-retry' },
+    });
     expect(ofType(fixed, 'invokeConnector')[0]!.elementId).toBe('reply');
     expect(instance.state!.variables).toMatchObject({ notificationId: 'from-retry' });
     expect(instance.state!.variables).not.toHaveProperty('other');
@@ -210,8 +291,13 @@ describe('due dates from literals', () => {
       <bpmn:userTask id="by-date" pectrack:dueDate="2030-02-01T12:00:00+01:00" />
       ${flows('start>fork', 'fork>by-duration', 'fork>by-date')}`);
     const instance = await Instance.start(xml);
-    const dueAt = Object.fromEntries(ofType(instance.log, 'createTask').map((effect) => [effect.elementId, effect.task.dueAt]));
+    const dueAt = Object.fromEntries(
+      ofType(instance.log, 'createTask').map((effect) => [effect.elementId, effect.task.dueAt]),
+    );
     expect(NOW.toISOString()).toBe('2030-01-01T08:00:00.000Z');
-    expect(dueAt).toEqual({ 'by-duration': '2030-01-02T20:00:00.000Z', 'by-date': '2030-02-01T11:00:00.000Z' });
+    expect(dueAt).toEqual({
+      'by-duration': '2030-01-02T20:00:00.000Z',
+      'by-date': '2030-02-01T11:00:00.000Z',
+    });
   });
 });

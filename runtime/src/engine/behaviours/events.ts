@@ -11,7 +11,12 @@ const timerCatch: Behaviour = {
       return;
     }
     const ref = run.ref('tm');
-    run.emit({ type: 'scheduleTimer', timerRef: ref, elementId: node.id, dueAt: planned.firing.dueAt });
+    run.emit({
+      type: 'scheduleTimer',
+      timerRef: ref,
+      elementId: node.id,
+      dueAt: planned.firing.dueAt,
+    });
     run.wait(token, { k: 'timer', ref });
   },
 };

@@ -11,7 +11,8 @@ const parallelGateway: Behaviour = {
     const arrived = run.wait(token, { k: 'join' });
     const byFlow = new Map<string | null, Token>();
     for (const waiting of run.tokensIn(arrived.scope)) {
-      if (waiting.el === node.id && waiting.wait?.k === 'join' && !byFlow.has(waiting.via)) byFlow.set(waiting.via, waiting);
+      if (waiting.el === node.id && waiting.wait?.k === 'join' && !byFlow.has(waiting.via))
+        byFlow.set(waiting.via, waiting);
     }
     if (byFlow.size === node.incomingCount) run.mergeJoin(arrived, [...byFlow.values()]);
   },

@@ -7,7 +7,12 @@ const waitForMessage: Behaviour = {
     const message = node.message!;
     const key = evaluateText(message.correlationKey, run.variables, 'correlation key');
     if (!key.ok) {
-      run.raiseIncident(token, 'expression', `correlation key of ${node.id}: ${key.message}`, 'execute');
+      run.raiseIncident(
+        token,
+        'expression',
+        `correlation key of ${node.id}: ${key.message}`,
+        'execute',
+      );
       return;
     }
     const ref = run.ref('s');

@@ -36,11 +36,22 @@ const connectorTask: Behaviour = {
     const connector = node.connector!;
     const input = connectorInput(connector, run.variables);
     if (!input.ok) {
-      run.raiseIncident(token, 'expression', `input mapping of ${node.id}: ${input.message}`, 'execute');
+      run.raiseIncident(
+        token,
+        'expression',
+        `input mapping of ${node.id}: ${input.message}`,
+        'execute',
+      );
       return;
     }
     const ref = run.ref('j');
-    run.emit({ type: 'invokeConnector', jobRef: ref, elementId: node.id, connectorType: connector.type, input: input.value });
+    run.emit({
+      type: 'invokeConnector',
+      jobRef: ref,
+      elementId: node.id,
+      connectorType: connector.type,
+      input: input.value,
+    });
     run.wait(token, { k: 'job', ref });
   },
 };
@@ -60,14 +71,25 @@ export function completeConnectorTask(run: Run, token: Token, output: Variables)
   const node = run.node(token);
   const mapped = outputVariables(node.connector!, output, run.variables);
   if (!mapped.ok) {
-    run.raiseIncident(token, 'expression', `output mapping of ${node.id}: ${mapped.message}`, 'output', output);
+    run.raiseIncident(
+      token,
+      'expression',
+      `output mapping of ${node.id}: ${mapped.message}`,
+      'output',
+      output,
+    );
     return;
   }
   run.mergeVariables(mapped.value);
   run.leave(token);
 }
 
-function taskSpec(node: FlowNode, task: TaskDefinition, variables: Variables, now: Date): Outcome<TaskSpec> {
+function taskSpec(
+  node: FlowNode,
+  task: TaskDefinition,
+  variables: Variables,
+  now: Date,
+): Outcome<TaskSpec> {
   const assignee = evaluateText(task.assignee, variables, 'assignee');
   if (!assignee.ok) return assignee;
   const candidateUsers = evaluateList(task.candidateUsers, variables, 'candidate users');
@@ -101,7 +123,11 @@ function connectorInput(connector: ConnectorDefinition, variables: Variables): O
   return applyMappings(connector.inputs, variables);
 }
 
-function outputVariables(connector: ConnectorDefinition, output: Variables, variables: Variables): Outcome<Variables> {
+function outputVariables(
+  connector: ConnectorDefinition,
+  output: Variables,
+  variables: Variables,
+): Outcome<Variables> {
   if (connector.outputs.length === 0) return { ok: true, value: output };
   return applyMappings(connector.outputs, { ...variables, ...output });
 }

@@ -3,7 +3,12 @@ import { CommandRejected, type Command, type Variables } from '../types.js';
 import type { Run } from './run.js';
 import type { BoundaryTimer, Token, Wait } from './state.js';
 
-type Handlers = { [K in Exclude<Command['type'], 'start'>]: (run: Run, command: Extract<Command, { type: K }>) => void };
+type Handlers = {
+  [K in Exclude<Command['type'], 'start'>]: (
+    run: Run,
+    command: Extract<Command, { type: K }>,
+  ) => void;
+};
 
 /** How each command moves an existing instance; `start` is handled by `step` itself. */
 export const commandHandlers: Handlers = {
@@ -20,29 +25,50 @@ export const commandHandlers: Handlers = {
   },
 
   triggerTimer(run, command) {
-    const caught = run.find((token) => token.wait?.k === 'timer' && token.wait.ref === command.timerRef);
+    const caught = run.find(
+      (token) => token.wait?.k === 'timer' && token.wait.ref === command.timerRef,
+    );
     if (caught !== undefined) {
       run.leave(run.update(caught, { wait: null }));
       return;
     }
-    const holder = run.find((token) => token.timers?.some((timer) => timer.ref === command.timerRef) ?? false);
-    if (holder === undefined) throw new CommandRejected('unknown-ref', `timer ${command.timerRef} is not armed in this instance`);
-    fireBoundaryTimer(run, holder, holder.timers!.find((timer) => timer.ref === command.timerRef)!);
+    const holder = run.find(
+      (token) => token.timers?.some((timer) => timer.ref === command.timerRef) ?? false,
+    );
+    if (holder === undefined)
+      throw new CommandRejected(
+        'unknown-ref',
+        `timer ${command.timerRef} is not armed in this instance`,
+      );
+    fireBoundaryTimer(
+      run,
+      holder,
+      holder.timers!.find((timer) => timer.ref === command.timerRef)!,
+    );
   },
 
   connectorResult(run, command) {
     const token = waitingOn(run, 'job', command.jobRef, 'connector job');
     if (command.ok) {
-      completeConnectorTask(run, run.update(token, { wait: null }), checkedVariables(command.output));
+      completeConnectorTask(
+        run,
+        run.update(token, { wait: null }),
+        checkedVariables(command.output),
+      );
     } else {
       run.raiseIncident(token, 'connector', command.error, 'execute');
     }
   },
 
   retryIncident(run, command) {
-    const token = run.find((candidate) => candidate.wait?.k === 'incident' && candidate.wait.ref === command.incidentRef);
+    const token = run.find(
+      (candidate) => candidate.wait?.k === 'incident' && candidate.wait.ref === command.incidentRef,
+    );
     if (token === undefined || token.wait?.k !== 'incident') {
-      throw new CommandRejected('unknown-ref', `incident ${command.incidentRef} is not open in this instance`);
+      throw new CommandRejected(
+        'unknown-ref',
+        `incident ${command.incidentRef} is not open in this instance`,
+      );
     }
     const { phase, output } = token.wait;
     run.emit({ type: 'incidentResolved', incidentRef: command.incidentRef });
@@ -72,8 +98,12 @@ function fireBoundaryTimer(run: Run, holder: Token, timer: BoundaryTimer): void 
 }
 
 function waitingOn(run: Run, kind: Wait['k'], ref: string, what: string): Token {
-  const token = run.find((candidate) => candidate.wait?.k === kind && 'ref' in candidate.wait && candidate.wait.ref === ref);
-  if (token === undefined) throw new CommandRejected('unknown-ref', `${what} ${ref} is not open in this instance`);
+  const token = run.find(
+    (candidate) =>
+      candidate.wait?.k === kind && 'ref' in candidate.wait && candidate.wait.ref === ref,
+  );
+  if (token === undefined)
+    throw new CommandRejected('unknown-ref', `${what} ${ref} is not open in this instance`);
   return token;
 }
 

@@ -3,7 +3,14 @@ import { evaluateExpression } from '../expressions/evaluate.js';
 import { firstFiring, nextFiring, type TimerFiring } from '../expressions/timer.js';
 import type { ExecutableProcess, FlowNode, SequenceFlow, TimerDefinition } from '../model/graph.js';
 import { CommandRejected, type Effect, type Variables } from '../types.js';
-import { ROOT_SCOPE, type BoundaryTimer, type EngineState, type IncidentPhase, type Token, type Wait } from './state.js';
+import {
+  ROOT_SCOPE,
+  type BoundaryTimer,
+  type EngineState,
+  type IncidentPhase,
+  type Token,
+  type Wait,
+} from './state.js';
 
 type Action = 'enter' | 'activate' | 'execute' | 'leave';
 type IncidentType = 'condition' | 'expression' | 'connector' | 'internal';
@@ -53,7 +60,11 @@ export class Run {
     this.effects.push(effect);
   }
 
-  history(event: Extract<Effect, { type: 'history' }>['event'], node: FlowNode | null, data?: Variables): void {
+  history(
+    event: Extract<Effect, { type: 'history' }>['event'],
+    node: FlowNode | null,
+    data?: Variables,
+  ): void {
     const effect: Effect = {
       type: 'history',
       event,
@@ -123,7 +134,10 @@ export class Run {
   private perform(action: Action, token: Token): void {
     this.actions += 1;
     if (this.actions > MAX_ACTIONS_PER_STEP) {
-      throw new CommandRejected('invalid-command', `the process loops at ${token.el} without reaching a wait state`);
+      throw new CommandRejected(
+        'invalid-command',
+        `the process loops at ${token.el} without reaching a wait state`,
+      );
     }
     if (action === 'enter') this.enter(token);
     else if (action === 'activate') this.activate(token);
@@ -158,7 +172,12 @@ export class Run {
       const boundary = this.process.nodes.get(boundaryId)!;
       const firing = this.planTimer(boundary.timer!);
       if (!firing.ok) {
-        this.raiseIncident(token, 'expression', `timer of ${boundaryId}: ${firing.message}`, 'activate');
+        this.raiseIncident(
+          token,
+          'expression',
+          `timer of ${boundaryId}: ${firing.message}`,
+          'activate',
+        );
         return null;
       }
       firings.push([boundary, firing.firing]);
@@ -174,7 +193,13 @@ export class Run {
   scheduleTimer(node: FlowNode, firing: TimerFiring): BoundaryTimer {
     const ref = this.ref('tm');
     this.emit({ type: 'scheduleTimer', timerRef: ref, elementId: node.id, dueAt: firing.dueAt });
-    return { ref, el: node.id, dueAt: firing.dueAt, remaining: firing.remaining, period: firing.period };
+    return {
+      ref,
+      el: node.id,
+      dueAt: firing.dueAt,
+      remaining: firing.remaining,
+      period: firing.period,
+    };
   }
 
   /** A non-interrupting cycle re-arms after each firing until exhausted. */
@@ -203,14 +228,23 @@ export class Run {
       this.consume(token);
       return;
     }
-    this.schedule('enter', this.update(token, { el: first.target, via: first.id, wait: null, timers: null }));
-    for (const flow of others) this.schedule('enter', this.createToken(token.scope, flow.target, flow.id));
+    this.schedule(
+      'enter',
+      this.update(token, { el: first.target, via: first.id, wait: null, timers: null }),
+    );
+    for (const flow of others)
+      this.schedule('enter', this.createToken(token.scope, flow.target, flow.id));
   }
 
   private selectFlows(
     node: FlowNode,
-  ): { ok: true; flows: readonly SequenceFlow[] } | { ok: false; type: IncidentType; message: string } {
-    if (node.kind === 'parallelGateway' || node.outgoing.every((flow) => flow.condition === null && flow.id !== node.defaultFlowId)) {
+  ):
+    | { ok: true; flows: readonly SequenceFlow[] }
+    | { ok: false; type: IncidentType; message: string } {
+    if (
+      node.kind === 'parallelGateway' ||
+      node.outgoing.every((flow) => flow.condition === null && flow.id !== node.defaultFlowId)
+    ) {
       return { ok: true, flows: node.outgoing };
     }
     const exclusive = node.kind === 'exclusiveGateway';
@@ -221,10 +255,22 @@ export class Run {
         defaultFlow = flow;
         continue;
       }
-      const outcome = flow.condition === null ? { ok: true as const, value: true } : flow.condition.evaluate(this.variables);
-      if (!outcome.ok) return { ok: false, type: 'expression', message: `condition of ${flow.id}: ${outcome.message}` };
+      const outcome =
+        flow.condition === null
+          ? { ok: true as const, value: true }
+          : flow.condition.evaluate(this.variables);
+      if (!outcome.ok)
+        return {
+          ok: false,
+          type: 'expression',
+          message: `condition of ${flow.id}: ${outcome.message}`,
+        };
       if (typeof outcome.value !== 'boolean') {
-        return { ok: false, type: 'expression', message: `condition of ${flow.id} must be true or false, got ${JSON.stringify(outcome.value)}` };
+        return {
+          ok: false,
+          type: 'expression',
+          message: `condition of ${flow.id} must be true or false, got ${JSON.stringify(outcome.value)}`,
+        };
       }
       if (outcome.value) {
         taken.push(flow);
@@ -233,7 +279,11 @@ export class Run {
     }
     if (taken.length > 0) return { ok: true, flows: taken };
     if (defaultFlow !== undefined) return { ok: true, flows: [defaultFlow] };
-    return { ok: false, type: 'condition', message: `no outgoing flow of ${node.id} has a true condition and there is no default flow` };
+    return {
+      ok: false,
+      type: 'condition',
+      message: `no outgoing flow of ${node.id} has a true condition and there is no default flow`,
+    };
   }
 
   // Ending tokens and scopes ------------------------------------------------------------------
@@ -241,7 +291,8 @@ export class Run {
   /** The token ends here; its scope completes when it was the last one. */
   consume(token: Token): void {
     this.remove(token);
-    if (!this.tokens.some((candidate) => candidate.scope === token.scope)) this.completeScope(token.scope);
+    if (!this.tokens.some((candidate) => candidate.scope === token.scope))
+      this.completeScope(token.scope);
   }
 
   /** A terminate end event: every other token of the scope is cancelled, then the scope completes. */
@@ -287,10 +338,25 @@ export class Run {
 
   // Incidents ---------------------------------------------------------------------------------
 
-  raiseIncident(token: Token, type: IncidentType, message: string, phase: IncidentPhase, output?: Variables): void {
+  raiseIncident(
+    token: Token,
+    type: IncidentType,
+    message: string,
+    phase: IncidentPhase,
+    output?: Variables,
+  ): void {
     const ref = this.ref('i');
-    this.wait(token, output === undefined ? { k: 'incident', ref, phase } : { k: 'incident', ref, phase, output });
-    this.emit({ type: 'incident', incidentRef: ref, elementId: token.el, incidentType: type, message });
+    this.wait(
+      token,
+      output === undefined ? { k: 'incident', ref, phase } : { k: 'incident', ref, phase, output },
+    );
+    this.emit({
+      type: 'incident',
+      incidentRef: ref,
+      elementId: token.el,
+      incidentType: type,
+      message,
+    });
   }
 
   // Joins -------------------------------------------------------------------------------------
@@ -309,7 +375,10 @@ export class Run {
           this.node(other).reachableJoins.has(waiting.el),
       );
       if (!blocked) {
-        this.mergeJoin(waiting, this.tokens.filter((other) => other.scope === waiting.scope && other.el === waiting.el));
+        this.mergeJoin(
+          waiting,
+          this.tokens.filter((other) => other.scope === waiting.scope && other.el === waiting.el),
+        );
         return true;
       }
     }

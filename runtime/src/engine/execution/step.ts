@@ -8,13 +8,21 @@ import { ROOT_SCOPE, type EngineState } from './state.js';
  * Applies one command to one instance and runs it to its next wait state. Pure: the same
  * process, state, command and `now` always give the same result; nothing is read or written.
  */
-export function step(process: ExecutableProcess, state: InstanceState | null, command: Command, now: Date): StepResult {
+export function step(
+  process: ExecutableProcess,
+  state: InstanceState | null,
+  command: Command,
+  now: Date,
+): StepResult {
   if (command.type === 'start') {
-    if (state !== null) throw new CommandRejected('invalid-command', 'the instance has already started');
+    if (state !== null)
+      throw new CommandRejected('invalid-command', 'the instance has already started');
     return start(process, command, now);
   }
-  if (state === null) throw new CommandRejected('invalid-command', `${command.type} needs a started instance`);
-  if (state.status !== 'active') throw new CommandRejected('instance-ended', `the instance has ${state.status}`);
+  if (state === null)
+    throw new CommandRejected('invalid-command', `${command.type} needs a started instance`);
+  if (state.status !== 'active')
+    throw new CommandRejected('instance-ended', `the instance has ${state.status}`);
   const run = new Run(process, state as EngineState, now);
   const handle = commandHandlers[command.type] as (run: Run, command: Command) => void;
   handle(run, command);
@@ -22,7 +30,11 @@ export function step(process: ExecutableProcess, state: InstanceState | null, co
   return { state: run.toState(), effects: run.effects };
 }
 
-function start(process: ExecutableProcess, command: Extract<Command, { type: 'start' }>, now: Date): StepResult {
+function start(
+  process: ExecutableProcess,
+  command: Extract<Command, { type: 'start' }>,
+  now: Date,
+): StepResult {
   const variables = { ...checkedVariables(command.variables) };
   const run = new Run(process, { status: 'active', variables, seq: 0, tokens: [] }, now);
   const businessKey = command.businessKey ?? null;

@@ -7,26 +7,40 @@ import { addDuration, parseDate, parseDuration } from './timer.js';
 export type Outcome<T> = { ok: true; value: T } | { ok: false; message: string };
 
 export function evaluateExpression(expression: Expression, variables: Variables): FeelOutcome {
-  return expression.kind === 'literal' ? { ok: true, value: expression.value } : expression.evaluate(variables);
+  return expression.kind === 'literal'
+    ? { ok: true, value: expression.value }
+    : expression.evaluate(variables);
 }
 
 /** Evaluates to a string (numbers are written out), or null when absent. */
-export function evaluateText(expression: Expression | null, variables: Variables, what: string): Outcome<string | null> {
+export function evaluateText(
+  expression: Expression | null,
+  variables: Variables,
+  what: string,
+): Outcome<string | null> {
   if (expression === null) return { ok: true, value: null };
   return then(evaluateExpression(expression, variables), (value) => {
     if (value === null || typeof value === 'string') return { ok: true, value };
-    if (typeof value === 'number' || typeof value === 'boolean') return { ok: true, value: String(value) };
+    if (typeof value === 'number' || typeof value === 'boolean')
+      return { ok: true, value: String(value) };
     return { ok: false, message: `${what} must be a text, got ${describe(value)}` };
   });
 }
 
 /** A comma-separated literal, or FEEL giving a list of texts or one comma-separated text. */
-export function evaluateList(expression: Expression | null, variables: Variables, what: string): Outcome<string[]> {
+export function evaluateList(
+  expression: Expression | null,
+  variables: Variables,
+  what: string,
+): Outcome<string[]> {
   if (expression === null) return { ok: true, value: [] };
   return then(evaluateExpression(expression, variables), (value) => {
     if (value === null) return { ok: true, value: [] };
     if (typeof value === 'string') return { ok: true, value: splitList(value) };
-    if (Array.isArray(value) && value.every((item) => typeof item === 'string' || typeof item === 'number')) {
+    if (
+      Array.isArray(value) &&
+      value.every((item) => typeof item === 'string' || typeof item === 'number')
+    ) {
       return { ok: true, value: value.map(String) };
     }
     return { ok: false, message: `${what} must be a list of texts, got ${describe(value)}` };
@@ -49,24 +63,33 @@ export function evaluateInteger(
 }
 
 /** A due instant from an ISO 8601 duration (counted from now) or date-time, literal or FEEL. */
-export function evaluateDueDate(expression: Expression | null, variables: Variables, now: Date): Outcome<string | null> {
+export function evaluateDueDate(
+  expression: Expression | null,
+  variables: Variables,
+  now: Date,
+): Outcome<string | null> {
   if (expression === null) return { ok: true, value: null };
   return then(evaluateExpression(expression, variables), (value) => {
     if (value === null) return { ok: true, value: null };
-    if (Duration.isDuration(value)) return { ok: true, value: addDuration(now.toISOString(), value) };
+    if (Duration.isDuration(value))
+      return { ok: true, value: addDuration(now.toISOString(), value) };
     if (DateTime.isDateTime(value)) return { ok: true, value: value.toUTC().toISO()! };
     if (typeof value === 'string') {
       const duration = parseDuration(value);
       const due = duration === null ? parseDate(value) : addDuration(now.toISOString(), duration);
       if (due !== null) return { ok: true, value: due };
     }
-    return { ok: false, message: `due date must be an ISO 8601 duration or date-time, got ${JSON.stringify(toJsonValue(value))}` };
+    return {
+      ok: false,
+      message: `due date must be an ISO 8601 duration or date-time, got ${JSON.stringify(toJsonValue(value))}`,
+    };
   });
 }
 
 /** FEEL values as JSON: temporal values become ISO 8601 texts, functions are dropped. */
 export function toJsonValue(value: unknown): unknown {
-  if (value === null || typeof value !== 'object') return typeof value === 'function' ? null : value;
+  if (value === null || typeof value !== 'object')
+    return typeof value === 'function' ? null : value;
   if (DateTime.isDateTime(value)) return value.toISO();
   if (Duration.isDuration(value)) return value.toISO();
   if (Array.isArray(value)) return value.map(toJsonValue);

@@ -9,7 +9,18 @@ export type FeelEvaluator = (variables: Variables) => FeelOutcome;
 const IDENTIFIER = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*$/;
 const COMPARISON =
   /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(!=|=)\s*(true|false|-?\d+(?:\.\d+)?|"[^"\\]*")\s*$/;
-const KEYWORDS = new Set(['true', 'false', 'null', 'not', 'and', 'or', 'if', 'for', 'some', 'every']);
+const KEYWORDS = new Set([
+  'true',
+  'false',
+  'null',
+  'not',
+  'and',
+  'or',
+  'if',
+  'for',
+  'some',
+  'every',
+]);
 
 /** The reason `source` is not valid FEEL, or null when it parses. */
 export function feelSyntaxError(source: string): string | null {
@@ -45,7 +56,12 @@ export function compileFeel(source: string): FeelEvaluator {
   }
   const comparison = COMPARISON.exec(source);
   if (comparison !== null && !KEYWORDS.has(comparison[1]!)) {
-    const [, name, operator, literalText] = comparison as unknown as [string, string, string, string];
+    const [, name, operator, literalText] = comparison as unknown as [
+      string,
+      string,
+      string,
+      string,
+    ];
     const literal: unknown = JSON.parse(literalText);
     const negate = operator === '!=';
     return (variables) => {

@@ -25,15 +25,20 @@ export function timerValueError(kind: TimerKind, value: string): string | null {
  */
 export function firstFiring(kind: TimerKind, value: unknown, now: Date): TimerOutcome {
   const text = temporalText(value);
-  if (text === null) return { ok: false, message: `timer ${kind} must be an ISO 8601 text, got ${describe(value)}` };
+  if (text === null)
+    return { ok: false, message: `timer ${kind} must be an ISO 8601 text, got ${describe(value)}` };
   if (kind === 'duration') {
     const duration = parseDuration(text);
     if (duration === null) return invalid(kind, text, 'an ISO 8601 duration such as PT1H or P3D');
-    return { ok: true, firing: { dueAt: addDuration(now.toISOString(), duration), remaining: 0, period: null } };
+    return {
+      ok: true,
+      firing: { dueAt: addDuration(now.toISOString(), duration), remaining: 0, period: null },
+    };
   }
   if (kind === 'date') {
     const date = parseDate(text);
-    if (date === null) return invalid(kind, text, 'an ISO 8601 date-time such as 2030-01-31T09:00:00Z');
+    if (date === null)
+      return invalid(kind, text, 'an ISO 8601 date-time such as 2030-01-31T09:00:00Z');
     return { ok: true, firing: { dueAt: date, remaining: 0, period: null } };
   }
   return firstCycleFiring(text, now);

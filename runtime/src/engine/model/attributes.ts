@@ -7,7 +7,12 @@ const XSI_URI = 'http://www.w3.org/2001/XMLSchema-instance';
 const MODELER_URI = 'http://camunda.org/schema/modeler/1.0';
 
 /** Camunda 7 attributes that only matter to Camunda's own history or tasklist: accepted and ignored. */
-const CAMUNDA_IGNORED = new Set(['historyTimeToLive', 'versionTag', 'isStartableInTasklist', 'jobPriority']);
+const CAMUNDA_IGNORED = new Set([
+  'historyTimeToLive',
+  'versionTag',
+  'isStartableInTasklist',
+  'jobPriority',
+]);
 
 /** Properties every flow node may carry: identity, documentation and the flows around it. */
 const FLOW_NODE_BASE = ['id', 'name', 'documentation', 'extensionElements', 'incoming', 'outgoing'];
@@ -64,7 +69,11 @@ export function checkAttributes(
     if (key.startsWith('$') || allowed.has(key)) continue;
     const defaults = rules.defaults ?? {};
     if (Object.hasOwn(defaults, key) && element[key] === defaults[key]) continue;
-    problems.add(elementId, type, `"${key}" is not supported on ${type}: the engine does not execute it`);
+    problems.add(
+      elementId,
+      type,
+      `"${key}" is not supported on ${type}: the engine does not execute it`,
+    );
   }
   return checkForeignAttributes(element, elementId, rules.camunda ?? [], namespaces, problems);
 }
@@ -88,7 +97,11 @@ function checkForeignAttributes(
       continue;
     }
     const type = typeName(element.$type);
-    problems.add(elementId, type, `attribute "${name}" is not supported on ${type}: the engine does not execute it`);
+    problems.add(
+      elementId,
+      type,
+      `attribute "${name}" is not supported on ${type}: the engine does not execute it`,
+    );
   }
   return camunda;
 }

@@ -8,7 +8,8 @@ import { Problems, typeName } from './problems.js';
 import { compileProcess } from './process.js';
 import { forbiddenDeclaration } from './xml-guard.js';
 
-export type CompileResult = { ok: true; processes: ExecutableProcess[] } | { ok: false; problems: CompileProblem[] };
+export type CompileResult =
+  { ok: true; processes: ExecutableProcess[] } | { ok: false; problems: CompileProblem[] };
 
 const moddle = new BpmnModdle({ pectrack: pectrackDescriptor });
 
@@ -36,7 +37,10 @@ export async function compile(xml: string): Promise<CompileResult> {
   try {
     parsed = await moddle.fromXML(xml, 'bpmn:Definitions');
   } catch (error) {
-    return { ok: false, problems: [{ elementId: '', type: 'document', reason: malformedReason(error as Error) }] };
+    return {
+      ok: false,
+      problems: [{ elementId: '', type: 'document', reason: malformedReason(error as Error) }],
+    };
   }
   const problems = new Problems();
   for (const warning of parsed.warnings) reportWarning(warning, xml, problems);
@@ -49,7 +53,11 @@ function compileDefinitions(definitions: ModdleElement, problems: Problems): Exe
   namespaces.declare(definitions);
   checkAttributes(definitions, { base: DEFINITIONS_PROPERTIES }, namespaces, problems);
   const language = definitions.expressionLanguage as string | undefined;
-  const context = { problems, namespaces, feelByDefault: language !== undefined && isFeelLanguage(language) };
+  const context = {
+    problems,
+    namespaces,
+    feelByDefault: language !== undefined && isFeelLanguage(language),
+  };
   const processes: ExecutableProcess[] = [];
   let executable = 0;
   for (const root of (definitions.rootElements as ModdleElement[] | undefined) ?? []) {
@@ -58,11 +66,19 @@ function compileDefinitions(definitions: ModdleElement, problems: Problems): Exe
       const process = compileProcess(root, context);
       if (process !== null) processes.push(process);
     } else if (root.$type !== 'bpmn:Process' && !DECLARATIONS.has(root.$type)) {
-      problems.add(root.id, typeName(root.$type), `${typeName(root.$type)} is not supported by the engine`);
+      problems.add(
+        root.id,
+        typeName(root.$type),
+        `${typeName(root.$type)} is not supported by the engine`,
+      );
     }
   }
   if (executable === 0) {
-    problems.add(definitions.id, 'definitions', 'the diagram has no executable process: set isExecutable="true" on a <process>');
+    problems.add(
+      definitions.id,
+      'definitions',
+      'the diagram has no executable process: set isExecutable="true" on a <process>',
+    );
   }
   return processes;
 }
@@ -97,6 +113,7 @@ function malformedReason(error: Error): string {
   const line = /line: (\d+)/.exec(message)?.[1];
   const column = /column: (\d+)/.exec(message)?.[1];
   if (nested === undefined) return `malformed XML: ${message.split('\n')[0]}`;
-  const where = line === undefined ? '' : ` at line ${Number(line) + 1}, column ${Number(column ?? 0) + 1}`;
+  const where =
+    line === undefined ? '' : ` at line ${Number(line) + 1}, column ${Number(column ?? 0) + 1}`;
   return `malformed XML: ${nested}${where}`;
 }

@@ -30,19 +30,34 @@ export interface ElementContext {
 
 interface ElementCompiler {
   readonly rules: AttributeRules;
-  build(element: ModdleElement, context: ElementContext, camunda: Map<string, string>): NodeSpec | null;
+  build(
+    element: ModdleElement,
+    context: ElementContext,
+    camunda: Map<string, string>,
+  ): NodeSpec | null;
 }
 
 const ACTIVITY_DEFAULTS = { startQuantity: 1, completionQuantity: 1, isForCompensation: false };
 const ACTIVITY: AttributeRules = { allowed: ['default'], defaults: ACTIVITY_DEFAULTS };
-const USER_TASK_ATTRIBUTES = ['assignee', 'candidateUsers', 'candidateOffices', 'dueDate', 'priority', 'formKey'];
+const USER_TASK_ATTRIBUTES = [
+  'assignee',
+  'candidateUsers',
+  'candidateOffices',
+  'dueDate',
+  'priority',
+  'formKey',
+];
 const PECTRACK_CONNECTOR = 'pectrack:Connector';
 
 /** One compiler per supported BPMN element type: adding an element means adding an entry here. */
 export const elementCompilers: Readonly<Record<string, ElementCompiler>> = {
   'bpmn:StartEvent': {
-    rules: { allowed: ['eventDefinitions'], defaults: { isInterrupting: true, parallelMultiple: false } },
-    build: (element, context) => (noEventDefinitions(element, context) ? { kind: 'startEvent' } : null),
+    rules: {
+      allowed: ['eventDefinitions'],
+      defaults: { isInterrupting: true, parallelMultiple: false },
+    },
+    build: (element, context) =>
+      noEventDefinitions(element, context) ? { kind: 'startEvent' } : null,
   },
   'bpmn:EndEvent': {
     rules: { allowed: ['eventDefinitions'] },
@@ -51,14 +66,27 @@ export const elementCompilers: Readonly<Record<string, ElementCompiler>> = {
       if (definitions.length === 0) return { kind: 'endEvent' };
       const [definition] = definitions;
       if (definitions.length === 1 && definition!.$type === 'bpmn:TerminateEventDefinition') {
-        checkAttributes(definition!, { base: ['id'] }, context.namespaces, context.problems, element.id);
+        checkAttributes(
+          definition!,
+          { base: ['id'] },
+          context.namespaces,
+          context.problems,
+          element.id,
+        );
         return { kind: 'terminateEndEvent' };
       }
-      return unsupportedDefinitions(element, context, 'an end event may only be a none or terminate end event');
+      return unsupportedDefinitions(
+        element,
+        context,
+        'an end event may only be a none or terminate end event',
+      );
     },
   },
   'bpmn:IntermediateCatchEvent': {
-    rules: { allowed: ['eventDefinitions', 'correlationKey'], defaults: { parallelMultiple: false } },
+    rules: {
+      allowed: ['eventDefinitions', 'correlationKey'],
+      defaults: { parallelMultiple: false },
+    },
     build(element, context) {
       const definitions = eventDefinitions(element);
       const [definition] = definitions;
@@ -70,11 +98,18 @@ export const elementCompilers: Readonly<Record<string, ElementCompiler>> = {
         const timer = compileTimer(element, definition!, context);
         return timer === null ? null : { kind: 'timerCatchEvent', timer };
       }
-      return unsupportedDefinitions(element, context, 'an intermediate catch event must be a message or timer event');
+      return unsupportedDefinitions(
+        element,
+        context,
+        'an intermediate catch event must be a message or timer event',
+      );
     },
   },
   'bpmn:BoundaryEvent': {
-    rules: { allowed: ['eventDefinitions', 'attachedToRef', 'cancelActivity'], defaults: { parallelMultiple: false } },
+    rules: {
+      allowed: ['eventDefinitions', 'attachedToRef', 'cancelActivity'],
+      defaults: { parallelMultiple: false },
+    },
     build(element, context) {
       const definitions = eventDefinitions(element);
       const [definition] = definitions;
@@ -84,10 +119,17 @@ export const elementCompilers: Readonly<Record<string, ElementCompiler>> = {
       const timer = compileTimer(element, definition!, context);
       const attachedTo = element.attachedToRef as ModdleElement | undefined;
       if (attachedTo?.id === undefined) {
-        context.problems.add(element.id, 'boundaryEvent', 'the boundary event is not attached to an activity');
+        context.problems.add(
+          element.id,
+          'boundaryEvent',
+          'the boundary event is not attached to an activity',
+        );
         return null;
       }
-      const boundary = { attachedToId: attachedTo.id, interrupting: element.cancelActivity !== false };
+      const boundary = {
+        attachedToId: attachedTo.id,
+        interrupting: element.cancelActivity !== false,
+      };
       return timer === null ? null : { kind: 'timerBoundaryEvent', timer, boundary };
     },
   },
@@ -125,9 +167,16 @@ export const elementCompilers: Readonly<Record<string, ElementCompiler>> = {
     rules: { allowed: ['default', 'gatewayDirection'] },
     build: () => ({ kind: 'inclusiveGateway' }),
   },
-  'bpmn:ParallelGateway': { rules: { allowed: ['gatewayDirection'] }, build: () => ({ kind: 'parallelGateway' }) },
+  'bpmn:ParallelGateway': {
+    rules: { allowed: ['gatewayDirection'] },
+    build: () => ({ kind: 'parallelGateway' }),
+  },
   'bpmn:SubProcess': {
-    rules: { ...ACTIVITY, allowed: ['default', 'flowElements', 'artifacts', 'laneSets'], defaults: { ...ACTIVITY_DEFAULTS, triggeredByEvent: false } },
+    rules: {
+      ...ACTIVITY,
+      allowed: ['default', 'flowElements', 'artifacts', 'laneSets'],
+      defaults: { ...ACTIVITY_DEFAULTS, triggeredByEvent: false },
+    },
     build: () => ({ kind: 'subProcess' }),
   },
 };
@@ -161,10 +210,18 @@ function noEventDefinitions(element: ModdleElement, context: ElementContext): bo
   return false;
 }
 
-function unsupportedDefinitions(element: ModdleElement, context: ElementContext, rule: string): null {
+function unsupportedDefinitions(
+  element: ModdleElement,
+  context: ElementContext,
+  rule: string,
+): null {
   const kinds = eventDefinitions(element).map((definition) => typeName(definition.$type));
   const what = kinds.length === 0 ? 'no event definition' : kinds.join(', ');
-  context.problems.add(element.id, typeName(element.$type), `${what} is not supported here: ${rule}`);
+  context.problems.add(
+    element.id,
+    typeName(element.$type),
+    `${what} is not supported here: ${rule}`,
+  );
   return null;
 }
 
@@ -219,7 +276,12 @@ function checkLiteral(
 ): void {
   if (expression?.kind !== 'literal') return;
   const reason = check(expression.value);
-  if (reason !== null) context.problems.add(element.id, typeName(element.$type), `${attribute} "${expression.value}" ${reason}`);
+  if (reason !== null)
+    context.problems.add(
+      element.id,
+      typeName(element.$type),
+      `${attribute} "${expression.value}" ${reason}`,
+    );
 }
 
 function value(
@@ -235,11 +297,18 @@ function value(
   return null;
 }
 
-function compileConnector(element: ModdleElement, context: ElementContext): ConnectorDefinition | null {
+function compileConnector(
+  element: ModdleElement,
+  context: ElementContext,
+): ConnectorDefinition | null {
   const type = typeName(element.$type);
   const connectors = extensionValues(element).filter((value) => value.$type === PECTRACK_CONNECTOR);
   if (connectors.length !== 1) {
-    context.problems.add(element.id, type, `${type} needs exactly one <pectrack:connector type="..."> extension element`);
+    context.problems.add(
+      element.id,
+      type,
+      `${type} needs exactly one <pectrack:connector type="..."> extension element`,
+    );
     return null;
   }
   const connector = connectors[0]!;
@@ -254,19 +323,43 @@ function compileConnector(element: ModdleElement, context: ElementContext): Conn
   return context.problems.list.length === before ? { type: connectorType, inputs, outputs } : null;
 }
 
-function mappings(element: ModdleElement, raw: unknown, direction: string, context: ElementContext): Mapping[] {
+function mappings(
+  element: ModdleElement,
+  raw: unknown,
+  direction: string,
+  context: ElementContext,
+): Mapping[] {
   const result: Mapping[] = [];
   for (const mapping of (raw as ModdleElement[] | undefined) ?? []) {
-    checkAttributes(mapping, { base: ['source', 'target'] }, context.namespaces, context.problems, element.id);
+    checkAttributes(
+      mapping,
+      { base: ['source', 'target'] },
+      context.namespaces,
+      context.problems,
+      element.id,
+    );
     const target = mapping.target as string | undefined;
     if (target === undefined || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(target)) {
-      context.problems.add(element.id, typeName(element.$type), `pectrack:${direction} needs a target variable name, got "${target ?? ''}"`);
+      context.problems.add(
+        element.id,
+        typeName(element.$type),
+        `pectrack:${direction} needs a target variable name, got "${target ?? ''}"`,
+      );
       continue;
     }
-    const source = value(element, `pectrack:${direction} ${target}`, mapping.source as string | undefined, context);
+    const source = value(
+      element,
+      `pectrack:${direction} ${target}`,
+      mapping.source as string | undefined,
+      context,
+    );
     if (source !== null) result.push({ source, target });
     else if (mapping.source === undefined) {
-      context.problems.add(element.id, typeName(element.$type), `pectrack:${direction} ${target} needs a source`);
+      context.problems.add(
+        element.id,
+        typeName(element.$type),
+        `pectrack:${direction} ${target} needs a source`,
+      );
     }
   }
   return result;
@@ -284,16 +377,31 @@ function compileMessage(
 ): MessageDefinition | null {
   const type = typeName(element.$type);
   if (holder !== element) {
-    checkAttributes(holder, { base: ['id', 'messageRef'] }, context.namespaces, context.problems, element.id);
+    checkAttributes(
+      holder,
+      { base: ['id', 'messageRef'] },
+      context.namespaces,
+      context.problems,
+      element.id,
+    );
   }
   const message = holder.messageRef as ModdleElement | undefined;
   const name = message?.name as string | undefined;
   if (name === undefined || name.trim() === '') {
-    context.problems.add(element.id, type, 'a message wait needs a messageRef to a <bpmn:message> with a name');
+    context.problems.add(
+      element.id,
+      type,
+      'a message wait needs a messageRef to a <bpmn:message> with a name',
+    );
     return null;
   }
   const before = context.problems.list.length;
-  const correlationKey = value(element, 'correlationKey', element.correlationKey as string | undefined, context);
+  const correlationKey = value(
+    element,
+    'correlationKey',
+    element.correlationKey as string | undefined,
+    context,
+  );
   return context.problems.list.length === before ? { name, correlationKey } : null;
 }
 
@@ -303,18 +411,41 @@ const TIMER_PROPERTIES: readonly [string, TimerKind][] = [
   ['timeCycle', 'cycle'],
 ];
 
-function compileTimer(element: ModdleElement, definition: ModdleElement, context: ElementContext): TimerDefinition | null {
+function compileTimer(
+  element: ModdleElement,
+  definition: ModdleElement,
+  context: ElementContext,
+): TimerDefinition | null {
   const type = typeName(element.$type);
-  checkAttributes(definition, { base: ['id', 'timeDuration', 'timeDate', 'timeCycle'] }, context.namespaces, context.problems, element.id);
+  checkAttributes(
+    definition,
+    { base: ['id', 'timeDuration', 'timeDate', 'timeCycle'] },
+    context.namespaces,
+    context.problems,
+    element.id,
+  );
   const present = TIMER_PROPERTIES.filter(([property]) => definition[property] !== undefined);
   if (present.length !== 1) {
-    context.problems.add(element.id, type, 'a timer needs exactly one of timeDuration, timeDate or timeCycle');
+    context.problems.add(
+      element.id,
+      type,
+      'a timer needs exactly one of timeDuration, timeDate or timeCycle',
+    );
     return null;
   }
   const [property, kind] = present[0]!;
   const expression = definition[property] as ModdleElement;
-  checkAttributes(expression, { base: ['id', 'body', 'language'] }, context.namespaces, context.problems, element.id);
-  const parsed = parseFeelBody((expression.body as string | undefined) ?? '', expression.language as string | undefined);
+  checkAttributes(
+    expression,
+    { base: ['id', 'body', 'language'] },
+    context.namespaces,
+    context.problems,
+    element.id,
+  );
+  const parsed = parseFeelBody(
+    (expression.body as string | undefined) ?? '',
+    expression.language as string | undefined,
+  );
   if (!parsed.ok) {
     context.problems.add(element.id, type, `${property}: ${parsed.reason}`);
     return null;

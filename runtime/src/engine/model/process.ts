@@ -1,7 +1,12 @@
 import type { ModdleElement } from 'bpmn-moddle';
 import { parseFeelBody, type FeelExpression } from '../expressions/expression.js';
 import { CAMUNDA_URI, checkAttributes, type Namespaces } from './attributes.js';
-import { elementCompilers, extensionValues, unsupportedElementReason, type NodeSpec } from './elements.js';
+import {
+  elementCompilers,
+  extensionValues,
+  unsupportedElementReason,
+  type NodeSpec,
+} from './elements.js';
 import type { ExecutableProcess, FlowNode, NodeKind, SequenceFlow } from './graph.js';
 import { typeName, type Problems } from './problems.js';
 import { reachableJoins } from './reachability.js';
@@ -13,7 +18,10 @@ export interface ProcessContext {
   readonly feelByDefault: boolean;
 }
 
-type DraftNode = Omit<FlowNode, 'reachableJoins' | 'outgoing' | 'boundaryTimerIds' | 'incomingCount' | 'startEventId'> & {
+type DraftNode = Omit<
+  FlowNode,
+  'reachableJoins' | 'outgoing' | 'boundaryTimerIds' | 'incomingCount' | 'startEventId'
+> & {
   startEventId?: string;
   outgoing: SequenceFlow[];
   boundaryTimerIds: string[];
@@ -49,7 +57,10 @@ const PROCESS_PROPERTIES = [
 ];
 
 /** Compiles one executable <process> into its graph, or reports why it cannot run. */
-export function compileProcess(process: ModdleElement, context: ProcessContext): ExecutableProcess | null {
+export function compileProcess(
+  process: ModdleElement,
+  context: ProcessContext,
+): ExecutableProcess | null {
   const before = context.problems.list.length;
   checkAttributes(
     process,
@@ -81,7 +92,8 @@ class ScopeCompiler {
   compileScope(container: ModdleElement, parentId: string | null): string | null {
     const startEvents: string[] = [];
     for (const element of (container.flowElements as ModdleElement[] | undefined) ?? []) {
-      if (element.$type === 'bpmn:SequenceFlow') this.flows.push(this.compileFlow(element, parentId));
+      if (element.$type === 'bpmn:SequenceFlow')
+        this.flows.push(this.compileFlow(element, parentId));
       else {
         const node = this.compileNode(element, parentId);
         if (node?.kind === 'startEvent') startEvents.push(node.id);
@@ -89,7 +101,11 @@ class ScopeCompiler {
     }
     for (const artifact of (container.artifacts as ModdleElement[] | undefined) ?? []) {
       if (!ARTIFACTS.has(artifact.$type)) {
-        this.context.problems.add(artifact.id, typeName(artifact.$type), `${typeName(artifact.$type)} is not supported`);
+        this.context.problems.add(
+          artifact.id,
+          typeName(artifact.$type),
+          `${typeName(artifact.$type)} is not supported`,
+        );
       }
     }
     if (startEvents.length !== 1) {
@@ -107,10 +123,19 @@ class ScopeCompiler {
   private compileNode(element: ModdleElement, parentId: string | null): DraftNode | null {
     const compiler = elementCompilers[element.$type];
     if (compiler === undefined) {
-      this.context.problems.add(element.id, typeName(element.$type), unsupportedElementReason(element.$type));
+      this.context.problems.add(
+        element.id,
+        typeName(element.$type),
+        unsupportedElementReason(element.$type),
+      );
       return null;
     }
-    const camunda = checkAttributes(element, compiler.rules, this.context.namespaces, this.context.problems);
+    const camunda = checkAttributes(
+      element,
+      compiler.rules,
+      this.context.namespaces,
+      this.context.problems,
+    );
     const spec = compiler.build(element, this.context, camunda);
     if (spec === null) return null;
     checkExtensions(element, spec.kind, this.context);
@@ -140,7 +165,18 @@ class ScopeCompiler {
   private compileFlow(flow: ModdleElement, parentId: string | null): DraftFlow {
     checkAttributes(
       flow,
-      { base: ['id', 'name', 'documentation', 'extensionElements', 'sourceRef', 'targetRef', 'conditionExpression'], defaults: { isImmediate: true } },
+      {
+        base: [
+          'id',
+          'name',
+          'documentation',
+          'extensionElements',
+          'sourceRef',
+          'targetRef',
+          'conditionExpression',
+        ],
+        defaults: { isImmediate: true },
+      },
       this.context.namespaces,
       this.context.problems,
     );
@@ -157,8 +193,16 @@ class ScopeCompiler {
   private compileCondition(flow: ModdleElement): FeelExpression | null {
     const expression = flow.conditionExpression as ModdleElement | undefined;
     if (expression === undefined) return null;
-    checkAttributes(expression, { base: ['id', 'body', 'language'] }, this.context.namespaces, this.context.problems, flow.id);
-    const language = (expression.language as string | undefined) ?? (this.context.feelByDefault ? 'feel' : undefined);
+    checkAttributes(
+      expression,
+      { base: ['id', 'body', 'language'] },
+      this.context.namespaces,
+      this.context.problems,
+      flow.id,
+    );
+    const language =
+      (expression.language as string | undefined) ??
+      (this.context.feelByDefault ? 'feel' : undefined);
     const parsed = parseFeelBody((expression.body as string | undefined) ?? '', language);
     if (!parsed.ok) {
       this.context.problems.add(flow.id, 'sequenceFlow', parsed.reason);
@@ -166,7 +210,11 @@ class ScopeCompiler {
     }
     const { expression: condition } = parsed;
     if (condition.kind === 'feel') return condition;
-    this.context.problems.add(flow.id, 'sequenceFlow', `condition "${condition.value}" must be FEEL: write it as "=${condition.value}"`);
+    this.context.problems.add(
+      flow.id,
+      'sequenceFlow',
+      `condition "${condition.value}" must be FEEL: write it as "=${condition.value}"`,
+    );
     return null;
   }
 
@@ -174,8 +222,15 @@ class ScopeCompiler {
   wire(): void {
     for (const flow of this.flows) this.wireFlow(flow);
     for (const node of this.nodes.values()) {
-      if (node.defaultFlowId !== null && !node.outgoing.some((flow) => flow.id === node.defaultFlowId)) {
-        this.context.problems.add(node.id, node.type, `default flow "${node.defaultFlowId}" is not an outgoing flow of ${node.id}`);
+      if (
+        node.defaultFlowId !== null &&
+        !node.outgoing.some((flow) => flow.id === node.defaultFlowId)
+      ) {
+        this.context.problems.add(
+          node.id,
+          node.type,
+          `default flow "${node.defaultFlowId}" is not an outgoing flow of ${node.id}`,
+        );
       }
       if (node.boundary !== undefined) this.attachBoundary(node);
     }
@@ -188,15 +243,27 @@ class ScopeCompiler {
     if (source === undefined || target === undefined) return;
     const problems = this.context.problems;
     if (source.parentId !== flow.parentId || target.parentId !== flow.parentId) {
-      problems.add(flow.id, 'sequenceFlow', 'a sequence flow must connect elements of the same (sub-)process');
+      problems.add(
+        flow.id,
+        'sequenceFlow',
+        'a sequence flow must connect elements of the same (sub-)process',
+      );
       return;
     }
     if (target.kind === 'startEvent' || target.kind === 'timerBoundaryEvent') {
-      problems.add(flow.id, 'sequenceFlow', `a sequence flow cannot lead into ${target.type} ${target.id}`);
+      problems.add(
+        flow.id,
+        'sequenceFlow',
+        `a sequence flow cannot lead into ${target.type} ${target.id}`,
+      );
       return;
     }
     if (flow.condition !== null && source.kind === 'parallelGateway') {
-      problems.add(flow.id, 'sequenceFlow', 'flows leaving a parallel gateway cannot have conditions');
+      problems.add(
+        flow.id,
+        'sequenceFlow',
+        'flows leaving a parallel gateway cannot have conditions',
+      );
     }
     const condition = flow.id === source.defaultFlowId ? null : flow.condition;
     source.outgoing.push({ id: flow.id, target: target.id, condition });
@@ -205,30 +272,49 @@ class ScopeCompiler {
 
   private attachBoundary(node: DraftNode): void {
     const activity = this.nodes.get(node.boundary!.attachedToId);
-    if (activity === undefined || !ACTIVITY_KINDS.has(activity.kind) || activity.parentId !== node.parentId) {
-      this.context.problems.add(node.id, node.type, 'a boundary event must be attached to a task or sub-process');
+    if (
+      activity === undefined ||
+      !ACTIVITY_KINDS.has(activity.kind) ||
+      activity.parentId !== node.parentId
+    ) {
+      this.context.problems.add(
+        node.id,
+        node.type,
+        'a boundary event must be attached to a task or sub-process',
+      );
       return;
     }
     activity.boundaryTimerIds.push(node.id);
   }
 
   hasInclusiveJoins(): boolean {
-    return [...this.nodes.values()].some((node) => node.kind === 'inclusiveGateway' && node.incomingCount > 1);
+    return [...this.nodes.values()].some(
+      (node) => node.kind === 'inclusiveGateway' && node.incomingCount > 1,
+    );
   }
 
   finish(): ReadonlyMap<string, FlowNode> {
     const joins = reachableJoins(this.nodes);
     const nodes = new Map<string, FlowNode>();
-    for (const node of this.nodes.values()) nodes.set(node.id, { ...node, reachableJoins: joins.get(node.id)! });
+    for (const node of this.nodes.values())
+      nodes.set(node.id, { ...node, reachableJoins: joins.get(node.id)! });
     return nodes;
   }
 }
 
-function checkExtensions(element: ModdleElement, kind: NodeKind | null, context: ProcessContext): void {
+function checkExtensions(
+  element: ModdleElement,
+  kind: NodeKind | null,
+  context: ProcessContext,
+): void {
   for (const extension of extensionValues(element)) {
     if (extension.$type === 'pectrack:Connector' && kind === 'connectorTask') continue;
     const local = extension.$type.slice(extension.$type.indexOf(':') + 1);
-    if (context.namespaces.uriOf(extension.$type, extension) === CAMUNDA_URI && local === 'properties') continue;
+    if (
+      context.namespaces.uriOf(extension.$type, extension) === CAMUNDA_URI &&
+      local === 'properties'
+    )
+      continue;
     context.problems.add(
       element.id,
       typeName(element.$type),

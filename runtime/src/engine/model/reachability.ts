@@ -9,10 +9,13 @@ export function reachableJoins(
   nodes: ReadonlyMap<string, Omit<FlowNode, 'reachableJoins'>>,
 ): Map<string, Set<string>> {
   const joins = new Set(
-    [...nodes.values()].filter((node) => node.kind === 'inclusiveGateway' && node.incomingCount > 1).map((node) => node.id),
+    [...nodes.values()]
+      .filter((node) => node.kind === 'inclusiveGateway' && node.incomingCount > 1)
+      .map((node) => node.id),
   );
   const result = new Map<string, Set<string>>();
-  for (const id of nodes.keys()) result.set(id, joins.size === 0 ? new Set() : walk(id, nodes, joins));
+  for (const id of nodes.keys())
+    result.set(id, joins.size === 0 ? new Set() : walk(id, nodes, joins));
   return result;
 }
 
