@@ -5,7 +5,7 @@
  */
 import { CommandRejected, type Command, type StepResult } from '../engine/types.js';
 import { step } from '../engine/index.js';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
 import type { InstanceChange, InstanceRecord } from '../store/commands/index.js';
 import type { ServiceContext } from './context.js';
 import { knexOf } from '../store/orm.js';
@@ -52,7 +52,7 @@ export async function loadInstance(ctx: ServiceContext, tenantId: string, id: st
 async function stepAndDescribe(ctx: ServiceContext, before: InstanceRecord, options: RunOptions): Promise<InstanceChange> {
   const definition = await ctx.definitions.get(options.tenantId, before.definitionId);
   const now = ctx.now();
-  const result: StepResult = step(definition.process, before.state, options.command, now);
+  const result: StepResult = stepOrExplain(() => step(definition.process, before.state, options.command, now));
   const change = changeFromStep(
     {
       before,
@@ -81,6 +81,18 @@ async function othersStillOpen(ctx: ServiceContext, change: InstanceChange): Pro
     .whereNotIn('id', resolved)
     .first()) as { n: number | string } | undefined;
   return Number(row?.n ?? 0) > 0;
+}
+
+/** A command the engine refuses as malformed is the caller's mistake (400); stale refs stay as they are. */
+export function stepOrExplain(run: () => StepResult): StepResult {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof CommandRejected && error.code === 'invalid-command') {
+      throw new BadRequestError('invalid-command', error.message);
+    }
+    throw error;
+  }
 }
 
 /** True when `error` says the ref the command named is no longer waiting (already consumed). */

@@ -16,13 +16,13 @@ export function incidentServices(ctx: ServiceContext): Services['incidents'] {
       return rows.map(incidentInfo);
     },
 
-    async retry(actor, id) {
+    async retry(actor, id, variables) {
       const incident = await tenantEm(ctx, actor.tenantId).findOne(IncidentSchema, { id, status: 'open' });
       if (!incident) throw new NotFoundError('open Incident', id);
       await runCommand(ctx, {
         tenantId: actor.tenantId,
         instanceId: incident.instance.id,
-        command: { type: 'retryIncident', incidentRef: incident.ref },
+        command: { type: 'retryIncident', incidentRef: incident.ref, ...(variables ? { variables } : {}) },
         actor: actor.username,
         retryConflicts: true,
       });

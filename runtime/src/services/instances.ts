@@ -4,7 +4,7 @@ import { step } from '../engine/index.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
 import { HistoryEventSchema, IncidentSchema, ProcessInstanceSchema, type ProcessInstance } from '../store/entities/index.js';
 import type { InstanceRecord } from '../store/commands/index.js';
-import { runCommand } from './command-runner.js';
+import { runCommand, stepOrExplain } from './command-runner.js';
 import { tenantEm, type ServiceContext } from './context.js';
 import type { LoadedDefinition } from './definition-cache.js';
 import { changeFromStep } from './effects.js';
@@ -21,7 +21,9 @@ export function instanceServices(ctx: ServiceContext): Services['instances'] {
       const now = ctx.now();
       const instanceId = randomUUID();
       const businessKey = input.businessKey ?? null;
-      const result = step(definition.process, null, { type: 'start', variables: input.variables ?? {}, businessKey }, now);
+      const result = stepOrExplain(() =>
+        step(definition.process, null, { type: 'start', variables: input.variables ?? {}, businessKey }, now),
+      );
       const change = changeFromStep(
         {
           before: null,

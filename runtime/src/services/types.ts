@@ -156,7 +156,8 @@ export interface Services {
   };
   incidents: {
     list(actor: Actor, filter: { instanceId?: string; status?: 'open' | 'resolved' }): Promise<IncidentInfo[]>;
-    retry(actor: Actor, id: string): Promise<void>;
+    /** `variables` are merged into the instance first, to fix what the failing expression read. */
+    retry(actor: Actor, id: string, variables?: Variables): Promise<void>;
   };
 }
 

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { admin } from '../support/actors.js';
+import { testDatabases } from '../support/databases.js';
+import { diagram, flows } from '../support/fixtures.js';
+import { useRuntime } from '../support/runtime.js';
+import { eventually } from '../support/wait.js';
+
+const actor = admin();
+
+const routing = diagram(
+  'routing',
+  `<bpmn:startEvent id="start" />
+   <bpmn:exclusiveGateway id="route" />
+   <bpmn:endEvent id="urgent" />
+   <bpmn:endEvent id="normal" />
+   <bpmn:sequenceFlow id="to-urgent" sourceRef="route" targetRef="urgent"><bpmn:conditionExpression>=priority = "high"</bpmn:conditionExpression></bpmn:sequenceFlow>
+   <bpmn:sequenceFlow id="to-normal" sourceRef="route" targetRef="normal"><bpmn:conditionExpression>=priority = "low"</bpmn:conditionExpression></bpmn:sequenceFlow>
+   ${flows('start>route')}`,
+);
+
+const notifying = diagram(
+  'notifying',
+  `<bpmn:startEvent id="start" />
+   <bpmn:serviceTask id="notify">
+     <bpmn:extensionElements>
+       <pectrack:connector type="flaky">
+         <pectrack:input source="=recipient" target="to" />
+         <pectrack:output source="=receipt" target="receipt" />
+       </pectrack:connector>
+     </bpmn:extensionElements>
+   </bpmn:serviceTask>
+   <bpmn:endEvent id="end" />
+   ${flows('start>notify', 'notify>end')}`,
+);
+
+/** A connector that fails while `failing` is set, and counts every call. */
+const flaky = { failing: true, calls: [] as { key: string; to: unknown }[] };
+
+for (const database of await testDatabases()) {
+  describe.skipIf(!database.available)(`incidents on ${database.kind}`, () => {
+    const runtime = useRuntime(
+      database,
+      {
+        connectors: {
+          flaky: async (input, context) => {
+            flaky.calls.push({ key: context.idempotencyKey, to: input.to });
+            if (flaky.failing) throw new Error('SMTP 421 try again later');
+            return { receipt: `r-${input.to}` };
+          },
+        },
+        scheduler: { processEveryMs: 200, connectorAttempts: 3, connectorBackoffMs: 50, outboxPollMs: 200 },
+      },
+      true,
+    );
+
+    it('raises an incident when no gateway flow matches; retry with the fixed variable goes on', async () => {
+      const { services } = runtime();
+      await services.definitions.deploy(actor, { name: 'routing', files: [{ filename: 'r.bpmn', xml: routing }] });
+      const instance = await services.instances.start(actor, { definitionKey: 'routing', variables: { priority: 'medium' } });
+      expect(instance).toMatchObject({ status: 'active', hasIncident: true });
+      const [incident] = await services.incidents.list(actor, { instanceId: instance.id, status: 'open' });
+      expect(incident).toMatchObject({ elementId: 'route', type: 'condition', status: 'open' });
+
+      await services.incidents.retry(actor, incident!.id, { priority: 'high' });
+
+      const after = await services.instances.get(actor, instance.id);
+      expect(after).toMatchObject({ status: 'completed', hasIncident: false });
+      expect(after.incidents).toEqual([expect.objectContaining({ id: incident!.id, status: 'resolved' })]);
+      expect(after.history.some((h) => h.event === 'elementCompleted' && h.elementId === 'urgent')).toBe(true);
+    });
+
+    it('retries a failing connector with backoff, then raises an incident; retry re-invokes it', async () => {
+      const { services } = runtime();
+      flaky.failing = true;
+      flaky.calls = [];
+      await services.definitions.deploy(actor, { name: 'notifying', files: [{ filename: 'n.bpmn', xml: notifying }] });
+      const instance = await services.instances.start(actor, { definitionKey: 'notifying', variables: { recipient: 'ufficio@pec.test' } });
+
+      const [incident] = await eventually('the connector incident', async () => {
+        const open = await services.incidents.list(actor, { instanceId: instance.id, status: 'open' });
+        return open.length ? open : null;
+      });
+      expect(incident).toMatchObject({ elementId: 'notify', type: 'connector' });
+      expect(incident!.message).toMatch(/SMTP 421/);
+      expect(flaky.calls).toHaveLength(3);
+      expect(new Set(flaky.calls.map((c) => c.key)).size).toBe(1);
+
+      flaky.failing = false;
+      await services.incidents.retry(actor, incident!.id);
+      const done = await eventually('the instance to end', async () => {
+        const detail = await services.instances.get(actor, instance.id);
+        return detail.status === 'completed' ? detail : null;
+      });
+      expect(done.variables).toMatchObject({ receipt: 'r-ufficio@pec.test' });
+      expect(done.hasIncident).toBe(false);
+      expect(flaky.calls).toHaveLength(4);
+      expect(flaky.calls[3]!.key).not.toBe(flaky.calls[0]!.key);
+    });
+  });
+}
