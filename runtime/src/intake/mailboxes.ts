@@ -1,0 +1,223 @@
+/**
+ * Mailbox configuration: create, update, delete, read (never the password), test a
+ * connection, and health. Each write is one transaction; passwords are encrypted before they
+ * reach the database.
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { NotFoundError } from '../errors.js';
+import { MailboxCheckpointSchema, MailboxSchema, type Mailbox, type MailboxHealthStatus } from '../store/entities/mailbox.js';
+import { TenantSchema } from '../store/entities/tenant.js';
+import { TENANT_FILTER } from '../store/orm.js';
+import type { IntakeContext } from './context.js';
+import { connectImap, imapSettingsOf, isAuthenticationFailure } from './imap.js';
+import { encryptSecret } from './secrets.js';
+
+const Host = z.string().min(1).max(255);
+const Port = z.number().int().min(1).max(65535);
+/** IMAP keywords are atoms: no spaces, parentheses, braces, quotes, wildcards or backslashes. */
+const Keyword = z.string().regex(/^\$?[A-Za-z0-9_.-]{1,64}$/, 'must be an IMAP keyword (letters, digits, _ . -, optional leading $)');
+
+export const MailboxInput = z.object({
+  name: z.string().min(1).max(200),
+  address: z.email(),
+  imap: z.object({ host: Host, port: Port, tls: z.boolean() }),
+  username: z.string().min(1).max(255),
+  password: z.string().min(1).max(1024),
+  folders: z.array(z.string().min(1).max(255)).min(1).max(50).default(['INBOX']),
+  smtp: z.object({ host: Host, port: Port, tls: z.boolean() }).nullable().default(null),
+  flagKeyword: Keyword.nullable().default(null),
+  enabled: z.boolean().default(true),
+});
+export type MailboxInput = z.input<typeof MailboxInput>;
+
+export const MailboxPatch = MailboxInput.partial();
+export type MailboxPatch = z.input<typeof MailboxPatch>;
+
+export interface MailboxView {
+  id: string;
+  name: string;
+  address: string;
+  imap: { host: string; port: number; tls: boolean };
+  username: string;
+  folders: string[];
+  smtp: { host: string; port: number; tls: boolean } | null;
+  flagKeyword: string | null;
+  enabled: boolean;
+  health: MailboxHealth;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface MailboxHealth {
+  status: MailboxHealthStatus;
+  lastError: string | null;
+  consecutiveFailures: number;
+  lastSyncAt: string | null;
+  folders: { folder: string; uidValidity: string; lastUid: number; updatedAt: string }[];
+}
+
+export interface ConnectionTest {
+  ok: boolean;
+  authenticationFailed: boolean;
+  error: string | null;
+  capabilities: string[];
+  folders: { folder: string; exists: boolean }[];
+}
+
+export function viewOf(mailbox: Mailbox, health: MailboxHealth): MailboxView {
+  return {
+    id: mailbox.id,
+    name: mailbox.name,
+    address: mailbox.address,
+    imap: { host: mailbox.imapHost, port: mailbox.imapPort, tls: mailbox.imapTls },
+    username: mailbox.username,
+    folders: mailbox.folders,
+    smtp: mailbox.smtpHost && mailbox.smtpPort ? { host: mailbox.smtpHost, port: mailbox.smtpPort, tls: mailbox.smtpTls } : null,
+    flagKeyword: mailbox.flagKeyword,
+    enabled: mailbox.enabled,
+    health,
+    createdAt: mailbox.createdAt.toISOString(),
+    updatedAt: mailbox.updatedAt.toISOString(),
+  };
+}
+
+export function mailboxServices(ctx: IntakeContext) {
+  const em = (tenantId: string) => {
+    const fork = ctx.orm.em.fork({ clear: true });
+    fork.setFilterParams(TENANT_FILTER, { tenantId });
+    return fork;
+  };
+
+  async function load(tenantId: string, id: string): Promise<Mailbox> {
+    const mailbox = await em(tenantId).findOne(MailboxSchema, { id });
+    if (!mailbox) throw new NotFoundError('mailbox', id);
+    return mailbox;
+  }
+
+  async function health(tenantId: string, mailbox: Mailbox): Promise<MailboxHealth> {
+    const checkpoints = await em(tenantId).find(MailboxCheckpointSchema, { mailboxId: mailbox.id }, { orderBy: { folder: 'asc' } });
+    return {
+      status: mailbox.healthStatus,
+      lastError: mailbox.lastError,
+      consecutiveFailures: mailbox.consecutiveFailures,
+      lastSyncAt: mailbox.lastSyncAt?.toISOString() ?? null,
+      folders: checkpoints.map((c) => ({ folder: c.folder, uidValidity: c.uidValidity, lastUid: c.lastUid, updatedAt: c.updatedAt.toISOString() })),
+    };
+  }
+
+  const view = async (tenantId: string, mailbox: Mailbox) => viewOf(mailbox, await health(tenantId, mailbox));
+
+  return {
+    async create(tenantId: string, input: MailboxInput): Promise<MailboxView> {
+      const data = MailboxInput.parse(input);
+      const now = ctx.now();
+      const fork = em(tenantId);
+      const mailbox = fork.create(MailboxSchema, {
+        id: randomUUID(),
+        tenant: fork.getReference(TenantSchema, tenantId),
+        name: data.name,
+        address: data.address.toLowerCase(),
+        imapHost: data.imap.host,
+        imapPort: data.imap.port,
+        imapTls: data.imap.tls,
+        username: data.username,
+        passwordEncrypted: encryptSecret(ctx.secretKey, data.password),
+        folders: data.folders,
+        smtpHost: data.smtp?.host ?? null,
+        smtpPort: data.smtp?.port ?? null,
+        smtpTls: data.smtp?.tls ?? false,
+        flagKeyword: data.flagKeyword,
+        enabled: data.enabled,
+        healthStatus: data.enabled ? 'unknown' : 'disabled',
+        lastError: null,
+        consecutiveFailures: 0,
+        lastSyncAt: null,
+        createdAt: now,
+        updatedAt: now,
+      });
+      await fork.flush();
+      return view(tenantId, mailbox);
+    },
+
+    async update(tenantId: string, id: string, patch: MailboxPatch): Promise<MailboxView> {
+      const data = MailboxPatch.parse(patch);
+      const fork = em(tenantId);
+      const mailbox = await fork.findOne(MailboxSchema, { id });
+      if (!mailbox) throw new NotFoundError('mailbox', id);
+      if (data.name !== undefined) mailbox.name = data.name;
+      if (data.address !== undefined) mailbox.address = data.address.toLowerCase();
+      if (data.imap !== undefined) Object.assign(mailbox, { imapHost: data.imap.host, imapPort: data.imap.port, imapTls: data.imap.tls });
+      if (data.username !== undefined) mailbox.username = data.username;
+      if (data.password !== undefined) mailbox.passwordEncrypted = encryptSecret(ctx.secretKey, data.password);
+      if (data.folders !== undefined) mailbox.folders = data.folders;
+      if (data.smtp !== undefined) {
+        Object.assign(mailbox, { smtpHost: data.smtp?.host ?? null, smtpPort: data.smtp?.port ?? null, smtpTls: data.smtp?.tls ?? false });
+      }
+      if (data.flagKeyword !== undefined) mailbox.flagKeyword = data.flagKeyword;
+      if (data.enabled !== undefined) {
+        mailbox.enabled = data.enabled;
+        mailbox.healthStatus = data.enabled ? 'unknown' : 'disabled';
+      }
+      // New credentials deserve a fresh start: the old failures were about the old ones.
+      if (data.password !== undefined || data.username !== undefined || data.imap !== undefined) {
+        Object.assign(mailbox, { healthStatus: mailbox.enabled ? 'unknown' : 'disabled', lastError: null, consecutiveFailures: 0 });
+      }
+      mailbox.updatedAt = ctx.now();
+      await fork.flush();
+      return view(tenantId, mailbox);
+    },
+
+    /** Removes the configuration and its checkpoints; the messages it brought in stay. */
+    async remove(tenantId: string, id: string): Promise<void> {
+      await load(tenantId, id);
+      await em(tenantId).transactional(async (tx) => {
+        await tx.nativeDelete(MailboxCheckpointSchema, { mailboxId: id });
+        await tx.nativeDelete(MailboxSchema, { id });
+      });
+    },
+
+    async get(tenantId: string, id: string): Promise<MailboxView> {
+      return view(tenantId, await load(tenantId, id));
+    },
+
+    async list(tenantId: string): Promise<MailboxView[]> {
+      const mailboxes = await em(tenantId).find(MailboxSchema, {}, { orderBy: { name: 'asc' } });
+      return Promise.all(mailboxes.map((m) => view(tenantId, m)));
+    },
+
+    async health(tenantId: string, id: string): Promise<MailboxHealth> {
+      return health(tenantId, await load(tenantId, id));
+    },
+
+    /** Logs in and looks for the watched folders, without reading or changing any mail. */
+    async testConnection(tenantId: string, id: string): Promise<ConnectionTest> {
+      const mailbox = await load(tenantId, id);
+      try {
+        const client = await connectImap(imapSettingsOf(mailbox, ctx.secretKey));
+        try {
+          const listed = new Set((await client.list()).map((f) => f.path.toUpperCase()));
+          return {
+            ok: true,
+            authenticationFailed: false,
+            error: null,
+            capabilities: [...client.capabilities.keys()].sort(),
+            folders: mailbox.folders.map((folder) => ({ folder, exists: listed.has(folder.toUpperCase()) })),
+          };
+        } finally {
+          await client.logout().catch(() => undefined);
+        }
+      } catch (error) {
+        return {
+          ok: false,
+          authenticationFailed: isAuthenticationFailure(error),
+          error: (error as Error).message,
+          capabilities: [],
+          folders: [],
+        };
+      }
+    },
+  };
+}
+
+export type MailboxServices = ReturnType<typeof mailboxServices>;
