@@ -229,6 +229,40 @@ describe('compile: problems', () => {
     ]);
   });
 
+  it('reports pectrack attributes that do not exist or sit on the wrong element', async () => {
+    const problems = await problemsOf(
+      diagram(`
+        <bpmn:startEvent id="start" />
+        <bpmn:userTask id="review" pectrack:colour="red" />
+        <bpmn:serviceTask id="notify" pectrack:assignee="demo">
+          <bpmn:extensionElements><pectrack:connector type="email" /></bpmn:extensionElements>
+        </bpmn:serviceTask>
+        <bpmn:userTask id="sign"><bpmn:extensionElements><pectrack:connector type="email" /></bpmn:extensionElements></bpmn:userTask>
+        <bpmn:endEvent id="end" />
+        ${flows('start>review', 'review>notify', 'notify>sign', 'sign>end')}`),
+    );
+    expect(problems).toEqual([
+      {
+        elementId: 'review',
+        type: 'userTask',
+        reason:
+          'attribute "pectrack:colour" is not supported on userTask: the engine does not execute it',
+      },
+      {
+        elementId: 'notify',
+        type: 'serviceTask',
+        reason:
+          'attribute "pectrack:assignee" is not supported on serviceTask: the engine does not execute it',
+      },
+      {
+        elementId: 'sign',
+        type: 'userTask',
+        reason:
+          'extension element <pectrack:Connector> is not supported here: the engine does not execute it',
+      },
+    ]);
+  });
+
   it('reports multi-instance, listeners and other execution extensions', async () => {
     const problems = await problemsOf(
       diagram(`

@@ -212,6 +212,44 @@ describe('timer boundary events', () => {
     ]);
   });
 
+  it('a boundary timer that cannot be planned raises an incident before the activity runs; retry arms it', async () => {
+    const instance = await Instance.start(boundary(true, timer('timeDuration', '=reminderAfter')));
+    const [incident] = ofType(instance.log, 'incident');
+    expect(incident).toMatchObject({ elementId: 'review', incidentType: 'expression' });
+    expect(incident!.message).toMatch(/^timer of late: Variable 'reminderAfter' not found/);
+    expect(ofType(instance.log, 'createTask')).toHaveLength(0);
+    const effects = instance.send({
+      type: 'retryIncident',
+      incidentRef: incident!.incidentRef,
+      variables: { reminderAfter: 'PT4H' },
+    });
+    expect(ofType(effects, 'scheduleTimer')[0]).toMatchObject({
+      elementId: 'late',
+      dueAt: '2030-01-01T12:00:00.000Z',
+    });
+    expect(ofType(effects, 'createTask')[0]).toMatchObject({ elementId: 'review' });
+  });
+
+  it('an interrupting timer on a receive task withdraws the subscription', async () => {
+    const xml = diagram(`
+      <bpmn:startEvent id="start" />
+      <bpmn:receiveTask id="await" messageRef="msg-reply" />
+      <bpmn:boundaryEvent id="no-answer" attachedToRef="await">${timer('timeDuration', 'P10D')}</bpmn:boundaryEvent>
+      <bpmn:endEvent id="answered" /><bpmn:endEvent id="silent" />
+      ${flows('start>await', 'await>answered', 'no-answer>silent')}`);
+    const instance = await Instance.start(xml);
+    const subscription = ofType(instance.log, 'subscribe')[0]!.subscriptionRef;
+    const effects = instance.send({
+      type: 'triggerTimer',
+      timerRef: instance.timerRef('no-answer'),
+    });
+    expect(ofType(effects, 'unsubscribe')).toEqual([
+      { type: 'unsubscribe', subscriptionRef: subscription },
+    ]);
+    expect(instance.completed().at(-1)).toBe('silent');
+    expect(instance.status).toBe('completed');
+  });
+
   it('rejects a timer that was already cancelled', async () => {
     const instance = await Instance.start(boundary(true, timer('timeDuration', 'P3D')));
     const timerRef = instance.timerRef('late');

@@ -1,6 +1,11 @@
 import { behaviours } from '../behaviours/index.js';
 import { evaluateExpression } from '../expressions/evaluate.js';
-import { firstFiring, nextFiring, type TimerFiring } from '../expressions/timer.js';
+import {
+  firstFiring,
+  nextFiring,
+  type TimerFiring,
+  type TimerOutcome,
+} from '../expressions/timer.js';
 import type { ExecutableProcess, FlowNode, SequenceFlow, TimerDefinition } from '../model/graph.js';
 import { CommandRejected, type Effect, type Variables } from '../types.js';
 import {
@@ -185,7 +190,7 @@ export class Run {
     return firings.map(([boundary, firing]) => this.scheduleTimer(boundary, firing));
   }
 
-  planTimer(timer: TimerDefinition): ReturnType<typeof firstFiring> {
+  planTimer(timer: TimerDefinition): TimerOutcome {
     const value = evaluateExpression(timer.value, this.variables);
     return value.ok ? firstFiring(timer.kind, value.value, this.now) : value;
   }

@@ -23,7 +23,7 @@ const FEEL_LANGUAGES = new Set([
   'https://www.omg.org/spec/feel/20140401',
 ]);
 
-export const JUEL_REASON =
+const JUEL_REASON =
   'JUEL expressions are not supported: use FEEL, e.g. "=amount > 100" (only ${variable} references are accepted)';
 
 /** Parses an attribute value: `=FEEL`, `${variable}` or a literal. */
