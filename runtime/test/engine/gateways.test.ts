@@ -67,6 +67,14 @@ describe('exclusive gateway', () => {
     );
   });
 
+  it('takes exactly one flow even when several are unconditional', async () => {
+    const twoWays = diagram(`
+      <bpmn:startEvent id="start" /><bpmn:exclusiveGateway id="gate" />
+      <bpmn:userTask id="first" /><bpmn:userTask id="second" />
+      ${flows('start>gate', 'gate>first', 'gate>second')}`);
+    expect((await Instance.start(twoWays)).openTasks()).toEqual(['first']);
+  });
+
   it('accepts ${variable} conditions from Camunda diagrams', async () => {
     const camunda = diagram(`
       <bpmn:startEvent id="start" /><bpmn:exclusiveGateway id="gate" default="no" />

@@ -6,7 +6,8 @@ import {
   type TimerFiring,
   type TimerOutcome,
 } from '../expressions/timer.js';
-import type { ExecutableProcess, FlowNode, SequenceFlow, TimerDefinition } from '../model/graph.js';
+import type { ExecutableProcess, FlowNode, TimerDefinition } from '../model/graph.js';
+import { selectFlows, type IncidentType } from './flow-selection.js';
 import { CommandRejected, type Effect, type Variables } from '../types.js';
 import {
   ROOT_SCOPE,
@@ -18,7 +19,6 @@ import {
 } from './state.js';
 
 type Action = 'enter' | 'activate' | 'execute' | 'leave';
-type IncidentType = 'condition' | 'expression' | 'connector' | 'internal';
 
 /** A diagram that loops without reaching a wait state would otherwise never return. */
 const MAX_ACTIONS_PER_STEP = 10_000;
@@ -221,7 +221,7 @@ export class Run {
   /** Completes the token's element and moves it along the flows its conditions select. */
   leave(token: Token): void {
     const node = this.node(token);
-    const selection = this.selectFlows(node);
+    const selection = selectFlows(node, this.variables);
     if (!selection.ok) {
       this.raiseIncident(token, selection.type, selection.message, 'leave');
       return;
@@ -239,56 +239,6 @@ export class Run {
     );
     for (const flow of others)
       this.schedule('enter', this.createToken(token.scope, flow.target, flow.id));
-  }
-
-  private selectFlows(
-    node: FlowNode,
-  ):
-    | { ok: true; flows: readonly SequenceFlow[] }
-    | { ok: false; type: IncidentType; message: string } {
-    if (
-      node.kind === 'parallelGateway' ||
-      node.outgoing.every((flow) => flow.condition === null && flow.id !== node.defaultFlowId)
-    ) {
-      return { ok: true, flows: node.outgoing };
-    }
-    const exclusive = node.kind === 'exclusiveGateway';
-    const taken: SequenceFlow[] = [];
-    let defaultFlow: SequenceFlow | undefined;
-    for (const flow of node.outgoing) {
-      if (flow.id === node.defaultFlowId) {
-        defaultFlow = flow;
-        continue;
-      }
-      const outcome =
-        flow.condition === null
-          ? { ok: true as const, value: true }
-          : flow.condition.evaluate(this.variables);
-      if (!outcome.ok)
-        return {
-          ok: false,
-          type: 'expression',
-          message: `condition of ${flow.id}: ${outcome.message}`,
-        };
-      if (typeof outcome.value !== 'boolean') {
-        return {
-          ok: false,
-          type: 'expression',
-          message: `condition of ${flow.id} must be true or false, got ${JSON.stringify(outcome.value)}`,
-        };
-      }
-      if (outcome.value) {
-        taken.push(flow);
-        if (exclusive) break;
-      }
-    }
-    if (taken.length > 0) return { ok: true, flows: taken };
-    if (defaultFlow !== undefined) return { ok: true, flows: [defaultFlow] };
-    return {
-      ok: false,
-      type: 'condition',
-      message: `no outgoing flow of ${node.id} has a true condition and there is no default flow`,
-    };
   }
 
   // Ending tokens and scopes ------------------------------------------------------------------

@@ -1,17 +1,17 @@
 import type { ModdleElement } from 'bpmn-moddle';
-import { parseFeelBody, parseValue, type Expression } from '../expressions/expression.js';
-import { parseDate, parseDuration, timerValueError, type TimerKind } from '../expressions/timer.js';
-import { checkAttributes, type AttributeRules, type Namespaces } from './attributes.js';
+import { checkAttributes, type AttributeRules } from './attributes.js';
+import { compileMessage, compileTimer } from './event-definitions.js';
 import type {
   BoundaryDefinition,
   ConnectorDefinition,
-  Mapping,
   MessageDefinition,
   NodeKind,
   TaskDefinition,
   TimerDefinition,
 } from './graph.js';
-import { typeName, type Problems } from './problems.js';
+import { typeName } from './problems.js';
+import { compileConnector, compileUserTask, manualTask } from './task-definitions.js';
+import type { ElementContext } from './values.js';
 
 /** What an element compiler contributes to a flow node. */
 export interface NodeSpec {
@@ -21,11 +21,6 @@ export interface NodeSpec {
   message?: MessageDefinition;
   timer?: TimerDefinition;
   boundary?: BoundaryDefinition;
-}
-
-export interface ElementContext {
-  readonly problems: Problems;
-  readonly namespaces: Namespaces;
 }
 
 interface ElementCompiler {
@@ -47,7 +42,6 @@ const USER_TASK_ATTRIBUTES = [
   'priority',
   'formKey',
 ];
-const PECTRACK_CONNECTOR = 'pectrack:Connector';
 
 /** One compiler per supported BPMN element type: adding an element means adding an entry here. */
 export const elementCompilers: Readonly<Record<string, ElementCompiler>> = {
@@ -223,239 +217,4 @@ function unsupportedDefinitions(
     `${what} is not supported here: ${rule}`,
   );
   return null;
-}
-
-function manualTask(): TaskDefinition {
-  return {
-    kind: 'manual',
-    assignee: null,
-    candidateUsers: null,
-    candidateOffices: null,
-    dueDate: null,
-    priority: null,
-    formKey: null,
-  };
-}
-
-function compileUserTask(
-  element: ModdleElement,
-  context: ElementContext,
-  camunda: Map<string, string>,
-): TaskDefinition | null {
-  const before = context.problems.list.length;
-  const attribute = (name: string, camundaName = name) => {
-    const raw = (element[name] as string | undefined) ?? camunda.get(camundaName);
-    return value(element, name, raw, context);
-  };
-  const task: TaskDefinition = {
-    kind: 'user',
-    assignee: attribute('assignee'),
-    candidateUsers: attribute('candidateUsers'),
-    candidateOffices: attribute('candidateOffices', 'candidateGroups'),
-    dueDate: attribute('dueDate'),
-    priority: attribute('priority'),
-    formKey: attribute('formKey'),
-  };
-  checkLiteral(element, 'priority', task.priority, context, (text) =>
-    /^-?\d+$/.test(text.trim()) ? null : 'must be an integer or a FEEL expression',
-  );
-  checkLiteral(element, 'dueDate', task.dueDate, context, (text) =>
-    parseDuration(text) !== null || parseDate(text) !== null
-      ? null
-      : 'must be an ISO 8601 duration (P3D) or date-time, or a FEEL expression',
-  );
-  return context.problems.list.length === before ? task : null;
-}
-
-function checkLiteral(
-  element: ModdleElement,
-  attribute: string,
-  expression: Expression | null,
-  context: ElementContext,
-  check: (text: string) => string | null,
-): void {
-  if (expression?.kind !== 'literal') return;
-  const reason = check(expression.value);
-  if (reason !== null)
-    context.problems.add(
-      element.id,
-      typeName(element.$type),
-      `${attribute} "${expression.value}" ${reason}`,
-    );
-}
-
-function value(
-  element: ModdleElement,
-  attribute: string,
-  raw: string | undefined,
-  context: ElementContext,
-): Expression | null {
-  if (raw === undefined || raw.trim() === '') return null;
-  const parsed = parseValue(raw);
-  if (parsed.ok) return parsed.expression;
-  context.problems.add(element.id, typeName(element.$type), `${attribute}: ${parsed.reason}`);
-  return null;
-}
-
-function compileConnector(
-  element: ModdleElement,
-  context: ElementContext,
-): ConnectorDefinition | null {
-  const type = typeName(element.$type);
-  const connectors = extensionValues(element).filter((value) => value.$type === PECTRACK_CONNECTOR);
-  if (connectors.length !== 1) {
-    context.problems.add(
-      element.id,
-      type,
-      `${type} needs exactly one <pectrack:connector type="..."> extension element`,
-    );
-    return null;
-  }
-  const connector = connectors[0]!;
-  const connectorType = connector.type as string | undefined;
-  if (connectorType === undefined || connectorType.trim() === '') {
-    context.problems.add(element.id, type, 'pectrack:connector needs a type');
-    return null;
-  }
-  const before = context.problems.list.length;
-  const inputs = mappings(element, connector.inputs, 'input', context);
-  const outputs = mappings(element, connector.outputs, 'output', context);
-  return context.problems.list.length === before ? { type: connectorType, inputs, outputs } : null;
-}
-
-function mappings(
-  element: ModdleElement,
-  raw: unknown,
-  direction: string,
-  context: ElementContext,
-): Mapping[] {
-  const result: Mapping[] = [];
-  for (const mapping of (raw as ModdleElement[] | undefined) ?? []) {
-    checkAttributes(
-      mapping,
-      { base: ['source', 'target'] },
-      context.namespaces,
-      context.problems,
-      element.id,
-    );
-    const target = mapping.target as string | undefined;
-    if (target === undefined || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(target)) {
-      context.problems.add(
-        element.id,
-        typeName(element.$type),
-        `pectrack:${direction} needs a target variable name, got "${target ?? ''}"`,
-      );
-      continue;
-    }
-    const source = value(
-      element,
-      `pectrack:${direction} ${target}`,
-      mapping.source as string | undefined,
-      context,
-    );
-    if (source !== null) result.push({ source, target });
-    else if (mapping.source === undefined) {
-      context.problems.add(
-        element.id,
-        typeName(element.$type),
-        `pectrack:${direction} ${target} needs a source`,
-      );
-    }
-  }
-  return result;
-}
-
-export function extensionValues(element: ModdleElement): ModdleElement[] {
-  const extensions = element.extensionElements as ModdleElement | undefined;
-  return (extensions?.values as ModdleElement[] | undefined) ?? [];
-}
-
-function compileMessage(
-  element: ModdleElement,
-  holder: ModdleElement,
-  context: ElementContext,
-): MessageDefinition | null {
-  const type = typeName(element.$type);
-  if (holder !== element) {
-    checkAttributes(
-      holder,
-      { base: ['id', 'messageRef'] },
-      context.namespaces,
-      context.problems,
-      element.id,
-    );
-  }
-  const message = holder.messageRef as ModdleElement | undefined;
-  const name = message?.name as string | undefined;
-  if (name === undefined || name.trim() === '') {
-    context.problems.add(
-      element.id,
-      type,
-      'a message wait needs a messageRef to a <bpmn:message> with a name',
-    );
-    return null;
-  }
-  const before = context.problems.list.length;
-  const correlationKey = value(
-    element,
-    'correlationKey',
-    element.correlationKey as string | undefined,
-    context,
-  );
-  return context.problems.list.length === before ? { name, correlationKey } : null;
-}
-
-const TIMER_PROPERTIES: readonly [string, TimerKind][] = [
-  ['timeDuration', 'duration'],
-  ['timeDate', 'date'],
-  ['timeCycle', 'cycle'],
-];
-
-function compileTimer(
-  element: ModdleElement,
-  definition: ModdleElement,
-  context: ElementContext,
-): TimerDefinition | null {
-  const type = typeName(element.$type);
-  checkAttributes(
-    definition,
-    { base: ['id', 'timeDuration', 'timeDate', 'timeCycle'] },
-    context.namespaces,
-    context.problems,
-    element.id,
-  );
-  const present = TIMER_PROPERTIES.filter(([property]) => definition[property] !== undefined);
-  if (present.length !== 1) {
-    context.problems.add(
-      element.id,
-      type,
-      'a timer needs exactly one of timeDuration, timeDate or timeCycle',
-    );
-    return null;
-  }
-  const [property, kind] = present[0]!;
-  const expression = definition[property] as ModdleElement;
-  checkAttributes(
-    expression,
-    { base: ['id', 'body', 'language'] },
-    context.namespaces,
-    context.problems,
-    element.id,
-  );
-  const parsed = parseFeelBody(
-    (expression.body as string | undefined) ?? '',
-    expression.language as string | undefined,
-  );
-  if (!parsed.ok) {
-    context.problems.add(element.id, type, `${property}: ${parsed.reason}`);
-    return null;
-  }
-  if (parsed.expression.kind === 'literal') {
-    const reason = timerValueError(kind, parsed.expression.value);
-    if (reason !== null) {
-      context.problems.add(element.id, type, reason);
-      return null;
-    }
-  }
-  return { kind, value: parsed.expression };
 }

@@ -1,15 +1,11 @@
 import type { ModdleElement } from 'bpmn-moddle';
 import { parseFeelBody, type FeelExpression } from '../expressions/expression.js';
 import { CAMUNDA_URI, checkAttributes, type Namespaces } from './attributes.js';
-import {
-  elementCompilers,
-  extensionValues,
-  unsupportedElementReason,
-  type NodeSpec,
-} from './elements.js';
+import { elementCompilers, unsupportedElementReason, type NodeSpec } from './elements.js';
 import type { ExecutableProcess, FlowNode, NodeKind, SequenceFlow } from './graph.js';
 import { typeName, type Problems } from './problems.js';
 import { reachableJoins } from './reachability.js';
+import { extensionValues } from './values.js';
 
 export interface ProcessContext {
   readonly problems: Problems;
