@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import type { ChainResult, TrustAnchors } from './anchors.js';
+import { readDetachedSignedData } from './cms.js';
 import { pkijs } from './engine.js';
 import type { SignatureCheck, SignerIdentity } from './types.js';
 
-const SIGNED_DATA = '1.2.840.113549.1.7.2';
 const SIGNING_TIME = '1.2.840.113549.1.9.5';
 const DIGEST_NAMES: Record<string, string> = {
   '1.3.14.3.2.26': 'sha1',
@@ -21,7 +21,7 @@ const MAX_CACHED_CHAINS = 1024;
 export async function verifyDetachedSignature(signedBytes: Buffer, p7s: Buffer, anchors: TrustAnchors | null): Promise<SignatureCheck> {
   let signedData: pkijs.SignedData;
   try {
-    signedData = readSignedData(p7s);
+    signedData = readDetachedSignedData(p7s);
   } catch (error) {
     return { status: 'invalid', reason: `smime.p7s is not a CMS SignedData: ${messageOf(error)}` };
   }
@@ -34,14 +34,6 @@ export async function verifyDetachedSignature(signedBytes: Buffer, p7s: Buffer, 
   const chain = anchors ? await checkChain(signedData, verified.signer, anchors, checkDate) : { trusted: false, reason: 'no trust anchors configured' };
   const signer = signerOf(verified.signer);
   return chain.trusted ? { status: 'valid', algorithm, ...signer } : { status: 'intact-untrusted', algorithm, reason: chain.reason ?? 'untrusted', ...signer };
-}
-
-function readSignedData(p7s: Buffer): pkijs.SignedData {
-  const asn1 = asn1js.fromBER(p7s);
-  if (asn1.offset === -1) throw new Error(asn1.result.error || 'not BER');
-  const contentInfo = new pkijs.ContentInfo({ schema: asn1.result });
-  if (contentInfo.contentType !== SIGNED_DATA) throw new Error(`content type ${contentInfo.contentType}`);
-  return new pkijs.SignedData({ schema: contentInfo.content });
 }
 
 type ContentVerdict = { ok: true; signer: pkijs.Certificate } | { ok: false; reason: string; signer: pkijs.Certificate | null };

@@ -22,3 +22,5 @@ export { buildRemMessage, ERDS_NAMESPACE, type RemMessageOptions } from './rem.j
 export { signDetached, signEntity, type SignatureHash, type SignedEntity } from './smime.js';
 export { forwardMessage, wrapForMailingList, type ForwardOptions, type MailingListOptions } from './wrappers.js';
 export { dovecotUnavailableReason, findDovecot, freePort, startDovecot, type DovecotServer, type DovecotUser } from './dovecot.js';
+export { buildCorpus, type CorpusMessage, type CorpusOptions } from './corpus.js';
+export { pick, seededRandom } from './random.js';
