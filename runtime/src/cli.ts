@@ -7,13 +7,11 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
-import { createApp } from './api/app.js';
 import { createLogger } from './api/http/logging.js';
 import { addUser, createApiToken, revokeApiToken, userExists } from './auth/users.js';
 import { splitLogin } from './auth/accounts.js';
 import { ConfigError, loadConfig, type RuntimeConfig } from './config.js';
 import { PecTrackError } from './errors.js';
-import { createRuntime } from './runtime.js';
 import type { Actor } from './services/types.js';
 import { migrate, openOrm, type Orm } from './store/orm.js';
 import { UserSchema } from './store/entities/index.js';
@@ -44,6 +42,8 @@ function collect(value: string, previous: string[]): string[] {
 
 async function serve(config: RuntimeConfig, logger: Logger) {
   prepareDataDir(config);
+  // Loaded on demand: the administrative commands should not pay for the engine, scheduler and HTTP stack.
+  const [{ createRuntime }, { createApp }] = await Promise.all([import('./runtime.js'), import('./api/app.js')]);
   const runtime = await createRuntime(config);
   await runtime.start();
   const app = createApp({ services: runtime.services, orm: runtime.orm, defaultTenant: config.tenant, logger });
@@ -67,11 +67,15 @@ async function demoActor(orm: Orm, tenantId: string): Promise<Actor> {
   return { tenantId, userId: user.id, username: user.username, roles: user.roles };
 }
 
-function printDemoInstructions(port: number): void {
+function describeDatabase(config: RuntimeConfig): string {
+  return config.database.kind === 'sqlite' ? `SQLite at ${config.database.file}` : 'PostgreSQL';
+}
+
+function printDemoInstructions(config: RuntimeConfig, port: number): void {
   const base = `http://localhost:${port}`;
   const auth = `-u ${DEMO.username}:${DEMO.password}`;
   console.log(`
-PECtrack is running on ${base}  (SQLite under ./data; stop with Ctrl+C)
+PECtrack is running on ${base}  (${describeDatabase(config)}; stop with Ctrl+C)
 
 Log in with HTTP Basic as ${DEMO.username} / ${DEMO.password} (role admin), or create an API token:
   npx pectrack token create --username ${DEMO.username} --name my-laptop
@@ -110,7 +114,7 @@ async function demo(config: RuntimeConfig, logger: Logger): Promise<void> {
     files: [{ filename: 'simple-approval.bpmn', xml: readFileSync(SAMPLE, 'utf8') }],
     duplicateFiltering: true,
   });
-  printDemoInstructions(port);
+  printDemoInstructions(config, port);
 }
 
 export function buildProgram(): Command {

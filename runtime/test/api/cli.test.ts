@@ -1,0 +1,118 @@
+/**
+ * The `pectrack` command as users run it: the bin shim in a child process
+ * (through tsx and the package's development export), against a temporary
+ * data directory.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ormAccounts } from '../../src/auth/accounts.js';
+import { createAuthenticator } from '../../src/auth/authenticator.js';
+import { openOrm } from '../../src/store/orm.js';
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const BIN = join(REPO, 'runtime/bin/pectrack.js');
+const dataDir = mkdtempSync(join(tmpdir(), 'pectrack-cli-'));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function pectrack(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', BIN, ...args], {
+      cwd: REPO,
+      env: { ...process.env, PECTRACK_DATA_DIR: dataDir, PECTRACK_LOG_LEVEL: 'warn', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('pectrack CLI', () => {
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('adds a user, creates a token printed once, and both authenticate', async () => {
+    const added = await pectrack(['user', 'add', '--username', 'alice', '--password', 'segreto1', '--role', 'admin', '--role', 'clerk']);
+    expect(added.stderr).toBe('');
+    expect(added.code).toBe(0);
+    expect(added.stdout.trim()).toBe('user default/alice added with roles admin, clerk');
+    const twice = await pectrack(['user', 'add', '--username', 'alice', '--password', 'segreto1', '--role', 'admin']);
+    expect(twice.code).toBe(1);
+    expect(twice.stderr.trim()).toBe('pectrack: user default/alice already exists');
+
+    const created = await pectrack(['token', 'create', '--username', 'alice', '--name', 'protocol scanner']);
+    expect(created.code).toBe(0);
+    const token = created.stdout.trim();
+    expect(token).toMatch(/^pct_[A-Za-z0-9_-]{43}$/);
+    expect(created.stderr).toContain('shown only now');
+
+    const orm = await openOrm({ kind: 'sqlite', file: join(dataDir, 'pectrack.sqlite') });
+    try {
+      const authenticate = createAuthenticator(ormAccounts(orm, 'default'));
+      const expected = { tenantId: 'default', username: 'alice', roles: ['admin', 'clerk'] };
+      expect(await authenticate(`Bearer ${token}`)).toMatchObject(expected);
+      const basic = `Basic ${Buffer.from('alice:segreto1').toString('base64')}`;
+      expect(await authenticate(basic)).toMatchObject(expected);
+    } finally {
+      await orm.close();
+    }
+  });
+
+  it('adds a user to another tenant, addressed as tenant/username', async () => {
+    const added = await pectrack(['user', 'add', '--username', 'bruno', '--password', 'pw-bruno', '--role', 'supervisor', '--tenant', 'comune-b']);
+    expect(added.code).toBe(0);
+    const created = await pectrack(['token', 'create', '--username', 'comune-b/bruno', '--name', 'x']);
+    expect(created.code).toBe(0);
+    const missing = await pectrack(['token', 'create', '--username', 'bruno', '--name', 'x']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toBe('pectrack: user default/bruno does not exist');
+  });
+
+  it('refuses bad input with one line naming the problem', async () => {
+    const role = await pectrack(['user', 'add', '--username', 'carlo', '--password', 'pw-carlo', '--role', 'boss']);
+    expect(role.code).toBe(1);
+    expect(role.stderr.trim()).toBe('pectrack: roles must be some of admin, analyst, clerk, supervisor; got boss');
+    const config = await pectrack(['migrate'], { PECTRACK_PORT: 'eighty' });
+    expect(config.code).toBe(1);
+    expect(config.stderr).toContain('pectrack: PECTRACK_PORT is invalid');
+    const missing = await pectrack(['user', 'add', '--username', 'x']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("required option '--password <password>' not specified");
+  });
+
+  it('serves the API until SIGTERM', async () => {
+    const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', BIN, 'serve'], {
+      cwd: REPO,
+      env: { ...process.env, PECTRACK_DATA_DIR: dataDir, PECTRACK_PORT: '0', PECTRACK_LOG_LEVEL: 'info' },
+    });
+    let err = '';
+    child.stderr.on('data', (chunk) => (err += chunk));
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (chunk) => {
+        out += chunk;
+        const line = out.split('\n').find((l) => l.includes('pectrack listening'));
+        if (line) resolve((JSON.parse(line) as { port: number }).port);
+      });
+      child.on('close', (code) => reject(new Error(`serve exited with ${code}: ${out} ${err}`)));
+    });
+    const health = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(await health.json()).toEqual({ status: 'ready' });
+    const anonymous = await fetch(`http://127.0.0.1:${port}/api/v1/tasks`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('content-type')).toContain('application/problem+json');
+    const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+  });
+});
