@@ -18,7 +18,7 @@ import {
   type Wait,
 } from './state.js';
 
-type Action = 'enter' | 'activate' | 'execute' | 'leave';
+type Action = 'enter' | 'leave';
 
 /** A diagram that loops without reaching a wait state would otherwise never return. */
 const MAX_ACTIONS_PER_STEP = 10_000;
@@ -103,9 +103,10 @@ export class Run {
     return token;
   }
 
+  /** Replaces the stored token (not the caller's copy, which may be stale) with a changed one. */
   update(token: Token, changes: Partial<Omit<Token, 'id'>>): Token {
-    const next: Token = { ...token, ...changes };
     const index = this.tokens.findIndex((candidate) => candidate.id === token.id);
+    const next: Token = { ...this.tokens[index]!, ...changes };
     this.tokens[index] = next;
     return next;
   }
@@ -145,8 +146,6 @@ export class Run {
       );
     }
     if (action === 'enter') this.enter(token);
-    else if (action === 'activate') this.activate(token);
-    else if (action === 'execute') this.execute(token);
     else this.leave(token);
   }
 
@@ -332,7 +331,10 @@ export class Run {
       if (!blocked) {
         this.mergeJoin(
           waiting,
-          this.tokens.filter((other) => other.scope === waiting.scope && other.el === waiting.el),
+          this.tokens.filter(
+            (other) =>
+              other.scope === waiting.scope && other.el === waiting.el && other.wait?.k === 'join',
+          ),
         );
         return true;
       }

@@ -23,7 +23,10 @@ export function step(
     throw new CommandRejected('invalid-command', `${command.type} needs a started instance`);
   if (state.status !== 'active')
     throw new CommandRejected('instance-ended', `the instance has ${state.status}`);
-  const run = new Run(process, state as EngineState, now);
+  if (!isEngineState(state)) {
+    throw new CommandRejected('invalid-command', 'the stored state is not an engine state');
+  }
+  const run = new Run(process, state, now);
   const handle = commandHandlers[command.type] as (run: Run, command: Command) => void;
   handle(run, command);
   run.drain();
@@ -42,4 +45,8 @@ function start(
   run.schedule('enter', run.createToken(ROOT_SCOPE, process.startEventId, null));
   run.drain();
   return { state: run.toState(), effects: run.effects };
+}
+
+function isEngineState(state: InstanceState): state is EngineState {
+  return Array.isArray(state.tokens) && typeof state.seq === 'number';
 }
