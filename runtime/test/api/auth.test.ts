@@ -1,7 +1,7 @@
 /** Authentication and authorization over HTTP, against users and tokens in the database. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser, createApiToken, revokeApiToken } from '../../src/auth/users.js';
-import { call } from './support/http.js';
+import { call, type Json } from './support/http.js';
 import { basic, SQLITE, startApiServer, TENANT, USERS, type ApiServer } from './support/server.js';
 
 describe('authentication and permissions', () => {
@@ -14,7 +14,7 @@ describe('authentication and permissions', () => {
   });
   afterAll(async () => server?.close());
 
-  function expectUnauthorized(reply: { status: number; headers: Headers; body: any; contentType: string }) {
+  function expectUnauthorized(reply: { status: number; headers: Headers; body: Json; contentType: string }) {
     expect(reply.status).toBe(401);
     expect(reply.contentType).toContain('application/problem+json');
     expect(reply.body.type).toBe('https://pectrack.org/problems/unauthorized');

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { call, type Reply } from './support/http.js';
+import { call, type Json, type Reply } from './support/http.js';
 import { basic, SQLITE, startApiServer, USERS, type ApiServer } from './support/server.js';
 
 const SIMPLE_APPROVAL = readFileSync(new URL('../../samples/simple-approval.bpmn', import.meta.url), 'utf8');
@@ -87,7 +87,7 @@ describe('bad input', () => {
     expectProblem(await deployXml('{"this": "is json"}'), 400, 'invalid-xml', ['not XML']);
   });
 
-  it('DOCTYPE with entity expansion (billion laughs) → 400 before any parser runs', async () => {
+  it('DOCTYPE with entity expansion (billion laughs) → 400 before Json parser runs', async () => {
     expectProblem(await deployXml(BILLION_LAUGHS), 400, 'xml-forbidden-construct', ['DOCTYPE', 'billion laughs']);
   });
 
@@ -111,7 +111,7 @@ describe('bad input', () => {
   it('unknown and unsupported elements → 422 listing each element', async () => {
     const reply = await deployXml(UNKNOWN_ELEMENTS);
     expectProblem(reply, 422, 'validation', ['Complex', 'Teleport']);
-    const ids = reply.body.problems.map((p: any) => p.elementId);
+    const ids = reply.body.problems.map((p: Json) => p.elementId);
     expect(ids).toContain('Complex');
   });
 

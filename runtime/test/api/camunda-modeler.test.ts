@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call } from './support/http.js';
+import { call, type Json } from './support/http.js';
 import { basic, DATABASES, startApiServer, USERS, type ApiServer } from './support/server.js';
 
 const MODELER_DIAGRAM = readFileSync(new URL('./fixtures/modeler-approval.bpmn', import.meta.url), 'utf8');
@@ -47,7 +47,7 @@ describe.each(DATABASES)('Camunda 7 REST subset on $kind', (database) => {
     expect(deployed.status).toBe(200);
     expect(deployed.body).toMatchObject({ name: 'modeler-approval', source: 'Camunda Modeler', tenantId: null });
     expect(deployed.body.deploymentTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}$/);
-    const definitions = Object.values(deployed.body.deployedProcessDefinitions) as any[];
+    const definitions = Object.values(deployed.body.deployedProcessDefinitions) as Json[];
     expect(definitions).toHaveLength(1);
     const definition = definitions[0];
     expect(definition).toMatchObject({
@@ -60,7 +60,7 @@ describe.each(DATABASES)('Camunda 7 REST subset on $kind', (database) => {
     expect(deployed.body.deployedProcessDefinitions[definition.id]).toBe(definition);
 
     const listed = await call(engine, '/deployment', { auth: admin, headers });
-    expect(listed.body.map((d: any) => d.id)).toContain(deployed.body.id);
+    expect(listed.body.map((d: Json) => d.id)).toContain(deployed.body.id);
 
     const started = await call(engine, `/process-definition/${encodeURIComponent(definition.id)}/start`, {
       auth: admin,
@@ -109,7 +109,7 @@ describe.each(DATABASES)('Camunda 7 REST subset on $kind', (database) => {
     const claimed = await call(engine, `/task/${task.id}/claim`, { auth: admin, json: { userId: USERS.clerk } });
     expect(claimed.status).toBe(204);
     const mine = await call(engine, `/task?assignee=${USERS.clerk}`, { auth: admin });
-    expect(mine.body.map((t: any) => t.id)).toEqual([task.id]);
+    expect(mine.body.map((t: Json) => t.id)).toEqual([task.id]);
 
     const completed = await call(engine, `/task/${task.id}/complete`, {
       auth: basic(USERS.clerk),
@@ -149,7 +149,7 @@ describe.each(DATABASES)('Camunda 7 REST subset on $kind', (database) => {
       auth: admin,
       body: modelerDeployment('modeler-approval', 'modeler-approval.bpmn', changed),
     });
-    const [definition] = Object.values(second.body.deployedProcessDefinitions) as any[];
+    const [definition] = Object.values(second.body.deployedProcessDefinitions) as Json[];
     expect(definition.version).toBe(2);
     const latest = await call(engine, '/process-definition/key/modeler-approval', { auth: admin });
     expect(latest.body).toMatchObject({ id: definition.id, version: 2 });

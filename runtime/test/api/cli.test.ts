@@ -38,7 +38,8 @@ function pectrack(args: string[], env: Record<string, string> = {}): Promise<Run
   });
 }
 
-describe('pectrack CLI', () => {
+// Each command is a fresh Node process loading TypeScript through tsx: seconds each on a busy machine.
+describe('pectrack CLI', { timeout: 180_000 }, () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('adds a user, creates a token printed once, and both authenticate', async () => {

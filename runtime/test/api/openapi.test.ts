@@ -1,7 +1,7 @@
 /** The OpenAPI document describes every route the server actually mounts. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toOpenApiPath } from '../../src/api/openapi/document.js';
-import { call } from './support/http.js';
+import { call, type Json } from './support/http.js';
 import { SQLITE, startApiServer, type ApiServer } from './support/server.js';
 
 interface RouterLayer {
@@ -11,7 +11,7 @@ interface RouterLayer {
 
 describe('OpenAPI document', () => {
   let server: ApiServer;
-  let doc: any;
+  let doc: Json;
 
   beforeAll(async () => {
     server = await startApiServer(SQLITE);
@@ -67,9 +67,9 @@ describe('OpenAPI document', () => {
     ]);
 
     const tasks = doc.paths['/api/v1/tasks'].get;
-    const names = tasks.parameters.map((p: any) => p.name);
+    const names = tasks.parameters.map((p: Json) => p.name);
     expect(names).toEqual(expect.arrayContaining(['assignee', 'candidateOffice', 'status', 'dueBefore', 'limit']));
-    expect(tasks.parameters.find((p: any) => p.name === 'limit').schema).toMatchObject({ type: 'integer', maximum: 1000 });
+    expect(tasks.parameters.find((p: Json) => p.name === 'limit').schema).toMatchObject({ type: 'integer', maximum: 1000 });
 
     const claim = doc.paths['/api/v1/tasks/{id}/claim'].post;
     expect(claim.parameters).toEqual([expect.objectContaining({ name: 'id', in: 'path', required: true })]);

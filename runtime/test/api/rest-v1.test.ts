@@ -1,7 +1,7 @@
 /** The /api/v1 resources end to end on a real database. */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call } from './support/http.js';
+import { call, type Json } from './support/http.js';
 import { basic, DATABASES, startApiServer, USERS, type ApiServer } from './support/server.js';
 
 const fixture = (name: string) => readFileSync(new URL(name, import.meta.url), 'utf8');
@@ -54,9 +54,9 @@ describe.each(DATABASES)('REST /api/v1 on $kind', (database) => {
     expect(second.body.definitions[0].version).toBe(2);
 
     const versions = await call(api, '/definitions/key/simple-approval/versions', { auth: clerk });
-    expect(versions.body.map((d: any) => d.version).sort()).toEqual([1, 2]);
+    expect(versions.body.map((d: Json) => d.version).sort()).toEqual([1, 2]);
     const latest = await call(api, '/definitions?latestOnly=true&key=simple-approval', { auth: clerk });
-    expect(latest.body.map((d: any) => d.version)).toEqual([2]);
+    expect(latest.body.map((d: Json) => d.version)).toEqual([2]);
 
     const id = first.body.definitions[0].id;
     const one = await call(api, `/definitions/${encodeURIComponent(id)}`, { auth: clerk });
@@ -74,7 +74,7 @@ describe.each(DATABASES)('REST /api/v1 on $kind', (database) => {
     const reply = await call(api, '/definitions', { auth: admin, body: form });
     expect(reply.status).toBe(201);
     expect(reply.body.name).toBe('helpers');
-    expect(reply.body.definitions.map((d: any) => d.key).sort()).toEqual(['route-by-amount', 'wait-for-reply']);
+    expect(reply.body.definitions.map((d: Json) => d.key).sort()).toEqual(['route-by-amount', 'wait-for-reply']);
   });
 
   it('runs a case through the desk: filter, claim, unclaim, assign, complete, and 409 on double completion', async () => {
@@ -82,7 +82,7 @@ describe.each(DATABASES)('REST /api/v1 on $kind', (database) => {
     expect(instance).toMatchObject({ status: 'active', businessKey: 'REQ-1', definitionVersion: 2 });
 
     const queue = await call(api, '/tasks?candidateOffice=protocol&status=open', { auth: clerk });
-    const task = queue.body.find((t: any) => t.instanceId === instance.id);
+    const task = queue.body.find((t: Json) => t.instanceId === instance.id);
     expect(task).toMatchObject({ elementId: 'Review', name: 'Review the citizen request', status: 'open' });
     expect(task.candidateOffices).toEqual(['protocol']);
 
@@ -91,13 +91,13 @@ describe.each(DATABASES)('REST /api/v1 on $kind', (database) => {
     const dueSoon = await call(api, `/tasks?dueBefore=${soon}&instanceId=${instance.id}`, { auth: clerk });
     expect(dueSoon.body).toEqual([]);
     const dueLater = await call(api, `/tasks?dueBefore=${later}&instanceId=${instance.id}`, { auth: clerk });
-    expect(dueLater.body.map((t: any) => t.id)).toEqual([task.id]);
+    expect(dueLater.body.map((t: Json) => t.id)).toEqual([task.id]);
 
     const claimed = await call(api, `/tasks/${task.id}/claim`, { auth: clerk, method: 'POST' });
     expect(claimed.status).toBe(200);
     expect(claimed.body.assignee).not.toBeNull();
     const byAssignee = await call(api, `/tasks?assignee=${encodeURIComponent(claimed.body.assignee)}`, { auth: clerk });
-    expect(byAssignee.body.map((t: any) => t.id)).toContain(task.id);
+    expect(byAssignee.body.map((t: Json) => t.id)).toContain(task.id);
 
     const unclaimed = await call(api, `/tasks/${task.id}/unclaim`, { auth: clerk, method: 'POST' });
     expect(unclaimed.body.assignee).toBeNull();
@@ -120,13 +120,13 @@ describe.each(DATABASES)('REST /api/v1 on $kind', (database) => {
     const detail = await call(api, `/instances/${instance.id}`, { auth: clerk });
     expect(detail.body).toMatchObject({ status: 'completed', variables: { requester: 'Mario Rossi', approved: true } });
     expect(detail.body.endedAt).not.toBeNull();
-    const events = detail.body.history.map((h: any) => h.event);
+    const events = detail.body.history.map((h: Json) => h.event);
     expect(events).toContain('processStarted');
     expect(events).toContain('processCompleted');
-    expect(detail.body.history.some((h: any) => h.elementId === 'Approved')).toBe(true);
+    expect(detail.body.history.some((h: Json) => h.elementId === 'Approved')).toBe(true);
 
     const byKey = await call(api, '/instances?businessKey=REQ-1&status=completed', { auth: clerk });
-    expect(byKey.body.map((i: any) => i.id)).toEqual([instance.id]);
+    expect(byKey.body.map((i: Json) => i.id)).toEqual([instance.id]);
   });
 
   it('cancels a running instance and its open task', async () => {
@@ -168,7 +168,7 @@ describe.each(DATABASES)('REST /api/v1 on $kind', (database) => {
     expect(incidents.body).toHaveLength(1);
     expect(incidents.body[0]).toMatchObject({ instanceId: instance.id, elementId: 'Route', status: 'open' });
     const withIncident = await call(api, '/instances?hasIncident=true', { auth: clerk });
-    expect(withIncident.body.map((i: any) => i.id)).toContain(instance.id);
+    expect(withIncident.body.map((i: Json) => i.id)).toContain(instance.id);
 
     const clerkRetries = await call(api, `/incidents/${incidents.body[0].id}/retry`, { auth: clerk, method: 'POST' });
     expect(clerkRetries.status).toBe(403);

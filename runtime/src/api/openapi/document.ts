@@ -22,8 +22,10 @@ export function toOpenApiPath(koaPath: string): string {
 }
 
 function schemaOf(schema: z.ZodType, io: 'input' | 'output'): Json {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Json;
-  return rest;
+  // The document declares its JSON Schema dialect once (OpenAPI 3.1), not per schema.
+  const json = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Json;
+  delete json.$schema;
+  return json;
 }
 
 function parameters(op: OperationDoc): Json[] {

@@ -1,6 +1,10 @@
 /** A small fetch wrapper for the suites: JSON in, parsed JSON (or text) out. */
 
-export interface Reply<T = any> {
+/** Parsed answers are explored freely by the assertions, which check their shape. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
+export interface Reply<T = Json> {
   status: number;
   headers: Headers;
   contentType: string;
@@ -15,7 +19,7 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
-export async function call<T = any>(base: string, path: string, options: RequestOptions = {}): Promise<Reply<T>> {
+export async function call<T = Json>(base: string, path: string, options: RequestOptions = {}): Promise<Reply<T>> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.auth) headers.authorization = options.auth;
   let body = options.body;
