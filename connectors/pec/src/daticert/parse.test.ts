@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { parseDaticert } from './parse.js';
+
+function parse(xml: string) {
+  const problems: string[] = [];
+  return { cert: parseDaticert(Buffer.from(xml, 'utf8'), problems), problems };
+}
+
+describe('parseDaticert', () => {
+  it('converts giorno/ora/zona to UTC, decodes escaped msgid and reads repeated elements', () => {
+    const { cert, problems } = parse(`<?xml version="1.0" encoding="UTF-8"?>
+      <postacert tipo="presa-in-carico" errore="nessuno">
+        <intestazione>
+          <mittente>a@pec.test</mittente>
+          <destinatari>b@pec.test</destinatari>
+          <destinatari tipo="esterno">c@mail.test</destinatari>
+          <risposte>a@pec.test</risposte>
+        </intestazione>
+        <dati>
+          <gestore-emittente>Gestore &amp; Figli</gestore-emittente>
+          <data zona="+0200"><giorno>01/07/2026</giorno><ora>00:30:00</ora></data>
+          <identificativo>opec.1@pec.test</identificativo>
+          <msgid>&lt;abc@client&gt;</msgid>
+          <ricevuta/>
+          <ricezione>b@pec.test</ricezione>
+          <ricezione>d@pec.test</ricezione>
+        </dati>
+      </postacert>`);
+    expect(problems).toEqual([]);
+    expect(cert).toMatchObject({
+      tipo: 'presa-in-carico',
+      destinatari: [
+        { address: 'b@pec.test', tipo: 'certificato' },
+        { address: 'c@mail.test', tipo: 'esterno' },
+      ],
+      oggetto: null,
+      gestoreEmittente: 'Gestore & Figli',
+      data: '2026-06-30T22:30:00.000Z',
+      msgid: '<abc@client>',
+      ricevuta: 'completa',
+      ricezione: ['b@pec.test', 'd@pec.test'],
+      consegna: null,
+      erroreEsteso: null,
+    });
+  });
+
+  it('tolerates stray text and omitted optional elements', () => {
+    const { cert, problems } = parse('<postacert tipo="accettazione">stray<intestazione>text<mittente>a@pec.test</mittente></intestazione><dati><identificativo>x</identificativo></dati></postacert>');
+    expect(problems).toEqual([]);
+    expect(cert).toMatchObject({ tipo: 'accettazione', errore: 'nessuno', mittente: 'a@pec.test', destinatari: [], data: null, identificativo: 'x' });
+  });
+
+  it('reports an impossible date instead of inventing one', () => {
+    const { cert, problems } = parse('<postacert tipo="accettazione"><dati><data zona="+0100"><giorno>31/02/2026</giorno><ora>10:00:00</ora></data></dati></postacert>');
+    expect(cert?.data).toBeNull();
+    expect(problems).toEqual(['daticert.xml <data> is not a real date and time']);
+  });
+
+  it('refuses a DOCTYPE and an ENTITY declaration', () => {
+    expect(parse('<!DOCTYPE x SYSTEM "http://evil.test/x.dtd"><postacert tipo="accettazione"/>')).toEqual({
+      cert: null,
+      problems: ['daticert.xml declares a DOCTYPE or ENTITY: refused'],
+    });
+  });
+
+  it('reports a missing root and an unknown ricevuta type', () => {
+    expect(parse('<other/>').problems).toEqual(['daticert.xml has no <postacert> root element']);
+    expect(parse('<postacert tipo="avvenuta-consegna"><dati><ricevuta tipo="lunga"/></dati></postacert>').problems).toEqual([
+      'daticert.xml <ricevuta tipo="lunga"> is not completa, breve or sintetica',
+    ]);
+  });
+});
