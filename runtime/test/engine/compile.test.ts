@@ -348,6 +348,20 @@ describe('compile: problems', () => {
     ]);
   });
 
+  it('reports elements without an id and duplicate ids', async () => {
+    const problems = await problemsOf(
+      diagram(`<bpmn:startEvent id="start" /><bpmn:userTask /><bpmn:endEvent id="start" />`),
+    );
+    expect(problems).toEqual([
+      {
+        elementId: 'start',
+        type: 'endEvent',
+        reason: 'invalid content <bpmn:endEvent>: duplicate ID <start>',
+      },
+      { elementId: 'p', type: 'userTask', reason: 'a userTask in p has no id' },
+    ]);
+  });
+
   it('reports a sequence flow to an element that does not exist', async () => {
     const problems = await problemsOf(
       diagram(`<bpmn:startEvent id="start" />${flows('start>nowhere')}`),

@@ -88,9 +88,12 @@ class ScopeCompiler {
   compileScope(container: ModdleElement, parentId: string | null): string | null {
     const startEvents: string[] = [];
     for (const element of (container.flowElements as ModdleElement[] | undefined) ?? []) {
-      if (element.$type === 'bpmn:SequenceFlow')
+      if (element.id === undefined || element.id.trim() === '') {
+        const type = typeName(element.$type);
+        this.context.problems.add(container.id, type, `a ${type} in ${container.id} has no id`);
+      } else if (element.$type === 'bpmn:SequenceFlow') {
         this.flows.push(this.compileFlow(element, parentId));
-      else {
+      } else {
         const node = this.compileNode(element, parentId);
         if (node?.kind === 'startEvent') startEvents.push(node.id);
       }
