@@ -15,7 +15,7 @@ export interface RequestOptions {
   method?: string;
   auth?: string;
   json?: unknown;
-  body?: BodyInit;
+  body?: RequestInit['body'];
   headers?: Record<string, string>;
 }
 
