@@ -98,14 +98,7 @@ export async function startHarness(
       return view.id;
     },
     imap,
-    async append(address, messages, folder = 'INBOX') {
-      const client = await imap(address);
-      try {
-        for (const message of messages) await client.append(folder, message);
-      } finally {
-        await client.logout();
-      }
-    },
+    append: (address, messages, folder = 'INBOX') => dovecot.deliver(address, messages, folder),
     async close() {
       await runtime.stop();
       await dovecot.close();
