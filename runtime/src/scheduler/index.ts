@@ -4,6 +4,7 @@
  */
 import { Agenda, type AgendaBackend } from 'agenda';
 import { PostgresBackend } from '@agendajs/postgres-backend';
+import type { Knex } from '@mikro-orm/knex';
 import type { DatabaseConfig } from '../config.js';
 import type { InternalCommands } from '../services/index.js';
 import { knexOf, type Orm } from '../store/orm.js';
@@ -38,7 +39,8 @@ export const DEFAULT_SCHEDULER_SETTINGS: SchedulerSettings = {
 };
 
 export interface Scheduler {
-  agenda: Agenda;
+  /** The Agenda instance; it exists (and holds database connections) only while started. */
+  readonly agenda: Agenda;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Wakes the outbox dispatcher (after a commit that wrote outbox rows). */
@@ -54,36 +56,44 @@ export function createScheduler(options: {
 }): Scheduler {
   const settings = { ...DEFAULT_SCHEDULER_SETTINGS, ...options.settings };
   const knex = knexOf(options.orm);
-  const backend: AgendaBackend =
-    options.database.kind === 'postgresql'
-      ? new PostgresBackend({ connectionString: options.database.url })
-      : new SqliteBackend(knex);
-  const agenda = new Agenda({
-    backend,
-    name: `pectrack-${process.pid}`,
-    processEvery: settings.processEveryMs,
-    defaultLockLifetime: settings.lockLifetimeMs,
-  });
-  defineJobs(agenda, options.internal, options.connectors, settings);
-  const dispatcher = new OutboxDispatcher(knex, options.database, agenda, {
-    pollMs: settings.outboxPollMs,
-    leaseMs: settings.outboxLeaseMs,
-    maxAttempts: 10,
-  });
-  let running = false;
+  let running: { agenda: Agenda; dispatcher: OutboxDispatcher } | undefined;
   return {
-    agenda,
+    get agenda() {
+      if (!running) throw new Error('the scheduler is not started');
+      return running.agenda;
+    },
     async start() {
+      if (running) return;
+      // Agenda connects its backend as soon as it is constructed, so it is built only here.
+      const agenda = new Agenda({
+        backend: backendFor(options.database, knex),
+        name: `pectrack-${process.pid}`,
+        processEvery: settings.processEveryMs,
+        defaultLockLifetime: settings.lockLifetimeMs,
+      });
+      defineJobs(agenda, options.internal, options.connectors, settings);
+      const dispatcher = new OutboxDispatcher(knex, options.database, agenda, {
+        pollMs: settings.outboxPollMs,
+        leaseMs: settings.outboxLeaseMs,
+        maxAttempts: 10,
+      });
       await agenda.start();
       dispatcher.start();
-      running = true;
+      running = { agenda, dispatcher };
     },
     async stop() {
       if (!running) return;
-      running = false;
+      const { agenda, dispatcher } = running;
+      running = undefined;
       await dispatcher.stop();
       await agenda.stop();
     },
-    wake: () => dispatcher.wake(),
+    wake: () => running?.dispatcher.wake(),
   };
+}
+
+function backendFor(database: DatabaseConfig, knex: Knex): AgendaBackend {
+  return database.kind === 'postgresql'
+    ? new PostgresBackend({ connectionString: database.url })
+    : new SqliteBackend(knex);
 }

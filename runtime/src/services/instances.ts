@@ -9,7 +9,7 @@ import { tenantEm, type ServiceContext } from './context.js';
 import type { LoadedDefinition } from './definition-cache.js';
 import { changeFromStep } from './effects.js';
 import type { Actor, InstanceInfo, Services } from './types.js';
-import { historyInfo, incidentInfo, instanceInfo } from './views.js';
+import { createdTaskInfo, historyInfo, incidentInfo, instanceInfo } from './views.js';
 
 export function instanceServices(ctx: ServiceContext): Services['instances'] {
   const describe = async (tenantId: string, record: InstanceRecord): Promise<InstanceInfo> =>
@@ -39,7 +39,7 @@ export function instanceServices(ctx: ServiceContext): Services['instances'] {
       const [outcome] = await ctx.commands.commit([change]);
       if (!outcome!.ok) throw outcome!.conflict ? new Error(`instance id ${instanceId} collided`) : outcome!.error;
       if (change.outbox.length) ctx.outboxWritten();
-      return instanceInfo(change.instance, definition.info);
+      return { ...instanceInfo(change.instance, definition.info), tasks: change.tasksCreated.map(createdTaskInfo) };
     },
 
     async list(actor, filter) {

@@ -52,6 +52,11 @@ export interface InstanceInfo {
   variables: Variables;
 }
 
+/** What `start` answers: the instance and the tasks its first step created (no second round trip to find them). */
+export interface StartedInstance extends InstanceInfo {
+  tasks: TaskInfo[];
+}
+
 export interface InstanceDetail extends InstanceInfo {
   state: unknown;
   history: HistoryInfo[];
@@ -134,7 +139,7 @@ export interface Services {
         businessKey?: string | null;
         variables?: Variables;
       },
-    ): Promise<InstanceInfo>;
+    ): Promise<StartedInstance>;
     list(actor: Actor, filter: InstanceFilter): Promise<InstanceInfo[]>;
     get(actor: Actor, id: string): Promise<InstanceDetail>;
     cancel(actor: Actor, id: string, reason: string): Promise<InstanceInfo>;

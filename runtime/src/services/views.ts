@@ -1,6 +1,6 @@
 /** Rows and records as the public shapes of services/types.ts. */
 import type { HistoryEvent, Incident, Task } from '../store/entities/index.js';
-import type { InstanceRecord } from '../store/commands/index.js';
+import type { InstanceRecord, TaskRecord } from '../store/commands/index.js';
 import type { DefinitionInfo, HistoryInfo, IncidentInfo, InstanceInfo, TaskInfo } from './types.js';
 
 const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
@@ -17,6 +17,27 @@ export function instanceInfo(record: InstanceRecord, definition: DefinitionInfo)
     startedAt: record.startedAt.toISOString(),
     endedAt: iso(record.endedAt),
     variables: record.state.variables ?? {},
+  };
+}
+
+/** A task row as the command path wrote it: open, not yet claimed or completed. */
+export function createdTaskInfo(task: TaskRecord): TaskInfo {
+  return {
+    id: task.id,
+    instanceId: task.instanceId,
+    definitionId: task.definitionId,
+    elementId: task.elementId,
+    name: task.name,
+    kind: task.kind,
+    status: 'open',
+    assignee: task.assignee,
+    candidateUsers: task.candidateUsers,
+    candidateOffices: task.candidateOffices,
+    dueAt: iso(task.dueAt),
+    priority: task.priority,
+    formKey: task.formKey,
+    createdAt: task.createdAt.toISOString(),
+    completedAt: null,
   };
 }
 
