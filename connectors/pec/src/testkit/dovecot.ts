@@ -126,6 +126,19 @@ async function waitForPort(port: number, open: boolean, timeoutMs = 15_000): Pro
   throw new Error(`dovecot on port ${port} did not ${open ? 'start' : 'stop'} within ${timeoutMs} ms`);
 }
 
+/** Ends the processes still serving connections on the port (found with `ss`, by local port). */
+async function killSessions(port: number): Promise<void> {
+  const { stdout } = await run('ss', ['-Htnp', 'state', 'established', `( sport = :${port} )`]).catch(() => ({ stdout: '' }));
+  const pids = new Set([...stdout.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])));
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
 /** Runs the daemonising master with detached stdio: its children would hold a pipe open forever. */
 async function launch(binary: string, args: string[]): Promise<void> {
   await new Promise<void>((resolve, reject) => {
@@ -183,6 +196,9 @@ export async function startDovecot(options: { users?: DovecotUser[] } = {}): Pro
     if (!running) return;
     await launch(binary, ['-c', configPath, 'stop']).catch(() => undefined);
     await waitForPort(port, false);
+    // The master is gone but an imap process may keep its client for seconds: a restart must
+    // drop every connection, as a real server restart does.
+    await killSessions(port);
     running = false;
   };
 
