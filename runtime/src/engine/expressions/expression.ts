@@ -1,4 +1,4 @@
-import { compileFeel, feelSyntaxError, type FeelEvaluator } from './feel.js';
+import { compileFeel, type FeelEvaluator } from './feel.js';
 
 /**
  * A value written in a diagram: either a literal (`demo`, `PT1H`) or FEEL (`=amount > 100`).
@@ -54,7 +54,7 @@ export function isFeelLanguage(language: string): boolean {
 }
 
 function feel(source: string): ParsedExpression {
-  const error = feelSyntaxError(source);
-  if (error !== null) return { ok: false, reason: error };
-  return { ok: true, expression: { kind: 'feel', source, evaluate: compileFeel(source) } };
+  const compiled = compileFeel(source);
+  if (!compiled.ok) return compiled;
+  return { ok: true, expression: { kind: 'feel', source, evaluate: compiled.evaluate } };
 }

@@ -6,6 +6,8 @@ export type FeelOutcome = { ok: true; value: unknown } | { ok: false; message: s
 /** A FEEL expression compiled once per deployed definition. */
 export type FeelEvaluator = (variables: Variables) => FeelOutcome;
 
+export type CompiledFeel = { ok: true; evaluate: FeelEvaluator } | { ok: false; reason: string };
+
 const IDENTIFIER = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*$/;
 const COMPARISON =
   /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(!=|=)\s*(true|false|-?\d+(?:\.\d+)?|"[^"\\]*")\s*$/;
@@ -21,56 +23,100 @@ const KEYWORDS = new Set([
   'some',
   'every',
 ]);
+/** FEEL built-ins that read the clock: their results must never be remembered. */
+const CLOCK_FUNCTIONS = new Set(['now', 'today']);
+/** Remembered results per expression; cleared when full, which keeps memory bounded. */
+const MEMO_SIZE = 256;
 
-/** The reason `source` is not valid FEEL, or null when it parses. */
-export function feelSyntaxError(source: string): string | null {
-  if (source.trim() === '') return 'the FEEL expression is empty';
+/**
+ * Checks and compiles a FEEL expression. feelin parses on every evaluation (0.1 ms and more),
+ * so evaluation avoids it where the answer is known without it:
+ * - a variable reference, or a comparison of a variable with a literal of the same type, is
+ *   answered directly;
+ * - otherwise, while the variables the expression reads hold primitive values, the result is
+ *   remembered per combination of those values (FEEL is side-effect free; clock functions
+ *   excluded).
+ * Anything else, including a missing variable (for feelin's null and warning semantics), is
+ * evaluated by feelin.
+ */
+export function compileFeel(source: string): CompiledFeel {
+  const analysis = analyse(source);
+  if (analysis.error !== null) return { ok: false, reason: analysis.error };
+  const general = (variables: Variables) => evaluateWithFeelin(source, variables);
+  const fallback = analysis.readsClock ? general : memoised(analysis.names, general);
+  return { ok: true, evaluate: shortcut(source, fallback) ?? fallback };
+}
+
+interface Analysis {
+  error: string | null;
+  names: string[];
+  readsClock: boolean;
+}
+
+function analyse(source: string): Analysis {
+  if (source.trim() === '')
+    return { error: 'the FEEL expression is empty', names: [], readsClock: false };
+  const names = new Set<string>();
   let error: string | null = null;
   parseExpression(source, {}, undefined).iterate({
     enter(node) {
-      if (error !== null) return false;
       if (node.type.isError) {
-        error = `invalid FEEL syntax at position ${node.from}: ${JSON.stringify(source)}`;
+        error ??= `invalid FEEL syntax at position ${node.from}: ${JSON.stringify(source)}`;
         return false;
       }
+      if (node.name === 'VariableName') names.add(source.slice(node.from, node.to));
       return undefined;
     },
   });
-  return error;
+  const readsClock = [...names].some((name) => CLOCK_FUNCTIONS.has(name));
+  return { error, names: [...names], readsClock };
 }
 
-/**
- * Compiles a FEEL expression. feelin re-parses on every call (tens of µs), so the two shapes
- * that dominate real diagrams — a variable reference and a comparison of a variable with a
- * literal — are answered directly when the variable holds a value of the literal's type; every
- * other case (including a missing variable, for feelin's null and warning semantics) goes to feelin.
- */
-export function compileFeel(source: string): FeelEvaluator {
-  const general = (variables: Variables) => evaluateWithFeelin(source, variables);
+function shortcut(source: string, fallback: FeelEvaluator): FeelEvaluator | null {
   const identifier = IDENTIFIER.exec(source)?.[1];
   if (identifier !== undefined && !KEYWORDS.has(identifier)) {
-    return (variables) =>
-      Object.hasOwn(variables, identifier) && variables[identifier] !== undefined
-        ? { ok: true, value: variables[identifier] }
-        : general(variables);
-  }
-  const comparison = COMPARISON.exec(source);
-  if (comparison !== null && !KEYWORDS.has(comparison[1]!)) {
-    const [, name, operator, literalText] = comparison as unknown as [
-      string,
-      string,
-      string,
-      string,
-    ];
-    const literal: unknown = JSON.parse(literalText);
-    const negate = operator === '!=';
     return (variables) => {
-      const value = Object.hasOwn(variables, name) ? variables[name] : undefined;
-      if (typeof value !== typeof literal) return general(variables);
-      return { ok: true, value: (value === literal) !== negate };
+      const value = Object.hasOwn(variables, identifier) ? variables[identifier] : undefined;
+      return value === undefined ? fallback(variables) : { ok: true, value };
     };
   }
-  return general;
+  const comparison = COMPARISON.exec(source);
+  if (comparison === null || KEYWORDS.has(comparison[1]!)) return null;
+  const [, name, operator, literalText] = comparison as unknown as [string, string, string, string];
+  const literal: unknown = JSON.parse(literalText);
+  const negate = operator === '!=';
+  return (variables) => {
+    const value = Object.hasOwn(variables, name) ? variables[name] : undefined;
+    if (typeof value !== typeof literal) return fallback(variables);
+    return { ok: true, value: (value === literal) !== negate };
+  };
+}
+
+function memoised(names: readonly string[], general: FeelEvaluator): FeelEvaluator {
+  const memo = new Map<string, FeelOutcome>();
+  return (variables) => {
+    const key = memoKey(names, variables);
+    if (key === null) return general(variables);
+    const remembered = memo.get(key);
+    if (remembered !== undefined) return remembered;
+    const outcome = general(variables);
+    if (outcome.ok && outcome.value !== null && typeof outcome.value === 'object') return outcome;
+    if (memo.size >= MEMO_SIZE) memo.clear();
+    memo.set(key, outcome);
+    return outcome;
+  };
+}
+
+/** The values the expression reads, as a text; null when one of them is not a primitive. */
+function memoKey(names: readonly string[], variables: Variables): string | null {
+  let key = '';
+  for (const name of names) {
+    const value = Object.hasOwn(variables, name) ? variables[name] : undefined;
+    if (value === undefined) key += '~,';
+    else if (value === null || typeof value !== 'object') key += `${JSON.stringify(value)},`;
+    else return null;
+  }
+  return key;
 }
 
 function evaluateWithFeelin(source: string, variables: Variables): FeelOutcome {
