@@ -78,7 +78,7 @@ describe('authentication and permissions', () => {
     expect((await call(server.url, '/readyz')).body).toEqual({ status: 'ready' });
     const metrics = await call(server.url, '/metrics');
     expect(metrics.contentType).toContain('text/plain');
-    expect(metrics.body).toContain('pectrack_http_request_duration_seconds_bucket');
+    expect(metrics.body).toMatch(/pectrack_http_request_duration_seconds_count\{[^}]*route="\/api\/v1\/definitions"[^}]*status="200"\} [1-9]/);
     expect(metrics.body).toContain('pectrack_process_cpu_user_seconds_total');
   });
 });

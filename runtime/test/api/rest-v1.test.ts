@@ -185,5 +185,9 @@ describe.each(DATABASES)('REST /api/v1 on $kind', (database) => {
     const route = await call(api, '/nothing-here', { auth: clerk });
     expect(route.status).toBe(404);
     expect(route.contentType).toContain('application/problem+json');
+    const method = await call(api, '/tasks', { auth: clerk, method: 'DELETE' });
+    expect(method.status).toBe(405);
+    expect(method.body).toMatchObject({ status: 405, title: 'Method Not Allowed' });
+    expect(method.headers.get('allow')).toContain('GET');
   });
 });

@@ -74,8 +74,13 @@ export function problemHandler(logger: Logger): Middleware {
   return async (ctx, next) => {
     try {
       await next();
+      // Routers answer these without a body; give them one like every other error.
       if (ctx.status === 404 && ctx.body === undefined) {
         throw new PecTrackError('route-not-found', 404, `no route for ${ctx.method} ${ctx.path}`);
+      }
+      if (ctx.status === 405 && ctx.body === undefined) {
+        const allowed = ctx.response.get('Allow');
+        throw new PecTrackError('method-not-allowed', 405, `${ctx.method} is not allowed on ${ctx.path}; use ${allowed}`);
       }
     } catch (err) {
       const body = toProblem(err);
