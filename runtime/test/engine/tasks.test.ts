@@ -99,6 +99,20 @@ describe('user tasks and the simple approval', () => {
     });
   });
 
+  it('evaluates FEEL now() at the step instant, never at the wall clock', async () => {
+    const xml = diagram(`
+      <bpmn:startEvent id="start" />
+      <bpmn:userTask id="review" pectrack:dueDate="=now() + duration(&quot;P1D&quot;)" />
+      <bpmn:endEvent id="end" />
+      ${flows('start>review', 'review>end')}`);
+    const first = await Instance.start(xml);
+    expect(ofType(first.log, 'createTask')[0]!.task.dueAt).toBe('2030-01-02T08:00:00.000Z');
+    const later = new Instance(first.process);
+    later.now = new Date('2031-06-01T00:00:00.000Z');
+    later.send({ type: 'start', variables: {} });
+    expect(ofType(later.log, 'createTask')[0]!.task.dueAt).toBe('2031-06-02T00:00:00.000Z');
+  });
+
   it('creates manual tasks too and passes through plain tasks', async () => {
     const xml = diagram(`
       <bpmn:startEvent id="start" /><bpmn:task id="note" /><bpmn:manualTask id="sign" name="Sign the paper" /><bpmn:endEvent id="end" />

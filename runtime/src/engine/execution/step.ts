@@ -1,3 +1,4 @@
+import { atInstant } from '../expressions/clock.js';
 import type { ExecutableProcess } from '../model/graph.js';
 import { CommandRejected, type Command, type InstanceState, type StepResult } from '../types.js';
 import { checkedVariables, commandHandlers } from './commands.js';
@@ -9,6 +10,15 @@ import { ROOT_SCOPE, type EngineState } from './state.js';
  * process, state, command and `now` always give the same result; nothing is read or written.
  */
 export function step(
+  process: ExecutableProcess,
+  state: InstanceState | null,
+  command: Command,
+  now: Date,
+): StepResult {
+  return atInstant(now, () => apply(process, state, command, now));
+}
+
+function apply(
   process: ExecutableProcess,
   state: InstanceState | null,
   command: Command,
