@@ -24,3 +24,4 @@ export { forwardMessage, wrapForMailingList, type ForwardOptions, type MailingLi
 export { dovecotUnavailableReason, findDovecot, freePort, startDovecot, type DovecotServer, type DovecotUser } from './dovecot.js';
 export { buildCorpus, type CorpusMessage, type CorpusOptions } from './corpus.js';
 export { pick, seededRandom } from './random.js';
+export { NO_FAULTS, SmtpFrontError, startSmtpFront, type ProcessedSubmission, type SmtpFront, type SmtpFrontFaults, type SmtpFrontOptions } from './smtp-front.js';

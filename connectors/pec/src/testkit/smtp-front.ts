@@ -1,0 +1,184 @@
+/**
+ * The test provider's SMTP front: what a PEC provider does with a submission, played against
+ * a real IMAP server. It accepts an authenticated submission from one of its mailboxes,
+ * answers with an accettazione in the sender's mailbox, appends the transport envelope to each
+ * recipient's mailbox and the avvenuta-consegna (or errore-consegna / preavviso) to the
+ * sender's. Faults can be switched on to play the provider's bad days.
+ */
+import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import { ImapFlow } from 'imapflow';
+import type { Readable } from 'node:stream';
+import { buildAnomalyEnvelope, buildTransportEnvelope } from './envelope.js';
+import type { TestProvider } from './provider.js';
+import { buildReceipt, type ReceiptKind } from './receipts.js';
+import { prepareSubmission, type Submission } from './submission.js';
+
+export interface SmtpFrontFaults {
+  /** Milliseconds between acceptance and delivery (and its receipts). */
+  delayMs: number;
+  /** Recipients are not delivered to: the sender gets errore-consegna for each. */
+  nonDelivery: boolean;
+  /** Delivery does not happen in time: the sender gets preavviso-errore-consegna, nothing is delivered. */
+  timeoutWarnings: boolean;
+  /** The submission carries a virus: non-accettazione per virus, nothing is delivered. */
+  virus: boolean;
+  /** Recipients get an anomaly envelope (X-Trasporto: errore) instead of the transport envelope. */
+  anomaly: boolean;
+}
+
+export const NO_FAULTS: SmtpFrontFaults = { delayMs: 0, nonDelivery: false, timeoutWarnings: false, virus: false, anomaly: false };
+
+export interface SmtpFrontOptions {
+  provider: TestProvider;
+  /** The IMAP server holding the provider's mailboxes. */
+  imap: { host: string; port: number; secure?: boolean };
+  /** The provider's mailboxes: address (also the SMTP and IMAP login) → password. */
+  mailboxes: Record<string, string>;
+  faults?: Partial<SmtpFrontFaults>;
+  /** Folder receipts and envelopes are appended to. */
+  folder?: string;
+}
+
+export interface ProcessedSubmission {
+  submission: Submission;
+  /** What went where: `<kind> → <mailbox>` lines, in order. */
+  deliveries: string[];
+}
+
+export interface SmtpFront {
+  readonly host: string;
+  readonly port: number;
+  faults: SmtpFrontFaults;
+  /** Every submission handled so far, once all its deliveries are done. */
+  readonly processed: ProcessedSubmission[];
+  /** Deliveries that failed (the IMAP server refused an append): a test should expect none. */
+  readonly failures: Error[];
+  /** Resolves when every accepted submission has finished delivering. */
+  settled(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class SmtpFrontError extends Error {
+  constructor(
+    readonly responseCode: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SmtpFrontError';
+  }
+}
+
+export async function startSmtpFront(options: SmtpFrontOptions): Promise<SmtpFront> {
+  const folder = options.folder ?? 'INBOX';
+  const mailboxes = new Map(Object.entries(options.mailboxes).map(([address, password]) => [address.toLowerCase(), password]));
+  const pending = new Set<Promise<void>>();
+  const processed: ProcessedSubmission[] = [];
+  const failures: Error[] = [];
+  let faults: SmtpFrontFaults = { ...NO_FAULTS, ...options.faults };
+
+  const append = async (address: string, raw: Buffer) => {
+    const client = new ImapFlow({
+      host: options.imap.host,
+      port: options.imap.port,
+      secure: options.imap.secure ?? false,
+      auth: { user: address, pass: mailboxes.get(address) ?? '' },
+      logger: false,
+    });
+    await client.connect();
+    try {
+      await client.append(folder, raw);
+    } finally {
+      await client.logout();
+    }
+  };
+
+  const handle = async (raw: Buffer, sender: string, recipients: string[]) => {
+    const active = faults;
+    const submission = prepareSubmission({ provider: options.provider, message: raw, recipients: recipients.map((address) => ({ address })) });
+    const deliveries: string[] = [];
+    const receipt = async (kind: ReceiptKind, extra: { recipient?: string; virus?: boolean; errore?: 'no-dest' } = {}) => {
+      await append(sender, buildReceipt({ provider: options.provider, submission, kind, ...extra }));
+      deliveries.push(`${kind} → ${sender}`);
+    };
+    if (active.virus) {
+      await receipt('non-accettazione', { virus: true });
+    } else {
+      await receipt('accettazione');
+      if (active.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, active.delayMs));
+      for (const recipient of recipients) {
+        if (active.timeoutWarnings) {
+          await receipt('preavviso-errore-consegna', { recipient });
+        } else if (active.nonDelivery || !mailboxes.has(recipient)) {
+          await receipt('errore-consegna', { recipient, errore: 'no-dest' });
+        } else {
+          const envelope = active.anomaly
+            ? buildAnomalyEnvelope({ provider: options.provider, message: raw, recipients: [{ address: recipient }] })
+            : buildTransportEnvelope({ provider: options.provider, submission });
+          await append(recipient, envelope);
+          deliveries.push(`${active.anomaly ? 'anomalia' : 'posta-certificata'} → ${recipient}`);
+          await receipt('avvenuta-consegna', { recipient });
+        }
+      }
+    }
+    processed.push({ submission, deliveries });
+  };
+
+  const server = new SMTPServer({
+    secure: false,
+    disabledCommands: ['STARTTLS'],
+    allowInsecureAuth: true,
+    authMethods: ['PLAIN', 'LOGIN'],
+    logger: false,
+    onAuth(auth, _session, callback) {
+      const address = (auth.username ?? '').toLowerCase();
+      if (mailboxes.get(address) !== auth.password) return callback(new SmtpFrontError(535, '5.7.8 Authentication credentials invalid'));
+      callback(null, { user: address });
+    },
+    // A PEC provider only accepts mail its authenticated user sends from their own address.
+    onMailFrom(address, session, callback) {
+      if (address.address.toLowerCase() !== session.user) {
+        return callback(new SmtpFrontError(553, `5.7.1 Sender ${address.address} is not the authenticated mailbox ${String(session.user)}`));
+      }
+      callback();
+    },
+    onData(stream: Readable, session: SMTPServerSession, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        const sender = String(session.user);
+        const recipients = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
+        const job = handle(Buffer.concat(chunks), sender, recipients)
+          .catch((error: Error) => void failures.push(error))
+          .finally(() => pending.delete(job));
+        pending.add(job);
+        callback(null, 'Message accepted by the test provider');
+      });
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+
+  return {
+    host: '127.0.0.1',
+    port,
+    get faults() {
+      return faults;
+    },
+    set faults(value) {
+      faults = { ...NO_FAULTS, ...value };
+    },
+    processed,
+    failures,
+    async settled() {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.allSettled([...pending]);
+    },
+  };
+}

@@ -1,0 +1,185 @@
+/**
+ * Certified sending through the mailbox's own SMTP. The outgoing Message row (with the
+ * Message-ID every receipt will refer to) and one recipient row per address are committed
+ * BEFORE the submission, so a receipt that comes back at once always finds them; the
+ * submission's outcome is then recorded as the first delivery step.
+ */
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/core';
+import { composePec, createPecTransport, OutgoingPecError, type OutgoingPec, type PecTransport, type SmtpSettings } from '@pectrack/connector-pec';
+import { BadRequestError, NotFoundError, PecTrackError } from '../errors.js';
+import { MailboxSchema, type Mailbox } from '../store/entities/mailbox.js';
+import {
+  MessageEventSchema,
+  MessageSchema,
+  OutgoingRecipientSchema,
+  type DeliveryStatus,
+  type Message,
+} from '../store/entities/message.js';
+import { TenantSchema } from '../store/entities/tenant.js';
+import { TENANT_FILTER } from '../store/orm.js';
+import type { IntakeContext } from './context.js';
+import { messageStatus } from './delivery.js';
+import { decryptSecret } from './secrets.js';
+
+export type SendInput = Omit<OutgoingPec, 'from' | 'messageId'>;
+
+export interface SentMessage {
+  id: string;
+  messageId: string;
+  deliveryStatus: DeliveryStatus;
+  recipients: { address: string; status: DeliveryStatus }[];
+}
+
+export class SubmissionFailedError extends PecTrackError {
+  constructor(message: string, details: Record<string, unknown>) {
+    super('pec-submission-failed', 502, message, details);
+  }
+}
+
+/** The transport for a mailbox; tests and the runtime use nodemailer, the seam keeps sending testable. */
+export type TransportFactory = (settings: SmtpSettings) => PecTransport;
+
+export function outgoingServices(ctx: IntakeContext, transportFor: TransportFactory = createPecTransport) {
+  const em = (tenantId: string) => {
+    const fork = ctx.orm.em.fork({ clear: true });
+    fork.setFilterParams(TENANT_FILTER, { tenantId });
+    return fork;
+  };
+
+  return {
+    async send(tenantId: string, mailboxId: string, input: SendInput): Promise<SentMessage> {
+      const mailbox = await em(tenantId).findOne(MailboxSchema, { id: mailboxId });
+      if (!mailbox) throw new NotFoundError('mailbox', mailboxId);
+      const settings = smtpSettingsOf(mailbox, ctx.secretKey);
+      const composed = await composeOrExplain({ ...input, from: mailbox.address });
+      const stored = await ctx.blobs.put(composed.raw);
+      const recipients = composed.envelope.to.map((a) => a.toLowerCase());
+      const row = await em(tenantId).transactional((tx) => recordSubmission(tx, tenantId, mailbox, composed.messageId, input, recipients, stored, ctx.now()));
+
+      const transport = transportFor(settings);
+      try {
+        const result = await transport.submit(composed);
+        const rejected = new Set(result.rejected.map((a) => a.toLowerCase()));
+        return await em(tenantId).transactional((tx) =>
+          recordOutcome(tx, row, recipients, (address) => (rejected.has(address) ? 'failed' : 'submitted'), 'submitted', { response: result.response }, ctx.now()),
+        );
+      } catch (error) {
+        await em(tenantId).transactional((tx) =>
+          recordOutcome(tx, row, recipients, () => 'failed', 'submission-failed', { error: (error as Error).message }, ctx.now()),
+        );
+        throw new SubmissionFailedError(`the provider refused the message: ${(error as Error).message}`, {
+          messageId: composed.messageId,
+          id: row.id,
+        });
+      } finally {
+        transport.close();
+      }
+    },
+  };
+}
+
+export type OutgoingServices = ReturnType<typeof outgoingServices>;
+
+function smtpSettingsOf(mailbox: Mailbox, secretKey: Buffer): SmtpSettings {
+  if (!mailbox.smtpHost || !mailbox.smtpPort) {
+    throw new BadRequestError('mailbox-without-smtp', `mailbox ${mailbox.id} has no SMTP settings: set smtp.host and smtp.port`, {
+      field: 'smtp',
+    });
+  }
+  return {
+    host: mailbox.smtpHost,
+    port: mailbox.smtpPort,
+    tls: mailbox.smtpTls,
+    username: mailbox.username,
+    password: decryptSecret(secretKey, mailbox.passwordEncrypted),
+  };
+}
+
+async function composeOrExplain(message: OutgoingPec) {
+  try {
+    return await composePec(message);
+  } catch (error) {
+    if (error instanceof OutgoingPecError) throw new BadRequestError('invalid-outgoing-pec', error.message, { field: error.field });
+    throw error;
+  }
+}
+
+async function recordSubmission(
+  tx: EntityManager,
+  tenantId: string,
+  mailbox: Mailbox,
+  messageId: string,
+  input: SendInput,
+  recipients: string[],
+  stored: { sha256: string; size: number },
+  now: Date,
+): Promise<Message> {
+  const tenant = tx.getReference(TenantSchema, tenantId);
+  const row = tx.create(MessageSchema, {
+    id: randomUUID(),
+    tenant,
+    direction: 'out',
+    mailboxId: mailbox.id,
+    folder: null,
+    uid: null,
+    dedupeKey: `out:${messageId}`,
+    kind: 'outgoing',
+    providerId: null,
+    messageId,
+    originalMessageId: null,
+    subject: input.subject,
+    sender: mailbox.address,
+    recipients,
+    sha256: stored.sha256,
+    size: stored.size,
+    signatureStatus: null,
+    summary: { receiptType: input.receiptType ?? 'completa', attachments: (input.attachments ?? []).map((a) => a.filename) },
+    problems: [],
+    deliveryStatus: 'submitted',
+    receivedAt: now,
+  });
+  // Recipient rows reference the message by id only (no ORM relation): the message goes first.
+  await tx.flush();
+  for (const address of recipients) {
+    tx.create(OutgoingRecipientSchema, { tenant, messageId: row.id, address, status: 'submitted', updatedAt: now });
+  }
+  await tx.flush();
+  return row;
+}
+
+async function recordOutcome(
+  tx: EntityManager,
+  row: Message,
+  recipients: string[],
+  statusOf: (address: string) => DeliveryStatus,
+  event: string,
+  data: Record<string, unknown>,
+  now: Date,
+): Promise<SentMessage> {
+  const rows = await tx.find(OutgoingRecipientSchema, { messageId: row.id });
+  for (const recipient of rows) {
+    // A receipt may already have moved this recipient on; the submission outcome never moves it back.
+    if (recipient.status === 'submitted') recipient.status = statusOf(recipient.address);
+    recipient.updatedAt = now;
+    tx.create(MessageEventSchema, {
+      tenant: row.tenant,
+      messageId: row.id,
+      recipient: recipient.address,
+      at: now,
+      event,
+      receiptMessageId: null,
+      data,
+    });
+  }
+  const message = await tx.findOneOrFail(MessageSchema, { id: row.id });
+  const statuses = rows.map((r) => r.status);
+  message.deliveryStatus = messageStatus(statuses);
+  await tx.flush();
+  return {
+    id: row.id,
+    messageId: row.messageId ?? '',
+    deliveryStatus: message.deliveryStatus ?? 'submitted',
+    recipients: recipients.map((address) => ({ address, status: rows.find((r) => r.address === address)?.status ?? 'submitted' })),
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * Certified sending through the testkit provider's SMTP front: the receipts come back into the
+ * sender's mailbox, the intake correlates them, and the outgoing message ends `delivered`
+ * (or `failed` with non-delivery on); each receipt reaches the BPMN process waiting for it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSmtpFront, type SmtpFront } from '@pectrack/connector-pec/testkit';
+import { runMailboxSession } from '../../src/intake/index.js';
+import { outgoingServices, type OutgoingServices } from '../../src/intake/outgoing.js';
+import { knexOf } from '../../src/store/orm.js';
+import { admin } from '../support/actors.js';
+import { testDatabases } from '../support/databases.js';
+import { pecFixtures } from './support/fixtures.js';
+import { dovecotMissing, PASSWORD, startHarness, TENANT, type IntakeHarness } from './support/services.js';
+
+const fixtures = pecFixtures();
+const sqlite = (await testDatabases()).find((d) => d.kind === 'sqlite')!;
+const SENDER = 'protocollo@comune.pec.test';
+const RECIPIENT = 'ufficio.tecnico@regione.pec.test';
+
+const AWAIT_DELIVERY = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:pectrack="http://pectrack.org/schema/bpmn/1.0" id="defs" targetNamespace="http://pectrack.org/test">
+  <bpmn:message id="msg-receipt" name="pec.receipt" />
+  <bpmn:process id="await-receipts" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:receiveTask id="await-acceptance" messageRef="msg-receipt" pectrack:correlationKey="=sentMessageId" />
+    <bpmn:receiveTask id="await-delivery" messageRef="msg-receipt" pectrack:correlationKey="=sentMessageId" />
+    <bpmn:endEvent id="end" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="await-acceptance" />
+    <bpmn:sequenceFlow id="f2" sourceRef="await-acceptance" targetRef="await-delivery" />
+    <bpmn:sequenceFlow id="f3" sourceRef="await-delivery" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>`;
+
+describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
+  let h: IntakeHarness;
+  let front: SmtpFront;
+  let outgoing: OutgoingServices;
+  let senderId: string;
+  let recipientId: string;
+
+  beforeAll(async () => {
+    h = await startHarness(sqlite, fixtures);
+    front = await startSmtpFront({
+      provider: fixtures.provider,
+      imap: { host: h.dovecot.host, port: h.dovecot.port },
+      mailboxes: { [SENDER]: PASSWORD, [RECIPIENT]: PASSWORD },
+    });
+    senderId = await h.addMailbox(SENDER, { smtp: { host: front.host, port: front.port } });
+    recipientId = await h.addMailbox(RECIPIENT);
+    outgoing = outgoingServices(h.ctx);
+    await h.runtime.services.definitions.deploy(admin(), { name: 'receipts', files: [{ filename: 'receipts.bpmn', xml: AWAIT_DELIVERY }] });
+  });
+  afterAll(async () => {
+    await front?.close();
+    await h?.close();
+  });
+
+  const recipientStates = (id: string) =>
+    knexOf(h.runtime.orm)('outgoing_recipient').where({ message_id: id }).select('address', 'status');
+  const events = async (id: string) =>
+    (await knexOf(h.runtime.orm)('message_event').where({ message_id: id }).orderBy('id').select('event')).map((e: { event: string }) => e.event);
+
+  it('delivers: accettazione and avvenuta-consegna arrive and the message ends delivered', async () => {
+    const sent = await outgoing.send(TENANT, senderId, { to: [RECIPIENT], subject: 'Richiesta parere', text: 'Si trasmette la pratica.' });
+    expect(sent.deliveryStatus).toBe('submitted');
+    const instance = await h.runtime.services.instances.start(admin(), { definitionKey: 'await-receipts', variables: { sentMessageId: sent.messageId } });
+
+    await front.settled();
+    expect(front.failures).toEqual([]);
+    await runMailboxSession(h.ctx, TENANT, senderId, { once: true });
+
+    const row = await knexOf(h.runtime.orm)('message').where({ id: sent.id }).first();
+    expect(row.delivery_status).toBe('delivered');
+    expect(await recipientStates(sent.id)).toEqual([{ address: RECIPIENT, status: 'delivered' }]);
+    expect(await events(sent.id)).toEqual(['submitted', 'accettazione', 'avvenuta-consegna']);
+    const receipts = await knexOf(h.runtime.orm)('message').where({ original_message_id: sent.messageId }).orderBy('kind').pluck('kind');
+    expect(receipts).toEqual(['accettazione', 'avvenuta-consegna']);
+    expect((await h.runtime.services.instances.get(admin(), instance.id)).status).toBe('completed');
+
+    // The recipient's mailbox got the transport envelope that carries our Message-ID.
+    await runMailboxSession(h.ctx, TENANT, recipientId, { once: true });
+    const envelope = await knexOf(h.runtime.orm)('message').where({ mailbox_id: recipientId, kind: 'posta-certificata' }).first();
+    expect(envelope.original_message_id).toBe(sent.messageId);
+  });
+
+  it('fails: with non-delivery switched on the message ends failed', async () => {
+    front.faults = { ...front.faults, nonDelivery: true };
+    const sent = await outgoing.send(TENANT, senderId, { to: [RECIPIENT], subject: 'Sollecito', text: 'Si sollecita riscontro.' });
+    await front.settled();
+    await runMailboxSession(h.ctx, TENANT, senderId, { once: true });
+    const row = await knexOf(h.runtime.orm)('message').where({ id: sent.id }).first();
+    expect(row.delivery_status).toBe('failed');
+    expect(await recipientStates(sent.id)).toEqual([{ address: RECIPIENT, status: 'failed' }]);
+    expect(await events(sent.id)).toEqual(['submitted', 'accettazione', 'errore-consegna']);
+  });
+
+  it('a timeout warning leaves the recipient in timeout', async () => {
+    front.faults = { ...front.faults, nonDelivery: false, timeoutWarnings: true };
+    const sent = await outgoing.send(TENANT, senderId, { to: [RECIPIENT], subject: 'Terzo invio', text: '...' });
+    await front.settled();
+    await runMailboxSession(h.ctx, TENANT, senderId, { once: true });
+    expect(await recipientStates(sent.id)).toEqual([{ address: RECIPIENT, status: 'timeout' }]);
+  });
+
+  it('refuses to send from a mailbox without SMTP settings, naming the field', async () => {
+    await expect(outgoing.send(TENANT, recipientId, { to: [SENDER], subject: 'x', text: 'y' })).rejects.toMatchObject({
+      code: 'mailbox-without-smtp',
+      details: { field: 'smtp' },
+    });
+  });
+});
