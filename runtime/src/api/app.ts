@@ -46,6 +46,8 @@ export interface AppOptions {
   logger?: Logger;
   limits?: Partial<ApiLimits>;
   version?: string;
+  /** Trust X-Forwarded-* headers (behind a reverse proxy): they then shape the links Camunda answers carry. */
+  trustProxy?: boolean;
 }
 
 export interface PecTrackApp {
@@ -91,7 +93,7 @@ export function createApp(options: AppOptions): PecTrackApp {
     catalog,
   });
 
-  const koa = new Koa({ proxy: process.env.PECTRACK_TRUST_PROXY === '1' });
+  const koa = new Koa({ proxy: options.trustProxy ?? false });
   koa.silent = true;
   koa.use(requestLogger(logger));
   koa.use(metrics.middleware);

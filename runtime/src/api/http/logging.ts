@@ -2,7 +2,7 @@
 import type { Middleware } from 'koa';
 import { pino, type Logger } from 'pino';
 
-export function createLogger(level = process.env.PECTRACK_LOG_LEVEL ?? 'info'): Logger {
+export function createLogger(level = 'info'): Logger {
   return pino({ name: 'pectrack', level });
 }
 

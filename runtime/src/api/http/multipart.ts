@@ -65,7 +65,8 @@ export function readMultipart(ctx: Context, limits: MultipartLimits): Promise<Mu
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('limit', () => fail(new PayloadTooLargeError(`file ${info.filename ?? field}`, limits.fileBytes)));
-      stream.on('close', () => {
+      // 'end', not 'close': busboy may finish the form before a part's stream closes.
+      stream.on('end', () => {
         if (failed) return;
         form.files.push({
           field,
