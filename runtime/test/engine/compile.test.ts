@@ -263,6 +263,42 @@ describe('compile: problems', () => {
     ]);
   });
 
+  it('reports connector mappings without a target or with JUEL, and message waits without a message', async () => {
+    const problems = await problemsOf(
+      diagram(`
+        <bpmn:startEvent id="start" />
+        <bpmn:serviceTask id="notify">
+          <bpmn:extensionElements>
+            <pectrack:connector type="email">
+              <pectrack:input source="=recipient" />
+              <pectrack:output source="\${result.id}" target="resultId" />
+            </pectrack:connector>
+          </bpmn:extensionElements>
+        </bpmn:serviceTask>
+        <bpmn:receiveTask id="await" />
+        <bpmn:endEvent id="end" />
+        ${flows('start>notify', 'notify>await', 'await>end')}`),
+    );
+    expect(problems).toEqual([
+      {
+        elementId: 'notify',
+        type: 'serviceTask',
+        reason: 'pectrack:input needs a target variable name, got ""',
+      },
+      {
+        elementId: 'notify',
+        type: 'serviceTask',
+        reason:
+          'pectrack:output resultId: JUEL expressions are not supported: use FEEL, e.g. "=amount > 100" (only ${variable} references are accepted)',
+      },
+      {
+        elementId: 'await',
+        type: 'receiveTask',
+        reason: 'a message wait needs a messageRef to a <bpmn:message> with a name',
+      },
+    ]);
+  });
+
   it('reports multi-instance, listeners and other execution extensions', async () => {
     const problems = await problemsOf(
       diagram(`
