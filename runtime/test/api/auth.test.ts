@@ -1,8 +1,11 @@
 /** Authentication and authorization over HTTP, against users and tokens in the database. */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser, createApiToken, revokeApiToken } from '../../src/auth/users.js';
 import { call, type Json } from './support/http.js';
 import { basic, SQLITE, startApiServer, TENANT, USERS, type ApiServer } from './support/server.js';
+
+const SIMPLE_APPROVAL = readFileSync(new URL('../../samples/simple-approval.bpmn', import.meta.url), 'utf8');
 
 describe('authentication and permissions', () => {
   let server: ApiServer;
@@ -71,6 +74,27 @@ describe('authentication and permissions', () => {
     const analystCompletes = await call(api, '/tasks/any/complete', { auth: basic(USERS.analyst), json: {} });
     expect(analystCompletes.status).toBe(403);
     expect(analystCompletes.body.permission).toBe('tasks:work');
+  });
+
+  it('every request is scoped to the tenant of its user', async () => {
+    const deployed = await call(api, '/definitions?name=tenant-a', {
+      auth: basic(USERS.admin),
+      headers: { 'content-type': 'application/xml' },
+      body: SIMPLE_APPROVAL,
+    });
+    expect(deployed.status).toBe(201);
+    await addUser(server.orm, { tenantId: 'comune-b', username: USERS.admin, password: 'pw-of-b', roles: ['admin'] });
+    const otherTenant = basic(`comune-b/${USERS.admin}`, 'pw-of-b');
+    const theirs = await call(api, '/definitions', { auth: otherTenant });
+    expect(theirs.status).toBe(200);
+    expect(theirs.body).toEqual([]);
+    const id = deployed.body.definitions[0].id;
+    expect((await call(api, `/definitions/${encodeURIComponent(id)}`, { auth: otherTenant })).status).toBe(404);
+    const started = await call(api, '/instances', { auth: otherTenant, json: { definitionKey: 'simple-approval' } });
+    expect(started.status).toBe(404);
+    const ours = await call(api, '/definitions', { auth: basic(USERS.admin) });
+    expect(ours.body.map((d: Json) => d.id)).toContain(id);
+    expectUnauthorized(await call(api, '/definitions', { auth: basic(USERS.admin, 'pw-of-b') }));
   });
 
   it('operational endpoints need no credentials', async () => {

@@ -129,6 +129,21 @@ describe.each(DATABASES)('REST /api/v1 on $kind', (database) => {
     expect(byKey.body.map((i: Json) => i.id)).toEqual([instance.id]);
   });
 
+  it('two concurrent completions of one task: exactly one succeeds, the other gets 409', async () => {
+    const instance = await start('simple-approval', {}, 'REQ-RACE');
+    const task = await openTask(instance.id);
+    const replies = await Promise.all(
+      [true, false].map((approved) =>
+        call(api, `/tasks/${task.id}/complete`, { auth: clerk, json: { variables: { approved } } }),
+      ),
+    );
+    expect(replies.map((r) => r.status).sort()).toEqual([204, 409]);
+    const detail = await call(api, `/instances/${instance.id}`, { auth: clerk });
+    expect(detail.body.status).toBe('completed');
+    const winner = replies.findIndex((r) => r.status === 204);
+    expect(detail.body.variables.approved).toBe(winner === 0);
+  });
+
   it('cancels a running instance and its open task', async () => {
     const instance = await start('simple-approval', {}, 'REQ-CANCEL');
     const task = await openTask(instance.id);
@@ -179,9 +194,11 @@ describe.each(DATABASES)('REST /api/v1 on $kind', (database) => {
   });
 
   it('answers unknown ids and routes with 404 problems', async () => {
-    const task = await call(api, '/tasks/no-such-task', { auth: clerk });
+    const task = await call(api, '/tasks/no-such-task', { auth: clerk, headers: { 'x-request-id': 'desk-42' } });
     expect(task.status).toBe(404);
     expect(task.body.type).toBe('https://pectrack.org/problems/not-found');
+    expect(task.body.instance).toBe('urn:pectrack:request:desk-42');
+    expect(task.headers.get('x-request-id')).toBe('desk-42');
     const route = await call(api, '/nothing-here', { auth: clerk });
     expect(route.status).toBe(404);
     expect(route.contentType).toContain('application/problem+json');

@@ -64,7 +64,9 @@ export function camundaErrorHandler(logger: Logger): Middleware {
       await next();
     } catch (err) {
       const { status, body } = toCamundaError(err, String(ctx.state.resourceName ?? 'diagram.bpmn'));
-      if (status >= 500) logger.error({ err, method: ctx.method, url: ctx.url }, 'engine-rest request failed');
+      if (status >= 500) {
+        logger.error({ err, requestId: ctx.state.requestId, method: ctx.method, url: ctx.url }, 'engine-rest request failed');
+      }
       if (status === 401) ctx.set('WWW-Authenticate', 'Basic realm="pectrack"');
       if (status === 413) ctx.set('Connection', 'close');
       ctx.status = status;

@@ -84,7 +84,9 @@ export function problemHandler(logger: Logger): Middleware {
       }
     } catch (err) {
       const body = toProblem(err);
-      if (body.status >= 500) logger.error({ err, method: ctx.method, url: ctx.url }, 'request failed');
+      const requestId = ctx.state.requestId as string | undefined;
+      if (requestId) body.instance = `urn:pectrack:request:${requestId}`;
+      if (body.status >= 500) logger.error({ err, requestId, method: ctx.method, url: ctx.url }, 'request failed');
       if (body.status === 401) ctx.set('WWW-Authenticate', AUTHENTICATE_CHALLENGE);
       // The rest of an oversized body is not read; closing tells the client to stop sending it.
       if (body.status === 413) ctx.set('Connection', 'close');

@@ -1,0 +1,160 @@
+/** /api/v1/mailboxes: PEC mailbox configuration, health, connection test, sync now, sending. */
+import { z } from 'zod';
+import type { Intake } from '../../intake/index.js';
+import { MailboxInput, MailboxPatch } from '../../intake/mailboxes.js';
+import { endpoint, type Endpoint } from '../endpoint.js';
+import { IdParams } from '../schemas.js';
+
+const Server = z.object({ host: z.string(), port: z.number().int(), tls: z.boolean() });
+
+const MailboxHealth = z.object({
+  status: z.enum(['unknown', 'ok', 'failing', 'auth-failed', 'disabled']),
+  lastError: z.string().nullable(),
+  consecutiveFailures: z.number().int(),
+  lastSyncAt: z.string().nullable(),
+  folders: z.array(z.object({ folder: z.string(), uidValidity: z.string(), lastUid: z.number().int(), updatedAt: z.string() })),
+});
+
+const MailboxView = z.object({
+  id: z.string(),
+  name: z.string(),
+  address: z.string(),
+  imap: Server,
+  username: z.string(),
+  folders: z.array(z.string()),
+  smtp: Server.nullable(),
+  flagKeyword: z.string().nullable(),
+  enabled: z.boolean(),
+  health: MailboxHealth,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+const ConnectionTest = z.object({
+  ok: z.boolean(),
+  authenticationFailed: z.boolean(),
+  error: z.string().nullable(),
+  capabilities: z.array(z.string()),
+  folders: z.array(z.object({ folder: z.string(), exists: z.boolean() })),
+});
+
+const DeliveryStatus = z.enum(['submitted', 'accepted', 'delivered', 'failed', 'timeout']);
+
+const SendBody = z.object({
+  to: z.array(z.email()).min(1).max(100),
+  cc: z.array(z.email()).max(100).optional(),
+  subject: z.string().min(1).max(998),
+  text: z.string().max(5 * 1024 * 1024),
+  html: z.string().max(5 * 1024 * 1024).optional(),
+  attachments: z
+    .array(z.object({ filename: z.string().min(1).max(255), contentType: z.string().max(255).optional(), contentBase64: z.base64() }))
+    .max(50)
+    .optional(),
+  receiptType: z.enum(['completa', 'breve', 'sintetica']).optional(),
+});
+
+const SentMessage = z.object({
+  id: z.string(),
+  messageId: z.string(),
+  deliveryStatus: DeliveryStatus,
+  recipients: z.array(z.object({ address: z.string(), status: DeliveryStatus })),
+});
+
+export function mailboxEndpoints(intake: Intake): Endpoint[] {
+  const json = (description: string, schema: z.ZodType, status = 200) => ({ status, description, contentType: 'application/json', schema });
+  return [
+    endpoint(
+      { method: 'get', path: '/mailboxes', operationId: 'listMailboxes', summary: 'The PEC mailboxes watched, with their health', permission: 'mailboxes:read', success: json('Mailboxes', z.array(MailboxView)) },
+      async ({ actor }) => intake.mailboxes.list(actor.tenantId),
+    ),
+    endpoint(
+      {
+        method: 'post',
+        path: '/mailboxes',
+        operationId: 'createMailbox',
+        summary: 'Add a PEC mailbox and start watching it (the password is stored encrypted, never returned)',
+        permission: 'mailboxes:manage',
+        body: MailboxInput,
+        success: json('Created', MailboxView, 201),
+      },
+      async ({ actor, body }) => intake.createMailbox(actor.tenantId, body),
+    ),
+    endpoint(
+      { method: 'get', path: '/mailboxes/:id', operationId: 'getMailbox', summary: 'One mailbox', permission: 'mailboxes:read', params: IdParams, success: json('Mailbox', MailboxView) },
+      async ({ actor, params }) => intake.mailboxes.get(actor.tenantId, params.id),
+    ),
+    endpoint(
+      {
+        method: 'patch',
+        path: '/mailboxes/:id',
+        operationId: 'updateMailbox',
+        summary: 'Change a mailbox; new credentials reset its health',
+        permission: 'mailboxes:manage',
+        params: IdParams,
+        body: MailboxPatch,
+        success: json('Updated', MailboxView),
+      },
+      async ({ actor, params, body }) => intake.updateMailbox(actor.tenantId, params.id, body),
+    ),
+    endpoint(
+      {
+        method: 'delete',
+        path: '/mailboxes/:id',
+        operationId: 'deleteMailbox',
+        summary: 'Stop watching a mailbox and forget its configuration; its messages stay',
+        permission: 'mailboxes:manage',
+        params: IdParams,
+        success: { status: 204, description: 'Deleted' },
+      },
+      async ({ actor, params }) => {
+        await intake.deleteMailbox(actor.tenantId, params.id);
+        return undefined;
+      },
+    ),
+    endpoint(
+      {
+        method: 'post',
+        path: '/mailboxes/:id/test',
+        operationId: 'testMailbox',
+        summary: 'Log in to the mailbox and look for its folders, reading nothing',
+        permission: 'mailboxes:manage',
+        params: IdParams,
+        success: json('Outcome of the connection test', ConnectionTest),
+      },
+      async ({ actor, params }) => intake.mailboxes.testConnection(actor.tenantId, params.id),
+    ),
+    endpoint(
+      { method: 'get', path: '/mailboxes/:id/health', operationId: 'getMailboxHealth', summary: 'Sync health and per-folder checkpoints', permission: 'mailboxes:read', params: IdParams, success: json('Health', MailboxHealth) },
+      async ({ actor, params }) => intake.mailboxes.health(actor.tenantId, params.id),
+    ),
+    endpoint(
+      {
+        method: 'post',
+        path: '/mailboxes/:id/sync',
+        operationId: 'syncMailbox',
+        summary: 'Sync the mailbox now',
+        permission: 'mailboxes:manage',
+        params: IdParams,
+        success: json('Sync requested', z.object({ scheduled: z.boolean() }), 202),
+      },
+      async ({ actor, params }) => intake.syncNow(actor.tenantId, params.id),
+    ),
+    endpoint(
+      {
+        method: 'post',
+        path: '/mailboxes/:id/send',
+        operationId: 'sendPec',
+        summary: "Send a certified message through the mailbox's SMTP; receipts then move its delivery state",
+        permission: 'pec:send',
+        params: IdParams,
+        body: SendBody,
+        success: json('Submitted', SentMessage, 201),
+      },
+      async ({ actor, params, body }) =>
+        intake.outgoing.send(actor.tenantId, params.id, {
+          ...body,
+          attachments: body.attachments?.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.contentBase64, 'base64') })),
+        }),
+    ),
+  ];
+}

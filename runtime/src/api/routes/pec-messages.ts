@@ -1,0 +1,104 @@
+/**
+ * /api/v1/messages: the PEC messages received and sent (list, filter, one with its delivery
+ * history, the raw .eml, its parts). Named apart from messages.ts, which correlates BPMN messages.
+ */
+import { z } from 'zod';
+import type { Intake } from '../../intake/index.js';
+import { MessageFilter } from '../../intake/messages.js';
+import { endpoint, type Endpoint } from '../endpoint.js';
+import { IdParams } from '../schemas.js';
+
+const MessageView = z.object({
+  id: z.string(),
+  direction: z.enum(['in', 'out']),
+  mailboxId: z.string(),
+  folder: z.string().nullable(),
+  uid: z.number().int().nullable(),
+  kind: z.string(),
+  providerId: z.string().nullable(),
+  messageId: z.string().nullable(),
+  originalMessageId: z.string().nullable(),
+  subject: z.string().nullable(),
+  sender: z.string().nullable(),
+  recipients: z.array(z.string()),
+  sha256: z.string(),
+  size: z.number().int(),
+  signatureStatus: z.string().nullable(),
+  deliveryStatus: z.string().nullable(),
+  problems: z.array(z.string()),
+  receivedAt: z.string(),
+});
+
+const MessageDetail = MessageView.extend({
+  summary: z.record(z.string(), z.unknown()),
+  delivery: z.array(z.object({ address: z.string(), status: z.string(), updatedAt: z.string() })),
+  history: z.array(
+    z.object({
+      at: z.string(),
+      event: z.string(),
+      recipient: z.string().nullable(),
+      receiptMessageId: z.string().nullable(),
+      data: z.record(z.string(), z.unknown()).nullable(),
+    }),
+  ),
+});
+
+const MessagePart = z.object({ index: z.number().int(), filename: z.string().nullable(), contentType: z.string(), size: z.number().int(), sha256: z.string() });
+
+export function pecMessageEndpoints(intake: Intake): Endpoint[] {
+  return [
+    endpoint(
+      {
+        method: 'get',
+        path: '/messages',
+        operationId: 'listPecMessages',
+        summary: 'PEC messages, newest first, filtered by mailbox, direction, kind, delivery or signature status, ids, dates',
+        permission: 'pec:read',
+        query: MessageFilter,
+        success: { status: 200, description: 'Messages', contentType: 'application/json', schema: z.array(MessageView) },
+      },
+      async ({ actor, query }) => intake.messages.list(actor.tenantId, query),
+    ),
+    endpoint(
+      {
+        method: 'get',
+        path: '/messages/:id',
+        operationId: 'getPecMessage',
+        summary: 'One message with its parse summary and, when we sent it, its delivery state and history',
+        permission: 'pec:read',
+        params: IdParams,
+        success: { status: 200, description: 'Message', contentType: 'application/json', schema: MessageDetail },
+      },
+      async ({ actor, params }) => intake.messages.get(actor.tenantId, params.id),
+    ),
+    endpoint(
+      {
+        method: 'get',
+        path: '/messages/:id/raw',
+        operationId: 'downloadPecMessage',
+        summary: 'The exact bytes of the message (.eml)',
+        permission: 'pec:read',
+        params: IdParams,
+        success: { status: 200, description: 'The raw message', contentType: 'message/rfc822', schema: z.string() },
+      },
+      async ({ ctx, actor, params }) => {
+        const raw = await intake.messages.raw(actor.tenantId, params.id);
+        ctx.set('Content-Disposition', `attachment; filename="${raw.filename}"`);
+        ctx.length = raw.size;
+        return raw.stream;
+      },
+    ),
+    endpoint(
+      {
+        method: 'get',
+        path: '/messages/:id/parts',
+        operationId: 'listPecMessageParts',
+        summary: "The attachments of the message the sender wrote",
+        permission: 'pec:read',
+        params: IdParams,
+        success: { status: 200, description: 'Parts', contentType: 'application/json', schema: z.array(MessagePart) },
+      },
+      async ({ actor, params }) => intake.messages.parts(actor.tenantId, params.id),
+    ),
+  ];
+}
