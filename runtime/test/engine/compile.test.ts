@@ -26,6 +26,22 @@ describe('compile: accepted diagrams', () => {
     expect(result).toMatchObject({ ok: true, processes: [{ id: 'camunda-approval' }] });
   });
 
+  it('ignores what carries no execution semantics: groups, categories, annotations, documentation', async () => {
+    const xml = diagram(`
+      <bpmn:documentation>How requests are handled</bpmn:documentation>
+      <bpmn:startEvent id="start"><bpmn:documentation>A request arrives</bpmn:documentation></bpmn:startEvent>
+      <bpmn:endEvent id="end" />
+      ${flows('start>end')}
+      <bpmn:group id="group" categoryValueRef="phase-intake" />
+      <bpmn:textAnnotation id="note"><bpmn:text>Intake</bpmn:text></bpmn:textAnnotation>
+      <bpmn:association id="link" sourceRef="start" targetRef="note" />`).replace(
+      '<bpmn:process id="p"',
+      '<bpmn:category id="phases"><bpmn:categoryValue id="phase-intake" value="Intake" /></bpmn:category><bpmn:process id="p"',
+    );
+    const result = await compile(xml);
+    expect(result.ok && [...result.processes[0]!.nodes.keys()]).toEqual(['start', 'end']);
+  });
+
   it('skips processes that are not executable and compiles the executable ones', async () => {
     const xml = diagram(startToEnd).replace(
       '<bpmn:process id="p"',
