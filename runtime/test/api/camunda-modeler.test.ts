@@ -155,6 +155,20 @@ describe.each(DATABASES)('Camunda 7 REST subset on $kind', (database) => {
     expect(latest.body).toMatchObject({ id: definition.id, version: 2 });
   });
 
+  it('accepts the tenant-id of the caller and refuses another tenant', async () => {
+    const engine = `${server.url}/engine-rest`;
+    const own = modelerDeployment('modeler-approval', 'modeler-approval.bpmn', MODELER_DIAGRAM);
+    own.append('tenant-id', 'default');
+    const accepted = await call(engine, '/deployment/create', { auth: admin, body: own });
+    expect(accepted.status).toBe(200);
+    expect(accepted.body.tenantId).toBe('default');
+    const foreign = modelerDeployment('modeler-approval', 'modeler-approval.bpmn', MODELER_DIAGRAM);
+    foreign.append('tenant-id', 'another-body');
+    const refused = await call(engine, '/deployment/create', { auth: admin, body: foreign });
+    expect(refused.status).toBe(403);
+    expect(refused.body.type).toBe('AuthorizationException');
+  });
+
   it('starts by key, and a cancelled instance is EXTERNALLY_TERMINATED in history', async () => {
     const engine = `${server.url}/engine-rest`;
     const started = await call(engine, '/process-definition/key/modeler-approval/start', {

@@ -58,15 +58,17 @@ async function create(services: Services, limits: MultipartLimits, ctx: Context,
     duplicateFiltering:
       form.fields['enable-duplicate-filtering'] === 'true' || form.fields['deploy-changed-only'] === 'true',
   });
+  // Camunda echoes the tenant only when the client named one.
+  const tenantId = form.fields['tenant-id'] ?? null;
   const deployed = Object.fromEntries(
     result.definitions.map((definition) => [
       definition.id,
-      processDefinitionDto(definition, resourceOf(definition.key, files)),
+      processDefinitionDto(definition, resourceOf(definition.key, files), tenantId),
     ]),
   );
   return {
     ...deploymentDto({ id: result.deploymentId, name: result.name, deployedAt: result.deployedAt, source: form.fields['deployment-source'] }),
-    tenantId: form.fields['tenant-id'] ?? null,
+    tenantId,
     deployedProcessDefinitions: deployed,
     deployedCaseDefinitions: null,
     deployedDecisionDefinitions: null,

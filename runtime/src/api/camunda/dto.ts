@@ -8,7 +8,7 @@ export interface Link {
   rel: string;
 }
 
-export function processDefinitionDto(definition: DefinitionInfo, resource: string | null) {
+export function processDefinitionDto(definition: DefinitionInfo, resource: string | null, tenantId: string | null = null) {
   return {
     id: definition.id,
     key: definition.key,
@@ -20,7 +20,7 @@ export function processDefinitionDto(definition: DefinitionInfo, resource: strin
     deploymentId: definition.deploymentId,
     diagram: null,
     suspended: false,
-    tenantId: null,
+    tenantId,
     versionTag: null,
     historyTimeToLive: null,
     startableInTasklist: true,

@@ -13,6 +13,7 @@ const PROBLEM_SCHEMA: Json = {
     title: { type: 'string' },
     status: { type: 'integer' },
     detail: { type: 'string' },
+    instance: { type: 'string', description: 'urn:pectrack:request:<request id>, also in the X-Request-Id header' },
     problems: { type: 'array', items: { type: 'object' } },
   },
 };

@@ -85,10 +85,10 @@ export function mailboxEndpoints(intake: Intake): Endpoint[] {
     ),
     endpoint(
       {
-        method: 'patch',
+        method: 'put',
         path: '/mailboxes/:id',
         operationId: 'updateMailbox',
-        summary: 'Change a mailbox; new credentials reset its health',
+        summary: 'Change a mailbox (fields left out keep their value); new credentials reset its health',
         permission: 'mailboxes:manage',
         params: IdParams,
         body: MailboxPatch,
