@@ -1,4 +1,4 @@
-import { decodedBody, parseEntity, walk, type MimeEntity } from '../mime/entity.js';
+import { decodedBody, walk, type MimeEntity } from '../mime/entity.js';
 import { findHeaderEnd, parseHeaderSection } from '../mime/headers.js';
 import { hasCertifiedMarkers } from './structure.js';
 
@@ -20,10 +20,10 @@ export function findEmbeddedCertified(raw: Buffer, root: MimeEntity): Buffer | n
   return null;
 }
 
-/** The message itself when it is certified, else the first certified message embedded in it. */
-export function findCertifiedMessage(bytes: Buffer): Buffer | null {
+/** The message itself when it is certified, else the first certified message among those attached to it. */
+export function findCertifiedMessage(bytes: Buffer, attached: readonly Buffer[]): Buffer | null {
   if (looksCertified(bytes)) return bytes;
-  return findEmbeddedCertified(bytes, parseEntity(bytes, []));
+  return attached.slice(0, MAX_CANDIDATES).find(looksCertified) ?? null;
 }
 
 function looksCertified(bytes: Buffer): boolean {

@@ -17,7 +17,13 @@ const OPTIONS = {
 const HASH_PART = /^(.+)\.hash$/i;
 const SHA1_HEX = /^[0-9a-f]{40}$/i;
 
-export async function readInnerMessage(bytes: Buffer, problems: string[]): Promise<InnerMessage | null> {
+export interface InnerReading {
+  inner: InnerMessage | null;
+  /** Raw bytes of the messages attached to it (message/rfc822): where a forwarded envelope hides. */
+  embedded: Buffer[];
+}
+
+export async function readInnerMessage(bytes: Buffer, problems: string[]): Promise<InnerReading> {
   try {
     const mail = await simpleParser(bytes, OPTIONS);
     const inner: InnerMessage = {
@@ -31,10 +37,10 @@ export async function readInnerMessage(bytes: Buffer, problems: string[]): Promi
       attachments: mail.attachments.map(toAttachmentInfo),
     };
     if (mail.html) inner.html = mail.html;
-    return inner;
+    return { inner, embedded: mail.attachments.filter((a) => a.contentType === 'message/rfc822').map((a) => a.content) };
   } catch (error) {
     problems.push(`inner message cannot be read: ${error instanceof Error ? error.message : String(error)}`);
-    return null;
+    return { inner: null, embedded: [] };
   }
 }
 

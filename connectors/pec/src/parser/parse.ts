@@ -130,13 +130,13 @@ async function fillRem(envelope: PecEnvelope, raw: Buffer, headers: HeaderList, 
 }
 
 async function fillContent(envelope: PecEnvelope, raw: Buffer, parts: EnvelopeParts, context: ParseContext, original: Buffer | null): Promise<PecEnvelope> {
-  const [signature, inner] = await Promise.all([
+  const [signature, reading] = await Promise.all([
     checkSignature(raw, parts, context),
     original ? readInnerMessage(original, envelope.problems) : Promise.resolve(null),
   ]);
   envelope.signature = signature;
-  envelope.inner = inner;
-  if (original) envelope.nested = await nestedEnvelope(original, context, envelope.problems);
+  envelope.inner = reading?.inner ?? null;
+  if (original && reading) envelope.nested = await nestedEnvelope(original, reading.embedded, context, envelope.problems);
   return envelope;
 }
 
@@ -184,8 +184,8 @@ async function checkSignature(raw: Buffer, parts: EnvelopeParts, context: ParseC
   return verifyDetachedSignature(signedBytes, decodedBody(raw, parts.signature), context.anchors);
 }
 
-async function nestedEnvelope(original: Buffer, context: ParseContext, problems: string[]): Promise<PecEnvelope | null> {
-  const certified = findCertifiedMessage(original);
+async function nestedEnvelope(original: Buffer, attached: Buffer[], context: ParseContext, problems: string[]): Promise<PecEnvelope | null> {
+  const certified = findCertifiedMessage(original, attached);
   if (!certified) return null;
   if (context.depthLeft <= 0) {
     problems.push('forwarded certified message nested deeper than maxDepth: not parsed');

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import type { ChainResult, TrustAnchors } from './anchors.js';
-import { readDetachedSignedData } from './cms.js';
+import { certificateFingerprint, readDetachedSignedData } from './cms.js';
 import { pkijs } from './engine.js';
 import type { SignatureCheck, SignerIdentity } from './types.js';
 
@@ -98,10 +97,8 @@ async function validateChain(signer: pkijs.Certificate, certificates: pkijs.Cert
 }
 
 function chainKey(signer: pkijs.Certificate, certificates: pkijs.Certificate[], checkDate: Date): string {
-  const hash = createHash('sha256');
-  hash.update(new Uint8Array(signer.toSchema().toBER()));
-  for (const certificate of certificates) hash.update(new Uint8Array(certificate.toSchema().toBER()));
-  return `${hash.digest('hex')}@${checkDate.toISOString().slice(0, 10)}`;
+  const prints = [signer, ...certificates].map(certificateFingerprint).join(',');
+  return `${prints}@${checkDate.toISOString().slice(0, 10)}`;
 }
 
 function signingTime(signerInfo: pkijs.SignerInfo): Date | null {

@@ -85,9 +85,10 @@ export function zone(offsetMinutes: number): string {
 }
 
 /** Italian civil time offset at `date` (CET/CEST), as providers stamp it. */
+const ROME = new Intl.DateTimeFormat('en-US', { timeZone: 'Europe/Rome', timeZoneName: 'longOffset' });
+
 export function romeOffsetMinutes(date: Date): number {
-  const name = new Intl.DateTimeFormat('en-US', { timeZone: 'Europe/Rome', timeZoneName: 'longOffset' })
-    .formatToParts(date)
+  const name = ROME.formatToParts(date)
     .find((part) => part.type === 'timeZoneName')?.value;
   const match = /GMT([+-])(\d{2}):(\d{2})/.exec(name ?? '');
   if (!match) return 0;

@@ -17,25 +17,37 @@ export function parseXmlDocument(bytes: Buffer, label: string, arrays: readonly 
     problems.push(`${label} declares a DOCTYPE or ENTITY: refused`);
     return null;
   }
-  const parser = new XMLParser({
-    ignoreAttributes: false,
-    attributeNamePrefix: '',
-    attributesGroupName: '@',
-    processEntities: false,
-    htmlEntities: false,
-    parseTagValue: false,
-    parseAttributeValue: false,
-    trimValues: true,
-    ignoreDeclaration: true,
-    ignorePiTags: true,
-    isArray: (name) => arrays.includes(localName(name)),
-  });
+  const parser = parserFor(arrays);
   try {
     return parser.parse(text, true) as XmlNode;
   } catch (error) {
     problems.push(`${label} is not well-formed XML: ${error instanceof Error ? error.message : String(error)}`);
     return null;
   }
+}
+
+const parsers = new Map<string, XMLParser>();
+
+function parserFor(arrays: readonly string[]): XMLParser {
+  const key = arrays.join(',');
+  let parser = parsers.get(key);
+  if (!parser) {
+    parser = new XMLParser({
+      ignoreAttributes: false,
+      attributeNamePrefix: '',
+      attributesGroupName: '@',
+      processEntities: false,
+      htmlEntities: false,
+      parseTagValue: false,
+      parseAttributeValue: false,
+      trimValues: true,
+      ignoreDeclaration: true,
+      ignorePiTags: true,
+      isArray: (name) => arrays.includes(localName(name)),
+    });
+    parsers.set(key, parser);
+  }
+  return parser;
 }
 
 export function localName(name: string): string {
