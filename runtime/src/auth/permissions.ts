@@ -19,7 +19,11 @@ export type Permission =
   | 'tasks:assign'
   | 'messages:correlate'
   | 'incidents:read'
-  | 'incidents:retry';
+  | 'incidents:retry'
+  | 'mailboxes:read'
+  | 'mailboxes:manage'
+  | 'pec:read'
+  | 'pec:send';
 
 const READ: Permission[] = ['definitions:read', 'instances:read', 'tasks:read', 'incidents:read'];
 
@@ -33,9 +37,13 @@ const GRANTS: Record<Role, ReadonlySet<Permission>> = {
     'tasks:assign',
     'messages:correlate',
     'incidents:retry',
+    'mailboxes:read',
+    'mailboxes:manage',
+    'pec:read',
+    'pec:send',
   ]),
-  analyst: new Set<Permission>([...READ, 'definitions:deploy', 'instances:start', 'incidents:retry']),
-  clerk: new Set<Permission>([...READ, 'instances:start', 'tasks:work', 'messages:correlate']),
+  analyst: new Set<Permission>([...READ, 'definitions:deploy', 'instances:start', 'incidents:retry', 'mailboxes:read', 'pec:read']),
+  clerk: new Set<Permission>([...READ, 'instances:start', 'tasks:work', 'messages:correlate', 'pec:read', 'pec:send']),
   supervisor: new Set<Permission>([
     ...READ,
     'instances:start',
@@ -44,6 +52,9 @@ const GRANTS: Record<Role, ReadonlySet<Permission>> = {
     'tasks:assign',
     'messages:correlate',
     'incidents:retry',
+    'mailboxes:read',
+    'pec:read',
+    'pec:send',
   ]),
 };
 

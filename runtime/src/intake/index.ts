@@ -1,8 +1,13 @@
 /** IMAP intake and certified sending for the runtime (issue 3, ARCHITECTURE §2). */
+import type { Agenda } from 'agenda';
 import { parsePec, loadTrustAnchors } from '@pectrack/connector-pec';
 import type { BlobStore } from '../store/blobs.js';
 import type { Orm } from '../store/orm.js';
 import { DEFAULT_LIMITS, type IntakeContext, type IntakeLimits, type IntakeLogger } from './context.js';
+import { MailboxSyncJobs, type MailboxSyncSettings } from './job.js';
+import { mailboxServices, type MailboxInput, type MailboxPatch, type MailboxServices, type MailboxView } from './mailboxes.js';
+import { messageQueries, type MessageQueries } from './messages.js';
+import { outgoingServices, type OutgoingServices } from './outgoing.js';
 import type { AppliedReceipt } from './receipts.js';
 
 export { DEFAULT_LIMITS, type IntakeContext, type IntakeLimits, type IntakeLogger } from './context.js';
@@ -37,5 +42,59 @@ export function createIntakeContext(options: IntakeOptions): IntakeContext {
     publishReceipt: options.publishReceipt ?? (async () => undefined),
     log: options.log ?? SILENT,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
+  };
+}
+
+export { mailboxServices, MailboxInput, MailboxPatch, type MailboxServices, type MailboxView, type MailboxHealth, type ConnectionTest } from './mailboxes.js';
+export { messageQueries, MessageFilter, type MessageQueries, type MessageView, type MessageDetail, type MessagePart } from './messages.js';
+export { outgoingServices, SubmissionFailedError, type OutgoingServices, type SendInput, type SentMessage } from './outgoing.js';
+export { MailboxSyncJobs, MAILBOX_SYNC_JOB, DEFAULT_SYNC_SETTINGS, type MailboxSyncJobData, type MailboxSyncSettings } from './job.js';
+
+/**
+ * What the API and the CLI use: mailbox configuration that keeps the sync jobs in step, the
+ * message queries, and sending.
+ */
+export interface Intake {
+  ctx: IntakeContext;
+  mailboxes: MailboxServices;
+  messages: MessageQueries;
+  outgoing: OutgoingServices;
+  jobs: MailboxSyncJobs | null;
+  createMailbox(tenantId: string, input: MailboxInput): Promise<MailboxView>;
+  updateMailbox(tenantId: string, id: string, patch: MailboxPatch): Promise<MailboxView>;
+  deleteMailbox(tenantId: string, id: string): Promise<void>;
+  syncNow(tenantId: string, id: string): Promise<{ scheduled: boolean }>;
+}
+
+export function createIntake(ctx: IntakeContext, agenda: Agenda | null, settings?: MailboxSyncSettings): Intake {
+  const mailboxes = mailboxServices(ctx);
+  const jobs = agenda ? new MailboxSyncJobs(agenda, ctx, settings) : null;
+  return {
+    ctx,
+    mailboxes,
+    messages: messageQueries(ctx),
+    outgoing: outgoingServices(ctx),
+    jobs,
+    async createMailbox(tenantId, input) {
+      const view = await mailboxes.create(tenantId, input);
+      if (view.enabled) await jobs?.watch({ tenantId, mailboxId: view.id });
+      return view;
+    },
+    async updateMailbox(tenantId, id, patch) {
+      const view = await mailboxes.update(tenantId, id, patch);
+      if (view.enabled) await jobs?.watch({ tenantId, mailboxId: id });
+      else await jobs?.unwatch(id);
+      return view;
+    },
+    async deleteMailbox(tenantId, id) {
+      await mailboxes.remove(tenantId, id);
+      await jobs?.unwatch(id);
+    },
+    async syncNow(tenantId, id) {
+      await mailboxes.get(tenantId, id);
+      if (!jobs) return { scheduled: false };
+      await jobs.syncNow({ tenantId, mailboxId: id });
+      return { scheduled: true };
+    },
   };
 }

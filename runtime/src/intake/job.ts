@@ -1,0 +1,87 @@
+/**
+ * Mailbox sync as an Agenda job (ARCHITECTURE §2): one job document per mailbox, so Agenda's
+ * lock on it is the cluster-wide "one worker per mailbox". A run is a watching session of
+ * bounded length; the job repeats at the same interval, so a mailbox is watched continuously
+ * and a crashed worker's mailbox is picked up once its lock expires.
+ */
+import type { Agenda, Job } from 'agenda';
+import type { IntakeContext } from './context.js';
+import { runMailboxSession, Wakeup } from './session.js';
+
+export const MAILBOX_SYNC_JOB = 'mailbox-sync';
+
+export interface MailboxSyncJobData {
+  tenantId: string;
+  mailboxId: string;
+}
+
+export interface MailboxSyncSettings {
+  /** How long one run watches its mailbox before handing the lock back. */
+  sessionMs: number;
+}
+
+export const DEFAULT_SYNC_SETTINGS: MailboxSyncSettings = { sessionMs: 5 * 60_000 };
+
+export class MailboxSyncJobs {
+  private readonly wakeups = new Map<string, Wakeup>();
+  private readonly running = new Set<AbortController>();
+  private readonly lockLifetimeMs: number;
+
+  constructor(
+    private readonly agenda: Agenda,
+    private readonly ctx: IntakeContext,
+    private readonly settings: MailboxSyncSettings = DEFAULT_SYNC_SETTINGS,
+  ) {
+    this.lockLifetimeMs = settings.sessionMs + 60_000;
+    agenda.define<MailboxSyncJobData>(MAILBOX_SYNC_JOB, (job) => this.run(job), {
+      lockLifetime: this.lockLifetimeMs,
+      // Each mailbox is its own job document: this bounds how many one process watches at once.
+      concurrency: 100,
+    });
+  }
+
+  /** Starts watching a mailbox now and keeps watching it (idempotent: one job per mailbox). */
+  async watch(data: MailboxSyncJobData): Promise<void> {
+    await this.agenda
+      .create(MAILBOX_SYNC_JOB, data)
+      .unique({ 'data.mailboxId': data.mailboxId })
+      .repeatEvery(this.settings.sessionMs)
+      .schedule(new Date())
+      .save();
+  }
+
+  async unwatch(mailboxId: string): Promise<void> {
+    await this.agenda.cancel({ name: MAILBOX_SYNC_JOB, data: { mailboxId } });
+    this.wakeups.get(mailboxId)?.wake();
+  }
+
+  /** "Sync now": wakes the session this process runs, or brings the job's next run forward. */
+  async syncNow(data: MailboxSyncJobData): Promise<void> {
+    const wakeup = this.wakeups.get(data.mailboxId);
+    if (wakeup) wakeup.wake();
+    else await this.watch(data);
+  }
+
+  /** Ends the sessions this process runs (their current batch still commits). */
+  stop(): void {
+    for (const controller of this.running) controller.abort();
+  }
+
+  private async run(job: Job<MailboxSyncJobData>): Promise<void> {
+    const { tenantId, mailboxId } = job.attrs.data;
+    const wakeup = new Wakeup();
+    const controller = new AbortController();
+    this.wakeups.set(mailboxId, wakeup);
+    this.running.add(controller);
+    const end = setTimeout(() => controller.abort(), this.settings.sessionMs);
+    const keepLock = setInterval(() => job.touch().catch(() => undefined), this.lockLifetimeMs / 3);
+    try {
+      await runMailboxSession(this.ctx, tenantId, mailboxId, { signal: controller.signal, wakeup });
+    } finally {
+      clearTimeout(end);
+      clearInterval(keepLock);
+      this.running.delete(controller);
+      if (this.wakeups.get(mailboxId) === wakeup) this.wakeups.delete(mailboxId);
+    }
+  }
+}

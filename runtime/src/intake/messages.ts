@@ -1,0 +1,173 @@
+/**
+ * Reading messages: list with filters, one message with its delivery history, the raw .eml
+ * from the blob store, and its parts as the parser sees them.
+ */
+import type { Readable } from 'node:stream';
+import type { FilterQuery } from '@mikro-orm/core';
+import { z } from 'zod';
+import { NotFoundError } from '../errors.js';
+import {
+  MessageEventSchema,
+  MessageSchema,
+  OutgoingRecipientSchema,
+  type Message,
+} from '../store/entities/message.js';
+import { TENANT_FILTER } from '../store/orm.js';
+import type { IntakeContext } from './context.js';
+
+export const MessageFilter = z.object({
+  mailboxId: z.string().max(64).optional(),
+  direction: z.enum(['in', 'out']).optional(),
+  kind: z.string().max(48).optional(),
+  deliveryStatus: z.enum(['submitted', 'accepted', 'delivered', 'failed', 'timeout']).optional(),
+  providerId: z.string().max(255).optional(),
+  originalMessageId: z.string().max(255).optional(),
+  signatureStatus: z.enum(['valid', 'intact-untrusted', 'invalid', 'unsigned']).optional(),
+  receivedAfter: z.iso.datetime({ offset: true }).optional(),
+  receivedBefore: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+export type MessageFilter = z.input<typeof MessageFilter>;
+
+export interface MessageView {
+  id: string;
+  direction: 'in' | 'out';
+  mailboxId: string;
+  folder: string | null;
+  uid: number | null;
+  kind: string;
+  providerId: string | null;
+  messageId: string | null;
+  originalMessageId: string | null;
+  subject: string | null;
+  sender: string | null;
+  recipients: string[];
+  sha256: string;
+  size: number;
+  signatureStatus: string | null;
+  deliveryStatus: string | null;
+  problems: string[];
+  receivedAt: string;
+}
+
+export interface MessageDetail extends MessageView {
+  summary: Record<string, unknown>;
+  delivery: { address: string; status: string; updatedAt: string }[];
+  history: { at: string; event: string; recipient: string | null; receiptMessageId: string | null; data: Record<string, unknown> | null }[];
+}
+
+export interface MessagePart {
+  index: number;
+  filename: string | null;
+  contentType: string;
+  size: number;
+  sha256: string;
+}
+
+export function messageView(m: Message): MessageView {
+  return {
+    id: m.id,
+    direction: m.direction,
+    mailboxId: m.mailboxId,
+    folder: m.folder,
+    uid: m.uid,
+    kind: m.kind,
+    providerId: m.providerId,
+    messageId: m.messageId,
+    originalMessageId: m.originalMessageId,
+    subject: m.subject,
+    sender: m.sender,
+    recipients: m.recipients,
+    sha256: m.sha256,
+    size: m.size,
+    signatureStatus: m.signatureStatus,
+    deliveryStatus: m.deliveryStatus,
+    problems: m.problems,
+    receivedAt: m.receivedAt.toISOString(),
+  };
+}
+
+export function messageQueries(ctx: IntakeContext) {
+  const em = (tenantId: string) => {
+    const fork = ctx.orm.em.fork({ clear: true });
+    fork.setFilterParams(TENANT_FILTER, { tenantId });
+    return fork;
+  };
+  const load = async (tenantId: string, id: string) => {
+    const message = await em(tenantId).findOne(MessageSchema, { id });
+    if (!message) throw new NotFoundError('message', id);
+    return message;
+  };
+
+  return {
+    async list(tenantId: string, filter: MessageFilter = {}): Promise<MessageView[]> {
+      const f = MessageFilter.parse(filter);
+      const where: FilterQuery<Message> = {};
+      if (f.mailboxId) where.mailboxId = f.mailboxId;
+      if (f.direction) where.direction = f.direction;
+      if (f.kind) where.kind = f.kind;
+      if (f.deliveryStatus) where.deliveryStatus = f.deliveryStatus;
+      if (f.providerId) where.providerId = f.providerId;
+      if (f.originalMessageId) where.originalMessageId = f.originalMessageId;
+      if (f.signatureStatus) where.signatureStatus = f.signatureStatus;
+      if (f.receivedAfter || f.receivedBefore) {
+        where.receivedAt = {
+          ...(f.receivedAfter ? { $gte: new Date(f.receivedAfter) } : {}),
+          ...(f.receivedBefore ? { $lt: new Date(f.receivedBefore) } : {}),
+        };
+      }
+      const rows = await em(tenantId).find(MessageSchema, where, {
+        orderBy: { receivedAt: 'desc', id: 'asc' },
+        limit: f.limit,
+        offset: f.offset,
+      });
+      return rows.map(messageView);
+    },
+
+    async get(tenantId: string, id: string): Promise<MessageDetail> {
+      const message = await load(tenantId, id);
+      const fork = em(tenantId);
+      const [recipients, events] = await Promise.all([
+        fork.find(OutgoingRecipientSchema, { messageId: id }, { orderBy: { address: 'asc' } }),
+        fork.find(MessageEventSchema, { messageId: id }, { orderBy: { id: 'asc' } }),
+      ]);
+      return {
+        ...messageView(message),
+        summary: message.summary,
+        delivery: recipients.map((r) => ({ address: r.address, status: r.status, updatedAt: r.updatedAt.toISOString() })),
+        history: events.map((e) => ({
+          at: e.at.toISOString(),
+          event: e.event,
+          recipient: e.recipient,
+          receiptMessageId: e.receiptMessageId,
+          data: e.data,
+        })),
+      };
+    },
+
+    /** The exact bytes as received (or sent), streamed from the blob store. */
+    async raw(tenantId: string, id: string): Promise<{ stream: Readable; size: number; filename: string }> {
+      const message = await load(tenantId, id);
+      return { stream: await ctx.blobs.open(message.sha256), size: message.size, filename: `${message.id}.eml` };
+    },
+
+    /** The attachments of the message the sender wrote (postacert.eml's, for a certified message). */
+    async parts(tenantId: string, id: string): Promise<MessagePart[]> {
+      const message = await load(tenantId, id);
+      const stream = await ctx.blobs.open(message.sha256);
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      const envelope = await ctx.parse(Buffer.concat(chunks));
+      return (envelope.inner?.attachments ?? []).map((a, index) => ({
+        index,
+        filename: a.filename,
+        contentType: a.contentType,
+        size: a.size,
+        sha256: a.sha256,
+      }));
+    },
+  };
+}
+
+export type MessageQueries = ReturnType<typeof messageQueries>;

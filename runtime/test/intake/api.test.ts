@@ -1,0 +1,136 @@
+/**
+ * The mailboxes and messages API over HTTP, with the mailbox-sync Agenda job running in the
+ * runtime's scheduler: create a mailbox → the job ingests its mail → list, read, download.
+ */
+import { createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import Koa from 'koa';
+import { Router } from '@koa/router';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mount } from '../../src/api/endpoint.js';
+import { createLogger } from '../../src/api/http/logging.js';
+import { problemHandler } from '../../src/api/http/problem.js';
+import { ApiCatalog } from '../../src/api/openapi/catalog.js';
+import { mailboxEndpoints } from '../../src/api/routes/mailboxes.js';
+import { pecMessageEndpoints } from '../../src/api/routes/pec-messages.js';
+import { ormAccounts } from '../../src/auth/accounts.js';
+import { createAuthenticator } from '../../src/auth/authenticator.js';
+import { addUser } from '../../src/auth/users.js';
+import { createIntake, type Intake } from '../../src/intake/index.js';
+import { testDatabases } from '../support/databases.js';
+import { eventually } from '../support/wait.js';
+import { countMessages } from './support/counts.js';
+import { pecFixtures } from './support/fixtures.js';
+import { dovecotMissing, PASSWORD, startHarness, TENANT, type IntakeHarness } from './support/services.js';
+
+const fixtures = pecFixtures();
+const sqlite = (await testDatabases()).find((d) => d.kind === 'sqlite')!;
+const ADDRESS = 'protocollo@comune.pec.test';
+
+describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
+  let h: IntakeHarness;
+  let intake: Intake;
+  let server: Server;
+  let base: string;
+  const auth = { authorization: `Basic ${Buffer.from('admin:admin-password').toString('base64')}` };
+
+  const call = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const type = response.headers.get('content-type') ?? '';
+    const payload = type.includes('json') ? await response.json() : Buffer.from(await response.arrayBuffer());
+    return { status: response.status, type, body: payload as any };
+  };
+
+  beforeAll(async () => {
+    h = await startHarness(sqlite, fixtures, { pollMs: 500 });
+    await h.dovecot.addUser({ user: ADDRESS, password: PASSWORD });
+    await addUser(h.runtime.orm, { tenantId: TENANT, username: 'admin', password: 'admin-password', roles: ['admin'] });
+    await h.runtime.start();
+    intake = createIntake(h.ctx, h.runtime.scheduler.agenda, { sessionMs: 60_000 });
+    const v1 = new Router({ prefix: '/api/v1' });
+    v1.use(problemHandler(createLogger('silent')));
+    mount(v1, [...mailboxEndpoints(intake), ...pecMessageEndpoints(intake)], {
+      prefix: '/api/v1',
+      tag: 'pectrack',
+      authenticate: createAuthenticator(ormAccounts(h.runtime.orm, TENANT)),
+      jsonLimitBytes: 1024 * 1024,
+      catalog: new ApiCatalog(),
+    });
+    const koa = new Koa();
+    koa.use(v1.routes()).use(v1.allowedMethods());
+    server = koa.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
+  });
+  afterAll(async () => {
+    intake?.jobs?.stop();
+    server?.close();
+    await h?.close();
+  });
+
+  let mailboxId: string;
+  const created = () => ({
+    name: 'Protocollo generale',
+    address: ADDRESS,
+    imap: { host: h.dovecot.host, port: h.dovecot.port, tls: false },
+    username: ADDRESS,
+    password: PASSWORD,
+  });
+
+  it('rejects a bad mailbox naming the field and stores nothing', async () => {
+    const response = await call('POST', '/mailboxes', { ...created(), imap: { host: h.dovecot.host, port: 'centoquarantatre', tls: false } });
+    expect(response.status).toBe(400);
+    expect(response.type).toContain('application/problem+json');
+    expect(JSON.stringify(response.body)).toContain('imap.port');
+    expect((await call('GET', '/mailboxes')).body).toEqual([]);
+  });
+
+  it('creates a mailbox without ever returning its password, and the sync job ingests its mail', async () => {
+    await h.append(ADDRESS, Array.from({ length: 5 }, (_, n) => fixtures.envelope(n, [ADDRESS]).raw));
+    const response = await call('POST', '/mailboxes', created());
+    expect(response.status).toBe(201);
+    expect(JSON.stringify(response.body)).not.toContain(PASSWORD);
+    mailboxId = response.body.id;
+    await eventually('the sync job to ingest 5 messages', async () => (await countMessages(h.runtime.orm, { mailbox_id: mailboxId })) === 5, 30_000);
+    const health = await call('GET', `/mailboxes/${mailboxId}/health`);
+    expect(health.body).toMatchObject({ status: 'ok', consecutiveFailures: 0, folders: [{ folder: 'INBOX', lastUid: 5 }] });
+  });
+
+  it('sync now brings new mail in', async () => {
+    await h.append(ADDRESS, [fixtures.envelope(5, [ADDRESS]).raw]);
+    expect((await call('POST', `/mailboxes/${mailboxId}/sync`)).body).toEqual({ scheduled: true });
+    await eventually('the sixth message', async () => (await countMessages(h.runtime.orm, { mailbox_id: mailboxId })) === 6, 30_000);
+  });
+
+  it('tests the connection: logged in, folder found, IDLE offered', async () => {
+    const ok = await call('POST', `/mailboxes/${mailboxId}/test`);
+    expect(ok.body).toMatchObject({ ok: true, folders: [{ folder: 'INBOX', exists: true }] });
+    expect(ok.body.capabilities).toContain('IDLE');
+  });
+
+  it('lists, reads, downloads the raw bytes and lists the parts of a message', async () => {
+    const list = await call('GET', `/messages?mailboxId=${mailboxId}&kind=posta-certificata&limit=10`);
+    expect(list.status).toBe(200);
+    expect(list.body).toHaveLength(6);
+    const first = list.body[0];
+    const detail = await call('GET', `/messages/${first.id}`);
+    expect(detail.body).toMatchObject({ id: first.id, signatureStatus: 'valid', summary: { certData: { tipo: 'posta-certificata' } } });
+    const raw = await call('GET', `/messages/${first.id}/raw`);
+    expect(raw.type).toContain('message/rfc822');
+    expect(createHash('sha256').update(raw.body).digest('hex')).toBe(first.sha256);
+    expect((await call('GET', `/messages/${first.id}/parts`)).status).toBe(200);
+    expect((await call('GET', '/messages?deliveryStatus=lost')).status).toBe(400);
+    expect((await call('GET', '/messages/00000000-0000-0000-0000-000000000000')).status).toBe(404);
+  });
+
+  it('deletes the mailbox but keeps its messages', async () => {
+    expect((await call('DELETE', `/mailboxes/${mailboxId}`)).status).toBe(204);
+    expect((await call('GET', `/mailboxes/${mailboxId}`)).status).toBe(404);
+    expect(await countMessages(h.runtime.orm, { mailbox_id: mailboxId })).toBe(6);
+  });
+});
