@@ -31,6 +31,15 @@ describe('compileFeel', () => {
     ['amount > 10 and urgent', { amount: 9, urgent: true }],
     ['amount > 10 and urgent', { amount: 11 }],
     ['count(items) > 1', { items: [1, 2] }],
+    ['amount > 5000', { amount: 5000 }],
+    ['amount > 5000', { amount: 5000.5 }],
+    ['amount >= 5000', { amount: 5000 }],
+    ['amount < -1.5', { amount: -2 }],
+    ['amount <= 0', { amount: 0 }],
+    ['amount > 5000', { amount: '6000' }],
+    ['amount > 5000', {}],
+    ['name > "m"', { name: 'z' }],
+    ['code = 007', { code: 7 }],
   ];
 
   it.each(cases)('answers %s with %j exactly as feelin does', (source, variables) => {

@@ -10,7 +10,15 @@ export type CompiledFeel = { ok: true; evaluate: FeelEvaluator } | { ok: false; 
 
 const IDENTIFIER = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*$/;
 const COMPARISON =
-  /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(!=|=)\s*(true|false|-?\d+(?:\.\d+)?|"[^"\\]*")\s*$/;
+  /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(!=|<=|>=|=|<|>)\s*(true|false|-?(?:0|[1-9]\d*)(?:\.\d+)?|"[^"\\]*")\s*$/;
+const COMPARE: Readonly<Record<string, (value: never, literal: never) => boolean>> = {
+  '=': (value, literal) => value === literal,
+  '!=': (value, literal) => value !== literal,
+  '<': (value, literal) => value < literal,
+  '<=': (value, literal) => value <= literal,
+  '>': (value, literal) => value > literal,
+  '>=': (value, literal) => value >= literal,
+};
 const KEYWORDS = new Set([
   'true',
   'false',
@@ -31,8 +39,8 @@ const MEMO_SIZE = 256;
 /**
  * Checks and compiles a FEEL expression. feelin parses on every evaluation (0.1 ms and more),
  * so evaluation avoids it where the answer is known without it:
- * - a variable reference, or a comparison of a variable with a literal of the same type, is
- *   answered directly;
+ * - a variable reference, or a comparison of a variable with a literal of the same type
+ *   (equality for texts and booleans, equality and order for numbers), is answered directly;
  * - otherwise, while the variables the expression reads hold primitive values, the result is
  *   remembered per combination of those values (FEEL is side-effect free; clock functions
  *   excluded).
@@ -83,12 +91,15 @@ function shortcut(source: string, fallback: FeelEvaluator): FeelEvaluator | null
   const comparison = COMPARISON.exec(source);
   if (comparison === null || KEYWORDS.has(comparison[1]!)) return null;
   const [, name, operator, literalText] = comparison as unknown as [string, string, string, string];
-  const literal: unknown = JSON.parse(literalText);
-  const negate = operator === '!=';
+  const literal = JSON.parse(literalText) as never;
+  const ordering = operator !== '=' && operator !== '!=';
+  // FEEL orders strings and dates its own way: only numbers are ordered here.
+  if (ordering && typeof literal !== 'number') return null;
+  const compare = COMPARE[operator]!;
   return (variables) => {
-    const value = Object.hasOwn(variables, name) ? variables[name] : undefined;
+    const value = (Object.hasOwn(variables, name) ? variables[name] : undefined) as never;
     if (typeof value !== typeof literal) return fallback(variables);
-    return { ok: true, value: (value === literal) !== negate };
+    return { ok: true, value: compare(value, literal) };
   };
 }
 
