@@ -27,7 +27,8 @@ export function createServices(options: ServicesOptions): { services: Services; 
   const knex = knexOf(options.orm);
   const ctx: ServiceContext = {
     orm: options.orm,
-    commands: batched(createCommandStore(options.database, knex)),
+    // PostgreSQL runs a few batches at once, each on its own pooled connection.
+    commands: batched(createCommandStore(options.database, knex), options.database.kind === 'postgresql' ? 4 : 1),
     definitions: new DefinitionCache(options.orm),
     now: options.now ?? (() => new Date()),
     outboxWritten: options.outboxWritten ?? (() => undefined),

@@ -1,5 +1,5 @@
 /** Starting, reading and cancelling process instances. */
-import { randomUUID } from 'node:crypto';
+import { uuidv7 } from '../store/ids.js';
 import { step } from '../engine/index.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
 import { HistoryEventSchema, IncidentSchema, ProcessInstanceSchema, type ProcessInstance } from '../store/entities/index.js';
@@ -19,7 +19,7 @@ export function instanceServices(ctx: ServiceContext): Services['instances'] {
     async start(actor, input) {
       const definition = await resolveDefinition(ctx, actor, input);
       const now = ctx.now();
-      const instanceId = randomUUID();
+      const instanceId = uuidv7();
       const businessKey = input.businessKey ?? null;
       const result = stepOrExplain(() =>
         step(definition.process, null, { type: 'start', variables: input.variables ?? {}, businessKey }, now),

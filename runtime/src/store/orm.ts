@@ -50,6 +50,8 @@ async function applySqlitePragmas(orm: Orm): Promise<void> {
   await knex.raw('pragma journal_mode = WAL');
   await knex.raw('pragma synchronous = NORMAL');
   await knex.raw('pragma busy_timeout = 5000');
+  // The command path's indexes stay in memory instead of being re-read from the OS each batch.
+  await knex.raw('pragma cache_size = -32768');
 }
 
 export async function migrate(orm: Orm): Promise<string[]> {

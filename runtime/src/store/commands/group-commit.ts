@@ -1,38 +1,47 @@
 /**
- * Group commit: commands that arrive while a batch is being written wait and go
+ * Group commit: commands that arrive while batches are being written wait and go
  * together into the next transaction, so a busy runtime pays one commit (and on
- * PostgreSQL a handful of round trips) for many commands.
+ * PostgreSQL a handful of round trips) for many commands. `inFlight` batches may run
+ * at once: one on SQLite (a single writer), a few on PostgreSQL (one per connection).
  */
 export class Batcher<In, Out> {
   private queue: { input: In; resolve: (out: Out) => void; reject: (error: unknown) => void }[] = [];
-  private running = false;
+  private running = 0;
+  private scheduled = false;
 
   constructor(
     private readonly flush: (inputs: In[]) => Promise<Out[]>,
+    private readonly inFlight = 1,
     private readonly maxBatch = 256,
   ) {}
 
   submit(input: In): Promise<Out> {
     return new Promise<Out>((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
-      if (!this.running) {
-        this.running = true;
-        // Let the commands already started in this turn of the event loop join the first batch.
-        setImmediate(() => void this.drain());
+      if (!this.scheduled && this.running < this.inFlight) {
+        this.scheduled = true;
+        // Let the commands already started in this turn of the event loop join the batch.
+        setImmediate(() => {
+          this.scheduled = false;
+          this.launch();
+        });
       }
     });
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length) {
+  private launch(): void {
+    while (this.queue.length && this.running < this.inFlight) {
       const batch = this.queue.splice(0, this.maxBatch);
-      try {
-        const outs = await this.flush(batch.map((b) => b.input));
-        batch.forEach((b, i) => b.resolve(outs[i]!));
-      } catch (error) {
-        for (const b of batch) b.reject(error);
-      }
+      this.running++;
+      this.flush(batch.map((b) => b.input))
+        .then(
+          (outs) => batch.forEach((b, i) => b.resolve(outs[i]!)),
+          (error: unknown) => batch.forEach((b) => b.reject(error)),
+        )
+        .finally(() => {
+          this.running--;
+          this.launch();
+        });
     }
-    this.running = false;
   }
 }

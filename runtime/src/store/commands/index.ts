@@ -11,13 +11,16 @@ export function createCommandStore(database: DatabaseConfig, knex: Knex): Comman
   return database.kind === 'postgresql' ? new PostgresCommandStore(knex) : new SqliteCommandStore(knex);
 }
 
-/** The command store behind group commit: loads and commits of concurrent commands share a trip. */
-export function batched(store: CommandStore): CommandStore {
+/**
+ * The command store behind group commit: loads and commits of concurrent commands share a
+ * trip. `inFlight` is how many batches may run at once (SQLite has one writer).
+ */
+export function batched(store: CommandStore, inFlight = 1): CommandStore {
   const loads = new Batcher<string, InstanceRecord | undefined>(async (ids) => {
     const found = await store.loadInstances([...new Set(ids)]);
     return ids.map((id) => found.get(id));
-  });
-  const commits = new Batcher<InstanceChange, CommitOutcome>((changes) => store.commit(changes));
+  }, inFlight);
+  const commits = new Batcher<InstanceChange, CommitOutcome>((changes) => store.commit(changes), inFlight);
   return {
     async loadInstances(ids) {
       const rows = await Promise.all(ids.map((id) => loads.submit(id)));

@@ -1,8 +1,9 @@
 /**
- * The command path on PostgreSQL: a client borrowed from the ORM's knex pool, one
- * transaction per batch with one multi-row statement per table, so a batch costs the
- * same handful of round trips whatever its size. If a statement fails, the batch is
- * replayed change by change so only the faulty change fails.
+ * The command path on PostgreSQL: a batch of changes is ONE statement — data-modifying
+ * CTEs insert new instances, update the others under their optimistic lock, and write
+ * the dependent rows of the winners only — so a batch costs one round trip and one
+ * commit whatever its size. If the statement fails, the batch is replayed change by
+ * change so only the faulty change fails.
  */
 import type { Knex } from '@mikro-orm/knex';
 import type { ClientBase } from 'pg';
@@ -11,8 +12,8 @@ import { partitionSameInstance } from './records.js';
 
 type Row = Record<string, unknown>;
 
-/** PostgreSQL accepts at most 65535 parameters per statement. */
-const MAX_PARAMS = 30_000;
+/** PostgreSQL accepts at most 65535 parameters per statement; a batch above this is split. */
+const MAX_PARAMS = 50_000;
 
 export class PostgresCommandStore implements CommandStore {
   constructor(private readonly knex: Knex) {}
@@ -32,12 +33,16 @@ export class PostgresCommandStore implements CommandStore {
   async commit(changes: readonly InstanceChange[]): Promise<CommitOutcome[]> {
     const eligible = partitionSameInstance(changes);
     return this.withClient(async (client) => {
-      try {
-        const won = await inTransaction(client, () => writeBatch(client, changes.filter((_, i) => eligible[i])));
-        return changes.map((change, i) => (eligible[i] && won.has(change) ? { ok: true } : { ok: false, conflict: true }));
-      } catch {
-        return replayOneByOne(client, changes, eligible);
+      const outcomes = new Map<InstanceChange, CommitOutcome>();
+      for (const group of byParamBudget(changes.filter((_, i) => eligible[i]))) {
+        try {
+          const won = await write(client, group);
+          for (const change of group) outcomes.set(change, won.has(change.instance.id) ? { ok: true } : { ok: false, conflict: true });
+        } catch {
+          for (const change of group) outcomes.set(change, await writeAlone(client, change));
+        }
       }
+      return changes.map((change) => outcomes.get(change) ?? { ok: false, conflict: true });
     });
   }
 
@@ -51,148 +56,159 @@ export class PostgresCommandStore implements CommandStore {
   }
 }
 
-async function replayOneByOne(
-  client: ClientBase,
-  changes: readonly InstanceChange[],
-  eligible: boolean[],
-): Promise<CommitOutcome[]> {
-  const outcomes: CommitOutcome[] = [];
-  for (const [i, change] of changes.entries()) {
-    if (!eligible[i]) {
-      outcomes.push({ ok: false, conflict: true });
-      continue;
-    }
-    try {
-      const won = await inTransaction(client, () => writeBatch(client, [change]));
-      outcomes.push(won.size ? { ok: true } : { ok: false, conflict: true });
-    } catch (error) {
-      outcomes.push({ ok: false, conflict: false, error: error as Error });
-    }
-  }
-  return outcomes;
-}
-
-async function inTransaction<T>(client: ClientBase, work: () => Promise<T>): Promise<T> {
-  await client.query('begin');
+async function writeAlone(client: ClientBase, change: InstanceChange): Promise<CommitOutcome> {
   try {
-    const result = await work();
-    await client.query('commit');
-    return result;
+    return (await write(client, [change])).size ? { ok: true } : { ok: false, conflict: true };
   } catch (error) {
-    await client.query('rollback');
-    throw error;
+    return { ok: false, conflict: false, error: error as Error };
   }
 }
 
-/** Returns the changes that won their optimistic lock; only their rows are written. */
-async function writeBatch(client: ClientBase, changes: InstanceChange[]): Promise<Set<InstanceChange>> {
-  const won = new Set(changes.filter((c) => c.expectedVersion === null));
-  await insertRows(client, 'process_instance', INSTANCE_COLUMNS, [...won].map((c) => instanceRow(c.instance)));
-  const updates = changes.filter((c) => c.expectedVersion !== null);
-  for (const id of await updateInstances(client, updates)) {
-    won.add(updates.find((c) => c.instance.id === id)!);
+/** One statement, so one implicit transaction: returns the ids of the instances written. */
+async function write(client: ClientBase, changes: InstanceChange[]): Promise<Set<string>> {
+  const statement = new BatchStatement();
+  const { text, values } = statement.build(changes);
+  const result = await client.query(text, values);
+  return new Set(result.rows.map((r: Row) => r.id as string));
+}
+
+/** Splits a batch so no statement exceeds the parameter limit. */
+function byParamBudget(changes: InstanceChange[]): InstanceChange[][] {
+  const groups: InstanceChange[][] = [];
+  let current: InstanceChange[] = [];
+  let params = 0;
+  for (const change of changes) {
+    const cost = paramCost(change);
+    if (current.length && params + cost > MAX_PARAMS) {
+      groups.push(current);
+      current = [];
+      params = 0;
+    }
+    current.push(change);
+    params += cost;
   }
-  const winners = changes.filter((c) => won.has(c));
-  await writeDependents(client, winners);
-  return won;
+  if (current.length) groups.push(current);
+  return groups;
 }
 
-async function writeDependents(client: ClientBase, changes: InstanceChange[]): Promise<void> {
-  const all = <T>(pick: (c: InstanceChange) => T[]): T[] => changes.flatMap(pick);
-  await insertRows(client, 'task', TASK_COLUMNS, all((c) => c.tasksCreated).map((t) => [
-    t.id, t.tenantId, t.instanceId, t.definitionId, t.taskRef, t.elementId, t.name, t.kind, 'open', t.assignee,
-    JSON.stringify(t.candidateUsers), JSON.stringify(t.candidateOffices), t.dueAt, t.priority, t.formKey, t.createdAt,
-  ]));
-  await updateFromValues(
-    client,
-    `update task set status = v.status, completed_at = v.at, completed_by = v.by
-     from (values %VALUES%) as v(id, status, at, by) where task.id = v.id and task.status = 'open'`,
-    ['varchar', 'varchar', 'timestamptz', 'varchar'],
-    all((c) => c.tasksClosed).map((x) => [x.id, x.status, x.at, x.by]),
+function paramCost(c: InstanceChange): number {
+  return (
+    10 + 16 * c.tasksCreated.length + 5 * c.tasksClosed.length + 10 * c.subscriptionsCreated.length +
+    c.subscriptionsRemoved.length + 9 * c.incidentsOpened.length + 3 * c.incidentsResolved.length +
+    7 * c.history.length + 7 * c.outbox.length
   );
-  await insertRows(client, 'subscription', SUBSCRIPTION_COLUMNS, all((c) => c.subscriptionsCreated).map((s) => [
-    s.id, s.tenantId, s.instanceId, s.ref, s.kind, s.elementId, s.messageName, s.correlationKey, s.timerDueAt, s.createdAt,
-  ]));
-  const removed = all((c) => c.subscriptionsRemoved);
-  if (removed.length) await client.query('delete from subscription where id = any($1::varchar[])', [removed]);
-  await insertRows(client, 'incident', INCIDENT_COLUMNS, all((c) => c.incidentsOpened).map((x) => [
-    x.id, x.tenantId, x.instanceId, x.ref, x.elementId, x.type, x.message, 'open', x.createdAt,
-  ]));
-  await updateFromValues(
-    client,
-    `update incident set status = 'resolved', resolved_at = v.at from (values %VALUES%) as v(id, at) where incident.id = v.id`,
-    ['varchar', 'timestamptz'],
-    all((c) => c.incidentsResolved).map((r) => [r.id, r.at]),
-  );
-  await insertRows(client, 'history_event', HISTORY_COLUMNS, all((c) => c.history).map((h) => [
-    h.tenantId, h.instanceId, h.at, h.event, h.elementId, h.elementType, h.data ? JSON.stringify(h.data) : null,
-  ]));
-  await insertRows(client, 'outbox', OUTBOX_COLUMNS, all((c) => c.outbox).map((o) => [
-    o.tenantId, o.instanceId, o.kind, JSON.stringify(o.payload), o.idempotencyKey, 'pending', 0, o.nextAttemptAt, o.createdAt,
-  ]));
 }
 
-const INSTANCE_COLUMNS = ['id', 'tenant_id', 'definition_id', 'business_key', 'status', 'state', 'version', 'started_at', 'ended_at', 'has_incident'];
-const TASK_COLUMNS = ['id', 'tenant_id', 'instance_id', 'definition_id', 'task_ref', 'element_id', 'name', 'kind', 'status', 'assignee', 'candidate_users', 'candidate_offices', 'due_at', 'priority', 'form_key', 'created_at'];
-const SUBSCRIPTION_COLUMNS = ['id', 'tenant_id', 'instance_id', 'ref', 'kind', 'element_id', 'message_name', 'correlation_key', 'timer_due_at', 'created_at'];
-const INCIDENT_COLUMNS = ['id', 'tenant_id', 'instance_id', 'ref', 'element_id', 'type', 'message', 'status', 'created_at'];
-const HISTORY_COLUMNS = ['tenant_id', 'instance_id', 'at', 'event', 'element_id', 'element_type', 'data'];
-const OUTBOX_COLUMNS = ['tenant_id', 'instance_id', 'kind', 'payload', 'idempotency_key', 'status', 'attempts', 'next_attempt_at', 'created_at'];
+class BatchStatement {
+  private readonly values: unknown[] = [];
+  private readonly ctes: string[] = [];
+
+  build(changes: InstanceChange[]): { text: string; values: unknown[] } {
+    const inserts = changes.filter((c) => c.expectedVersion === null);
+    const updates = changes.filter((c) => c.expectedVersion !== null);
+    const winners: string[] = [];
+    if (inserts.length) {
+      this.cte('ins', `insert into process_instance (${INSTANCE_COLUMNS}) values ${this.rows(inserts.map((c) => instanceRow(c.instance)))} returning id`);
+      winners.push('select id from ins');
+    }
+    if (updates.length) {
+      this.cte(
+        'upd',
+        `update process_instance as p
+         set version = v.version, status = v.status, state = v.state, ended_at = v.ended_at, has_incident = v.has_incident
+         from (values ${this.rows(updates.map(updateRow), UPDATE_TYPES)}) as v(id, expected, version, status, state, ended_at, has_incident)
+         where p.id = v.id and p.version = v.expected
+         returning p.id`,
+      );
+      winners.push('select id from upd');
+    }
+    this.cte('won', winners.join(' union all '));
+    this.dependents(changes);
+    return { text: `with ${this.ctes.join(',\n')} select id from won`, values: this.values };
+  }
+
+  private dependents(changes: InstanceChange[]): void {
+    const all = <T>(pick: (c: InstanceChange) => T[]): T[] => changes.flatMap(pick);
+    this.insertFor('task', TASK_COLUMNS, TASK_TYPES, all((c) => c.tasksCreated).map((t) => [
+      t.id, t.tenantId, t.instanceId, t.definitionId, t.taskRef, t.elementId, t.name, t.kind, 'open', t.assignee,
+      JSON.stringify(t.candidateUsers), JSON.stringify(t.candidateOffices), t.dueAt, t.priority, t.formKey, t.createdAt,
+    ]));
+    const closed = changes.flatMap((c) => c.tasksClosed.map((x) => [x.id, c.instance.id, x.status, x.at, x.by]));
+    if (closed.length) {
+      this.cte('closed', `update task set status = v.status, completed_at = v.closed_at, completed_by = v.closed_by
+        from (values ${this.rows(closed, ['varchar', 'varchar', 'varchar', 'timestamptz', 'varchar'])}) as v(id, instance_id, status, closed_at, closed_by)
+        where task.id = v.id and task.status = 'open' and v.instance_id in (select id from won)`);
+    }
+    this.insertFor('subscription', SUBSCRIPTION_COLUMNS, SUBSCRIPTION_TYPES, all((c) => c.subscriptionsCreated).map((s) => [
+      s.id, s.tenantId, s.instanceId, s.ref, s.kind, s.elementId, s.messageName, s.correlationKey, s.timerDueAt, s.createdAt,
+    ]));
+    const removed = all((c) => c.subscriptionsRemoved);
+    if (removed.length) {
+      this.cte('unsubscribed', `delete from subscription where id = any(${this.param(removed)}::varchar[]) and instance_id in (select id from won)`);
+    }
+    this.insertFor('incident', INCIDENT_COLUMNS, INCIDENT_TYPES, all((c) => c.incidentsOpened).map((x) => [
+      x.id, x.tenantId, x.instanceId, x.ref, x.elementId, x.type, x.message, 'open', x.createdAt,
+    ]));
+    const resolved = changes.flatMap((c) => c.incidentsResolved.map((r) => [r.id, c.instance.id, r.at]));
+    if (resolved.length) {
+      this.cte('resolved', `update incident set status = 'resolved', resolved_at = v.resolved_at
+        from (values ${this.rows(resolved, ['varchar', 'varchar', 'timestamptz'])}) as v(id, instance_id, resolved_at)
+        where incident.id = v.id and v.instance_id in (select id from won)`);
+    }
+    this.insertFor('history_event', HISTORY_COLUMNS, HISTORY_TYPES, all((c) => c.history).map((h) => [
+      h.tenantId, h.instanceId, h.at, h.event, h.elementId, h.elementType, h.data ? JSON.stringify(h.data) : null,
+    ]));
+    this.insertFor('outbox', OUTBOX_COLUMNS, OUTBOX_TYPES, all((c) => c.outbox).map((o) => [
+      o.tenantId, o.instanceId, o.kind, JSON.stringify(o.payload), o.idempotencyKey, 'pending', 0, o.nextAttemptAt, o.createdAt,
+    ]));
+  }
+
+  /** Rows of the winning instances only; `instance_id` is the filter column of every such table. */
+  private insertFor(table: string, columns: string, types: string[], rows: unknown[][]): void {
+    if (!rows.length) return;
+    this.cte(`w_${table}`, `insert into ${table} (${columns})
+      select * from (values ${this.rows(rows, types)}) as x(${columns})
+      where x.instance_id in (select id from won)`);
+  }
+
+  private cte(name: string, body: string): void {
+    this.ctes.push(`${name} as (${body})`);
+  }
+
+  private param(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+
+  /** `($1::t1, $2::t2), (...)`; without types the target columns give them. */
+  private rows(rows: unknown[][], types?: string[]): string {
+    return rows
+      .map((row) => `(${row.map((value, i) => this.param(value) + (types ? `::${types[i]}` : '')).join(', ')})`)
+      .join(', ');
+  }
+}
+
+const INSTANCE_COLUMNS = 'id, tenant_id, definition_id, business_key, status, state, version, started_at, ended_at, has_incident';
+const UPDATE_TYPES = ['varchar', 'int', 'int', 'varchar', 'jsonb', 'timestamptz', 'boolean'];
+const TASK_COLUMNS =
+  'id, tenant_id, instance_id, definition_id, task_ref, element_id, name, kind, status, assignee, candidate_users, candidate_offices, due_at, priority, form_key, created_at';
+const TASK_TYPES = ['varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'text', 'text', 'timestamptz', 'int', 'varchar', 'timestamptz'];
+const SUBSCRIPTION_COLUMNS = 'id, tenant_id, instance_id, ref, kind, element_id, message_name, correlation_key, timer_due_at, created_at';
+const SUBSCRIPTION_TYPES = ['varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'timestamptz', 'timestamptz'];
+const INCIDENT_COLUMNS = 'id, tenant_id, instance_id, ref, element_id, type, message, status, created_at';
+const INCIDENT_TYPES = ['varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'text', 'varchar', 'timestamptz'];
+const HISTORY_COLUMNS = 'tenant_id, instance_id, at, event, element_id, element_type, data';
+const HISTORY_TYPES = ['varchar', 'varchar', 'timestamptz', 'varchar', 'varchar', 'varchar', 'jsonb'];
+const OUTBOX_COLUMNS = 'tenant_id, instance_id, kind, payload, idempotency_key, status, attempts, next_attempt_at, created_at';
+const OUTBOX_TYPES = ['varchar', 'varchar', 'varchar', 'jsonb', 'varchar', 'varchar', 'int', 'timestamptz', 'timestamptz'];
 
 function instanceRow(i: InstanceRecord): unknown[] {
   return [i.id, i.tenantId, i.definitionId, i.businessKey, i.status, JSON.stringify(i.state), i.version, i.startedAt, i.endedAt, i.hasIncident];
 }
 
-async function updateInstances(client: ClientBase, updates: InstanceChange[]): Promise<string[]> {
-  const ids: string[] = [];
-  for (const rows of chunks(updates.map((c) => {
-    const i = c.instance;
-    return [i.id, c.expectedVersion, i.version, i.status, JSON.stringify(i.state), i.endedAt, i.hasIncident];
-  }), 7)) {
-    const result = await client.query(
-      `update process_instance as p
-       set version = v.version, status = v.status, state = v.state, ended_at = v.ended_at, has_incident = v.has_incident
-       from (values ${valuesList(rows.length, ['varchar', 'int', 'int', 'varchar', 'jsonb', 'timestamptz', 'boolean'])})
-         as v(id, expected, version, status, state, ended_at, has_incident)
-       where p.id = v.id and p.version = v.expected
-       returning p.id`,
-      rows.flat(),
-    );
-    ids.push(...result.rows.map((r: Row) => r.id as string));
-  }
-  return ids;
-}
-
-async function insertRows(client: ClientBase, table: string, columns: string[], rows: unknown[][]): Promise<void> {
-  for (const chunk of chunks(rows, columns.length)) {
-    await client.query(
-      `insert into ${table} (${columns.join(', ')}) values ${valuesList(chunk.length, columns.map(() => ''))}`,
-      chunk.flat(),
-    );
-  }
-}
-
-async function updateFromValues(client: ClientBase, template: string, types: string[], rows: unknown[][]): Promise<void> {
-  for (const chunk of chunks(rows, types.length)) {
-    await client.query(template.replace('%VALUES%', valuesList(chunk.length, types)), chunk.flat());
-  }
-}
-
-/** `($1::t1, $2::t2), ($3::t1, ...)`: casts where the VALUES list has no target column to infer from. */
-function valuesList(rowCount: number, types: string[]): string {
-  const rows: string[] = [];
-  let n = 0;
-  for (let r = 0; r < rowCount; r++) {
-    rows.push(`(${types.map((t) => `$${++n}${t ? `::${t}` : ''}`).join(', ')})`);
-  }
-  return rows.join(', ');
-}
-
-function chunks(rows: unknown[][], width: number): unknown[][][] {
-  const size = Math.max(1, Math.floor(MAX_PARAMS / width));
-  const out: unknown[][][] = [];
-  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
-  return out;
+function updateRow(c: InstanceChange): unknown[] {
+  const i = c.instance;
+  return [i.id, c.expectedVersion, i.version, i.status, JSON.stringify(i.state), i.endedAt, i.hasIncident];
 }
 
 function toInstance(row: Row): InstanceRecord {

@@ -22,10 +22,10 @@ class Statements {
   readonly deleteSubscription: Statement;
   readonly insertIncident: Statement;
   readonly resolveIncident: Statement;
-  readonly insertHistory: Statement;
+  private readonly insertHistory = new Map<number, Statement>();
   readonly insertOutbox: Statement;
 
-  constructor(db: Database) {
+  constructor(private readonly db: Database) {
     this.selectInstance = db.prepare(
       `select id, tenant_id, definition_id, business_key, status, state, version, started_at, ended_at, has_incident
        from process_instance where id = ?`,
@@ -56,15 +56,28 @@ class Statements {
        values (?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
     );
     this.resolveIncident = db.prepare(`update incident set status = 'resolved', resolved_at = ? where id = ?`);
-    this.insertHistory = db.prepare(
-      `insert into history_event (tenant_id, instance_id, at, event, element_id, element_type, data) values (?, ?, ?, ?, ?, ?, ?)`,
-    );
     this.insertOutbox = db.prepare(
       `insert into outbox (tenant_id, instance_id, kind, payload, idempotency_key, status, attempts, next_attempt_at, created_at)
        values (?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
     );
   }
+
+  /** One multi-row insert per command: a step writes several history rows at once. */
+  historyInsert(rows: number): Statement {
+    let statement = this.insertHistory.get(rows);
+    if (!statement) {
+      statement = this.db.prepare(
+        `insert into history_event (tenant_id, instance_id, at, event, element_id, element_type, data) values
+         ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      );
+      this.insertHistory.set(rows, statement);
+    }
+    return statement;
+  }
 }
+
+/** Keeps the statement cache small; a step with more history rows is written in chunks. */
+const HISTORY_CHUNK = 16;
 
 export class SqliteCommandStore implements CommandStore {
   private readonly prepared = new WeakMap<Database, Statements>();
@@ -152,9 +165,12 @@ function apply(sql: Statements, change: InstanceChange): boolean {
     sql.insertIncident.run(x.id, x.tenantId, x.instanceId, x.ref, x.elementId, x.type, x.message, time(x.createdAt));
   }
   for (const r of change.incidentsResolved) sql.resolveIncident.run(time(r.at), r.id);
-  for (const h of change.history) {
-    sql.insertHistory.run(
-      h.tenantId, h.instanceId, time(h.at), h.event, h.elementId, h.elementType, h.data ? JSON.stringify(h.data) : null,
+  for (let i = 0; i < change.history.length; i += HISTORY_CHUNK) {
+    const chunk = change.history.slice(i, i + HISTORY_CHUNK);
+    sql.historyInsert(chunk.length).run(
+      chunk.flatMap((h) => [
+        h.tenantId, h.instanceId, time(h.at), h.event, h.elementId, h.elementType, h.data ? JSON.stringify(h.data) : null,
+      ]),
     );
   }
   for (const o of change.outbox) {
