@@ -21,7 +21,8 @@ const SAMPLE = new URL('../samples/simple-approval.bpmn', import.meta.url);
 
 function prepareDataDir(config: RuntimeConfig): void {
   mkdirSync(config.dataDir, { recursive: true });
-  if (config.database.kind === 'sqlite') mkdirSync(dirname(config.database.file), { recursive: true });
+  if (config.database.kind === 'sqlite')
+    mkdirSync(dirname(config.database.file), { recursive: true });
 }
 
 /** Opens the database, brings the schema up to date, runs `work`, closes. */
@@ -37,16 +38,30 @@ async function withOrm<T>(config: RuntimeConfig, work: (orm: Orm) => Promise<T>)
 }
 
 function collect(value: string, previous: string[]): string[] {
-  return [...previous, ...value.split(',').map((role) => role.trim()).filter(Boolean)];
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((role) => role.trim())
+      .filter(Boolean),
+  ];
 }
 
 async function serve(config: RuntimeConfig, logger: Logger) {
   prepareDataDir(config);
   // Loaded on demand: the administrative commands should not pay for the engine, scheduler and HTTP stack.
-  const [{ createRuntime }, { createApp }] = await Promise.all([import('./runtime.js'), import('./api/app.js')]);
+  const [{ createRuntime }, { createApp }] = await Promise.all([
+    import('./runtime.js'),
+    import('./api/app.js'),
+  ]);
   const runtime = await createRuntime(config);
   await runtime.start();
-  const app = createApp({ services: runtime.services, orm: runtime.orm, defaultTenant: config.tenant, logger });
+  const app = createApp({
+    services: runtime.services,
+    orm: runtime.orm,
+    defaultTenant: config.tenant,
+    logger,
+  });
   const server = await app.listen(config.port);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -63,7 +78,9 @@ async function serve(config: RuntimeConfig, logger: Logger) {
 }
 
 async function demoActor(orm: Orm, tenantId: string): Promise<Actor> {
-  const user = await orm.em.fork().findOneOrFail(UserSchema, { tenant: tenantId, username: DEMO.username }, { filters: false });
+  const user = await orm.em
+    .fork()
+    .findOneOrFail(UserSchema, { tenant: tenantId, username: DEMO.username }, { filters: false });
   return { tenantId, userId: user.id, username: user.username, roles: user.roles };
 }
 
@@ -124,7 +141,9 @@ export function buildProgram(): Command {
 
   program
     .command('serve')
-    .description('run migrations, start the scheduler and the HTTP API (port PECTRACK_PORT, default 3000)')
+    .description(
+      'run migrations, start the scheduler and the HTTP API (port PECTRACK_PORT, default 3000)',
+    )
     .action(async () => {
       const config = loadConfig();
       await serve(config, createLogger(config.logLevel));
@@ -139,7 +158,9 @@ export function buildProgram(): Command {
       const orm = await openOrm(config.database);
       try {
         const applied = await migrate(orm);
-        console.log(applied.length ? `applied ${applied.join(', ')}` : 'database schema is up to date');
+        console.log(
+          applied.length ? `applied ${applied.join(', ')}` : 'database schema is up to date',
+        );
       } finally {
         await orm.close();
       }
@@ -151,28 +172,47 @@ export function buildProgram(): Command {
     .description('add a user with a password and one or more roles')
     .requiredOption('--username <username>', 'login name')
     .requiredOption('--password <password>', 'password (stored as a salted scrypt hash)')
-    .addOption(new Option('--role <role>', 'admin, analyst, clerk or supervisor (repeatable)').argParser(collect).default([]))
+    .addOption(
+      new Option('--role <role>', 'admin, analyst, clerk or supervisor (repeatable)')
+        .argParser(collect)
+        .default([]),
+    )
     .option('--tenant <tenant>', 'tenant id (default PECTRACK_TENANT)')
-    .action(async (opts: { username: string; password: string; role: string[]; tenant?: string }) => {
-      const config = loadConfig();
-      const tenantId = opts.tenant ?? config.tenant;
-      const created = await withOrm(config, (orm) =>
-        addUser(orm, { tenantId, username: opts.username, password: opts.password, roles: opts.role }),
-      );
-      console.log(`user ${created.tenantId}/${created.username} added with roles ${opts.role.join(', ')}`);
-    });
+    .action(
+      async (opts: { username: string; password: string; role: string[]; tenant?: string }) => {
+        const config = loadConfig();
+        const tenantId = opts.tenant ?? config.tenant;
+        const created = await withOrm(config, (orm) =>
+          addUser(orm, {
+            tenantId,
+            username: opts.username,
+            password: opts.password,
+            roles: opts.role,
+          }),
+        );
+        console.log(
+          `user ${created.tenantId}/${created.username} added with roles ${opts.role.join(', ')}`,
+        );
+      },
+    );
 
   const token = program.command('token').description('manage API tokens');
   token
     .command('create')
-    .description('create an API token for a user; the token is printed once and only its hash is kept')
+    .description(
+      'create an API token for a user; the token is printed once and only its hash is kept',
+    )
     .requiredOption('--username <username>', 'owner (tenant/username for another tenant)')
     .requiredOption('--name <name>', 'what the token is for')
     .action(async (opts: { username: string; name: string }) => {
       const config = loadConfig();
       const { tenantId, username } = splitLogin(opts.username, config.tenant);
-      const created = await withOrm(config, (orm) => createApiToken(orm, { tenantId, username, name: opts.name }));
-      console.error(`token ${created.id} created for ${tenantId}/${username}; it is shown only now:`);
+      const created = await withOrm(config, (orm) =>
+        createApiToken(orm, { tenantId, username, name: opts.name }),
+      );
+      console.error(
+        `token ${created.id} created for ${tenantId}/${username}; it is shown only now:`,
+      );
       console.log(created.token);
     });
   token
@@ -186,7 +226,9 @@ export function buildProgram(): Command {
 
   program
     .command('demo')
-    .description('what `npm start` runs: SQLite under ./data, user demo/demo, the sample workflow, the server')
+    .description(
+      'what `npm start` runs: SQLite under ./data, user demo/demo, the sample workflow, the server',
+    )
     .action(async () => {
       const config = loadConfig();
       await demo(config, createLogger(config.logLevel));

@@ -1,6 +1,17 @@
 /** Public API of @pectrack/runtime: what the CLI, samples loader and other packages build on. */
-export { createApp, DEFAULT_LIMITS, type ApiLimits, type AppOptions, type PecTrackApp } from './api/app.js';
-export { createAuthenticator, type Account, type AccountLookup, type Authenticator } from './auth/authenticator.js';
+export {
+  createApp,
+  DEFAULT_LIMITS,
+  type ApiLimits,
+  type AppOptions,
+  type PecTrackApp,
+} from './api/app.js';
+export {
+  createAuthenticator,
+  type Account,
+  type AccountLookup,
+  type Authenticator,
+} from './auth/authenticator.js';
 export { ormAccounts } from './auth/accounts.js';
 export { can, requirePermission, ROLES, type Permission, type Role } from './auth/permissions.js';
 export { hashPassword, verifyPassword } from './auth/passwords.js';

@@ -10,7 +10,11 @@ import type { Logger } from 'pino';
 import type { Services } from '../services/types.js';
 import type { Orm } from '../store/orm.js';
 import { ormAccounts } from '../auth/accounts.js';
-import { createAuthenticator, type AccountLookup, type Authenticator } from '../auth/authenticator.js';
+import {
+  createAuthenticator,
+  type AccountLookup,
+  type Authenticator,
+} from '../auth/authenticator.js';
 import { camundaErrorHandler, engineRestEndpoints } from './camunda/index.js';
 import { mount } from './endpoint.js';
 import { createLogger, requestLogger } from './http/logging.js';
@@ -61,7 +65,9 @@ export interface PecTrackApp {
 export function createApp(options: AppOptions): PecTrackApp {
   const logger = options.logger ?? createLogger();
   const limits: ApiLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const authenticate = createAuthenticator(options.accounts ?? ormAccounts(options.orm, options.defaultTenant ?? 'default'));
+  const authenticate = createAuthenticator(
+    options.accounts ?? ormAccounts(options.orm, options.defaultTenant ?? 'default'),
+  );
   const catalog = new ApiCatalog();
   const metrics = createHttpMetrics();
   const openApi = () => buildOpenApiDocument(catalog, options.version ?? '0.1.0');
@@ -69,7 +75,11 @@ export function createApp(options: AppOptions): PecTrackApp {
   const root = new Router();
   mountOperational(
     root,
-    { ready: async () => (await options.orm.checkConnection()).ok, registry: metrics.registry, openApi },
+    {
+      ready: async () => (await options.orm.checkConnection()).ok,
+      registry: metrics.registry,
+      openApi,
+    },
     catalog,
   );
 
@@ -98,7 +108,8 @@ export function createApp(options: AppOptions): PecTrackApp {
   koa.use(requestLogger(logger));
   koa.use(metrics.middleware);
   koa.use(problemHandler(logger));
-  for (const router of [root, v1, engineRest]) koa.use(router.routes()).use(router.allowedMethods());
+  for (const router of [root, v1, engineRest])
+    koa.use(router.routes()).use(router.allowedMethods());
 
   return {
     koa,

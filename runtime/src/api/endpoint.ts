@@ -106,7 +106,8 @@ export function mount(router: Router, endpoints: Endpoint[], options: MountOptio
         return;
       }
       ctx.status = spec.success.status;
-      if (spec.success.contentType && spec.success.contentType !== 'application/json') ctx.type = spec.success.contentType;
+      if (spec.success.contentType && spec.success.contentType !== 'application/json')
+        ctx.type = spec.success.contentType;
       ctx.body = result;
     });
   }

@@ -5,7 +5,12 @@ export const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const Variables = z
   .record(
-    z.string().regex(VARIABLE_NAME, 'a variable name is letters, digits and "_", not starting with a digit'),
+    z
+      .string()
+      .regex(
+        VARIABLE_NAME,
+        'a variable name is letters, digits and "_", not starting with a digit',
+      ),
     z.json(),
   )
   .describe('Process variables: name → any JSON value');

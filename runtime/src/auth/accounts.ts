@@ -19,7 +19,10 @@ function toAccount(user: User): Account {
 }
 
 /** `tenant/username` names a tenant; a bare username means the default tenant. */
-export function splitLogin(login: string, defaultTenant: string): { tenantId: string; username: string } {
+export function splitLogin(
+  login: string,
+  defaultTenant: string,
+): { tenantId: string; username: string } {
   const slash = login.indexOf('/');
   if (slash <= 0) return { tenantId: defaultTenant, username: login };
   return { tenantId: login.slice(0, slash), username: login.slice(slash + 1) };
@@ -29,13 +32,19 @@ export function ormAccounts(orm: Orm, defaultTenant: string): AccountLookup {
   return {
     async byUsername(login) {
       const { tenantId, username } = splitLogin(login, defaultTenant);
-      const user = await orm.em.fork().findOne(UserSchema, { tenant: tenantId, username }, { filters: false });
+      const user = await orm.em
+        .fork()
+        .findOne(UserSchema, { tenant: tenantId, username }, { filters: false });
       return user ? toAccount(user) : null;
     },
     async byTokenHash(tokenHash) {
       const token = await orm.em
         .fork()
-        .findOne(ApiTokenSchema, { tokenHash, revokedAt: null }, { filters: false, populate: ['user'] });
+        .findOne(
+          ApiTokenSchema,
+          { tokenHash, revokedAt: null },
+          { filters: false, populate: ['user'] },
+        );
       return token ? toAccount(token.user) : null;
     },
   };

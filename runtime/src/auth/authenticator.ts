@@ -38,8 +38,12 @@ export function createAuthenticator(accounts: AccountLookup): Authenticator {
 
   return async (authorization) => {
     const credentials = parseAuthorization(authorization);
-    if (!credentials) throw new UnauthorizedError('authentication required: send HTTP Basic credentials or a Bearer API token');
-    if (credentials.kind === 'bearer') return toActor(await tokenAccount(accounts, credentials.token));
+    if (!credentials)
+      throw new UnauthorizedError(
+        'authentication required: send HTTP Basic credentials or a Bearer API token',
+      );
+    if (credentials.kind === 'bearer')
+      return toActor(await tokenAccount(accounts, credentials.token));
 
     const account = await accounts.byUsername(credentials.username);
     if (looksLikeToken(credentials.password)) {
@@ -48,17 +52,24 @@ export function createAuthenticator(accounts: AccountLookup): Authenticator {
       return toActor(owner);
     }
     const ok = await verified.verify(credentials.password, account?.passwordHash ?? (await decoy));
-    if (!account || !ok || !account.passwordHash || !account.active) throw new UnauthorizedError(INVALID);
+    if (!account || !ok || !account.passwordHash || !account.active)
+      throw new UnauthorizedError(INVALID);
     return toActor(account);
   };
 }
 
 async function tokenAccount(accounts: AccountLookup, token: string): Promise<Account> {
   const account = await accounts.byTokenHash(hashToken(token));
-  if (!account || !account.active) throw new UnauthorizedError('invalid, revoked or expired API token');
+  if (!account || !account.active)
+    throw new UnauthorizedError('invalid, revoked or expired API token');
   return account;
 }
 
 function toActor(account: Account): Actor {
-  return { tenantId: account.tenantId, userId: account.userId, username: account.username, roles: account.roles };
+  return {
+    tenantId: account.tenantId,
+    userId: account.userId,
+    username: account.username,
+    roles: account.roles,
+  };
 }

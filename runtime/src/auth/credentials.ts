@@ -1,8 +1,7 @@
 /** Parses the `Authorization` header into the credentials it carries. */
 
 export type Credentials =
-  | { kind: 'basic'; username: string; password: string }
-  | { kind: 'bearer'; token: string };
+  { kind: 'basic'; username: string; password: string } | { kind: 'bearer'; token: string };
 
 export function parseAuthorization(header: string | undefined): Credentials | null {
   if (!header) return null;

@@ -5,7 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Orm } from '../store/orm.js';
-import { ApiTokenSchema, TenantSchema, UserSchema, type Tenant, type User } from '../store/entities/index.js';
+import {
+  ApiTokenSchema,
+  TenantSchema,
+  UserSchema,
+  type Tenant,
+  type User,
+} from '../store/entities/index.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
 import { hashPassword } from './passwords.js';
 import { isRole, ROLES } from './permissions.js';
@@ -32,19 +38,33 @@ async function findUser(em: EntityManager, tenantId: string, username: string): 
 
 function checkUser(input: NewUser): void {
   if (!/^[A-Za-z0-9._@-]{1,100}$/.test(input.username)) {
-    throw new BadRequestError('invalid-username', `username "${input.username}" may use letters, digits and . _ @ - only`);
+    throw new BadRequestError(
+      'invalid-username',
+      `username "${input.username}" may use letters, digits and . _ @ - only`,
+    );
   }
-  if (input.password.length < 4) throw new BadRequestError('weak-password', 'password must have at least 4 characters');
+  if (input.password.length < 4)
+    throw new BadRequestError('weak-password', 'password must have at least 4 characters');
   const unknown = input.roles.filter((role) => !isRole(role));
   if (input.roles.length === 0 || unknown.length > 0) {
-    throw new BadRequestError('invalid-role', `roles must be some of ${ROLES.join(', ')}; got ${input.roles.join(', ') || 'none'}`);
+    throw new BadRequestError(
+      'invalid-role',
+      `roles must be some of ${ROLES.join(', ')}; got ${input.roles.join(', ') || 'none'}`,
+    );
   }
 }
 
-export async function addUser(orm: Orm, input: NewUser): Promise<{ id: string; tenantId: string; username: string }> {
+export async function addUser(
+  orm: Orm,
+  input: NewUser,
+): Promise<{ id: string; tenantId: string; username: string }> {
   checkUser(input);
   const em = orm.em.fork();
-  const existing = await em.findOne(UserSchema, { tenant: input.tenantId, username: input.username }, { filters: false });
+  const existing = await em.findOne(
+    UserSchema,
+    { tenant: input.tenantId, username: input.username },
+    { filters: false },
+  );
   if (existing) throw new ConflictError(`user ${input.tenantId}/${input.username} already exists`);
   const user = em.create(UserSchema, {
     id: randomUUID(),
@@ -61,7 +81,9 @@ export async function addUser(orm: Orm, input: NewUser): Promise<{ id: string; t
 }
 
 export async function userExists(orm: Orm, tenantId: string, username: string): Promise<boolean> {
-  return (await orm.em.fork().count(UserSchema, { tenant: tenantId, username }, { filters: false })) > 0;
+  return (
+    (await orm.em.fork().count(UserSchema, { tenant: tenantId, username }, { filters: false })) > 0
+  );
 }
 
 /** Returns the secret once; only its hash is kept. */

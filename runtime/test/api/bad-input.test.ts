@@ -7,7 +7,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call, type Json, type Reply } from './support/http.js';
 import { basic, SQLITE, startApiServer, USERS, type ApiServer } from './support/server.js';
 
-const SIMPLE_APPROVAL = readFileSync(new URL('../../samples/simple-approval.bpmn', import.meta.url), 'utf8');
+const SIMPLE_APPROVAL = readFileSync(
+  new URL('../../samples/simple-approval.bpmn', import.meta.url),
+  'utf8',
+);
 const KB = 1024;
 const LIMITS = {
   jsonBytes: 64 * KB,
@@ -38,8 +41,14 @@ const EXTERNAL_ENTITY = `<?xml version="1.0"?>
 </bpmn:definitions>`;
 
 const UNKNOWN_ELEMENTS = SIMPLE_APPROVAL.replace('id="simple-approval"', 'id="unknown-elements"')
-  .replace('<bpmn:exclusiveGateway id="Decision"', '<bpmn:complexGateway id="Complex" /><bpmn:exclusiveGateway id="Decision"')
-  .replace('<bpmn:endEvent id="Rejected"', '<bpmn:teleporter id="Teleport" /><bpmn:endEvent id="Rejected"');
+  .replace(
+    '<bpmn:exclusiveGateway id="Decision"',
+    '<bpmn:complexGateway id="Complex" /><bpmn:exclusiveGateway id="Decision"',
+  )
+  .replace(
+    '<bpmn:endEvent id="Rejected"',
+    '<bpmn:teleporter id="Teleport" /><bpmn:endEvent id="Rejected"',
+  );
 
 describe('bad input', () => {
   let server: ApiServer;
@@ -74,10 +83,16 @@ describe('bad input', () => {
   }
 
   const deployXml = (xml: string, name = 'bad') =>
-    call(api, `/definitions?name=${name}`, { auth: admin, headers: { 'content-type': 'application/xml' }, body: xml });
+    call(api, `/definitions?name=${name}`, {
+      auth: admin,
+      headers: { 'content-type': 'application/xml' },
+      body: xml,
+    });
 
   it('malformed XML → 422 naming the parse problem', async () => {
-    const reply = await deployXml(SIMPLE_APPROVAL.slice(0, SIMPLE_APPROVAL.indexOf('<bpmn:endEvent id="Approved"') + 20));
+    const reply = await deployXml(
+      SIMPLE_APPROVAL.slice(0, SIMPLE_APPROVAL.indexOf('<bpmn:endEvent id="Approved"') + 20),
+    );
     expectProblem(reply, 422, 'validation', ['problems']);
     expect(reply.body.problems.length).toBeGreaterThan(0);
     expect(reply.body.problems[0].reason).toEqual(expect.any(String));
@@ -88,7 +103,10 @@ describe('bad input', () => {
   });
 
   it('DOCTYPE with entity expansion (billion laughs) → 400 before Json parser runs', async () => {
-    expectProblem(await deployXml(BILLION_LAUGHS), 400, 'xml-forbidden-construct', ['DOCTYPE', 'billion laughs']);
+    expectProblem(await deployXml(BILLION_LAUGHS), 400, 'xml-forbidden-construct', [
+      'DOCTYPE',
+      'billion laughs',
+    ]);
   });
 
   it('external entity (XXE) in a multipart file → 400 naming the file', async () => {
@@ -102,7 +120,10 @@ describe('bad input', () => {
     const form = new FormData();
     form.append('deployment-name', 'laughs');
     form.append('laughs.bpmn', new Blob([BILLION_LAUGHS], { type: 'text/xml' }), 'laughs.bpmn');
-    const reply = await call(server.url, '/engine-rest/deployment/create', { auth: admin, body: form });
+    const reply = await call(server.url, '/engine-rest/deployment/create', {
+      auth: admin,
+      body: form,
+    });
     expect(reply.status).toBe(400);
     expect(reply.body.type).toBe('ParseException');
     expect(reply.body.message).toContain('DOCTYPE');
@@ -126,7 +147,10 @@ describe('bad input', () => {
       json: { definitionKey: 'simple-approval', variables: { '1st-approver': 'anna' } },
     });
     expectProblem(badName, 400, 'invalid-request', ['1st-approver']);
-    const businessKey = await call(api, '/instances', { auth: admin, json: { definitionKey: 'simple-approval', businessKey: 42 } });
+    const businessKey = await call(api, '/instances', {
+      auth: admin,
+      json: { definitionKey: 'simple-approval', businessKey: 42 },
+    });
     expectProblem(businessKey, 400, 'invalid-request', ['body.businessKey']);
   });
 
@@ -158,13 +182,19 @@ describe('bad input', () => {
   });
 
   it('oversized XML body → 413', async () => {
-    const padded = SIMPLE_APPROVAL.replace('</bpmn:definitions>', `<!-- ${'p'.repeat(400 * KB)} --></bpmn:definitions>`);
+    const padded = SIMPLE_APPROVAL.replace(
+      '</bpmn:definitions>',
+      `<!-- ${'p'.repeat(400 * KB)} --></bpmn:definitions>`,
+    );
     expectProblem(await deployXml(padded), 413, 'payload-too-large', [String(LIMITS.xmlBytes)]);
   });
 
   it('oversized multipart file → 413 naming the file', async () => {
     const form = new FormData();
-    const padded = SIMPLE_APPROVAL.replace('</bpmn:definitions>', `<!-- ${'p'.repeat(400 * KB)} --></bpmn:definitions>`);
+    const padded = SIMPLE_APPROVAL.replace(
+      '</bpmn:definitions>',
+      `<!-- ${'p'.repeat(400 * KB)} --></bpmn:definitions>`,
+    );
     form.append('file', new Blob([padded]), 'huge.bpmn');
     const reply = await call(api, '/definitions', { auth: admin, body: form });
     expectProblem(reply, 413, 'payload-too-large', ['huge.bpmn']);
@@ -180,8 +210,15 @@ describe('bad input', () => {
   it('oversized multipart upload through /engine-rest → 413 in Camunda shape', async () => {
     const form = new FormData();
     form.append('deployment-name', 'huge');
-    form.append('huge.bpmn', new Blob(['<x>' + 'p'.repeat(400 * KB) + '</x>'], { type: 'text/xml' }), 'huge.bpmn');
-    const reply = await call(server.url, '/engine-rest/deployment/create', { auth: admin, body: form });
+    form.append(
+      'huge.bpmn',
+      new Blob(['<x>' + 'p'.repeat(400 * KB) + '</x>'], { type: 'text/xml' }),
+      'huge.bpmn',
+    );
+    const reply = await call(server.url, '/engine-rest/deployment/create', {
+      auth: admin,
+      body: form,
+    });
     expect(reply.status).toBe(413);
     expect(reply.body).toMatchObject({ type: 'InvalidRequestException' });
     expect(reply.body.message).toContain('huge.bpmn');

@@ -8,7 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, type Json } from './support/http.js';
 import { basic, DATABASES, startApiServer, USERS, type ApiServer } from './support/server.js';
 
-const MODELER_DIAGRAM = readFileSync(new URL('./fixtures/modeler-approval.bpmn', import.meta.url), 'utf8');
+const MODELER_DIAGRAM = readFileSync(
+  new URL('./fixtures/modeler-approval.bpmn', import.meta.url),
+  'utf8',
+);
 
 /** The request CamundaAPI.deployDiagram in Camunda Modeler builds. */
 function modelerDeployment(name: string, filename: string, xml: string): FormData {
@@ -45,8 +48,14 @@ describe.each(DATABASES)('Camunda 7 REST subset on $kind', (database) => {
       body: modelerDeployment('modeler-approval', 'modeler-approval.bpmn', MODELER_DIAGRAM),
     });
     expect(deployed.status).toBe(200);
-    expect(deployed.body).toMatchObject({ name: 'modeler-approval', source: 'Camunda Modeler', tenantId: null });
-    expect(deployed.body.deploymentTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}$/);
+    expect(deployed.body).toMatchObject({
+      name: 'modeler-approval',
+      source: 'Camunda Modeler',
+      tenantId: null,
+    });
+    expect(deployed.body.deploymentTime).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}$/,
+    );
     const definitions = Object.values(deployed.body.deployedProcessDefinitions) as Json[];
     expect(definitions).toHaveLength(1);
     const definition = definitions[0];
@@ -62,19 +71,23 @@ describe.each(DATABASES)('Camunda 7 REST subset on $kind', (database) => {
     const listed = await call(engine, '/deployment', { auth: admin, headers });
     expect(listed.body.map((d: Json) => d.id)).toContain(deployed.body.id);
 
-    const started = await call(engine, `/process-definition/${encodeURIComponent(definition.id)}/start`, {
-      auth: admin,
-      json: {
-        businessKey: 'PROT-2026-0001',
-        variables: {
-          amount: { value: '1200', type: 'Integer' },
-          requester: { value: 'Mario Rossi', type: 'String' },
-          urgent: { value: true, type: 'Boolean' },
-          receivedAt: { value: '2026-11-27T09:15:00.000+0100', type: 'Date' },
-          details: { value: '{"office":"protocol"}', type: 'Json' },
+    const started = await call(
+      engine,
+      `/process-definition/${encodeURIComponent(definition.id)}/start`,
+      {
+        auth: admin,
+        json: {
+          businessKey: 'PROT-2026-0001',
+          variables: {
+            amount: { value: '1200', type: 'Integer' },
+            requester: { value: 'Mario Rossi', type: 'String' },
+            urgent: { value: true, type: 'Boolean' },
+            receivedAt: { value: '2026-11-27T09:15:00.000+0100', type: 'Date' },
+            details: { value: '{"office":"protocol"}', type: 'Json' },
+          },
         },
       },
-    });
+    );
     expect(started.status).toBe(200);
     expect(started.body).toMatchObject({
       definitionId: definition.id,
@@ -88,12 +101,17 @@ describe.each(DATABASES)('Camunda 7 REST subset on $kind', (database) => {
     const running = await call(engine, `/process-instance/${instanceId}`, { auth: admin });
     expect(running.status).toBe(200);
     expect(running.body).toMatchObject({ id: instanceId, ended: false });
-    const variables = await call(engine, `/process-instance/${instanceId}/variables`, { auth: admin });
+    const variables = await call(engine, `/process-instance/${instanceId}/variables`, {
+      auth: admin,
+    });
     expect(variables.body.amount).toEqual({ type: 'Integer', value: 1200, valueInfo: {} });
     expect(variables.body.receivedAt.value).toBe('2026-11-27T08:15:00.000Z');
     expect(JSON.parse(variables.body.details.value)).toEqual({ office: 'protocol' });
 
-    const tasks = await call(engine, `/task?processInstanceId=${instanceId}`, { auth: admin, headers });
+    const tasks = await call(engine, `/task?processInstanceId=${instanceId}`, {
+      auth: admin,
+      headers,
+    });
     expect(tasks.status).toBe(200);
     expect(tasks.body).toHaveLength(1);
     const task = tasks.body[0];
@@ -106,7 +124,10 @@ describe.each(DATABASES)('Camunda 7 REST subset on $kind', (database) => {
       suspended: false,
     });
 
-    const claimed = await call(engine, `/task/${task.id}/claim`, { auth: admin, json: { userId: USERS.clerk } });
+    const claimed = await call(engine, `/task/${task.id}/claim`, {
+      auth: admin,
+      json: { userId: USERS.clerk },
+    });
     expect(claimed.status).toBe(204);
     const mine = await call(engine, `/task?assignee=${USERS.clerk}`, { auth: admin });
     expect(mine.body.map((t: Json) => t.id)).toEqual([task.id]);
@@ -182,7 +203,9 @@ describe.each(DATABASES)('Camunda 7 REST subset on $kind', (database) => {
       json: { reason: 'withdrawn by the sender' },
     });
     expect(cancelled.status).toBe(200);
-    const history = await call(engine, `/history/process-instance/${started.body.id}`, { auth: admin });
+    const history = await call(engine, `/history/process-instance/${started.body.id}`, {
+      auth: admin,
+    });
     expect(history.body.state).toBe('EXTERNALLY_TERMINATED');
   });
 
@@ -194,7 +217,9 @@ describe.each(DATABASES)('Camunda 7 REST subset on $kind', (database) => {
     });
     expect(reply.status).toBe(400);
     expect(reply.body.type).toBe('InvalidRequestException');
-    expect(reply.body.message).toContain("Cannot convert value 'twelve hundred' of type 'Integer' to java type java.lang.Integer");
+    expect(reply.body.message).toContain(
+      "Cannot convert value 'twelve hundred' of type 'Integer' to java type java.lang.Integer",
+    );
     expect(reply.body.message).toContain("variable 'amount'");
     const unknownType = await call(engine, '/process-definition/key/modeler-approval/start', {
       auth: admin,
@@ -229,7 +254,9 @@ describe.each(DATABASES)('Camunda 7 REST subset on $kind', (database) => {
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toContain('Basic');
     expect(anonymous.body.type).toBe('AuthenticationException');
-    const wrong = await call(engine, '/deployment?maxResults=0', { auth: basic(USERS.admin, 'not the password') });
+    const wrong = await call(engine, '/deployment?maxResults=0', {
+      auth: basic(USERS.admin, 'not the password'),
+    });
     expect(wrong.status).toBe(401);
   });
 });

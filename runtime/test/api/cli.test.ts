@@ -25,10 +25,14 @@ interface Run {
 
 function pectrack(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', BIN, ...args], {
-      cwd: REPO,
-      env: { ...process.env, PECTRACK_DATA_DIR: dataDir, PECTRACK_LOG_LEVEL: 'warn', ...env },
-    });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=development', '--import', 'tsx', BIN, ...args],
+      {
+        cwd: REPO,
+        env: { ...process.env, PECTRACK_DATA_DIR: dataDir, PECTRACK_LOG_LEVEL: 'warn', ...env },
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -43,15 +47,42 @@ describe('pectrack CLI', { timeout: 180_000 }, () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('adds a user, creates a token printed once, and both authenticate', async () => {
-    const added = await pectrack(['user', 'add', '--username', 'alice', '--password', 'segreto1', '--role', 'admin', '--role', 'clerk']);
+    const added = await pectrack([
+      'user',
+      'add',
+      '--username',
+      'alice',
+      '--password',
+      'segreto1',
+      '--role',
+      'admin',
+      '--role',
+      'clerk',
+    ]);
     expect(added.stderr).toBe('');
     expect(added.code).toBe(0);
     expect(added.stdout.trim()).toBe('user default/alice added with roles admin, clerk');
-    const twice = await pectrack(['user', 'add', '--username', 'alice', '--password', 'segreto1', '--role', 'admin']);
+    const twice = await pectrack([
+      'user',
+      'add',
+      '--username',
+      'alice',
+      '--password',
+      'segreto1',
+      '--role',
+      'admin',
+    ]);
     expect(twice.code).toBe(1);
     expect(twice.stderr.trim()).toBe('pectrack: user default/alice already exists');
 
-    const created = await pectrack(['token', 'create', '--username', 'alice', '--name', 'protocol scanner']);
+    const created = await pectrack([
+      'token',
+      'create',
+      '--username',
+      'alice',
+      '--name',
+      'protocol scanner',
+    ]);
     expect(created.code).toBe(0);
     const token = created.stdout.trim();
     expect(token).toMatch(/^pct_[A-Za-z0-9_-]{43}$/);
@@ -70,9 +101,27 @@ describe('pectrack CLI', { timeout: 180_000 }, () => {
   });
 
   it('adds a user to another tenant, addressed as tenant/username', async () => {
-    const added = await pectrack(['user', 'add', '--username', 'bruno', '--password', 'pw-bruno', '--role', 'supervisor', '--tenant', 'comune-b']);
+    const added = await pectrack([
+      'user',
+      'add',
+      '--username',
+      'bruno',
+      '--password',
+      'pw-bruno',
+      '--role',
+      'supervisor',
+      '--tenant',
+      'comune-b',
+    ]);
     expect(added.code).toBe(0);
-    const created = await pectrack(['token', 'create', '--username', 'comune-b/bruno', '--name', 'x']);
+    const created = await pectrack([
+      'token',
+      'create',
+      '--username',
+      'comune-b/bruno',
+      '--name',
+      'x',
+    ]);
     expect(created.code).toBe(0);
     const missing = await pectrack(['token', 'create', '--username', 'bruno', '--name', 'x']);
     expect(missing.code).toBe(1);
@@ -80,9 +129,20 @@ describe('pectrack CLI', { timeout: 180_000 }, () => {
   });
 
   it('refuses bad input with one line naming the problem', async () => {
-    const role = await pectrack(['user', 'add', '--username', 'carlo', '--password', 'pw-carlo', '--role', 'boss']);
+    const role = await pectrack([
+      'user',
+      'add',
+      '--username',
+      'carlo',
+      '--password',
+      'pw-carlo',
+      '--role',
+      'boss',
+    ]);
     expect(role.code).toBe(1);
-    expect(role.stderr.trim()).toBe('pectrack: roles must be some of admin, analyst, clerk, supervisor; got boss');
+    expect(role.stderr.trim()).toBe(
+      'pectrack: roles must be some of admin, analyst, clerk, supervisor; got boss',
+    );
     const config = await pectrack(['migrate'], { PECTRACK_PORT: 'eighty' });
     expect(config.code).toBe(1);
     expect(config.stderr).toContain('pectrack: PECTRACK_PORT is invalid');
@@ -92,10 +152,19 @@ describe('pectrack CLI', { timeout: 180_000 }, () => {
   });
 
   it('serves the API until SIGTERM', async () => {
-    const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', BIN, 'serve'], {
-      cwd: REPO,
-      env: { ...process.env, PECTRACK_DATA_DIR: dataDir, PECTRACK_PORT: '0', PECTRACK_LOG_LEVEL: 'info' },
-    });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=development', '--import', 'tsx', BIN, 'serve'],
+      {
+        cwd: REPO,
+        env: {
+          ...process.env,
+          PECTRACK_DATA_DIR: dataDir,
+          PECTRACK_PORT: '0',
+          PECTRACK_LOG_LEVEL: 'info',
+        },
+      },
+    );
     let err = '';
     child.stderr.on('data', (chunk) => (err += chunk));
     const port = await new Promise<number>((resolve, reject) => {

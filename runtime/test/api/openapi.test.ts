@@ -59,26 +59,41 @@ describe('OpenAPI document', () => {
     expect(start.operationId).toBe('startInstance');
     expect(start['x-permission']).toBe('instances:start');
     const body = start.requestBody.content['application/json'].schema;
-    expect(Object.keys(body.properties)).toEqual(['definitionKey', 'definitionId', 'businessKey', 'variables']);
-    expect(start.responses['201'].content['application/json'].schema.properties.status.enum).toEqual([
-      'active',
-      'completed',
-      'terminated',
+    expect(Object.keys(body.properties)).toEqual([
+      'definitionKey',
+      'definitionId',
+      'businessKey',
+      'variables',
     ]);
+    expect(
+      start.responses['201'].content['application/json'].schema.properties.status.enum,
+    ).toEqual(['active', 'completed', 'terminated']);
 
     const tasks = doc.paths['/api/v1/tasks'].get;
     const names = tasks.parameters.map((p: Json) => p.name);
-    expect(names).toEqual(expect.arrayContaining(['assignee', 'candidateOffice', 'status', 'dueBefore', 'limit']));
-    expect(tasks.parameters.find((p: Json) => p.name === 'limit').schema).toMatchObject({ type: 'integer', maximum: 1000 });
+    expect(names).toEqual(
+      expect.arrayContaining(['assignee', 'candidateOffice', 'status', 'dueBefore', 'limit']),
+    );
+    expect(tasks.parameters.find((p: Json) => p.name === 'limit').schema).toMatchObject({
+      type: 'integer',
+      maximum: 1000,
+    });
 
     const claim = doc.paths['/api/v1/tasks/{id}/claim'].post;
-    expect(claim.parameters).toEqual([expect.objectContaining({ name: 'id', in: 'path', required: true })]);
+    expect(claim.parameters).toEqual([
+      expect.objectContaining({ name: 'id', in: 'path', required: true }),
+    ]);
 
     const deploy = doc.paths['/api/v1/definitions'].post;
-    expect(Object.keys(deploy.requestBody.content)).toEqual(['multipart/form-data', 'application/xml', 'text/xml']);
-    expect(doc.paths['/engine-rest/deployment/create'].post.requestBody.content['multipart/form-data'].schema.properties).toHaveProperty(
-      'deployment-name',
-    );
+    expect(Object.keys(deploy.requestBody.content)).toEqual([
+      'multipart/form-data',
+      'application/xml',
+      'text/xml',
+    ]);
+    expect(
+      doc.paths['/engine-rest/deployment/create'].post.requestBody.content['multipart/form-data']
+        .schema.properties,
+    ).toHaveProperty('deployment-name');
     expect(doc.paths['/healthz'].get.security).toEqual([]);
     expect(start.security).toEqual([{ basicAuth: [] }, { bearerAuth: [] }]);
   });

@@ -24,8 +24,15 @@ describe.each(DATABASES)('REST /api/v1 on $kind', (database) => {
   });
   afterAll(async () => server?.close());
 
-  async function start(definitionKey: string, variables: Record<string, unknown> = {}, businessKey?: string) {
-    const reply = await call(api, '/instances', { auth: clerk, json: { definitionKey, businessKey, variables } });
+  async function start(
+    definitionKey: string,
+    variables: Record<string, unknown> = {},
+    businessKey?: string,
+  ) {
+    const reply = await call(api, '/instances', {
+      auth: clerk,
+      json: { definitionKey, businessKey, variables },
+    });
     expect(reply.status).toBe(201);
     return reply.body;
   }
@@ -44,18 +51,27 @@ describe.each(DATABASES)('REST /api/v1 on $kind', (database) => {
     });
     expect(first.status).toBe(201);
     expect(first.body.definitions).toHaveLength(1);
-    expect(first.body.definitions[0]).toMatchObject({ key: 'simple-approval', version: 1, name: 'Simple approval' });
+    expect(first.body.definitions[0]).toMatchObject({
+      key: 'simple-approval',
+      version: 1,
+      name: 'Simple approval',
+    });
 
     const second = await call(api, '/definitions?name=simple-approval', {
       auth: admin,
       headers: { 'content-type': 'text/xml' },
-      body: SIMPLE_APPROVAL.replace('name="Review the request"', 'name="Review the citizen request"'),
+      body: SIMPLE_APPROVAL.replace(
+        'name="Review the request"',
+        'name="Review the citizen request"',
+      ),
     });
     expect(second.body.definitions[0].version).toBe(2);
 
     const versions = await call(api, '/definitions/key/simple-approval/versions', { auth: clerk });
     expect(versions.body.map((d: Json) => d.version).sort()).toEqual([1, 2]);
-    const latest = await call(api, '/definitions?latestOnly=true&key=simple-approval', { auth: clerk });
+    const latest = await call(api, '/definitions?latestOnly=true&key=simple-approval', {
+      auth: clerk,
+    });
     expect(latest.body.map((d: Json) => d.version)).toEqual([2]);
 
     const id = first.body.definitions[0].id;
@@ -69,56 +85,102 @@ describe.each(DATABASES)('REST /api/v1 on $kind', (database) => {
   it('deploys several files in one multipart request', async () => {
     const form = new FormData();
     form.append('name', 'helpers');
-    form.append('files', new Blob([WAIT_FOR_REPLY], { type: 'application/xml' }), 'wait-for-reply.bpmn');
-    form.append('files', new Blob([NO_MATCHING_FLOW], { type: 'application/xml' }), 'no-matching-flow.bpmn');
+    form.append(
+      'files',
+      new Blob([WAIT_FOR_REPLY], { type: 'application/xml' }),
+      'wait-for-reply.bpmn',
+    );
+    form.append(
+      'files',
+      new Blob([NO_MATCHING_FLOW], { type: 'application/xml' }),
+      'no-matching-flow.bpmn',
+    );
     const reply = await call(api, '/definitions', { auth: admin, body: form });
     expect(reply.status).toBe(201);
     expect(reply.body.name).toBe('helpers');
-    expect(reply.body.definitions.map((d: Json) => d.key).sort()).toEqual(['route-by-amount', 'wait-for-reply']);
+    expect(reply.body.definitions.map((d: Json) => d.key).sort()).toEqual([
+      'route-by-amount',
+      'wait-for-reply',
+    ]);
   });
 
   it('runs a case through the desk: filter, claim, unclaim, assign, complete, and 409 on double completion', async () => {
     const instance = await start('simple-approval', { requester: 'Mario Rossi' }, 'REQ-1');
-    expect(instance).toMatchObject({ status: 'active', businessKey: 'REQ-1', definitionVersion: 2 });
+    expect(instance).toMatchObject({
+      status: 'active',
+      businessKey: 'REQ-1',
+      definitionVersion: 2,
+    });
 
     const queue = await call(api, '/tasks?candidateOffice=protocol&status=open', { auth: clerk });
     const task = queue.body.find((t: Json) => t.instanceId === instance.id);
-    expect(task).toMatchObject({ elementId: 'Review', name: 'Review the citizen request', status: 'open' });
+    expect(task).toMatchObject({
+      elementId: 'Review',
+      name: 'Review the citizen request',
+      status: 'open',
+    });
     expect(task.candidateOffices).toEqual(['protocol']);
 
     const soon = new Date(Date.now() + DAY).toISOString();
     const later = new Date(Date.now() + 10 * DAY).toISOString();
-    const dueSoon = await call(api, `/tasks?dueBefore=${soon}&instanceId=${instance.id}`, { auth: clerk });
+    const dueSoon = await call(api, `/tasks?dueBefore=${soon}&instanceId=${instance.id}`, {
+      auth: clerk,
+    });
     expect(dueSoon.body).toEqual([]);
-    const dueLater = await call(api, `/tasks?dueBefore=${later}&instanceId=${instance.id}`, { auth: clerk });
+    const dueLater = await call(api, `/tasks?dueBefore=${later}&instanceId=${instance.id}`, {
+      auth: clerk,
+    });
     expect(dueLater.body.map((t: Json) => t.id)).toEqual([task.id]);
 
     const claimed = await call(api, `/tasks/${task.id}/claim`, { auth: clerk, method: 'POST' });
     expect(claimed.status).toBe(200);
     expect(claimed.body.assignee).not.toBeNull();
-    const byAssignee = await call(api, `/tasks?assignee=${encodeURIComponent(claimed.body.assignee)}`, { auth: clerk });
+    const byAssignee = await call(
+      api,
+      `/tasks?assignee=${encodeURIComponent(claimed.body.assignee)}`,
+      { auth: clerk },
+    );
     expect(byAssignee.body.map((t: Json) => t.id)).toContain(task.id);
 
     const unclaimed = await call(api, `/tasks/${task.id}/unclaim`, { auth: clerk, method: 'POST' });
     expect(unclaimed.body.assignee).toBeNull();
 
-    const clerkAssigns = await call(api, `/tasks/${task.id}/assign`, { auth: clerk, json: { assignee: USERS.clerk } });
+    const clerkAssigns = await call(api, `/tasks/${task.id}/assign`, {
+      auth: clerk,
+      json: { assignee: USERS.clerk },
+    });
     expect(clerkAssigns.status).toBe(403);
     expect(clerkAssigns.body.type).toBe('https://pectrack.org/problems/forbidden');
-    const assigned = await call(api, `/tasks/${task.id}/assign`, { auth: supervisor, json: { assignee: USERS.clerk } });
+    const assigned = await call(api, `/tasks/${task.id}/assign`, {
+      auth: supervisor,
+      json: { assignee: USERS.clerk },
+    });
     expect(assigned.status).toBe(200);
     expect(assigned.body.assignee).toBe(USERS.clerk);
 
-    const completed = await call(api, `/tasks/${task.id}/complete`, { auth: clerk, json: { variables: { approved: true } } });
+    const completed = await call(api, `/tasks/${task.id}/complete`, {
+      auth: clerk,
+      json: { variables: { approved: true } },
+    });
     expect(completed.status).toBe(204);
-    const twice = await call(api, `/tasks/${task.id}/complete`, { auth: clerk, json: { variables: { approved: false } } });
+    const twice = await call(api, `/tasks/${task.id}/complete`, {
+      auth: clerk,
+      json: { variables: { approved: false } },
+    });
     expect(twice.status).toBe(409);
     expect(twice.contentType).toContain('application/problem+json');
-    expect(twice.body).toMatchObject({ type: 'https://pectrack.org/problems/conflict', status: 409, title: 'Conflict' });
+    expect(twice.body).toMatchObject({
+      type: 'https://pectrack.org/problems/conflict',
+      status: 409,
+      title: 'Conflict',
+    });
     expect(twice.body.detail).toEqual(expect.any(String));
 
     const detail = await call(api, `/instances/${instance.id}`, { auth: clerk });
-    expect(detail.body).toMatchObject({ status: 'completed', variables: { requester: 'Mario Rossi', approved: true } });
+    expect(detail.body).toMatchObject({
+      status: 'completed',
+      variables: { requester: 'Mario Rossi', approved: true },
+    });
     expect(detail.body.endedAt).not.toBeNull();
     const events = detail.body.history.map((h: Json) => h.event);
     expect(events).toContain('processStarted');
@@ -147,9 +209,15 @@ describe.each(DATABASES)('REST /api/v1 on $kind', (database) => {
   it('cancels a running instance and its open task', async () => {
     const instance = await start('simple-approval', {}, 'REQ-CANCEL');
     const task = await openTask(instance.id);
-    const clerkCancels = await call(api, `/instances/${instance.id}/cancel`, { auth: clerk, json: { reason: 'duplicate' } });
+    const clerkCancels = await call(api, `/instances/${instance.id}/cancel`, {
+      auth: clerk,
+      json: { reason: 'duplicate' },
+    });
     expect(clerkCancels.status).toBe(403);
-    const cancelled = await call(api, `/instances/${instance.id}/cancel`, { auth: supervisor, json: { reason: 'duplicate' } });
+    const cancelled = await call(api, `/instances/${instance.id}/cancel`, {
+      auth: supervisor,
+      json: { reason: 'duplicate' },
+    });
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe('terminated');
     const after = await call(api, `/tasks/${task.id}`, { auth: clerk });
@@ -171,7 +239,10 @@ describe.each(DATABASES)('REST /api/v1 on $kind', (database) => {
     expect(done.body).toMatchObject({ status: 'completed', variables: { replyText: 'accepted' } });
     const waiting = await call(api, `/instances/${second.id}`, { auth: clerk });
     expect(waiting.body.status).toBe('active');
-    const nobody = await call(api, '/messages/correlate', { auth: clerk, json: { name: 'reply-received', correlationKey: 'C-9' } });
+    const nobody = await call(api, '/messages/correlate', {
+      auth: clerk,
+      json: { name: 'reply-received', correlationKey: 'C-9' },
+    });
     expect(nobody.body.matched).toBe(0);
   });
 
@@ -179,22 +250,37 @@ describe.each(DATABASES)('REST /api/v1 on $kind', (database) => {
     const instance = await start('route-by-amount', { amount: 500 });
     const detail = await call(api, `/instances/${instance.id}`, { auth: clerk });
     expect(detail.body.hasIncident).toBe(true);
-    const incidents = await call(api, `/incidents?instanceId=${instance.id}&status=open`, { auth: clerk });
+    const incidents = await call(api, `/incidents?instanceId=${instance.id}&status=open`, {
+      auth: clerk,
+    });
     expect(incidents.body).toHaveLength(1);
-    expect(incidents.body[0]).toMatchObject({ instanceId: instance.id, elementId: 'Route', status: 'open' });
+    expect(incidents.body[0]).toMatchObject({
+      instanceId: instance.id,
+      elementId: 'Route',
+      status: 'open',
+    });
     const withIncident = await call(api, '/instances?hasIncident=true', { auth: clerk });
     expect(withIncident.body.map((i: Json) => i.id)).toContain(instance.id);
 
-    const clerkRetries = await call(api, `/incidents/${incidents.body[0].id}/retry`, { auth: clerk, method: 'POST' });
+    const clerkRetries = await call(api, `/incidents/${incidents.body[0].id}/retry`, {
+      auth: clerk,
+      method: 'POST',
+    });
     expect(clerkRetries.status).toBe(403);
-    const retried = await call(api, `/incidents/${incidents.body[0].id}/retry`, { auth: supervisor, method: 'POST' });
+    const retried = await call(api, `/incidents/${incidents.body[0].id}/retry`, {
+      auth: supervisor,
+      method: 'POST',
+    });
     expect(retried.status).toBe(204);
     const still = await call(api, `/instances/${instance.id}`, { auth: clerk });
     expect(still.body.status).toBe('active');
   });
 
   it('answers unknown ids and routes with 404 problems', async () => {
-    const task = await call(api, '/tasks/no-such-task', { auth: clerk, headers: { 'x-request-id': 'desk-42' } });
+    const task = await call(api, '/tasks/no-such-task', {
+      auth: clerk,
+      headers: { 'x-request-id': 'desk-42' },
+    });
     expect(task.status).toBe(404);
     expect(task.body.type).toBe('https://pectrack.org/problems/not-found');
     expect(task.body.instance).toBe('urn:pectrack:request:desk-42');

@@ -20,7 +20,9 @@ const RESERVED = new Set([
 ]);
 
 function isBpmn(filename: string, content: string): boolean {
-  return /\.bpmn(20\.xml)?$/i.test(filename) || /<(\w+:)?definitions[\s>]/.test(content.slice(0, 4096));
+  return (
+    /\.bpmn(20\.xml)?$/i.test(filename) || /<(\w+:)?definitions[\s>]/.test(content.slice(0, 4096))
+  );
 }
 
 /** The diagrams of the form; other attachments (forms, scripts) are not executable here and are skipped. */
@@ -48,7 +50,8 @@ async function create(services: Services, limits: MultipartLimits, ctx: Context,
   const form = await readMultipart(ctx, limits);
   const files = resources(form);
   ctx.state.resourceName = files[0]?.filename;
-  if (files.length === 0) throw new BadRequestError('no-files', 'the deployment contains no BPMN resource');
+  if (files.length === 0)
+    throw new BadRequestError('no-files', 'the deployment contains no BPMN resource');
   files.forEach((file) => guardXml(file.xml, `resource ${file.filename}`));
   checkTenant(actor, form.fields['tenant-id']);
   const result = await services.definitions.deploy(actor, {
@@ -56,7 +59,8 @@ async function create(services: Services, limits: MultipartLimits, ctx: Context,
     source: form.fields['deployment-source'] ?? null,
     files,
     duplicateFiltering:
-      form.fields['enable-duplicate-filtering'] === 'true' || form.fields['deploy-changed-only'] === 'true',
+      form.fields['enable-duplicate-filtering'] === 'true' ||
+      form.fields['deploy-changed-only'] === 'true',
   });
   // Camunda echoes the tenant only when the client named one.
   const tenantId = form.fields['tenant-id'] ?? null;
@@ -67,7 +71,12 @@ async function create(services: Services, limits: MultipartLimits, ctx: Context,
     ]),
   );
   return {
-    ...deploymentDto({ id: result.deploymentId, name: result.name, deployedAt: result.deployedAt, source: form.fields['deployment-source'] }),
+    ...deploymentDto({
+      id: result.deploymentId,
+      name: result.name,
+      deployedAt: result.deployedAt,
+      source: form.fields['deployment-source'],
+    }),
     tenantId,
     deployedProcessDefinitions: deployed,
     deployedCaseDefinitions: null,
@@ -90,12 +99,19 @@ export function deploymentEndpoints(services: Services, limits: MultipartLimits)
             contentType: 'multipart/form-data',
             jsonSchema: {
               type: 'object',
-              properties: Object.fromEntries([...RESERVED].map((name) => [name, { type: 'string' }])),
+              properties: Object.fromEntries(
+                [...RESERVED].map((name) => [name, { type: 'string' }]),
+              ),
               additionalProperties: { type: 'string', format: 'binary' },
             },
           },
         ],
-        success: { status: 200, description: 'DeploymentWithDefinitionsDto', contentType: 'application/json', schema: CamundaObject },
+        success: {
+          status: 200,
+          description: 'DeploymentWithDefinitionsDto',
+          contentType: 'application/json',
+          schema: CamundaObject,
+        },
       },
       async ({ ctx, actor }) => create(services, limits, ctx, actor),
     ),
@@ -107,7 +123,12 @@ export function deploymentEndpoints(services: Services, limits: MultipartLimits)
         summary: 'Camunda: list deployments (Modeler checks the connection with maxResults=0)',
         permission: 'definitions:read',
         query: z.object({ name: z.string().optional(), ...Paging }),
-        success: { status: 200, description: 'DeploymentDto[]', contentType: 'application/json', schema: z.array(CamundaObject) },
+        success: {
+          status: 200,
+          description: 'DeploymentDto[]',
+          contentType: 'application/json',
+          schema: z.array(CamundaObject),
+        },
       },
       async ({ actor, query }) => {
         if (query.maxResults === 0) return [];
@@ -123,7 +144,12 @@ export function deploymentEndpoints(services: Services, limits: MultipartLimits)
         operationId: 'camundaCountDeployments',
         summary: 'Camunda: count deployments',
         permission: 'definitions:read',
-        success: { status: 200, description: 'CountResultDto', contentType: 'application/json', schema: z.object({ count: z.number() }) },
+        success: {
+          status: 200,
+          description: 'CountResultDto',
+          contentType: 'application/json',
+          schema: z.object({ count: z.number() }),
+        },
       },
       async ({ actor }) => ({ count: (await services.definitions.listDeployments(actor)).length }),
     ),

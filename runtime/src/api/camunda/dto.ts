@@ -8,7 +8,11 @@ export interface Link {
   rel: string;
 }
 
-export function processDefinitionDto(definition: DefinitionInfo, resource: string | null, tenantId: string | null = null) {
+export function processDefinitionDto(
+  definition: DefinitionInfo,
+  resource: string | null,
+  tenantId: string | null = null,
+) {
   return {
     id: definition.id,
     key: definition.key,
@@ -27,7 +31,12 @@ export function processDefinitionDto(definition: DefinitionInfo, resource: strin
   };
 }
 
-export function deploymentDto(deployment: { id: string; name: string; deployedAt: string; source?: string | null }) {
+export function deploymentDto(deployment: {
+  id: string;
+  name: string;
+  deployedAt: string;
+  source?: string | null;
+}) {
   return {
     links: [] as Link[],
     id: deployment.id,
@@ -80,10 +89,16 @@ export function taskDto(task: TaskInfo) {
   };
 }
 
-const HISTORY_STATE = { active: 'ACTIVE', completed: 'COMPLETED', terminated: 'EXTERNALLY_TERMINATED' } as const;
+const HISTORY_STATE = {
+  active: 'ACTIVE',
+  completed: 'COMPLETED',
+  terminated: 'EXTERNALLY_TERMINATED',
+} as const;
 
 export function historicProcessInstanceDto(instance: InstanceInfo, deleteReason: string | null) {
-  const duration = instance.endedAt ? Date.parse(instance.endedAt) - Date.parse(instance.startedAt) : null;
+  const duration = instance.endedAt
+    ? Date.parse(instance.endedAt) - Date.parse(instance.startedAt)
+    : null;
   return {
     id: instance.id,
     businessKey: instance.businessKey,

@@ -29,8 +29,13 @@ export interface CamundaError {
   details?: unknown;
 }
 
-function parseException(problems: { elementId?: string; type?: string; reason: string }[], resource: string): CamundaError {
-  const lines = problems.map((p) => `\n* ${p.reason}${p.elementId ? ` | ${resource} | element ${p.elementId}` : ''}`);
+function parseException(
+  problems: { elementId?: string; type?: string; reason: string }[],
+  resource: string,
+): CamundaError {
+  const lines = problems.map(
+    (p) => `\n* ${p.reason}${p.elementId ? ` | ${resource} | element ${p.elementId}` : ''}`,
+  );
   return {
     type: 'ParseException',
     message: PARSE_ERROR_PREFIX + lines.join(''),
@@ -49,11 +54,16 @@ function parseException(problems: { elementId?: string; type?: string; reason: s
   };
 }
 
-export function toCamundaError(err: unknown, resource: string): { status: number; body: CamundaError } {
-  if (err instanceof ValidationError) return { status: 400, body: parseException(err.problems, resource) };
+export function toCamundaError(
+  err: unknown,
+  resource: string,
+): { status: number; body: CamundaError } {
+  if (err instanceof ValidationError)
+    return { status: 400, body: parseException(err.problems, resource) };
   const problem = toProblem(err);
   const code = problem.type.slice(problem.type.lastIndexOf('/') + 1);
-  if (XML_CODES.has(code)) return { status: 400, body: parseException([{ reason: problem.detail }], resource) };
+  if (XML_CODES.has(code))
+    return { status: 400, body: parseException([{ reason: problem.detail }], resource) };
   const type = TYPES[problem.status] ?? 'RestException';
   return { status: problem.status, body: { type, message: problem.detail } };
 }
@@ -63,9 +73,15 @@ export function camundaErrorHandler(logger: Logger): Middleware {
     try {
       await next();
     } catch (err) {
-      const { status, body } = toCamundaError(err, String(ctx.state.resourceName ?? 'diagram.bpmn'));
+      const { status, body } = toCamundaError(
+        err,
+        String(ctx.state.resourceName ?? 'diagram.bpmn'),
+      );
       if (status >= 500) {
-        logger.error({ err, requestId: ctx.state.requestId, method: ctx.method, url: ctx.url }, 'engine-rest request failed');
+        logger.error(
+          { err, requestId: ctx.state.requestId, method: ctx.method, url: ctx.url },
+          'engine-rest request failed',
+        );
       }
       if (status === 401) ctx.set('WWW-Authenticate', 'Basic realm="pectrack"');
       if (status === 413) ctx.set('Connection', 'close');

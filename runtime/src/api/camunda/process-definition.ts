@@ -5,7 +5,15 @@ import type { Actor, DefinitionInfo, Services } from '../../services/types.js';
 import { NotFoundError } from '../../errors.js';
 import { endpoint, type Endpoint } from '../endpoint.js';
 import { processDefinitionDto, processInstanceDto } from './dto.js';
-import { CamundaBoolean, CamundaObject, CamundaVariables, Id, Key, page, Paging } from './schemas.js';
+import {
+  CamundaBoolean,
+  CamundaObject,
+  CamundaVariables,
+  Id,
+  Key,
+  page,
+  Paging,
+} from './schemas.js';
 import { fromCamundaVariablesFor, toCamundaVariables } from './variables.js';
 
 const StartBody = z.object({
@@ -32,10 +40,19 @@ async function start(
   body: z.output<typeof StartBody>,
 ) {
   const label = target.definitionId ?? target.definitionKey;
-  const variables = fromCamundaVariablesFor(`Cannot instantiate process definition ${label}`, body.variables);
-  const instance = await services.instances.start(actor, { ...target, businessKey: body.businessKey ?? null, variables });
+  const variables = fromCamundaVariablesFor(
+    `Cannot instantiate process definition ${label}`,
+    body.variables,
+  );
+  const instance = await services.instances.start(actor, {
+    ...target,
+    businessKey: body.businessKey ?? null,
+    variables,
+  });
   const dto = processInstanceDto(instance, engineRestBase(ctx));
-  return body.withVariablesInReturn ? { ...dto, variables: toCamundaVariables(instance.variables) } : dto;
+  return body.withVariablesInReturn
+    ? { ...dto, variables: toCamundaVariables(instance.variables) }
+    : dto;
 }
 
 const ProcessDefinitionDto = CamundaObject.describe('ProcessDefinitionDto');
@@ -50,11 +67,23 @@ export function processDefinitionEndpoints(services: Services): Endpoint[] {
         operationId: 'camundaListProcessDefinitions',
         summary: 'Camunda: list process definitions',
         permission: 'definitions:read',
-        query: z.object({ key: z.string().optional(), latestVersion: CamundaBoolean.optional(), ...Paging }),
-        success: { status: 200, description: 'ProcessDefinitionDto[]', contentType: 'application/json', schema: z.array(ProcessDefinitionDto) },
+        query: z.object({
+          key: z.string().optional(),
+          latestVersion: CamundaBoolean.optional(),
+          ...Paging,
+        }),
+        success: {
+          status: 200,
+          description: 'ProcessDefinitionDto[]',
+          contentType: 'application/json',
+          schema: z.array(ProcessDefinitionDto),
+        },
       },
       async ({ actor, query }) => {
-        const definitions = await services.definitions.list(actor, { key: query.key, latestOnly: query.latestVersion });
+        const definitions = await services.definitions.list(actor, {
+          key: query.key,
+          latestOnly: query.latestVersion,
+        });
         return page(definitions, query).map((d) => processDefinitionDto(d, null));
       },
     ),
@@ -66,9 +95,15 @@ export function processDefinitionEndpoints(services: Services): Endpoint[] {
         summary: 'Camunda: the latest version of a process definition key',
         permission: 'definitions:read',
         params: Key,
-        success: { status: 200, description: 'ProcessDefinitionDto', contentType: 'application/json', schema: ProcessDefinitionDto },
+        success: {
+          status: 200,
+          description: 'ProcessDefinitionDto',
+          contentType: 'application/json',
+          schema: ProcessDefinitionDto,
+        },
       },
-      async ({ actor, params }) => processDefinitionDto(await latest(services, actor, params.key), null),
+      async ({ actor, params }) =>
+        processDefinitionDto(await latest(services, actor, params.key), null),
     ),
     endpoint(
       {
@@ -78,9 +113,15 @@ export function processDefinitionEndpoints(services: Services): Endpoint[] {
         summary: 'Camunda: one process definition',
         permission: 'definitions:read',
         params: Id,
-        success: { status: 200, description: 'ProcessDefinitionDto', contentType: 'application/json', schema: ProcessDefinitionDto },
+        success: {
+          status: 200,
+          description: 'ProcessDefinitionDto',
+          contentType: 'application/json',
+          schema: ProcessDefinitionDto,
+        },
       },
-      async ({ actor, params }) => processDefinitionDto(await services.definitions.get(actor, params.id), null),
+      async ({ actor, params }) =>
+        processDefinitionDto(await services.definitions.get(actor, params.id), null),
     ),
     endpoint(
       {
@@ -91,9 +132,15 @@ export function processDefinitionEndpoints(services: Services): Endpoint[] {
         permission: 'instances:start',
         params: Key,
         body: StartBody,
-        success: { status: 200, description: 'ProcessInstanceWithVariablesDto', contentType: 'application/json', schema: ProcessInstanceDto },
+        success: {
+          status: 200,
+          description: 'ProcessInstanceWithVariablesDto',
+          contentType: 'application/json',
+          schema: ProcessInstanceDto,
+        },
       },
-      async ({ ctx, actor, params, body }) => start(services, ctx, actor, { definitionKey: params.key }, body),
+      async ({ ctx, actor, params, body }) =>
+        start(services, ctx, actor, { definitionKey: params.key }, body),
     ),
     endpoint(
       {
@@ -104,9 +151,15 @@ export function processDefinitionEndpoints(services: Services): Endpoint[] {
         permission: 'instances:start',
         params: Id,
         body: StartBody,
-        success: { status: 200, description: 'ProcessInstanceWithVariablesDto', contentType: 'application/json', schema: ProcessInstanceDto },
+        success: {
+          status: 200,
+          description: 'ProcessInstanceWithVariablesDto',
+          contentType: 'application/json',
+          schema: ProcessInstanceDto,
+        },
       },
-      async ({ ctx, actor, params, body }) => start(services, ctx, actor, { definitionId: params.id }, body),
+      async ({ ctx, actor, params, body }) =>
+        start(services, ctx, actor, { definitionId: params.id }, body),
     ),
   ];
 }

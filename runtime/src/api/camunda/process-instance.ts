@@ -14,7 +14,11 @@ class InstanceNotRunning extends PecTrackError {
   }
 }
 
-async function running(services: Services, actor: Parameters<Services['instances']['get']>[0], id: string) {
+async function running(
+  services: Services,
+  actor: Parameters<Services['instances']['get']>[0],
+  id: string,
+) {
   const instance = await services.instances.get(actor, id).catch((err: unknown) => {
     if (err instanceof PecTrackError && err.status === 404) throw new InstanceNotRunning(id);
     throw err;
@@ -23,7 +27,9 @@ async function running(services: Services, actor: Parameters<Services['instances
   return instance;
 }
 
-function deleteReason(history: { event: string; data: Record<string, unknown> | null }[]): string | null {
+function deleteReason(
+  history: { event: string; data: Record<string, unknown> | null }[],
+): string | null {
   const terminated = history.find((entry) => entry.event === 'processTerminated');
   const reason = terminated?.data?.reason;
   return typeof reason === 'string' ? reason : null;
@@ -39,9 +45,15 @@ export function processInstanceEndpoints(services: Services): Endpoint[] {
         summary: 'Camunda: a running process instance (404 once it has ended)',
         permission: 'instances:read',
         params: Id,
-        success: { status: 200, description: 'ProcessInstanceDto', contentType: 'application/json', schema: CamundaObject },
+        success: {
+          status: 200,
+          description: 'ProcessInstanceDto',
+          contentType: 'application/json',
+          schema: CamundaObject,
+        },
       },
-      async ({ ctx, actor, params }) => processInstanceDto(await running(services, actor, params.id), engineRestBase(ctx)),
+      async ({ ctx, actor, params }) =>
+        processInstanceDto(await running(services, actor, params.id), engineRestBase(ctx)),
     ),
     endpoint(
       {
@@ -51,19 +63,31 @@ export function processInstanceEndpoints(services: Services): Endpoint[] {
         summary: 'Camunda: the variables of a running process instance',
         permission: 'instances:read',
         params: Id,
-        success: { status: 200, description: 'VariableValueDto map', contentType: 'application/json', schema: CamundaObject },
+        success: {
+          status: 200,
+          description: 'VariableValueDto map',
+          contentType: 'application/json',
+          schema: CamundaObject,
+        },
       },
-      async ({ actor, params }) => toCamundaVariables((await running(services, actor, params.id)).variables),
+      async ({ actor, params }) =>
+        toCamundaVariables((await running(services, actor, params.id)).variables),
     ),
     endpoint(
       {
         method: 'get',
         path: '/history/process-instance/:id',
         operationId: 'camundaGetHistoricProcessInstance',
-        summary: 'Camunda: historic process instance, state ACTIVE / COMPLETED / EXTERNALLY_TERMINATED',
+        summary:
+          'Camunda: historic process instance, state ACTIVE / COMPLETED / EXTERNALLY_TERMINATED',
         permission: 'instances:read',
         params: Id,
-        success: { status: 200, description: 'HistoricProcessInstanceDto', contentType: 'application/json', schema: CamundaObject },
+        success: {
+          status: 200,
+          description: 'HistoricProcessInstanceDto',
+          contentType: 'application/json',
+          schema: CamundaObject,
+        },
       },
       async ({ actor, params }) => {
         const instance = await services.instances.get(actor, params.id);
@@ -72,4 +96,3 @@ export function processInstanceEndpoints(services: Services): Endpoint[] {
     ),
   ];
 }
-

@@ -4,7 +4,11 @@ import { z } from 'zod';
 export const CamundaVariables = z
   .record(
     z.string(),
-    z.object({ value: z.unknown().optional(), type: z.string().nullable().optional(), valueInfo: z.record(z.string(), z.unknown()).nullable().optional() }),
+    z.object({
+      value: z.unknown().optional(),
+      type: z.string().nullable().optional(),
+      valueInfo: z.record(z.string(), z.unknown()).nullable().optional(),
+    }),
   )
   .nullable()
   .optional();
@@ -16,7 +20,10 @@ export const Paging = {
 
 export function page<T>(items: T[], paging: { firstResult?: number; maxResults?: number }): T[] {
   const first = paging.firstResult ?? 0;
-  return items.slice(first, paging.maxResults === undefined ? undefined : first + paging.maxResults);
+  return items.slice(
+    first,
+    paging.maxResults === undefined ? undefined : first + paging.maxResults,
+  );
 }
 
 export const Id = z.object({ id: z.string().min(1) });

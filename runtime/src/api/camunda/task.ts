@@ -22,7 +22,11 @@ const TaskQuery = z.object({
 function dueBefore(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
   const date = parseCamundaDate(text);
-  if (!date) throw new BadRequestError('invalid-request', `Cannot set query parameter 'dueBefore' to value '${text}'`);
+  if (!date)
+    throw new BadRequestError(
+      'invalid-request',
+      `Cannot set query parameter 'dueBefore' to value '${text}'`,
+    );
   return date.toISOString();
 }
 
@@ -42,10 +46,16 @@ export function taskEndpoints(services: Services): Endpoint[] {
         method: 'get',
         path: '/task',
         operationId: 'camundaListTasks',
-        summary: 'Camunda: list open tasks (processInstanceId, assignee, candidateGroup, candidateUser, dueBefore)',
+        summary:
+          'Camunda: list open tasks (processInstanceId, assignee, candidateGroup, candidateUser, dueBefore)',
         permission: 'tasks:read',
         query: TaskQuery,
-        success: { status: 200, description: 'TaskDto[]', contentType: 'application/json', schema: z.array(TaskDto) },
+        success: {
+          status: 200,
+          description: 'TaskDto[]',
+          contentType: 'application/json',
+          schema: z.array(TaskDto),
+        },
       },
       async ({ actor, query }) => {
         const tasks = await services.tasks.list(actor, {
@@ -56,7 +66,10 @@ export function taskEndpoints(services: Services): Endpoint[] {
           candidateUser: query.candidateUser,
           dueBefore: dueBefore(query.dueBefore),
         });
-        return page(tasks.filter((task) => matches(task, query)), query).map(taskDto);
+        return page(
+          tasks.filter((task) => matches(task, query)),
+          query,
+        ).map(taskDto);
       },
     ),
     endpoint(
@@ -67,7 +80,12 @@ export function taskEndpoints(services: Services): Endpoint[] {
         summary: 'Camunda: one task',
         permission: 'tasks:read',
         params: Id,
-        success: { status: 200, description: 'TaskDto', contentType: 'application/json', schema: TaskDto },
+        success: {
+          status: 200,
+          description: 'TaskDto',
+          contentType: 'application/json',
+          schema: TaskDto,
+        },
       },
       async ({ actor, params }) => taskDto(await services.tasks.get(actor, params.id)),
     ),
@@ -108,11 +126,20 @@ export function taskEndpoints(services: Services): Endpoint[] {
         summary: 'Camunda: complete a task with typed variables',
         permission: 'tasks:work',
         params: Id,
-        body: z.object({ variables: CamundaVariables, withVariablesInReturn: z.boolean().optional() }),
-        success: { status: 204, description: 'Completed (200 with the variables when withVariablesInReturn)' },
+        body: z.object({
+          variables: CamundaVariables,
+          withVariablesInReturn: z.boolean().optional(),
+        }),
+        success: {
+          status: 204,
+          description: 'Completed (200 with the variables when withVariablesInReturn)',
+        },
       },
       async ({ actor, params, body }) => {
-        const variables = fromCamundaVariablesFor(`Cannot submit task form ${params.id}`, body.variables);
+        const variables = fromCamundaVariablesFor(
+          `Cannot submit task form ${params.id}`,
+          body.variables,
+        );
         const task = body.withVariablesInReturn ? await services.tasks.get(actor, params.id) : null;
         await services.tasks.complete(actor, params.id, variables);
         if (!task) return undefined;

@@ -101,18 +101,27 @@ function fromOne(name: string, variable: unknown): unknown {
   if (type === undefined || type === null) return value;
   const convert = CONVERTERS[type.toLowerCase()];
   if (!convert) {
-    throw new BadRequestError('invalid-variable', `Unsupported value type '${type}' (variable '${name}')`, {
-      variable: name,
-      type,
-    });
+    throw new BadRequestError(
+      'invalid-variable',
+      `Unsupported value type '${type}' (variable '${name}')`,
+      {
+        variable: name,
+        type,
+      },
+    );
   }
-  return value === null && type.toLowerCase() !== 'null' ? null : convert(name, value, valueInfo ?? {});
+  return value === null && type.toLowerCase() !== 'null'
+    ? null
+    : convert(name, value, valueInfo ?? {});
 }
 
 export function fromCamundaVariables(input: unknown): Variables {
   if (input === undefined || input === null) return {};
   if (typeof input !== 'object' || Array.isArray(input)) {
-    throw new BadRequestError('invalid-variable', 'variables must be an object of name → {value, type}');
+    throw new BadRequestError(
+      'invalid-variable',
+      'variables must be an object of name → {value, type}',
+    );
   }
   const variables: Variables = {};
   for (const [name, variable] of Object.entries(input)) variables[name] = fromOne(name, variable);
@@ -122,16 +131,23 @@ export function fromCamundaVariables(input: unknown): Variables {
 function typeOf(value: unknown): string {
   if (value === null || value === undefined) return 'Null';
   if (typeof value === 'boolean') return 'Boolean';
-  if (typeof value === 'number') return Number.isInteger(value) ? (Math.abs(value) < 2 ** 31 ? 'Integer' : 'Long') : 'Double';
+  if (typeof value === 'number')
+    return Number.isInteger(value) ? (Math.abs(value) < 2 ** 31 ? 'Integer' : 'Long') : 'Double';
   if (typeof value === 'string') return 'String';
   return 'Json';
 }
 
-export function toCamundaVariables(variables: Variables): Record<string, Required<CamundaVariable>> {
+export function toCamundaVariables(
+  variables: Variables,
+): Record<string, Required<CamundaVariable>> {
   const out: Record<string, Required<CamundaVariable>> = {};
   for (const [name, value] of Object.entries(variables)) {
     const type = typeOf(value);
-    out[name] = { type, value: type === 'Json' ? JSON.stringify(value) : (value ?? null), valueInfo: {} };
+    out[name] = {
+      type,
+      value: type === 'Json' ? JSON.stringify(value) : (value ?? null),
+      valueInfo: {},
+    };
   }
   return out;
 }

@@ -6,7 +6,10 @@ import { PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
 
 export async function readBytes(ctx: Context, limitBytes: number): Promise<Buffer> {
   try {
-    return await getRawBody(ctx.req, { limit: limitBytes, length: ctx.get('content-length') || undefined });
+    return await getRawBody(ctx.req, {
+      limit: limitBytes,
+      length: ctx.get('content-length') || undefined,
+    });
   } catch (err) {
     if ((err as { type?: string }).type === 'entity.too.large') {
       throw new PayloadTooLargeError('request body', limitBytes);
@@ -31,6 +34,9 @@ export async function readJson(ctx: Context, limitBytes: number): Promise<unknow
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new BadRequestError('invalid-json', `request body is not valid JSON: ${(err as Error).message}`);
+    throw new BadRequestError(
+      'invalid-json',
+      `request body is not valid JSON: ${(err as Error).message}`,
+    );
   }
 }

@@ -3,7 +3,9 @@ import { PecTrackError } from '../../errors.js';
 
 export class PayloadTooLargeError extends PecTrackError {
   constructor(what: string, limitBytes: number) {
-    super('payload-too-large', 413, `${what} exceeds the limit of ${limitBytes} bytes`, { limitBytes });
+    super('payload-too-large', 413, `${what} exceeds the limit of ${limitBytes} bytes`, {
+      limitBytes,
+    });
   }
 }
 

@@ -33,7 +33,9 @@ export function isMultipart(ctx: Context): boolean {
 
 export function readMultipart(ctx: Context, limits: MultipartLimits): Promise<MultipartForm> {
   if (!isMultipart(ctx)) {
-    throw new UnsupportedMediaTypeError(ctx.get('content-type') || undefined, ['multipart/form-data']);
+    throw new UnsupportedMediaTypeError(ctx.get('content-type') || undefined, [
+      'multipart/form-data',
+    ]);
   }
   return new Promise((resolve, reject) => {
     const form: MultipartForm = { fields: {}, files: [] };
@@ -42,10 +44,20 @@ export function readMultipart(ctx: Context, limits: MultipartLimits): Promise<Mu
     try {
       parser = busboy({
         headers: ctx.req.headers,
-        limits: { fileSize: limits.fileBytes, files: limits.files, fields: limits.fields, fieldSize: limits.fieldBytes },
+        limits: {
+          fileSize: limits.fileBytes,
+          files: limits.files,
+          fields: limits.fields,
+          fieldSize: limits.fieldBytes,
+        },
       });
     } catch (err) {
-      reject(new BadRequestError('invalid-multipart', `malformed multipart request: ${(err as Error).message}`));
+      reject(
+        new BadRequestError(
+          'invalid-multipart',
+          `malformed multipart request: ${(err as Error).message}`,
+        ),
+      );
       return;
     }
     const fail = (err: Error) => {
@@ -58,13 +70,16 @@ export function readMultipart(ctx: Context, limits: MultipartLimits): Promise<Mu
     };
 
     parser.on('field', (name, value, info) => {
-      if (info.valueTruncated) fail(new PayloadTooLargeError(`form field ${name}`, limits.fieldBytes));
+      if (info.valueTruncated)
+        fail(new PayloadTooLargeError(`form field ${name}`, limits.fieldBytes));
       else form.fields[name] = value;
     });
     parser.on('file', (field, stream, info) => {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('limit', () => fail(new PayloadTooLargeError(`file ${info.filename ?? field}`, limits.fileBytes)));
+      stream.on('limit', () =>
+        fail(new PayloadTooLargeError(`file ${info.filename ?? field}`, limits.fileBytes)),
+      );
       // 'end', not 'close': busboy may finish the form before a part's stream closes.
       stream.on('end', () => {
         if (failed) return;
@@ -77,10 +92,20 @@ export function readMultipart(ctx: Context, limits: MultipartLimits): Promise<Mu
       });
     });
     parser.on('filesLimit', () =>
-      fail(new BadRequestError('too-many-files', `at most ${limits.files} files may be sent in one request`)),
+      fail(
+        new BadRequestError(
+          'too-many-files',
+          `at most ${limits.files} files may be sent in one request`,
+        ),
+      ),
     );
     parser.on('fieldsLimit', () =>
-      fail(new BadRequestError('too-many-fields', `at most ${limits.fields} form fields may be sent in one request`)),
+      fail(
+        new BadRequestError(
+          'too-many-fields',
+          `at most ${limits.fields} form fields may be sent in one request`,
+        ),
+      ),
     );
     parser.on('error', (err: Error) =>
       fail(new BadRequestError('invalid-multipart', `malformed multipart request: ${err.message}`)),

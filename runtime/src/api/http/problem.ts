@@ -52,13 +52,19 @@ export function toProblem(err: unknown): Problem {
   const http = err as HttpLikeError;
   const status = http?.status ?? http?.statusCode;
   if (status && status >= 400 && status < 500 && http.expose !== false) {
-    const code = status === 413 ? 'payload-too-large' : (http.type ?? 'bad-request').replace(/\./g, '-');
+    const code =
+      status === 413 ? 'payload-too-large' : (http.type ?? 'bad-request').replace(/\./g, '-');
     return problem(status, code, http.message);
   }
   return problem(500, 'internal', 'the server failed to handle the request; the error was logged');
 }
 
-function problem(status: number, code: string, detail: string, details?: Record<string, unknown>): Problem {
+function problem(
+  status: number,
+  code: string,
+  detail: string,
+  details?: Record<string, unknown>,
+): Problem {
   return {
     ...details,
     type: PROBLEM_BASE + code,
@@ -68,7 +74,10 @@ function problem(status: number, code: string, detail: string, details?: Record<
   };
 }
 
-export const AUTHENTICATE_CHALLENGE = ['Basic realm="pectrack", charset="UTF-8"', 'Bearer realm="pectrack"'];
+export const AUTHENTICATE_CHALLENGE = [
+  'Basic realm="pectrack", charset="UTF-8"',
+  'Bearer realm="pectrack"',
+];
 
 export function problemHandler(logger: Logger): Middleware {
   return async (ctx, next) => {
@@ -80,13 +89,18 @@ export function problemHandler(logger: Logger): Middleware {
       }
       if (ctx.status === 405 && ctx.body === undefined) {
         const allowed = ctx.response.get('Allow');
-        throw new PecTrackError('method-not-allowed', 405, `${ctx.method} is not allowed on ${ctx.path}; use ${allowed}`);
+        throw new PecTrackError(
+          'method-not-allowed',
+          405,
+          `${ctx.method} is not allowed on ${ctx.path}; use ${allowed}`,
+        );
       }
     } catch (err) {
       const body = toProblem(err);
       const requestId = ctx.state.requestId as string | undefined;
       if (requestId) body.instance = `urn:pectrack:request:${requestId}`;
-      if (body.status >= 500) logger.error({ err, requestId, method: ctx.method, url: ctx.url }, 'request failed');
+      if (body.status >= 500)
+        logger.error({ err, requestId, method: ctx.method, url: ctx.url }, 'request failed');
       if (body.status === 401) ctx.set('WWW-Authenticate', AUTHENTICATE_CHALLENGE);
       // The rest of an oversized body is not read; closing tells the client to stop sending it.
       if (body.status === 413) ctx.set('Connection', 'close');

@@ -9,7 +9,11 @@ export interface FieldProblem {
   reason: string;
 }
 
-export function parseInput<S extends z.ZodType>(schema: S, value: unknown, part: RequestPart): z.output<S> {
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  part: RequestPart,
+): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const problems: FieldProblem[] = result.error.issues.map((issue) => ({

@@ -14,7 +14,9 @@ export function guardXml(xml: string, source = 'document'): void {
   const start = xml.replace(/^\uFEFF/, '').trimStart();
   if (start === '') throw new BadRequestError('invalid-xml', `${source} is empty`, { source });
   if (!start.startsWith('<')) {
-    throw new BadRequestError('invalid-xml', `${source} is not XML: it does not start with '<'`, { source });
+    throw new BadRequestError('invalid-xml', `${source} is not XML: it does not start with '<'`, {
+      source,
+    });
   }
   for (const { pattern, construct } of FORBIDDEN) {
     if (pattern.test(xml)) {

@@ -13,7 +13,10 @@ const PROBLEM_SCHEMA: Json = {
     title: { type: 'string' },
     status: { type: 'integer' },
     detail: { type: 'string' },
-    instance: { type: 'string', description: 'urn:pectrack:request:<request id>, also in the X-Request-Id header' },
+    instance: {
+      type: 'string',
+      description: 'urn:pectrack:request:<request id>, also in the X-Request-Id header',
+    },
     problems: { type: 'array', items: { type: 'object' } },
   },
 };
@@ -36,9 +39,17 @@ function parameters(op: OperationDoc): Json[] {
     ['query', op.query],
   ] as const) {
     if (!shape) continue;
-    const json = schemaOf(shape, 'input') as { properties?: Record<string, Json>; required?: string[] };
+    const json = schemaOf(shape, 'input') as {
+      properties?: Record<string, Json>;
+      required?: string[];
+    };
     for (const [name, schema] of Object.entries(json.properties ?? {})) {
-      list.push({ name, in: where, required: where === 'path' || (json.required ?? []).includes(name), schema });
+      list.push({
+        name,
+        in: where,
+        required: where === 'path' || (json.required ?? []).includes(name),
+        schema,
+      });
     }
   }
   return list;
@@ -48,7 +59,9 @@ function content(docs: Partial<ContentDoc>[], io: 'input' | 'output'): Json {
   const out: Json = {};
   for (const doc of docs) {
     if (!doc.contentType) continue;
-    out[doc.contentType] = { schema: doc.schema ? schemaOf(doc.schema, io) : (doc.jsonSchema ?? {}) };
+    out[doc.contentType] = {
+      schema: doc.schema ? schemaOf(doc.schema, io) : (doc.jsonSchema ?? {}),
+    };
   }
   return out;
 }
@@ -72,7 +85,9 @@ function operation(op: OperationDoc): Json {
     ...(op.permission ? { 'x-permission': op.permission } : {}),
     security: op.secured ? [{ basicAuth: [] }, { bearerAuth: [] }] : [],
     parameters: parameters(op),
-    ...(op.requestBody ? { requestBody: { required: true, content: content(op.requestBody, 'input') } } : {}),
+    ...(op.requestBody
+      ? { requestBody: { required: true, content: content(op.requestBody, 'input') } }
+      : {}),
     responses,
   };
 }
@@ -96,7 +111,11 @@ export function buildOpenApiDocument(catalog: ApiCatalog, version: string): Json
     components: {
       securitySchemes: {
         basicAuth: { type: 'http', scheme: 'basic' },
-        bearerAuth: { type: 'http', scheme: 'bearer', description: 'API token (pct_...) from `pectrack token create`' },
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'API token (pct_...) from `pectrack token create`',
+        },
       },
       schemas: { Problem: PROBLEM_SCHEMA },
     },

@@ -30,23 +30,36 @@ export async function readDeployment(
 ): Promise<DeployInput> {
   if (isMultipart(ctx)) {
     const form = await readMultipart(ctx, limits.multipart);
-    const files = form.files.map((file) => ({ filename: file.filename, xml: file.content.toString('utf8') }));
-    if (files.length === 0) throw new BadRequestError('no-files', 'the multipart request carries no BPMN file part');
+    const files = form.files.map((file) => ({
+      filename: file.filename,
+      xml: file.content.toString('utf8'),
+    }));
+    if (files.length === 0)
+      throw new BadRequestError('no-files', 'the multipart request carries no BPMN file part');
     files.forEach((file) => guardXml(file.xml, `file ${file.filename}`));
     return {
       name: form.fields.name ?? query.name ?? files[0]!.filename,
       source: form.fields.source ?? null,
       files,
-      duplicateFiltering: form.fields.duplicateFiltering === 'true' || query.duplicateFiltering === true,
+      duplicateFiltering:
+        form.fields.duplicateFiltering === 'true' || query.duplicateFiltering === true,
     };
   }
   if (ctx.is(...XML_TYPES)) {
     const xml = await readText(ctx, limits.xmlBytes);
     guardXml(xml, 'request body');
     const name = query.name ?? 'deployment';
-    return { name, source: null, files: [{ filename: `${name}.bpmn`, xml }], duplicateFiltering: query.duplicateFiltering };
+    return {
+      name,
+      source: null,
+      files: [{ filename: `${name}.bpmn`, xml }],
+      duplicateFiltering: query.duplicateFiltering,
+    };
   }
-  throw new UnsupportedMediaTypeError(ctx.get('content-type') || undefined, ['multipart/form-data', ...XML_TYPES]);
+  throw new UnsupportedMediaTypeError(ctx.get('content-type') || undefined, [
+    'multipart/form-data',
+    ...XML_TYPES,
+  ]);
 }
 
 export function definitionEndpoints(services: Services, limits: DeployLimits): Endpoint[] {
@@ -56,7 +69,8 @@ export function definitionEndpoints(services: Services, limits: DeployLimits): E
         method: 'post',
         path: '/definitions',
         operationId: 'deployDefinitions',
-        summary: 'Deploy BPMN diagrams: multipart file parts, or one diagram as an XML body (?name=)',
+        summary:
+          'Deploy BPMN diagrams: multipart file parts, or one diagram as an XML body (?name=)',
         permission: 'definitions:deploy',
         query: DeployQuery,
         otherBody: [
@@ -69,15 +83,28 @@ export function definitionEndpoints(services: Services, limits: DeployLimits): E
                 source: { type: 'string' },
                 duplicateFiltering: { type: 'string', enum: ['true', 'false'] },
               },
-              additionalProperties: { type: 'string', format: 'binary', description: '.bpmn file parts' },
+              additionalProperties: {
+                type: 'string',
+                format: 'binary',
+                description: '.bpmn file parts',
+              },
             },
           },
-          { contentType: 'application/xml', jsonSchema: { type: 'string', description: 'BPMN 2.0 XML' } },
+          {
+            contentType: 'application/xml',
+            jsonSchema: { type: 'string', description: 'BPMN 2.0 XML' },
+          },
           { contentType: 'text/xml', jsonSchema: { type: 'string', description: 'BPMN 2.0 XML' } },
         ],
-        success: { status: 201, description: 'Deployed', contentType: 'application/json', schema: DeployResult },
+        success: {
+          status: 201,
+          description: 'Deployed',
+          contentType: 'application/json',
+          schema: DeployResult,
+        },
       },
-      async ({ ctx, actor, query }) => services.definitions.deploy(actor, await readDeployment(ctx, limits, query)),
+      async ({ ctx, actor, query }) =>
+        services.definitions.deploy(actor, await readDeployment(ctx, limits, query)),
     ),
     endpoint(
       {
@@ -87,7 +114,12 @@ export function definitionEndpoints(services: Services, limits: DeployLimits): E
         summary: 'List process definitions',
         permission: 'definitions:read',
         query: z.object({ key: z.string().optional(), latestOnly: QueryBoolean.optional() }),
-        success: { status: 200, description: 'Definitions', contentType: 'application/json', schema: z.array(DefinitionInfo) },
+        success: {
+          status: 200,
+          description: 'Definitions',
+          contentType: 'application/json',
+          schema: z.array(DefinitionInfo),
+        },
       },
       async ({ actor, query }) => services.definitions.list(actor, query),
     ),
@@ -99,9 +131,15 @@ export function definitionEndpoints(services: Services, limits: DeployLimits): E
         summary: 'Every deployed version of one process key',
         permission: 'definitions:read',
         params: z.object({ key: z.string().min(1) }),
-        success: { status: 200, description: 'Versions', contentType: 'application/json', schema: z.array(DefinitionInfo) },
+        success: {
+          status: 200,
+          description: 'Versions',
+          contentType: 'application/json',
+          schema: z.array(DefinitionInfo),
+        },
       },
-      async ({ actor, params }) => services.definitions.list(actor, { key: params.key, latestOnly: false }),
+      async ({ actor, params }) =>
+        services.definitions.list(actor, { key: params.key, latestOnly: false }),
     ),
     endpoint(
       {
@@ -111,7 +149,12 @@ export function definitionEndpoints(services: Services, limits: DeployLimits): E
         summary: 'One process definition',
         permission: 'definitions:read',
         params: IdParams,
-        success: { status: 200, description: 'Definition', contentType: 'application/json', schema: DefinitionInfo },
+        success: {
+          status: 200,
+          description: 'Definition',
+          contentType: 'application/json',
+          schema: DefinitionInfo,
+        },
       },
       async ({ actor, params }) => services.definitions.get(actor, params.id),
     ),
@@ -123,7 +166,12 @@ export function definitionEndpoints(services: Services, limits: DeployLimits): E
         summary: 'The BPMN XML of a process definition',
         permission: 'definitions:read',
         params: IdParams,
-        success: { status: 200, description: 'BPMN 2.0 XML', contentType: 'application/xml', jsonSchema: { type: 'string' } },
+        success: {
+          status: 200,
+          description: 'BPMN 2.0 XML',
+          contentType: 'application/xml',
+          jsonSchema: { type: 'string' },
+        },
       },
       async ({ actor, params }) => services.definitions.getXml(actor, params.id),
     ),

@@ -13,8 +13,16 @@ export function incidentEndpoints(services: Services): Endpoint[] {
         operationId: 'listIncidents',
         summary: 'List incidents',
         permission: 'incidents:read',
-        query: z.object({ instanceId: z.string().optional(), status: z.enum(['open', 'resolved']).optional() }),
-        success: { status: 200, description: 'Incidents', contentType: 'application/json', schema: z.array(IncidentInfo) },
+        query: z.object({
+          instanceId: z.string().optional(),
+          status: z.enum(['open', 'resolved']).optional(),
+        }),
+        success: {
+          status: 200,
+          description: 'Incidents',
+          contentType: 'application/json',
+          schema: z.array(IncidentInfo),
+        },
       },
       async ({ actor, query }) => services.incidents.list(actor, query),
     ),

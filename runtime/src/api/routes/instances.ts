@@ -2,7 +2,15 @@
 import { z } from 'zod';
 import type { Services } from '../../services/types.js';
 import { endpoint, type Endpoint } from '../endpoint.js';
-import { IdParams, InstanceDetail, InstanceInfo, InstanceStatus, Paging, QueryBoolean, Variables } from '../schemas.js';
+import {
+  IdParams,
+  InstanceDetail,
+  InstanceInfo,
+  InstanceStatus,
+  Paging,
+  QueryBoolean,
+  Variables,
+} from '../schemas.js';
 
 const StartBody = z
   .object({
@@ -26,7 +34,12 @@ export function instanceEndpoints(services: Services): Endpoint[] {
         summary: 'Start a process instance (latest version of a key, or a definition id)',
         permission: 'instances:start',
         body: StartBody,
-        success: { status: 201, description: 'Started', contentType: 'application/json', schema: InstanceInfo },
+        success: {
+          status: 201,
+          description: 'Started',
+          contentType: 'application/json',
+          schema: InstanceInfo,
+        },
       },
       async ({ actor, body }) => services.instances.start(actor, body),
     ),
@@ -44,7 +57,12 @@ export function instanceEndpoints(services: Services): Endpoint[] {
           hasIncident: QueryBoolean.optional(),
           ...Paging,
         }),
-        success: { status: 200, description: 'Instances', contentType: 'application/json', schema: z.array(InstanceInfo) },
+        success: {
+          status: 200,
+          description: 'Instances',
+          contentType: 'application/json',
+          schema: z.array(InstanceInfo),
+        },
       },
       async ({ actor, query }) => services.instances.list(actor, query),
     ),
@@ -56,7 +74,12 @@ export function instanceEndpoints(services: Services): Endpoint[] {
         summary: 'One process instance with its execution state, history and incidents',
         permission: 'instances:read',
         params: IdParams,
-        success: { status: 200, description: 'Instance', contentType: 'application/json', schema: InstanceDetail },
+        success: {
+          status: 200,
+          description: 'Instance',
+          contentType: 'application/json',
+          schema: InstanceDetail,
+        },
       },
       async ({ actor, params }) => services.instances.get(actor, params.id),
     ),
@@ -68,8 +91,15 @@ export function instanceEndpoints(services: Services): Endpoint[] {
         summary: 'Cancel a running process instance',
         permission: 'instances:cancel',
         params: IdParams,
-        body: z.object({ reason: z.string().min(1).max(1000).default('cancelled through the API') }),
-        success: { status: 200, description: 'Cancelled', contentType: 'application/json', schema: InstanceInfo },
+        body: z.object({
+          reason: z.string().min(1).max(1000).default('cancelled through the API'),
+        }),
+        success: {
+          status: 200,
+          description: 'Cancelled',
+          contentType: 'application/json',
+          schema: InstanceInfo,
+        },
       },
       async ({ actor, params, body }) => services.instances.cancel(actor, params.id, body.reason),
     ),

@@ -19,7 +19,11 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
-export async function call<T = Json>(base: string, path: string, options: RequestOptions = {}): Promise<Reply<T>> {
+export async function call<T = Json>(
+  base: string,
+  path: string,
+  options: RequestOptions = {},
+): Promise<Reply<T>> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.auth) headers.authorization = options.auth;
   let body = options.body;
@@ -27,7 +31,11 @@ export async function call<T = Json>(base: string, path: string, options: Reques
     headers['content-type'] ??= 'application/json';
     body = JSON.stringify(options.json);
   }
-  const response = await fetch(base + path, { method: options.method ?? (body ? 'POST' : 'GET'), headers, body });
+  const response = await fetch(base + path, {
+    method: options.method ?? (body ? 'POST' : 'GET'),
+    headers,
+    body,
+  });
   const contentType = response.headers.get('content-type') ?? '';
   const text = await response.text();
   const parsed = contentType.includes('json') && text ? (JSON.parse(text) as T) : (text as T);

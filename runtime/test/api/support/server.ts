@@ -35,7 +35,10 @@ export interface ApiServer {
 export const DATABASES = (await testDatabases()).filter((database) => database.available);
 export const SQLITE = DATABASES.find((database) => database.kind === 'sqlite')!;
 
-export async function startApiServer(database: TestDatabase, limits?: Partial<ApiLimits>): Promise<ApiServer> {
+export async function startApiServer(
+  database: TestDatabase,
+  limits?: Partial<ApiLimits>,
+): Promise<ApiServer> {
   const created = await database.create();
   const runtime = await createRuntime(created.config);
   await runtime.start();

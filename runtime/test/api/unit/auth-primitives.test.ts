@@ -42,7 +42,11 @@ describe('tokens and credentials', () => {
 
   it('parses Basic and Bearer headers, and nothing else', () => {
     const encoded = Buffer.from('anna:pa:ss').toString('base64');
-    expect(parseAuthorization(`Basic ${encoded}`)).toEqual({ kind: 'basic', username: 'anna', password: 'pa:ss' });
+    expect(parseAuthorization(`Basic ${encoded}`)).toEqual({
+      kind: 'basic',
+      username: 'anna',
+      password: 'pa:ss',
+    });
     expect(parseAuthorization('bearer pct_abc')).toEqual({ kind: 'bearer', token: 'pct_abc' });
     expect(parseAuthorization(undefined)).toBeNull();
     expect(parseAuthorization('Basic')).toBeNull();
@@ -65,10 +69,16 @@ describe('tokens and credentials', () => {
       byTokenHash: async (hash) => (hash === tokenHash ? account : null),
     });
     const expected = { tenantId: 'comune-x', userId: 'u1', username: 'anna', roles: ['clerk'] };
-    expect(await authenticate(`Basic ${Buffer.from('anna:pw').toString('base64')}`)).toEqual(expected);
+    expect(await authenticate(`Basic ${Buffer.from('anna:pw').toString('base64')}`)).toEqual(
+      expected,
+    );
     expect(await authenticate(`Bearer ${token}`)).toEqual(expected);
-    await expect(authenticate(`Basic ${Buffer.from('anna:nope').toString('base64')}`)).rejects.toMatchObject({ status: 401 });
-    await expect(authenticate(`Basic ${Buffer.from('ghost:pw').toString('base64')}`)).rejects.toMatchObject({ status: 401 });
+    await expect(
+      authenticate(`Basic ${Buffer.from('anna:nope').toString('base64')}`),
+    ).rejects.toMatchObject({ status: 401 });
+    await expect(
+      authenticate(`Basic ${Buffer.from('ghost:pw').toString('base64')}`),
+    ).rejects.toMatchObject({ status: 401 });
     await expect(authenticate(undefined)).rejects.toMatchObject({ code: 'unauthorized' });
   });
 });
@@ -84,6 +94,8 @@ describe('permissions', () => {
     expect(can(actor(['analyst']), 'tasks:work')).toBe(false);
     expect(can(actor(['clerk', 'analyst']), 'definitions:deploy')).toBe(true);
     expect(can(actor(['root']), 'definitions:read')).toBe(false);
-    expect(() => requirePermission(actor([]), 'tasks:read')).toThrow('missing permission tasks:read');
+    expect(() => requirePermission(actor([]), 'tasks:read')).toThrow(
+      'missing permission tasks:read',
+    );
   });
 });

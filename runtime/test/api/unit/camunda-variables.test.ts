@@ -15,7 +15,11 @@ describe('Camunda typed variables', () => {
         b: { value: 'false', type: 'Boolean' },
         dt: { value: '2026-01-31T10:00:00.000+0100', type: 'Date' },
         j: { value: '{"a":[1,2]}', type: 'Json' },
-        o: { value: '{"x":1}', type: 'Object', valueInfo: { serializationDataFormat: 'application/json' } },
+        o: {
+          value: '{"x":1}',
+          type: 'Object',
+          valueInfo: { serializationDataFormat: 'application/json' },
+        },
         nul: { value: null, type: 'Null' },
         untyped: { value: { free: true } },
         empty: { value: null, type: 'Integer' },
@@ -38,7 +42,10 @@ describe('Camunda typed variables', () => {
   });
 
   it.each([
-    [{ value: 'abc', type: 'Integer' }, "Cannot convert value 'abc' of type 'Integer' to java type java.lang.Integer"],
+    [
+      { value: 'abc', type: 'Integer' },
+      "Cannot convert value 'abc' of type 'Integer' to java type java.lang.Integer",
+    ],
     [{ value: 2 ** 31, type: 'Integer' }, 'java.lang.Integer'],
     [{ value: 1.5, type: 'Long' }, 'java.lang.Long'],
     [{ value: 40000, type: 'Short' }, 'java.lang.Short'],
@@ -48,8 +55,15 @@ describe('Camunda typed variables', () => {
     [{ value: '{broken', type: 'Json' }, 'a JSON document'],
     [{ value: { a: 1 }, type: 'String' }, 'java.lang.String'],
     [{ value: 'x', type: 'Bytes' }, "Unsupported value type 'Bytes'"],
-    [{ value: 'x', type: 'Object', valueInfo: { serializationDataFormat: 'application/x-java-serialized-object' } }, 'only application/json'],
-    ['plain', "must be an object"],
+    [
+      {
+        value: 'x',
+        type: 'Object',
+        valueInfo: { serializationDataFormat: 'application/x-java-serialized-object' },
+      },
+      'only application/json',
+    ],
+    ['plain', 'must be an object'],
   ])('refuses %j naming the variable', (variable, message) => {
     expect(() => fromCamundaVariables({ amount: variable })).toThrow(message);
     expect(() => fromCamundaVariables({ amount: variable })).toThrow('amount');
@@ -61,7 +75,9 @@ describe('Camunda typed variables', () => {
   });
 
   it('types plain values on the way out', () => {
-    expect(toCamundaVariables({ a: 'x', b: 3, c: 2 ** 40, d: 0.5, e: true, f: null, g: { h: 1 } })).toEqual({
+    expect(
+      toCamundaVariables({ a: 'x', b: 3, c: 2 ** 40, d: 0.5, e: true, f: null, g: { h: 1 } }),
+    ).toEqual({
       a: { type: 'String', value: 'x', valueInfo: {} },
       b: { type: 'Integer', value: 3, valueInfo: {} },
       c: { type: 'Long', value: 2 ** 40, valueInfo: {} },
@@ -75,8 +91,12 @@ describe('Camunda typed variables', () => {
   it('formats and parses Camunda dates', () => {
     expect(toCamundaDate('2026-11-27T07:30:37.5Z')).toBe('2026-11-27T07:30:37.500+0000');
     expect(toCamundaDate(null)).toBeNull();
-    expect(parseCamundaDate('2013-01-23T13:42:42.000+0200')?.toISOString()).toBe('2013-01-23T11:42:42.000Z');
-    expect(parseCamundaDate('2013-01-23T13:42:42Z')?.toISOString()).toBe('2013-01-23T13:42:42.000Z');
+    expect(parseCamundaDate('2013-01-23T13:42:42.000+0200')?.toISOString()).toBe(
+      '2013-01-23T11:42:42.000Z',
+    );
+    expect(parseCamundaDate('2013-01-23T13:42:42Z')?.toISOString()).toBe(
+      '2013-01-23T13:42:42.000Z',
+    );
     expect(parseCamundaDate('23/01/2013')).toBeNull();
     expect(parseCamundaDate('2013-13-45T99:99:99')).toBeNull();
   });

@@ -11,7 +11,9 @@ describe('XML guard', () => {
     ['<x><!-- --><!doctype y></x>', 'DOCTYPE'],
     ['<x><!ENTITY a SYSTEM "file:///etc/passwd"></x>', 'ENTITY'],
   ])('refuses %s', (xml, construct) => {
-    expect(() => guardXml(xml, 'file a.bpmn')).toThrow(`file a.bpmn contains a ${construct} declaration`);
+    expect(() => guardXml(xml, 'file a.bpmn')).toThrow(
+      `file a.bpmn contains a ${construct} declaration`,
+    );
   });
 
   it('names empty and non-XML documents', () => {
