@@ -16,7 +16,7 @@ import {
   type Authenticator,
 } from '../auth/authenticator.js';
 import { camundaErrorHandler, engineRestEndpoints } from './camunda/index.js';
-import { mount } from './endpoint.js';
+import { mount, type Endpoint } from './endpoint.js';
 import { createLogger, requestLogger } from './http/logging.js';
 import { createHttpMetrics } from './http/metrics.js';
 import type { MultipartLimits } from './http/multipart.js';
@@ -50,6 +50,8 @@ export interface AppOptions {
   logger?: Logger;
   limits?: Partial<ApiLimits>;
   version?: string;
+  /** More /api/v1 resources (e.g. the intake's mailboxes and messages), mounted like the built-in ones. */
+  endpoints?: Endpoint[];
   /** Trust X-Forwarded-* headers (behind a reverse proxy): they then shape the links Camunda answers carry. */
   trustProxy?: boolean;
 }
@@ -85,7 +87,7 @@ export function createApp(options: AppOptions): PecTrackApp {
 
   const v1 = new Router({ prefix: '/api/v1' });
   v1.use(problemHandler(logger));
-  mount(v1, apiV1Endpoints(options.services, limits), {
+  mount(v1, [...apiV1Endpoints(options.services, limits), ...(options.endpoints ?? [])], {
     prefix: '/api/v1',
     tag: 'pectrack',
     authenticate,
