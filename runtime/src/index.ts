@@ -6,6 +6,7 @@ export {
   type AppOptions,
   type PecTrackApp,
 } from './api/app.js';
+export { endpoint, type Endpoint, type EndpointSpec } from './api/endpoint.js';
 export {
   createAuthenticator,
   type Account,
