@@ -3,19 +3,26 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser, createApiToken, revokeApiToken } from '../../src/auth/users.js';
 import { call, type Json } from './support/http.js';
-import { basic, SQLITE, startApiServer, TENANT, USERS, type ApiServer } from './support/server.js';
+import {
+  basic,
+  DATABASES,
+  startApiServer,
+  TENANT,
+  USERS,
+  type ApiServer,
+} from './support/server.js';
 
 const SIMPLE_APPROVAL = readFileSync(
   new URL('../../samples/simple-approval.bpmn', import.meta.url),
   'utf8',
 );
 
-describe('authentication and permissions', () => {
+describe.each(DATABASES)('authentication and permissions on $kind', (database) => {
   let server: ApiServer;
   let api: string;
 
   beforeAll(async () => {
-    server = await startApiServer(SQLITE);
+    server = await startApiServer(database);
     api = `${server.url}/api/v1`;
   });
   afterAll(async () => server?.close());

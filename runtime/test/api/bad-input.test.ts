@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call, type Json, type Reply } from './support/http.js';
-import { basic, SQLITE, startApiServer, USERS, type ApiServer } from './support/server.js';
+import { basic, DATABASES, startApiServer, USERS, type ApiServer } from './support/server.js';
 
 const SIMPLE_APPROVAL = readFileSync(
   new URL('../../samples/simple-approval.bpmn', import.meta.url),
@@ -50,13 +50,13 @@ const UNKNOWN_ELEMENTS = SIMPLE_APPROVAL.replace('id="simple-approval"', 'id="un
     '<bpmn:teleporter id="Teleport" /><bpmn:endEvent id="Rejected"',
   );
 
-describe('bad input', () => {
+describe.each(DATABASES)('bad input on $kind', (database) => {
   let server: ApiServer;
   let api: string;
   const admin = basic(USERS.admin);
 
   beforeAll(async () => {
-    server = await startApiServer(SQLITE, LIMITS);
+    server = await startApiServer(database, LIMITS);
     api = `${server.url}/api/v1`;
     const deployed = await call(api, '/definitions?name=simple-approval', {
       auth: admin,
