@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTrustAnchors, parsePec } from '../src/index.js';
+import { childrenOf, readTlv } from '../src/signature/der.js';
 import { buildReceipt, buildTransportEnvelope, createTestCa } from '../src/testkit/index.js';
 import { submit, testWorld } from './fixtures.js';
 
@@ -14,6 +15,22 @@ function replaceOnce(raw: Buffer, from: string, to: string): Buffer {
   const text = raw.toString('latin1');
   expect(text).toContain(from);
   return Buffer.from(text.replace(from, to), 'latin1');
+}
+
+/** Re-encodes the outer `levels` of a DER value with indefinite lengths, as OpenSSL's S/MIME output has them. */
+function toIndefinite(der: Buffer, levels: number): Buffer {
+  const tlv = readTlv(der, 0);
+  if (levels === 0 || !tlv.constructed) return der;
+  const children = childrenOf(der, tlv).map((child) => toIndefinite(der.subarray(child.start, child.end), levels - 1));
+  return Buffer.concat([Buffer.from([der[0] ?? 0, 0x80]), ...children, Buffer.from([0, 0])]);
+}
+
+function withSignature(raw: Buffer, transform: (p7s: Buffer) => Buffer): Buffer {
+  const text = raw.toString('latin1');
+  const start = text.indexOf('\r\n\r\n', text.indexOf('filename="smime.p7s"')) + 4;
+  const end = text.indexOf('\r\n\r\n', start);
+  const p7s = transform(Buffer.from(text.slice(start, end), 'base64'));
+  return Buffer.from(text.slice(0, start) + p7s.toString('base64').replace(/.{76}/g, '$&\r\n') + text.slice(end), 'latin1');
 }
 
 describe('signature check', () => {
@@ -54,6 +71,28 @@ describe('signature check', () => {
   it('verifies a message stored with bare LF line ends in its canonical CRLF form', async () => {
     const lf = Buffer.from(envelope.toString('latin1').replace(/\r\n/g, '\n'), 'latin1');
     expect((await parsePec(lf, { trustAnchors: world.anchors })).signature.status).toBe('valid');
+  });
+
+  it('verifies a signature whose outer layers use indefinite-length BER (OpenSSL style)', async () => {
+    const ber = withSignature(envelope, (p7s) => toIndefinite(p7s, 4));
+    expect(ber.toString('latin1')).toContain('MIAGCSqGSIb3DQEHAqCAMIA');
+    expect((await parsePec(ber, { trustAnchors: world.anchors })).signature.status).toBe('valid');
+  });
+
+  it('is invalid when the signature carries its own content instead of signing the MIME part', async () => {
+    const attached = withSignature(envelope, (der) => {
+      // indefinite outer lengths, so the encapsulated content can grow without re-encoding its parents
+      const p7s = toIndefinite(der, 3);
+      const signedData = childrenOf(p7s, childrenOf(p7s, readTlv(p7s, 0))[1]!)[0]!;
+      const encapsulated = childrenOf(p7s, signedData)[2]!;
+      const eContent = Buffer.from([0xa0, 0x05, 0x04, 0x03, 0x61, 0x62, 0x63]);
+      const grown = Buffer.concat([p7s.subarray(encapsulated.start, encapsulated.end), eContent]);
+      grown[1] = (grown[1] ?? 0) + eContent.length;
+      return Buffer.concat([p7s.subarray(0, encapsulated.start), grown, p7s.subarray(encapsulated.end)]);
+    });
+    const parsed = await parsePec(attached, { trustAnchors: world.anchors });
+    expect(parsed.signature).toMatchObject({ status: 'invalid' });
+    expect(parsed.signature.reason).toBe('smime.p7s is not a CMS SignedData: signature carries its own content (not detached)');
   });
 
   it('is invalid when smime.p7s is not CMS', async () => {
