@@ -63,6 +63,11 @@ describe('parseDaticert', () => {
     });
   });
 
+  it('does not parse a document far larger than any real daticert', () => {
+    const padded = `<postacert tipo="accettazione"><dati>${' '.repeat(1024 * 1024)}</dati></postacert>`;
+    expect(parse(padded)).toEqual({ cert: null, problems: ['daticert.xml is larger than 1048576 bytes: not parsed'] });
+  });
+
   it('reports a missing root and an unknown ricevuta type', () => {
     expect(parse('<other/>').problems).toEqual(['daticert.xml has no <postacert> root element']);
     expect(parse('<postacert tipo="avvenuta-consegna"><dati><ricevuta tipo="lunga"/></dati></postacert>').problems).toEqual([

@@ -4,6 +4,8 @@ import { XMLParser } from 'fast-xml-parser';
 export type XmlNode = Record<string, unknown>;
 
 const FORBIDDEN_DECLARATION = /<!(DOCTYPE|ENTITY)/i;
+/** Real daticert.xml and evidence documents are a few KB; a huge one is an attack on the parser's time. */
+const MAX_DOCUMENT_BYTES = 1024 * 1024;
 
 /**
  * Hardened XML reading for provider documents (daticert.xml, REM evidence): a DOCTYPE is refused
@@ -12,6 +14,10 @@ const FORBIDDEN_DECLARATION = /<!(DOCTYPE|ENTITY)/i;
  * Returns null and says why in `problems` when the document cannot be read safely.
  */
 export function parseXmlDocument(bytes: Buffer, label: string, arrays: readonly string[], problems: string[]): XmlNode | null {
+  if (bytes.length > MAX_DOCUMENT_BYTES) {
+    problems.push(`${label} is larger than ${MAX_DOCUMENT_BYTES} bytes: not parsed`);
+    return null;
+  }
   const text = (isUtf8(bytes) ? bytes.toString('utf8') : bytes.toString('latin1')).replace(/^\uFEFF/, '');
   if (FORBIDDEN_DECLARATION.test(text)) {
     problems.push(`${label} declares a DOCTYPE or ENTITY: refused`);
