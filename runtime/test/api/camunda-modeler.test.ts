@@ -98,6 +98,15 @@ describe.each(DATABASES)('Camunda 7 REST subset on $kind', (database) => {
     const instanceId: string = started.body.id;
     expect(started.body.links[0]).toMatchObject({ rel: 'self', method: 'GET' });
 
+    const byBusinessKey = await call(engine, '/process-instance?businessKey=PROT-2026-0001', {
+      auth: admin,
+    });
+    expect(byBusinessKey.body.map((i: Json) => i.id)).toEqual([instanceId]);
+    const xml = await call(engine, `/process-definition/${encodeURIComponent(definition.id)}/xml`, {
+      auth: admin,
+    });
+    expect(xml.body).toEqual({ id: definition.id, bpmn20Xml: MODELER_DIAGRAM });
+
     const running = await call(engine, `/process-instance/${instanceId}`, { auth: admin });
     expect(running.status).toBe(200);
     expect(running.body).toMatchObject({ id: instanceId, ended: false });
@@ -190,7 +199,7 @@ describe.each(DATABASES)('Camunda 7 REST subset on $kind', (database) => {
     expect(refused.body.type).toBe('AuthorizationException');
   });
 
-  it('starts by key, and a cancelled instance is EXTERNALLY_TERMINATED in history', async () => {
+  it('starts by key, and a deleted instance is EXTERNALLY_TERMINATED in history', async () => {
     const engine = `${server.url}/engine-rest`;
     const started = await call(engine, '/process-definition/key/modeler-approval/start', {
       auth: admin,
@@ -198,11 +207,16 @@ describe.each(DATABASES)('Camunda 7 REST subset on $kind', (database) => {
     });
     expect(started.status).toBe(200);
     expect(started.body.variables).toEqual({});
-    const cancelled = await call(server.url, `/api/v1/instances/${started.body.id}/cancel`, {
+    const deleted = await call(engine, `/process-instance/${started.body.id}`, {
       auth: admin,
-      json: { reason: 'withdrawn by the sender' },
+      method: 'DELETE',
     });
-    expect(cancelled.status).toBe(200);
+    expect(deleted.status).toBe(204);
+    const again = await call(engine, `/process-instance/${started.body.id}`, {
+      auth: admin,
+      method: 'DELETE',
+    });
+    expect(again.status).toBe(404);
     const history = await call(engine, `/history/process-instance/${started.body.id}`, {
       auth: admin,
     });

@@ -56,6 +56,11 @@ async function start(
 }
 
 const ProcessDefinitionDto = CamundaObject.describe('ProcessDefinitionDto');
+const DiagramDto = z.object({ id: z.string(), bpmn20Xml: z.string() });
+
+async function diagram(services: Services, actor: Actor, definition: DefinitionInfo) {
+  return { id: definition.id, bpmn20Xml: await services.definitions.getXml(actor, definition.id) };
+}
 const ProcessInstanceDto = CamundaObject.describe('ProcessInstanceWithVariablesDto');
 
 export function processDefinitionEndpoints(services: Services): Endpoint[] {
@@ -122,6 +127,42 @@ export function processDefinitionEndpoints(services: Services): Endpoint[] {
       },
       async ({ actor, params }) =>
         processDefinitionDto(await services.definitions.get(actor, params.id), null),
+    ),
+    endpoint(
+      {
+        method: 'get',
+        path: '/process-definition/key/:key/xml',
+        operationId: 'camundaGetLatestProcessDefinitionXml',
+        summary: 'Camunda: the BPMN XML of the latest version of a key',
+        permission: 'definitions:read',
+        params: Key,
+        success: {
+          status: 200,
+          description: 'ProcessDefinitionDiagramDto',
+          contentType: 'application/json',
+          schema: DiagramDto,
+        },
+      },
+      async ({ actor, params }) =>
+        diagram(services, actor, await latest(services, actor, params.key)),
+    ),
+    endpoint(
+      {
+        method: 'get',
+        path: '/process-definition/:id/xml',
+        operationId: 'camundaGetProcessDefinitionXml',
+        summary: 'Camunda: the BPMN XML of a process definition',
+        permission: 'definitions:read',
+        params: Id,
+        success: {
+          status: 200,
+          description: 'ProcessDefinitionDiagramDto',
+          contentType: 'application/json',
+          schema: DiagramDto,
+        },
+      },
+      async ({ actor, params }) =>
+        diagram(services, actor, await services.definitions.get(actor, params.id)),
     ),
     endpoint(
       {

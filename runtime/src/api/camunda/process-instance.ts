@@ -1,10 +1,11 @@
 /** /engine-rest/process-instance and /history/process-instance: runtime and historic views of an instance. */
-import type { Services } from '../../services/types.js';
+import { z } from 'zod';
+import type { Actor, Services } from '../../services/types.js';
 import { PecTrackError } from '../../errors.js';
 import { endpoint, type Endpoint } from '../endpoint.js';
 import { historicProcessInstanceDto, processInstanceDto } from './dto.js';
 import { engineRestBase } from './process-definition.js';
-import { CamundaObject, Id } from './schemas.js';
+import { CamundaObject, Id, page, Paging } from './schemas.js';
 import { toCamundaVariables } from './variables.js';
 
 /** Camunda's runtime view knows only running instances. */
@@ -14,11 +15,7 @@ class InstanceNotRunning extends PecTrackError {
   }
 }
 
-async function running(
-  services: Services,
-  actor: Parameters<Services['instances']['get']>[0],
-  id: string,
-) {
+async function running(services: Services, actor: Actor, id: string) {
   const instance = await services.instances.get(actor, id).catch((err: unknown) => {
     if (err instanceof PecTrackError && err.status === 404) throw new InstanceNotRunning(id);
     throw err;
@@ -35,8 +32,55 @@ function deleteReason(
   return typeof reason === 'string' ? reason : null;
 }
 
+const InstanceQuery = z.object({
+  processDefinitionKey: z.string().optional(),
+  businessKey: z.string().optional(),
+  ...Paging,
+});
+
 export function processInstanceEndpoints(services: Services): Endpoint[] {
   return [
+    endpoint(
+      {
+        method: 'get',
+        path: '/process-instance',
+        operationId: 'camundaListProcessInstances',
+        summary: 'Camunda: running process instances by definition key and business key',
+        permission: 'instances:read',
+        query: InstanceQuery,
+        success: {
+          status: 200,
+          description: 'ProcessInstanceDto[]',
+          contentType: 'application/json',
+          schema: z.array(CamundaObject),
+        },
+      },
+      async ({ ctx, actor, query }) => {
+        const instances = await services.instances.list(actor, {
+          definitionKey: query.processDefinitionKey,
+          businessKey: query.businessKey,
+          status: 'active',
+        });
+        return page(instances, query).map((instance) =>
+          processInstanceDto(instance, engineRestBase(ctx)),
+        );
+      },
+    ),
+    endpoint(
+      {
+        method: 'delete',
+        path: '/process-instance/:id',
+        operationId: 'camundaDeleteProcessInstance',
+        summary: 'Camunda: cancel a running process instance',
+        permission: 'instances:cancel',
+        params: Id,
+        success: { status: 204, description: 'Cancelled' },
+      },
+      async ({ actor, params }) => {
+        await running(services, actor, params.id);
+        await services.instances.cancel(actor, params.id, 'deleted through the Camunda REST API');
+      },
+    ),
     endpoint(
       {
         method: 'get',
