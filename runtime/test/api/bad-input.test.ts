@@ -3,6 +3,7 @@
  * wrong, and the server keeps serving the next request.
  */
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call, type Json, type Reply } from './support/http.js';
 import { basic, DATABASES, startApiServer, USERS, type ApiServer } from './support/server.js';
@@ -198,6 +199,39 @@ describe.each(DATABASES)('bad input on $kind', (database) => {
     form.append('file', new Blob([padded]), 'huge.bpmn');
     const reply = await call(api, '/definitions', { auth: admin, body: form });
     expectProblem(reply, 413, 'payload-too-large', ['huge.bpmn']);
+  });
+
+  it('malformed multipart → 400 naming the problem', async () => {
+    const noBoundary = await call(api, '/definitions', {
+      auth: admin,
+      headers: { 'content-type': 'multipart/form-data' },
+      body: 'whatever',
+    });
+    expectProblem(noBoundary, 400, 'invalid-multipart', ['Boundary not found']);
+    const truncated = await call(api, '/definitions', {
+      auth: admin,
+      headers: { 'content-type': 'multipart/form-data; boundary=XYZ' },
+      body: '--XYZ\r\nContent-Disposition: form-data; name="file"; filename="a.bpmn"\r\n\r\n<bpmn:definitions',
+    });
+    expectProblem(truncated, 400, 'invalid-multipart', ['Unexpected end of form']);
+  });
+
+  it('clients hanging up mid-upload do not disturb the server', async () => {
+    const { port } = new URL(server.url);
+    for (const contentType of ['multipart/form-data; boundary=XYZ', 'application/xml']) {
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => {
+          socket.write(
+            `POST /api/v1/definitions?name=cut HTTP/1.1\r\nHost: x\r\nAuthorization: ${admin}\r\n` +
+              `Content-Type: ${contentType}\r\nContent-Length: 100000\r\n\r\n` +
+              '--XYZ\r\nContent-Disposition: form-data; name="file"; filename="a.bpmn"\r\n\r\n<bpmn:defin',
+          );
+          setTimeout(() => socket.destroy(), 200);
+        });
+        socket.on('close', () => resolve());
+        socket.on('error', reject);
+      });
+    }
   });
 
   it('too many multipart files → 400 naming the limit', async () => {

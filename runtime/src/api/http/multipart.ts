@@ -77,6 +77,12 @@ export function readMultipart(ctx: Context, limits: MultipartLimits): Promise<Mu
     parser.on('file', (field, stream, info) => {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      // A truncated form fails the part's stream too; unheard, that error would crash the process.
+      stream.on('error', (err: Error) =>
+        fail(
+          new BadRequestError('invalid-multipart', `malformed multipart request: ${err.message}`),
+        ),
+      );
       stream.on('limit', () =>
         fail(new PayloadTooLargeError(`file ${info.filename ?? field}`, limits.fileBytes)),
       );
@@ -113,6 +119,10 @@ export function readMultipart(ctx: Context, limits: MultipartLimits): Promise<Mu
     parser.on('close', () => {
       if (!failed) resolve(form);
     });
+    // A client that hangs up mid-upload ends the request with an error that pipe() does not forward.
+    ctx.req.on('error', (err: Error) =>
+      fail(new BadRequestError('request-aborted', `the upload was interrupted: ${err.message}`)),
+    );
     ctx.req.pipe(parser);
   });
 }
