@@ -5,9 +5,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
-export type DatabaseConfig =
-  | { kind: 'sqlite'; file: string }
-  | { kind: 'postgresql'; url: string };
+export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgresql'; url: string };
 
 export interface RuntimeConfig {
   dataDir: string;
@@ -38,7 +36,10 @@ const EnvSchema = z.object({
 });
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, reason: string) {
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
     super(`${variable} ${reason}`);
     this.name = 'ConfigError';
   }

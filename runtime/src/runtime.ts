@@ -3,7 +3,13 @@
  * The CLI's `serve` and the tests build on this.
  */
 import type { RuntimeConfig } from './config.js';
-import { ConnectorRegistry, createScheduler, type ConnectorHandler, type Scheduler, type SchedulerSettings } from './scheduler/index.js';
+import {
+  ConnectorRegistry,
+  createScheduler,
+  type ConnectorHandler,
+  type Scheduler,
+  type SchedulerSettings,
+} from './scheduler/index.js';
 import { createServices, type InternalCommands, type Services } from './services/index.js';
 import { migrate, openOrm, type Orm } from './store/orm.js';
 import { ensureTenant } from './store/tenants.js';
@@ -27,7 +33,10 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
-export async function createRuntime(config: RuntimeConfig, options: RuntimeOptions = {}): Promise<Runtime> {
+export async function createRuntime(
+  config: RuntimeConfig,
+  options: RuntimeOptions = {},
+): Promise<Runtime> {
   const orm = await openOrm(config.database);
   try {
     await migrate(orm);
@@ -37,14 +46,21 @@ export async function createRuntime(config: RuntimeConfig, options: RuntimeOptio
     throw error;
   }
   const connectors = new ConnectorRegistry();
-  for (const [type, handler] of Object.entries(options.connectors ?? {})) connectors.register(type, handler);
-  let scheduler: Scheduler | undefined;
+  for (const [type, handler] of Object.entries(options.connectors ?? {}))
+    connectors.register(type, handler);
   const { services, internal } = createServices({
     orm,
     database: config.database,
-    outboxWritten: () => scheduler?.wake(),
+    // Called only after a commit, by which time the scheduler below exists.
+    outboxWritten: () => scheduler.wake(),
   });
-  scheduler = createScheduler({ orm, database: config.database, internal, connectors, settings: options.scheduler });
+  const scheduler: Scheduler = createScheduler({
+    orm,
+    database: config.database,
+    internal,
+    connectors,
+    settings: options.scheduler,
+  });
   const runtime: Runtime = {
     config,
     orm,
@@ -52,9 +68,9 @@ export async function createRuntime(config: RuntimeConfig, options: RuntimeOptio
     internal,
     connectors,
     scheduler,
-    start: () => scheduler!.start(),
+    start: () => scheduler.start(),
     async stop() {
-      await scheduler!.stop();
+      await scheduler.stop();
       await orm.close();
     },
   };

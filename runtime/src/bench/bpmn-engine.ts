@@ -5,9 +5,15 @@ import { BPMN_ENGINE_DIAGRAM } from './diagrams.js';
 
 function oneInstance(i: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const engine = new Engine({ name: `bench-${i}`, source: BPMN_ENGINE_DIAGRAM, variables: { approved: i % 2 === 0 } });
+    const engine = new Engine({
+      name: `bench-${i}`,
+      source: BPMN_ENGINE_DIAGRAM,
+      variables: { approved: i % 2 === 0 },
+    });
     const listener = new EventEmitter();
-    listener.on('wait', (task: { signal: (message?: unknown) => void }) => task.signal({ approved: i % 2 === 0 }));
+    listener.on('wait', (task: { signal: (message?: unknown) => void }) =>
+      task.signal({ approved: i % 2 === 0 }),
+    );
     engine.once('end', () => resolve());
     engine.once('error', reject);
     engine.execute({ listener }).catch(reject);
@@ -22,7 +28,11 @@ export async function runBpmnEngine(count: number, concurrency: number): Promise
 }
 
 /** `count` jobs, `concurrency` at a time. */
-export async function inLanes(count: number, concurrency: number, job: (i: number) => Promise<void>): Promise<void> {
+export async function inLanes(
+  count: number,
+  concurrency: number,
+  job: (i: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < count) await job(next++);

@@ -2,7 +2,10 @@
  * The benchmark diagram: start → user task → exclusive gateway on `approved` → end.
  * bpmn-engine gets the same graph with its own expression syntax (it does not speak FEEL).
  */
-const approval = (condition: string, namespaces = ''): string => `<?xml version="1.0" encoding="UTF-8"?>
+const approval = (
+  condition: string,
+  namespaces = '',
+): string => `<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" ${namespaces}
   id="bench-definitions" targetNamespace="http://pectrack.org/bench">
   <bpmn:process id="bench-approval" isExecutable="true">

@@ -17,16 +17,29 @@ const actor: Actor = { tenantId: 'default', userId: 'bench', username: 'bench', 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 20_000);
 const WARMUP = 1_000;
-const PG_ADMIN_URL = process.env.PECTRACK_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const PG_ADMIN_URL =
+  process.env.PECTRACK_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 async function runServices(database: DatabaseConfig, dataDir: string): Promise<number> {
-  const config: RuntimeConfig = { dataDir, database, port: 0, logLevel: 'silent', tenant: 'default' };
+  const config: RuntimeConfig = {
+    dataDir,
+    database,
+    port: 0,
+    logLevel: 'silent',
+    tenant: 'default',
+  };
   const runtime = await createRuntime(config);
   try {
     const { services } = runtime;
-    await services.definitions.deploy(actor, { name: 'bench', files: [{ filename: 'bench.bpmn', xml: PECTRACK_DIAGRAM }] });
+    await services.definitions.deploy(actor, {
+      name: 'bench',
+      files: [{ filename: 'bench.bpmn', xml: PECTRACK_DIAGRAM }],
+    });
     const oneInstance = async (i: number): Promise<void> => {
-      const instance = await services.instances.start(actor, { definitionKey: 'bench-approval', variables: { n: i } });
+      const instance = await services.instances.start(actor, {
+        definitionKey: 'bench-approval',
+        variables: { n: i },
+      });
       await services.tasks.complete(actor, instance.tasks[0]!.id, { approved: i % 2 === 0 });
     };
     await inParallel(WARMUP, oneInstance);
@@ -42,7 +55,8 @@ async function runServices(database: DatabaseConfig, dataDir: string): Promise<n
 }
 
 /** CONCURRENCY lanes: what concurrent API clients look like to the services. */
-const inParallel = (count: number, job: (i: number) => Promise<void>): Promise<void> => inLanes(count, CONCURRENCY, job);
+const inParallel = (count: number, job: (i: number) => Promise<void>): Promise<void> =>
+  inLanes(count, CONCURRENCY, job);
 
 async function sqlite(): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'pectrack-bench-'));
@@ -58,7 +72,9 @@ async function postgresql(): Promise<number | null> {
   try {
     await admin(`create database ${name}`);
   } catch (error) {
-    console.warn(`!!! PostgreSQL at ${PG_ADMIN_URL} is not reachable (${(error as Error).message}): skipped`);
+    console.warn(
+      `!!! PostgreSQL at ${PG_ADMIN_URL} is not reachable (${(error as Error).message}): skipped`,
+    );
     return null;
   }
   const dir = await mkdtemp(join(tmpdir(), 'pectrack-bench-'));
@@ -85,12 +101,14 @@ async function admin(sql: string): Promise<void> {
 const round = (n: number): number => Math.round(n);
 
 const sqliteRate = await sqlite();
-console.log(`sqlite: ${round(sqliteRate)} instances/s (${INSTANCES} instances, ${CONCURRENCY} concurrent clients)`);
+console.log(
+  `sqlite: ${round(sqliteRate)} instances/s (${INSTANCES} instances, ${CONCURRENCY} concurrent clients)`,
+);
 globalThis.gc?.();
 const pgRate = await postgresql();
 console.log(`postgresql: ${pgRate === null ? 'skipped' : `${round(pgRate)} instances/s`}`);
 globalThis.gc?.();
-const engineRate = await runBpmnEngine(Math.min(INSTANCES, 5_000), CONCURRENCY);
+const engineRate = await runBpmnEngine(Math.min(INSTANCES, 2_000), CONCURRENCY);
 console.log(`bpmn-engine: ${round(engineRate)} instances/s (in memory, nothing persisted)`);
 const peakRssMb = process.resourceUsage().maxRSS / 1024;
 console.log(

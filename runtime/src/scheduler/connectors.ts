@@ -14,7 +14,10 @@ export interface ConnectorCallContext {
   attempt: number;
 }
 
-export type ConnectorHandler = (input: Variables, context: ConnectorCallContext) => Promise<Variables>;
+export type ConnectorHandler = (
+  input: Variables,
+  context: ConnectorCallContext,
+) => Promise<Variables>;
 
 export class ConnectorRegistry {
   private readonly handlers = new Map<string, ConnectorHandler>();

@@ -38,19 +38,35 @@ export interface JobSettings {
   connectorBackoffMs: number;
 }
 
-export function defineJobs(agenda: Agenda, internal: InternalCommands, connectors: ConnectorRegistry, settings: JobSettings): void {
+export function defineJobs(
+  agenda: Agenda,
+  internal: InternalCommands,
+  connectors: ConnectorRegistry,
+  settings: JobSettings,
+): void {
   agenda.define<TimerJobData>(
     TIMER_JOB,
     async (job) => {
       const { tenantId, instanceId, timerRef } = job.attrs.data;
       await internal.triggerTimer(tenantId, instanceId, timerRef);
     },
-    { lockLifetime: settings.lockLifetimeMs, backoff: exponential({ delay: 1_000, maxDelay: 60_000, maxRetries: 20 }) },
+    {
+      lockLifetime: settings.lockLifetimeMs,
+      backoff: exponential({ delay: 1_000, maxDelay: 60_000, maxRetries: 20 }),
+    },
   );
-  agenda.define<ConnectorJobData>(CONNECTOR_JOB, (job) => runConnector(job, internal, connectors, settings), {
-    lockLifetime: Math.max(settings.lockLifetimeMs, settings.connectorTimeoutMs * 2),
-    backoff: exponential({ delay: settings.connectorBackoffMs, factor: 2, maxRetries: settings.connectorAttempts }),
-  });
+  agenda.define<ConnectorJobData>(
+    CONNECTOR_JOB,
+    (job) => runConnector(job, internal, connectors, settings),
+    {
+      lockLifetime: Math.max(settings.lockLifetimeMs, settings.connectorTimeoutMs * 2),
+      backoff: exponential({
+        delay: settings.connectorBackoffMs,
+        factor: 2,
+        maxRetries: settings.connectorAttempts,
+      }),
+    },
+  );
 }
 
 /** A failure is retried by Agenda's backoff; the last attempt's failure becomes an incident instead. */
@@ -64,15 +80,26 @@ async function runConnector(
   const attempt = (job.attrs.failCount ?? 0) + 1;
   let result: { ok: true; output: Variables } | { ok: false; error: string };
   try {
-    result = { ok: true, output: await call(data, attempt, connectors, settings.connectorTimeoutMs) };
+    result = {
+      ok: true,
+      output: await call(data, attempt, connectors, settings.connectorTimeoutMs),
+    };
   } catch (error) {
     if (attempt < settings.connectorAttempts) throw error;
-    result = { ok: false, error: `${data.connectorType} failed after ${attempt} attempts: ${(error as Error).message}` };
+    result = {
+      ok: false,
+      error: `${data.connectorType} failed after ${attempt} attempts: ${(error as Error).message}`,
+    };
   }
   await internal.connectorResult(data.tenantId, data.instanceId, data.jobRef, result);
 }
 
-async function call(data: ConnectorJobData, attempt: number, connectors: ConnectorRegistry, timeoutMs: number): Promise<Variables> {
+async function call(
+  data: ConnectorJobData,
+  attempt: number,
+  connectors: ConnectorRegistry,
+  timeoutMs: number,
+): Promise<Variables> {
   const handler = connectors.get(data.connectorType);
   if (!handler) throw new Error(`no connector of type "${data.connectorType}" is installed`);
   const signal = AbortSignal.timeout(timeoutMs);

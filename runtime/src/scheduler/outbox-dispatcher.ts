@@ -18,7 +18,9 @@ export interface DispatcherSettings {
   maxAttempts: number;
 }
 
-type OutboxRow = Pick<Outbox, 'id' | 'kind' | 'idempotencyKey' | 'attempts'> & { payload: Record<string, unknown> };
+type OutboxRow = Pick<Outbox, 'id' | 'kind' | 'idempotencyKey' | 'attempts'> & {
+  payload: Record<string, unknown>;
+};
 
 export class OutboxDispatcher {
   private timer: NodeJS.Timeout | undefined;
@@ -75,7 +77,9 @@ export class OutboxDispatcher {
   private async dispatchOne(row: OutboxRow): Promise<void> {
     try {
       await this.dispatch(row);
-      await this.knex('outbox').where({ id: row.id }).update({ status: 'done', done_at: this.time(new Date()), locked_until: null });
+      await this.knex('outbox')
+        .where({ id: row.id })
+        .update({ status: 'done', done_at: this.time(new Date()), locked_until: null });
     } catch (error) {
       const attempts = row.attempts + 1;
       const delay = Math.min(60_000, 500 * 2 ** attempts);
@@ -110,7 +114,10 @@ export class OutboxDispatcher {
         return;
       }
       case 'cancelTimer':
-        await this.agenda.cancel({ name: TIMER_JOB, data: { timer: `${p.instanceId}:${p.timerRef}` } });
+        await this.agenda.cancel({
+          name: TIMER_JOB,
+          data: { timer: `${p.instanceId}:${p.timerRef}` },
+        });
         return;
       case 'invokeConnector': {
         const data: ConnectorJobData = {
@@ -138,23 +145,40 @@ export class OutboxDispatcher {
     return this.knex.transaction(async (trx) => {
       let query = trx('outbox')
         .select('id', 'kind', 'payload', 'idempotency_key', 'attempts')
-        .where((q) => q.where('status', 'pending').andWhere('next_attempt_at', '<=', this.time(now)))
+        .where((q) =>
+          q.where('status', 'pending').andWhere('next_attempt_at', '<=', this.time(now)),
+        )
         .orWhere((q) => q.where('status', 'running').andWhere('locked_until', '<', this.time(now)))
         .orderBy('id')
         .limit(BATCH);
       if (this.database.kind === 'postgresql') query = query.forUpdate().skipLocked();
-      const rows = (await query) as { id: number; kind: Outbox['kind']; payload: unknown; idempotency_key: string; attempts: number }[];
+      const rows = (await query) as {
+        id: number;
+        kind: Outbox['kind'];
+        payload: unknown;
+        idempotency_key: string;
+        attempts: number;
+      }[];
       if (rows.length) {
         await trx('outbox')
-          .whereIn('id', rows.map((r) => r.id))
-          .update({ status: 'running', locked_until: this.time(new Date(now.getTime() + this.settings.leaseMs)) });
+          .whereIn(
+            'id',
+            rows.map((r) => r.id),
+          )
+          .update({
+            status: 'running',
+            locked_until: this.time(new Date(now.getTime() + this.settings.leaseMs)),
+          });
       }
       return rows.map((r) => ({
         id: r.id,
         kind: r.kind,
         idempotencyKey: r.idempotency_key,
         attempts: r.attempts,
-        payload: (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as Record<string, unknown>,
+        payload: (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as Record<
+          string,
+          unknown
+        >,
       }));
     });
   }

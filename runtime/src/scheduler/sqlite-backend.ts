@@ -58,12 +58,20 @@ const SCHEMA = [
 ];
 
 /** Columns a job's `unique` constraint may name directly (anything else must be `data.<path>`). */
-const UNIQUE_COLUMNS = new Set(['name', 'priority', 'type', 'repeat_interval', 'repeat_at', 'disabled']);
+const UNIQUE_COLUMNS = new Set([
+  'name',
+  'priority',
+  'type',
+  'repeat_interval',
+  'repeat_at',
+  'disabled',
+]);
 
 type Row = Record<string, unknown>;
 
 const ms = (date: Date | null | undefined): number | null => (date ? date.getTime() : null);
-const date = (value: unknown): Date | undefined => (value === null || value === undefined ? undefined : new Date(value as number));
+const date = (value: unknown): Date | undefined =>
+  value === null || value === undefined ? undefined : new Date(value as number);
 
 export class SqliteBackend implements AgendaBackend {
   readonly name = 'SQLite';
@@ -95,22 +103,31 @@ export class SqliteJobRepository implements JobRepository {
     const { state, skip = 0, limit = 0 } = options;
     const where: string[] = [];
     const params: unknown[] = [];
-    if (options.name) where.push('name = ?'), params.push(options.name);
-    else if (options.names?.length) where.push(`name in (${marks(options.names)})`), params.push(...options.names);
-    if (options.id) where.push('id = ?'), params.push(options.id);
-    else if (options.ids?.length) where.push(`id in (${marks(options.ids)})`), params.push(...options.ids);
-    if (options.search) where.push('name like ?'), params.push(`%${options.search}%`);
+    const add = condition(where, params);
+    if (options.name) add('name = ?', options.name);
+    else if (options.names?.length) add(`name in (${marks(options.names)})`, ...options.names);
+    if (options.id) add('id = ?', options.id);
+    else if (options.ids?.length) add(`id in (${marks(options.ids)})`, ...options.ids);
+    if (options.search) add('name like ?', `%${options.search}%`);
     if (options.data !== undefined) dataConditions(options.data, where, params);
     if (options.includeDisabled === false) where.push('disabled = 0');
-    const rows = await this.all(`select * from ${TABLE} ${clause(where)} order by ${orderBy(options.sort)}`, params);
+    const rows = await this.all(
+      `select * from ${TABLE} ${clause(where)} order by ${orderBy(options.sort)}`,
+      params,
+    );
     const now = new Date();
     const jobs = rows
       .map((row) => {
         const job = toJob(row);
         return { ...job, _id: job._id!, state: computeJobState(job, now) };
       })
-      .filter((job) => !state || (state === 'paused' ? job.disabled === true : job.state === state));
-    return { jobs: limit > 0 ? jobs.slice(skip, skip + limit) : jobs.slice(skip), total: jobs.length };
+      .filter(
+        (job) => !state || (state === 'paused' ? job.disabled === true : job.state === state),
+      );
+    return {
+      jobs: limit > 0 ? jobs.slice(skip, skip + limit) : jobs.slice(skip),
+      total: jobs.length,
+    };
   }
 
   async getJobsOverview(): Promise<JobsOverview[]> {
@@ -118,7 +135,15 @@ export class SqliteJobRepository implements JobRepository {
     const byName = new Map<string, JobsOverview>();
     for (const job of jobs) {
       const overview = byName.get(job.name) ?? {
-        name: job.name, total: 0, running: 0, scheduled: 0, queued: 0, completed: 0, failed: 0, repeating: 0, paused: 0,
+        name: job.name,
+        total: 0,
+        running: 0,
+        scheduled: 0,
+        queued: 0,
+        completed: 0,
+        failed: 0,
+        repeating: 0,
+        paused: 0,
       };
       overview.total++;
       overview[job.state]++;
@@ -129,7 +154,9 @@ export class SqliteJobRepository implements JobRepository {
   }
 
   async getDistinctJobNames(): Promise<string[]> {
-    return (await this.all(`select distinct name from ${TABLE} order by name`, [])).map((r) => r.name as string);
+    return (await this.all(`select distinct name from ${TABLE} order by name`, [])).map(
+      (r) => r.name as string,
+    );
   }
 
   async getJobById(id: string): Promise<JobParameters | null> {
@@ -138,7 +165,9 @@ export class SqliteJobRepository implements JobRepository {
   }
 
   async getQueueSize(): Promise<number> {
-    const [row] = await this.all(`select count(*) as n from ${TABLE} where next_run_at < ?`, [Date.now()]);
+    const [row] = await this.all(`select count(*) as n from ${TABLE} where next_run_at < ?`, [
+      Date.now(),
+    ]);
     return row!.n as number;
   }
 
@@ -149,19 +178,26 @@ export class SqliteJobRepository implements JobRepository {
 
   async disableJobs(options: RemoveJobsOptions): Promise<number> {
     const filter = removeFilter(options);
-    return filter ? this.change(`update ${TABLE} set disabled = 1 where ${filter.where}`, filter.params) : 0;
+    return filter
+      ? this.change(`update ${TABLE} set disabled = 1 where ${filter.where}`, filter.params)
+      : 0;
   }
 
   async enableJobs(options: RemoveJobsOptions): Promise<number> {
     const filter = removeFilter(options);
-    return filter ? this.change(`update ${TABLE} set disabled = 0 where ${filter.where}`, filter.params) : 0;
+    return filter
+      ? this.change(`update ${TABLE} set disabled = 0 where ${filter.where}`, filter.params)
+      : 0;
   }
 
   async purgeAllJobs(): Promise<number> {
     return this.change(`delete from ${TABLE}`, []);
   }
 
-  async saveJob<DATA = unknown>(job: JobParameters<DATA>, options?: JobRepositoryOptions): Promise<JobParameters<DATA>> {
+  async saveJob<DATA = unknown>(
+    job: JobParameters<DATA>,
+    options?: JobRepositoryOptions,
+  ): Promise<JobParameters<DATA>> {
     const by = options?.lastModifiedBy ?? null;
     const saved = await this.run((db) => {
       if (job._id) return updateById(db, job, by) ?? (job as JobParameters);
@@ -178,16 +214,30 @@ export class SqliteJobRepository implements JobRepository {
       `update ${TABLE} set locked_at = ?, next_run_at = ?, last_run_at = ?, progress = ?, fail_reason = ?, fail_count = ?,
          failed_at = ?, last_finished_at = ?, last_modified_by = ? where id = ? and name = ?`,
       [
-        ms(job.lockedAt), ms(job.nextRunAt), ms(job.lastRunAt), job.progress ?? null, job.failReason ?? null,
-        job.failCount ?? null, ms(job.failedAt), ms(job.lastFinishedAt), options?.lastModifiedBy ?? null, job._id, job.name,
+        ms(job.lockedAt),
+        ms(job.nextRunAt),
+        ms(job.lastRunAt),
+        job.progress ?? null,
+        job.failReason ?? null,
+        job.failCount ?? null,
+        ms(job.failedAt),
+        ms(job.lastFinishedAt),
+        options?.lastModifiedBy ?? null,
+        job._id,
+        job.name,
       ],
     );
     if (changed !== 1) {
-      throw new Error(`job ${job._id} (name: ${job.name}) cannot be updated in the database, maybe it does not exist anymore?`);
+      throw new Error(
+        `job ${job._id} (name: ${job.name}) cannot be updated in the database, maybe it does not exist anymore?`,
+      );
     }
   }
 
-  async lockJob(job: JobParameters, options?: JobRepositoryOptions): Promise<JobParameters | undefined> {
+  async lockJob(
+    job: JobParameters,
+    options?: JobRepositoryOptions,
+  ): Promise<JobParameters | undefined> {
     if (!job._id) return undefined;
     const [row] = await this.all(
       `update ${TABLE} set locked_at = ?, last_modified_by = ?
@@ -198,12 +248,19 @@ export class SqliteJobRepository implements JobRepository {
   }
 
   async unlockJob(job: JobParameters): Promise<void> {
-    if (job._id) await this.change(`update ${TABLE} set locked_at = null where id = ? and next_run_at is not null`, [job._id]);
+    if (job._id)
+      await this.change(
+        `update ${TABLE} set locked_at = null where id = ? and next_run_at is not null`,
+        [job._id],
+      );
   }
 
   async unlockJobs(jobIds: (JobId | string)[]): Promise<void> {
     if (!jobIds.length) return;
-    await this.change(`update ${TABLE} set locked_at = null where id in (${marks(jobIds)}) and next_run_at is not null`, jobIds);
+    await this.change(
+      `update ${TABLE} set locked_at = null where id in (${marks(jobIds)}) and next_run_at is not null`,
+      jobIds,
+    );
   }
 
   async getNextJobToRun(
@@ -220,7 +277,13 @@ export class SqliteJobRepository implements JobRepository {
          where name = ? and disabled = 0 and ((locked_at is null and next_run_at <= ?) or locked_at <= ?)
          order by next_run_at asc nulls last, priority desc limit 1)
        returning *`,
-      [ms(now ?? new Date()), options?.lastModifiedBy ?? null, jobName, ms(nextScanAt), ms(lockDeadline)],
+      [
+        ms(now ?? new Date()),
+        options?.lastModifiedBy ?? null,
+        jobName,
+        ms(nextScanAt),
+        ms(lockDeadline),
+      ],
     );
     return row ? toJob(row) : undefined;
   }
@@ -245,16 +308,46 @@ export class SqliteJobRepository implements JobRepository {
 }
 
 const COLUMNS = [
-  'id', 'name', 'priority', 'next_run_at', 'type', 'repeat_timezone', 'repeat_interval', 'data', 'repeat_at',
-  'disabled', 'fork', 'last_modified_by', 'start_date', 'end_date', 'skip_days', 'fail_reason', 'fail_count', 'failed_at',
+  'id',
+  'name',
+  'priority',
+  'next_run_at',
+  'type',
+  'repeat_timezone',
+  'repeat_interval',
+  'data',
+  'repeat_at',
+  'disabled',
+  'fork',
+  'last_modified_by',
+  'start_date',
+  'end_date',
+  'skip_days',
+  'fail_reason',
+  'fail_count',
+  'failed_at',
 ];
 
 function values(job: JobParameters, by: string | null, id: string): unknown[] {
   return [
-    id, job.name, job.priority ?? 0, ms(job.nextRunAt), job.type ?? 'normal', job.repeatTimezone ?? null,
-    job.repeatInterval === undefined ? null : String(job.repeatInterval), JSON.stringify(job.data ?? {}),
-    job.repeatAt ?? null, job.disabled ? 1 : 0, job.fork ? 1 : 0, by, ms(job.startDate), ms(job.endDate),
-    job.skipDays ? JSON.stringify(job.skipDays) : null, job.failReason ?? null, job.failCount ?? null, ms(job.failedAt),
+    id,
+    job.name,
+    job.priority ?? 0,
+    ms(job.nextRunAt),
+    job.type ?? 'normal',
+    job.repeatTimezone ?? null,
+    job.repeatInterval === undefined ? null : String(job.repeatInterval),
+    JSON.stringify(job.data ?? {}),
+    job.repeatAt ?? null,
+    job.disabled ? 1 : 0,
+    job.fork ? 1 : 0,
+    by,
+    ms(job.startDate),
+    ms(job.endDate),
+    job.skipDays ? JSON.stringify(job.skipDays) : null,
+    job.failReason ?? null,
+    job.failCount ?? null,
+    ms(job.failedAt),
   ];
 }
 
@@ -265,18 +358,26 @@ function insert(db: Database, job: JobParameters, by: string | null): JobParamet
   return toJob(row);
 }
 
-function updateById(db: Database, job: JobParameters, by: string | null): JobParameters | undefined {
-  const set = COLUMNS.slice(1).map((c) => `${c} = ?`).join(', ');
+function updateById(
+  db: Database,
+  job: JobParameters,
+  by: string | null,
+): JobParameters | undefined {
+  const set = COLUMNS.slice(1)
+    .map((c) => `${c} = ?`)
+    .join(', ');
   const [id, ...rest] = values(job, by, job._id!);
-  const row = db.prepare(`update ${TABLE} set ${set} where id = ? and name = ? returning *`).get(...rest, id, job.name) as
-    | Row
-    | undefined;
+  const row = db
+    .prepare(`update ${TABLE} set ${set} where id = ? and name = ? returning *`)
+    .get(...rest, id, job.name) as Row | undefined;
   return row ? toJob(row) : undefined;
 }
 
 /** `every()` jobs: one row per name. A due run is not pushed back by a re-save. */
 function upsertSingle(db: Database, job: JobParameters, by: string | null): JobParameters {
-  const existing = db.prepare(`select * from ${TABLE} where name = ? and type = 'single'`).get(job.name) as Row | undefined;
+  const existing = db
+    .prepare(`select * from ${TABLE} where name = ? and type = 'single'`)
+    .get(job.name) as Row | undefined;
   if (!existing) return insert(db, job, by);
   const protect = job.nextRunAt && job.nextRunAt <= new Date() && existing.next_run_at !== null;
   const nextRunAt = protect ? date(existing.next_run_at)! : job.nextRunAt;
@@ -284,7 +385,8 @@ function upsertSingle(db: Database, job: JobParameters, by: string | null): JobP
 }
 
 function upsertUnique(db: Database, job: JobParameters, by: string | null): JobParameters {
-  if (job.uniqueOpts?.debounce) throw new Error('the SQLite Agenda backend does not support debounced jobs');
+  if (job.uniqueOpts?.debounce)
+    throw new Error('the SQLite Agenda backend does not support debounced jobs');
   const where = ['name = ?'];
   const params: unknown[] = [job.name];
   for (const [key, value] of Object.entries(job.unique!)) {
@@ -298,7 +400,9 @@ function upsertUnique(db: Database, job: JobParameters, by: string | null): JobP
       params.push(value);
     }
   }
-  const existing = db.prepare(`select * from ${TABLE} where ${where.join(' and ')} limit 1`).get(...params) as Row | undefined;
+  const existing = db
+    .prepare(`select * from ${TABLE} where ${where.join(' and ')} limit 1`)
+    .get(...params) as Row | undefined;
   if (!existing) return insert(db, job, by);
   if (job.uniqueOpts?.insertOnly) return toJob(existing);
   return updateById(db, { ...job, _id: toJobId(existing.id as string) }, by)!;
@@ -335,11 +439,13 @@ function toJob(row: Row): JobParameters {
 function removeFilter(options: RemoveJobsOptions): { where: string; params: unknown[] } | null {
   const where: string[] = [];
   const params: unknown[] = [];
-  if (options.id) where.push('id = ?'), params.push(String(options.id));
-  else if (options.ids?.length) where.push(`id in (${marks(options.ids)})`), params.push(...options.ids.map(String));
-  if (options.name) where.push('name = ?'), params.push(options.name);
-  else if (options.names?.length) where.push(`name in (${marks(options.names)})`), params.push(...options.names);
-  else if (options.notNames?.length) where.push(`name not in (${marks(options.notNames)})`), params.push(...options.notNames);
+  const add = condition(where, params);
+  if (options.id) add('id = ?', String(options.id));
+  else if (options.ids?.length) add(`id in (${marks(options.ids)})`, ...options.ids.map(String));
+  if (options.name) add('name = ?', options.name);
+  else if (options.names?.length) add(`name in (${marks(options.names)})`, ...options.names);
+  else if (options.notNames?.length)
+    add(`name not in (${marks(options.notNames)})`, ...options.notNames);
   if (options.data !== undefined) dataConditions(options.data, where, params);
   return where.length ? { where: where.join(' and '), params } : null;
 }
@@ -370,8 +476,16 @@ function orderBy(sort: JobsSort | undefined): string {
   if (sort?.lastFinishedAt) parts.push(`last_finished_at ${dir(sort.lastFinishedAt)} nulls last`);
   if (sort?.priority) parts.push(`priority ${dir(sort.priority)}`);
   if (sort?.name) parts.push(`name ${dir(sort.name)}`);
-  return parts.length ? parts.join(', ') : 'next_run_at desc nulls last, last_run_at desc nulls last';
+  return parts.length
+    ? parts.join(', ')
+    : 'next_run_at desc nulls last, last_run_at desc nulls last';
 }
 
+const condition =
+  (where: string[], params: unknown[]) =>
+  (sql: string, ...values: unknown[]): void => {
+    where.push(sql);
+    params.push(...values);
+  };
 const marks = (items: readonly unknown[]): string => items.map(() => '?').join(', ');
 const clause = (where: string[]): string => (where.length ? `where ${where.join(' and ')}` : '');

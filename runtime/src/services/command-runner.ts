@@ -43,16 +43,26 @@ export async function runCommand(ctx: ServiceContext, options: RunOptions): Prom
   }
 }
 
-export async function loadInstance(ctx: ServiceContext, tenantId: string, id: string): Promise<InstanceRecord> {
+export async function loadInstance(
+  ctx: ServiceContext,
+  tenantId: string,
+  id: string,
+): Promise<InstanceRecord> {
   const found = (await ctx.commands.loadInstances([id])).get(id);
   if (!found || found.tenantId !== tenantId) throw new NotFoundError('ProcessInstance', id);
   return found;
 }
 
-async function stepAndDescribe(ctx: ServiceContext, before: InstanceRecord, options: RunOptions): Promise<InstanceChange> {
+async function stepAndDescribe(
+  ctx: ServiceContext,
+  before: InstanceRecord,
+  options: RunOptions,
+): Promise<InstanceChange> {
   const definition = await ctx.definitions.get(options.tenantId, before.definitionId);
   const now = ctx.now();
-  const result: StepResult = stepOrExplain(() => step(definition.process, before.state, options.command, now));
+  const result: StepResult = stepOrExplain(() =>
+    step(definition.process, before.state, options.command, now),
+  );
   const change = changeFromStep(
     {
       before,
@@ -62,7 +72,8 @@ async function stepAndDescribe(ctx: ServiceContext, before: InstanceRecord, opti
       businessKey: before.businessKey,
       now,
       actor: options.actor,
-      completedTaskRef: options.command.type === 'completeTask' ? options.command.taskRef : undefined,
+      completedTaskRef:
+        options.command.type === 'completeTask' ? options.command.taskRef : undefined,
     },
     result,
   );
@@ -97,7 +108,10 @@ export function stepOrExplain(run: () => StepResult): StepResult {
 
 /** True when `error` says the ref the command named is no longer waiting (already consumed). */
 export function isStale(error: unknown): error is CommandRejected {
-  return error instanceof CommandRejected && (error.code === 'unknown-ref' || error.code === 'instance-ended');
+  return (
+    error instanceof CommandRejected &&
+    (error.code === 'unknown-ref' || error.code === 'instance-ended')
+  );
 }
 
 export { globalId };

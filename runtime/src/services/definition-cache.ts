@@ -40,7 +40,10 @@ export class DefinitionCache {
     if (!loading) {
       loading = this.load(id);
       this.byId.set(id, loading);
-      loading.then((found) => found ?? this.byId.delete(id), () => this.byId.delete(id));
+      loading.then(
+        (found) => found ?? this.byId.delete(id),
+        () => this.byId.delete(id),
+      );
     }
     const found = await loading;
     if (!found || found.tenantId !== tenantId) throw new NotFoundError('ProcessDefinition', id);
@@ -72,8 +75,7 @@ export class DefinitionCache {
 
   private async load(id: string): Promise<LoadedDefinition | null> {
     const row = (await this.knex().select('*').from('process_definition').where({ id }).first()) as
-      | (DefinitionRow & { xml: string })
-      | undefined;
+      (DefinitionRow & { xml: string }) | undefined;
     if (!row) return null;
     const compiled = await compile(row.xml);
     const process = compiled.ok ? compiled.processes.find((p) => p.id === row.key) : undefined;
@@ -101,5 +103,7 @@ export function definitionInfo(row: DefinitionRow): DefinitionInfo {
 
 /** SQLite keeps the ORM's dates as epoch milliseconds, the pg client as text. */
 export function toDate(value: Date | string | number): Date {
-  return value instanceof Date ? value : new Date(typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
+  return value instanceof Date
+    ? value
+    : new Date(typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
 }

@@ -3,7 +3,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
 import { compile, type ExecutableProcess } from '../engine/index.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import { DeploymentSchema, ProcessDefinitionSchema, TenantSchema, type ProcessDefinition } from '../store/entities/index.js';
+import {
+  DeploymentSchema,
+  ProcessDefinitionSchema,
+  TenantSchema,
+  type ProcessDefinition,
+} from '../store/entities/index.js';
 import { tenantEm, type ServiceContext } from './context.js';
 import { definitionInfo } from './definition-cache.js';
 import type { Actor, DefinitionInfo, DeployInput, DeployResult, Services } from './types.js';
@@ -26,7 +31,9 @@ export function definitionServices(ctx: ServiceContext): Services['definitions']
         return result;
       } catch (error) {
         if (error instanceof UniqueConstraintViolationException) {
-          throw new ConflictError('another deployment of the same process key was stored concurrently; deploy again');
+          throw new ConflictError(
+            'another deployment of the same process key was stored concurrently; deploy again',
+          );
         }
         throw error;
       }
@@ -34,12 +41,12 @@ export function definitionServices(ctx: ServiceContext): Services['definitions']
 
     async list(actor, filter = {}) {
       const em = tenantEm(ctx, actor.tenantId);
-      const rows = await em.find(
-        ProcessDefinitionSchema,
-        filter.key ? { key: filter.key } : {},
-        { orderBy: { key: 'asc', version: 'desc' } },
-      );
-      const shown = filter.latestOnly ? rows.filter((r, i) => i === 0 || rows[i - 1]!.key !== r.key) : rows;
+      const rows = await em.find(ProcessDefinitionSchema, filter.key ? { key: filter.key } : {}, {
+        orderBy: { key: 'asc', version: 'desc' },
+      });
+      const shown = filter.latestOnly
+        ? rows.filter((r, i) => i === 0 || rows[i - 1]!.key !== r.key)
+        : rows;
       return shown.map(toInfo);
     },
 
@@ -65,7 +72,9 @@ export function definitionServices(ctx: ServiceContext): Services['definitions']
 /** Every file must compile before anything is stored: one bad file rejects the deployment. */
 async function compileAll(input: DeployInput): Promise<CompiledFile[]> {
   if (!input.files.length) {
-    throw new ValidationError('a deployment needs at least one BPMN file', [{ path: 'files', reason: 'is empty' }]);
+    throw new ValidationError('a deployment needs at least one BPMN file', [
+      { path: 'files', reason: 'is empty' },
+    ]);
   }
   const compiled: CompiledFile[] = [];
   const problems: ValidationError['problems'] = [];
@@ -82,7 +91,12 @@ async function compileAll(input: DeployInput): Promise<CompiledFile[]> {
   return compiled;
 }
 
-async function store(em: EntityManager, actor: Actor, input: DeployInput, files: CompiledFile[]): Promise<DeployResult> {
+async function store(
+  em: EntityManager,
+  actor: Actor,
+  input: DeployInput,
+  files: CompiledFile[],
+): Promise<DeployResult> {
   const now = new Date();
   const tenant = em.getReference(TenantSchema, actor.tenantId);
   const deployment = em.create(DeploymentSchema, {
@@ -97,7 +111,11 @@ async function store(em: EntityManager, actor: Actor, input: DeployInput, files:
   const unchanged: ProcessDefinition[] = [];
   for (const file of files) {
     for (const process of file.processes) {
-      const latest = await em.findOne(ProcessDefinitionSchema, { key: process.id }, { orderBy: { version: 'desc' } });
+      const latest = await em.findOne(
+        ProcessDefinitionSchema,
+        { key: process.id },
+        { orderBy: { version: 'desc' } },
+      );
       if (input.duplicateFiltering && latest?.sha256 === file.sha256) {
         unchanged.push(latest);
         continue;
@@ -133,7 +151,10 @@ async function store(em: EntityManager, actor: Actor, input: DeployInput, files:
   };
 }
 
-async function previousDeployment(em: EntityManager, unchanged: ProcessDefinition[]): Promise<DeployResult> {
+async function previousDeployment(
+  em: EntityManager,
+  unchanged: ProcessDefinition[],
+): Promise<DeployResult> {
   const first = unchanged[0]!;
   const deployment = await em.findOneOrFail(DeploymentSchema, { id: first.deployment.id });
   return {

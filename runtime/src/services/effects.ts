@@ -50,9 +50,18 @@ export function changeFromStep(ctx: StepContext, result: StepResult): InstanceCh
   return change;
 }
 
-function applyEffect(ctx: StepContext, change: InstanceChange, effect: Effect, version: number): void {
+function applyEffect(
+  ctx: StepContext,
+  change: InstanceChange,
+  effect: Effect,
+  version: number,
+): void {
   const { instanceId, tenantId, now } = ctx;
-  const outbox = (kind: OutboxRecord['kind'], ref: string, payload: Record<string, unknown>): void => {
+  const outbox = (
+    kind: OutboxRecord['kind'],
+    ref: string,
+    payload: Record<string, unknown>,
+  ): void => {
     change.outbox.push({
       tenantId,
       instanceId,
@@ -85,7 +94,12 @@ function applyEffect(ctx: StepContext, change: InstanceChange, effect: Effect, v
       });
       return;
     case 'cancelTask':
-      change.tasksClosed.push({ id: globalId(instanceId, effect.taskRef), status: 'cancelled', at: now, by: ctx.actor });
+      change.tasksClosed.push({
+        id: globalId(instanceId, effect.taskRef),
+        status: 'cancelled',
+        at: now,
+        by: ctx.actor,
+      });
       return;
     case 'scheduleTimer':
       change.subscriptionsCreated.push({
@@ -100,7 +114,11 @@ function applyEffect(ctx: StepContext, change: InstanceChange, effect: Effect, v
         timerDueAt: new Date(effect.dueAt),
         createdAt: now,
       });
-      outbox('scheduleTimer', effect.timerRef, { timerRef: effect.timerRef, elementId: effect.elementId, dueAt: effect.dueAt });
+      outbox('scheduleTimer', effect.timerRef, {
+        timerRef: effect.timerRef,
+        elementId: effect.elementId,
+        dueAt: effect.dueAt,
+      });
       return;
     case 'cancelTimer':
       change.subscriptionsRemoved.push(globalId(instanceId, effect.timerRef));

@@ -12,17 +12,26 @@ export function incidentServices(ctx: ServiceContext): Services['incidents'] {
       const where: Record<string, unknown> = {};
       if (filter.instanceId) where.instance = filter.instanceId;
       if (filter.status) where.status = filter.status;
-      const rows = await tenantEm(ctx, actor.tenantId).find(IncidentSchema, where, { orderBy: { createdAt: 'desc', id: 'asc' } });
+      const rows = await tenantEm(ctx, actor.tenantId).find(IncidentSchema, where, {
+        orderBy: { createdAt: 'desc', id: 'asc' },
+      });
       return rows.map(incidentInfo);
     },
 
     async retry(actor, id, variables) {
-      const incident = await tenantEm(ctx, actor.tenantId).findOne(IncidentSchema, { id, status: 'open' });
+      const incident = await tenantEm(ctx, actor.tenantId).findOne(IncidentSchema, {
+        id,
+        status: 'open',
+      });
       if (!incident) throw new NotFoundError('open Incident', id);
       await runCommand(ctx, {
         tenantId: actor.tenantId,
         instanceId: incident.instance.id,
-        command: { type: 'retryIncident', incidentRef: incident.ref, ...(variables ? { variables } : {}) },
+        command: {
+          type: 'retryIncident',
+          incidentRef: incident.ref,
+          ...(variables ? { variables } : {}),
+        },
         actor: actor.username,
         retryConflicts: true,
       });

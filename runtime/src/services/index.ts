@@ -23,12 +23,18 @@ export interface ServicesOptions {
   outboxWritten?: () => void;
 }
 
-export function createServices(options: ServicesOptions): { services: Services; internal: InternalCommands } {
+export function createServices(options: ServicesOptions): {
+  services: Services;
+  internal: InternalCommands;
+} {
   const knex = knexOf(options.orm);
   const ctx: ServiceContext = {
     orm: options.orm,
     // PostgreSQL runs a few batches at once, each on its own pooled connection.
-    commands: batched(createCommandStore(options.database, knex), options.database.kind === 'postgresql' ? 4 : 1),
+    commands: batched(
+      createCommandStore(options.database, knex),
+      options.database.kind === 'postgresql' ? 4 : 1,
+    ),
     definitions: new DefinitionCache(options.orm),
     now: options.now ?? (() => new Date()),
     outboxWritten: options.outboxWritten ?? (() => undefined),

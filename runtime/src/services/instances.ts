@@ -2,7 +2,12 @@
 import { uuidv7 } from '../store/ids.js';
 import { step } from '../engine/index.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
-import { HistoryEventSchema, IncidentSchema, ProcessInstanceSchema, type ProcessInstance } from '../store/entities/index.js';
+import {
+  HistoryEventSchema,
+  IncidentSchema,
+  ProcessInstanceSchema,
+  type ProcessInstance,
+} from '../store/entities/index.js';
 import type { InstanceRecord } from '../store/commands/index.js';
 import { runCommand, stepOrExplain } from './command-runner.js';
 import { tenantEm, type ServiceContext } from './context.js';
@@ -22,7 +27,12 @@ export function instanceServices(ctx: ServiceContext): Services['instances'] {
       const instanceId = uuidv7();
       const businessKey = input.businessKey ?? null;
       const result = stepOrExplain(() =>
-        step(definition.process, null, { type: 'start', variables: input.variables ?? {}, businessKey }, now),
+        step(
+          definition.process,
+          null,
+          { type: 'start', variables: input.variables ?? {}, businessKey },
+          now,
+        ),
       );
       const change = changeFromStep(
         {
@@ -37,9 +47,13 @@ export function instanceServices(ctx: ServiceContext): Services['instances'] {
         result,
       );
       const [outcome] = await ctx.commands.commit([change]);
-      if (!outcome!.ok) throw outcome!.conflict ? new Error(`instance id ${instanceId} collided`) : outcome!.error;
+      if (!outcome!.ok)
+        throw outcome!.conflict ? new Error(`instance id ${instanceId} collided`) : outcome!.error;
       if (change.outbox.length) ctx.outboxWritten();
-      return { ...instanceInfo(change.instance, definition.info), tasks: change.tasksCreated.map(createdTaskInfo) };
+      return {
+        ...instanceInfo(change.instance, definition.info),
+        tasks: change.tasksCreated.map(createdTaskInfo),
+      };
     },
 
     async list(actor, filter) {

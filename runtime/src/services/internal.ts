@@ -20,7 +20,11 @@ export interface InternalCommands {
 }
 
 export function internalCommands(ctx: ServiceContext): InternalCommands {
-  const run = async (tenantId: string, instanceId: string, command: Command): Promise<InternalOutcome> => {
+  const run = async (
+    tenantId: string,
+    instanceId: string,
+    command: Command,
+  ): Promise<InternalOutcome> => {
     try {
       await runCommand(ctx, { tenantId, instanceId, command, actor: null, retryConflicts: true });
       return 'applied';
@@ -30,7 +34,8 @@ export function internalCommands(ctx: ServiceContext): InternalCommands {
     }
   };
   return {
-    triggerTimer: (tenantId, instanceId, timerRef) => run(tenantId, instanceId, { type: 'triggerTimer', timerRef }),
+    triggerTimer: (tenantId, instanceId, timerRef) =>
+      run(tenantId, instanceId, { type: 'triggerTimer', timerRef }),
     connectorResult: (tenantId, instanceId, jobRef, result) =>
       run(tenantId, instanceId, { type: 'connectorResult', jobRef, ...result }),
   };

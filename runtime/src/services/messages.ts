@@ -11,14 +11,20 @@ export function messageServices(ctx: ServiceContext): Services['messages'] {
       if (input.correlationKey !== undefined && input.correlationKey !== null) {
         where.correlationKey = input.correlationKey;
       }
-      const waiting = await tenantEm(ctx, actor.tenantId).find(SubscriptionSchema, where, { orderBy: { createdAt: 'asc' } });
+      const waiting = await tenantEm(ctx, actor.tenantId).find(SubscriptionSchema, where, {
+        orderBy: { createdAt: 'asc' },
+      });
       const instanceIds: string[] = [];
       for (const subscription of waiting) {
         try {
           await runCommand(ctx, {
             tenantId: actor.tenantId,
             instanceId: subscription.instance.id,
-            command: { type: 'triggerMessage', subscriptionRef: subscription.ref, variables: input.variables ?? {} },
+            command: {
+              type: 'triggerMessage',
+              subscriptionRef: subscription.ref,
+              variables: input.variables ?? {},
+            },
             actor: actor.username,
             retryConflicts: true,
           });

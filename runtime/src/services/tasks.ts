@@ -14,14 +14,26 @@ export function taskServices(ctx: ServiceContext): Services['tasks'] {
   };
 
   /** Sets the assignee if the task is still open and `allowed` holds for the current assignee. */
-  const setAssignee = async (actor: Actor, id: string, assignee: string | null, onlyIfFreeFor?: string) => {
+  const setAssignee = async (
+    actor: Actor,
+    id: string,
+    assignee: string | null,
+    onlyIfFreeFor?: string,
+  ) => {
     const where: Record<string, unknown> = { id, status: 'open' };
     if (onlyIfFreeFor) where.$or = [{ assignee: null }, { assignee: onlyIfFreeFor }];
-    const updated = await tenantEm(ctx, actor.tenantId).nativeUpdate(TaskSchema, where, { assignee });
+    const updated = await tenantEm(ctx, actor.tenantId).nativeUpdate(TaskSchema, where, {
+      assignee,
+    });
     const task = await find(actor, id);
     if (!updated) {
-      const why = task.status !== 'open' ? `is ${task.status}` : `is already claimed by ${task.assignee}`;
-      throw new ConflictError(`task ${id} ${why}`, { taskId: id, status: task.status, assignee: task.assignee });
+      const why =
+        task.status !== 'open' ? `is ${task.status}` : `is already claimed by ${task.assignee}`;
+      throw new ConflictError(`task ${id} ${why}`, {
+        taskId: id,
+        status: task.status,
+        assignee: task.assignee,
+      });
     }
     return taskInfo(task);
   };
@@ -33,18 +45,22 @@ export function taskServices(ctx: ServiceContext): Services['tasks'] {
       if (filter.assignee) where.assignee = filter.assignee;
       if (filter.status) where.status = filter.status;
       if (filter.dueBefore) where.dueAt = { $lt: new Date(filter.dueBefore) };
-      if (filter.candidateOffice) where.candidateOffices = { $like: containsJson(filter.candidateOffice) };
-      if (filter.candidateUser) where.candidateUsers = { $like: containsJson(filter.candidateUser) };
+      if (filter.candidateOffice)
+        where.candidateOffices = { $like: containsJson(filter.candidateOffice) };
+      if (filter.candidateUser)
+        where.candidateUsers = { $like: containsJson(filter.candidateUser) };
       const rows = await tenantEm(ctx, actor.tenantId).find(TaskSchema, where, {
         orderBy: { priority: 'desc', createdAt: 'asc', id: 'asc' },
         limit: filter.limit ?? 100,
         offset: filter.offset ?? 0,
       });
-      return rows.map(taskInfo).filter(
-        (t) =>
-          (!filter.candidateOffice || t.candidateOffices.includes(filter.candidateOffice)) &&
-          (!filter.candidateUser || t.candidateUsers.includes(filter.candidateUser)),
-      );
+      return rows
+        .map(taskInfo)
+        .filter(
+          (t) =>
+            (!filter.candidateOffice || t.candidateOffices.includes(filter.candidateOffice)) &&
+            (!filter.candidateUser || t.candidateUsers.includes(filter.candidateUser)),
+        );
     },
 
     async get(actor, id) {
@@ -72,7 +88,10 @@ export function taskServices(ctx: ServiceContext): Services['tasks'] {
         if (error instanceof NotFoundError) throw new NotFoundError('Task', id);
         if (!isStale(error)) throw error;
         const task = await find(actor, id);
-        throw new ConflictError(`task ${id} is ${task.status}`, { taskId: id, status: task.status });
+        throw new ConflictError(`task ${id} is ${task.status}`, {
+          taskId: id,
+          status: task.status,
+        });
       }
     },
   };

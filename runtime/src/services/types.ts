@@ -160,7 +160,10 @@ export interface Services {
     ): Promise<{ matched: number; instanceIds: string[] }>;
   };
   incidents: {
-    list(actor: Actor, filter: { instanceId?: string; status?: 'open' | 'resolved' }): Promise<IncidentInfo[]>;
+    list(
+      actor: Actor,
+      filter: { instanceId?: string; status?: 'open' | 'resolved' },
+    ): Promise<IncidentInfo[]>;
     /** `variables` are merged into the instance first, to fix what the failing expression read. */
     retry(actor: Actor, id: string, variables?: Variables): Promise<void>;
   };

@@ -18,12 +18,21 @@ export const knexOf = (orm: Orm): Knex => orm.em.getConnection().getKnex();
 
 export const TENANT_FILTER = 'tenant';
 
-export async function openOrm(database: DatabaseConfig, options: { debug?: boolean } = {}): Promise<Orm> {
+export async function openOrm(
+  database: DatabaseConfig,
+  options: { debug?: boolean } = {},
+): Promise<Orm> {
   const common: Options = {
     entities: ENTITIES,
     discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],
-    migrations: { migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, snapshot: false, silent: true },
+    migrations: {
+      migrationsList: MIGRATIONS,
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      silent: true,
+    },
     filters: {
       [TENANT_FILTER]: {
         // Every query names its tenant (ARCHITECTURE §4): without params the ORM refuses to run it.
@@ -36,10 +45,19 @@ export async function openOrm(database: DatabaseConfig, options: { debug?: boole
     allowGlobalContext: false,
   };
   if (database.kind === 'postgresql') {
-    const orm = await MikroORM.init({ ...common, driver: PostgreSqlDriver, clientUrl: database.url, pool: { min: 1, max: 10 } });
+    const orm = await MikroORM.init({
+      ...common,
+      driver: PostgreSqlDriver,
+      clientUrl: database.url,
+      pool: { min: 1, max: 10 },
+    });
     return orm as unknown as Orm;
   }
-  const orm = (await MikroORM.init({ ...common, driver: BetterSqliteDriver, dbName: database.file })) as unknown as Orm;
+  const orm = (await MikroORM.init({
+    ...common,
+    driver: BetterSqliteDriver,
+    dbName: database.file,
+  })) as unknown as Orm;
   await applySqlitePragmas(orm);
   return orm;
 }

@@ -18,7 +18,9 @@ for (const database of await testDatabases()) {
         files: [{ filename: 'simple-approval.bpmn', xml: bpmnFixture('simple-approval.bpmn') }],
       });
       for (let round = 0; round < 5; round++) {
-        const instance = await services.instances.start(actor, { definitionKey: 'simple-approval' });
+        const instance = await services.instances.start(actor, {
+          definitionKey: 'simple-approval',
+        });
         const [task] = await services.tasks.list(actor, { instanceId: instance.id });
         const results = await Promise.allSettled([
           services.tasks.complete(actor, task!.id, { approved: true }),
@@ -33,7 +35,9 @@ for (const database of await testDatabases()) {
 
         const detail = await services.instances.get(actor, instance.id);
         expect(detail.status).toBe('completed');
-        const ends = detail.history.filter((h) => h.event === 'elementCompleted' && ['approved', 'rejected'].includes(h.elementId!));
+        const ends = detail.history.filter(
+          (h) => h.event === 'elementCompleted' && ['approved', 'rejected'].includes(h.elementId!),
+        );
         expect(ends).toHaveLength(1);
         const winner = results[0]!.status === 'fulfilled' ? 'approved' : 'rejected';
         expect(ends[0]!.elementId).toBe(winner);
@@ -44,13 +48,26 @@ for (const database of await testDatabases()) {
       const { services } = runtime();
       const started = await Promise.all(
         Array.from({ length: 60 }, (_, i) =>
-          services.instances.start(actor, { definitionKey: 'simple-approval', businessKey: `burst-${i}` }),
+          services.instances.start(actor, {
+            definitionKey: 'simple-approval',
+            businessKey: `burst-${i}`,
+          }),
         ),
       );
       expect(new Set(started.map((s) => s.id)).size).toBe(60);
-      const tasks = await Promise.all(started.map((s) => services.tasks.list(actor, { instanceId: s.id })));
-      await Promise.all(tasks.map(([task], i) => services.tasks.complete(actor, task!.id, { approved: i % 2 === 0 })));
-      const ended = await services.instances.list(actor, { definitionKey: 'simple-approval', status: 'completed', limit: 500 });
+      const tasks = await Promise.all(
+        started.map((s) => services.tasks.list(actor, { instanceId: s.id })),
+      );
+      await Promise.all(
+        tasks.map(([task], i) =>
+          services.tasks.complete(actor, task!.id, { approved: i % 2 === 0 }),
+        ),
+      );
+      const ended = await services.instances.list(actor, {
+        definitionKey: 'simple-approval',
+        status: 'completed',
+        limit: 500,
+      });
       const burst = ended.filter((i) => i.businessKey?.startsWith('burst-'));
       expect(burst).toHaveLength(60);
       expect(burst.filter((i) => i.variables.approved === true)).toHaveLength(30);

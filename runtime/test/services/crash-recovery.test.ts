@@ -30,22 +30,40 @@ for (const database of await testDatabases()) {
         const { services } = observer;
         const openTasks = (elementId: string) => openTasksAt(observer!, elementId);
         expect(await openTasks('work')).toHaveLength(CRASH_INSTANCES);
-        expect(await services.instances.list(actor, { status: 'active', limit: 1000 })).toHaveLength(3 * CRASH_INSTANCES);
+        expect(
+          await services.instances.list(actor, { status: 'active', limit: 1000 }),
+        ).toHaveLength(3 * CRASH_INSTANCES);
         expect(await pendingOutbox(observer, 'invokeConnector')).toBeGreaterThan(0);
 
         receiver.up = true;
         const first = await startWorker(created.config, 'resume', receiver.url);
-        await eventually('every connector call to come back', async () => (await openTasks('after-call')).length === CRASH_INSTANCES);
-        await eventually('a first timer to fire', async () => (await openTasks('after-timer')).length > 0);
+        await eventually(
+          'every connector call to come back',
+          async () => (await openTasks('after-call')).length === CRASH_INSTANCES,
+          45_000,
+        );
+        await eventually(
+          'a first timer to fire',
+          async () => (await openTasks('after-timer')).length > 0,
+          45_000,
+        );
         await first.kill();
 
         const second = await startWorker(created.config, 'resume', receiver.url);
         try {
-          await eventually('every timer to fire', async () => (await openTasks('after-timer')).length === CRASH_INSTANCES, 30_000);
+          await eventually(
+            'every timer to fire',
+            async () => (await openTasks('after-timer')).length === CRASH_INSTANCES,
+            45_000,
+          );
 
           expect(await openTasks('work')).toHaveLength(CRASH_INSTANCES);
-          expect(await firingsPerInstance(observer, 'wait')).toEqual(Array(CRASH_INSTANCES).fill(1));
-          expect(await firingsPerInstance(observer, 'call')).toEqual(Array(CRASH_INSTANCES).fill(1));
+          expect(await firingsPerInstance(observer, 'wait')).toEqual(
+            Array(CRASH_INSTANCES).fill(1),
+          );
+          expect(await firingsPerInstance(observer, 'call')).toEqual(
+            Array(CRASH_INSTANCES).fill(1),
+          );
           expect(receiver.delivered.size).toBe(CRASH_INSTANCES);
           expect([...receiver.delivered.values()]).toEqual(Array(CRASH_INSTANCES).fill(1));
           expect(await pendingOutbox(observer, 'invokeConnector')).toBe(0);
@@ -54,10 +72,20 @@ for (const database of await testDatabases()) {
           expect(tasks).toHaveLength(3 * CRASH_INSTANCES);
           await Promise.all(tasks.map((task) => services.tasks.complete(actor, task.id, {})));
           const active = await services.instances.list(actor, { status: 'active', limit: 1000 });
-          const completed = await services.instances.list(actor, { status: 'completed', limit: 1000 });
+          const completed = await services.instances.list(actor, {
+            status: 'completed',
+            limit: 1000,
+          });
           expect([active.length, completed.length]).toEqual([0, 3 * CRASH_INSTANCES]);
-          const receipts = completed.filter((i) => i.definitionKey === 'crash-connector').map((i) => i.variables.receipt);
-          expect(receipts.sort()).toEqual(completed.filter((i) => i.definitionKey === 'crash-connector').map((i) => `ok-${i.businessKey}`).sort());
+          const receipts = completed
+            .filter((i) => i.definitionKey === 'crash-connector')
+            .map((i) => i.variables.receipt);
+          expect(receipts.sort()).toEqual(
+            completed
+              .filter((i) => i.definitionKey === 'crash-connector')
+              .map((i) => `ok-${i.businessKey}`)
+              .sort(),
+          );
         } finally {
           await second.kill();
         }
@@ -66,7 +94,7 @@ for (const database of await testDatabases()) {
         await receiver.close();
         await created.drop();
       }
-    }, 120_000);
+    }, 180_000);
   });
 }
 
@@ -82,11 +110,16 @@ async function firingsPerInstance(runtime: Runtime, elementId: string): Promise<
     .count({ n: '*' })
     .where({ element_id: elementId, event: 'elementCompleted' })
     .groupBy('instance_id')) as { n: number | string }[];
-  return rows.length === CRASH_INSTANCES ? rows.map((r) => Number(r.n)) : [...rows.map((r) => Number(r.n)), -1];
+  return rows.length === CRASH_INSTANCES
+    ? rows.map((r) => Number(r.n))
+    : [...rows.map((r) => Number(r.n)), -1];
 }
 
 async function pendingOutbox(runtime: Runtime, kind: string): Promise<number> {
-  const [row] = (await knexOf(runtime.orm)('outbox').count({ n: '*' }).where({ kind }).whereNot({ status: 'done' })) as {
+  const [row] = (await knexOf(runtime.orm)('outbox')
+    .count({ n: '*' })
+    .where({ kind })
+    .whereNot({ status: 'done' })) as {
     n: number | string;
   }[];
   return Number(row!.n);

@@ -48,36 +48,63 @@ for (const database of await testDatabases()) {
             return { receipt: `r-${input.to}` };
           },
         },
-        scheduler: { processEveryMs: 200, connectorAttempts: 3, connectorBackoffMs: 50, outboxPollMs: 200 },
+        scheduler: {
+          processEveryMs: 200,
+          connectorAttempts: 3,
+          connectorBackoffMs: 50,
+          outboxPollMs: 200,
+        },
       },
       true,
     );
 
     it('raises an incident when no gateway flow matches; retry with the fixed variable goes on', async () => {
       const { services } = runtime();
-      await services.definitions.deploy(actor, { name: 'routing', files: [{ filename: 'r.bpmn', xml: routing }] });
-      const instance = await services.instances.start(actor, { definitionKey: 'routing', variables: { priority: 'medium' } });
+      await services.definitions.deploy(actor, {
+        name: 'routing',
+        files: [{ filename: 'r.bpmn', xml: routing }],
+      });
+      const instance = await services.instances.start(actor, {
+        definitionKey: 'routing',
+        variables: { priority: 'medium' },
+      });
       expect(instance).toMatchObject({ status: 'active', hasIncident: true });
-      const [incident] = await services.incidents.list(actor, { instanceId: instance.id, status: 'open' });
+      const [incident] = await services.incidents.list(actor, {
+        instanceId: instance.id,
+        status: 'open',
+      });
       expect(incident).toMatchObject({ elementId: 'route', type: 'condition', status: 'open' });
 
       await services.incidents.retry(actor, incident!.id, { priority: 'high' });
 
       const after = await services.instances.get(actor, instance.id);
       expect(after).toMatchObject({ status: 'completed', hasIncident: false });
-      expect(after.incidents).toEqual([expect.objectContaining({ id: incident!.id, status: 'resolved' })]);
-      expect(after.history.some((h) => h.event === 'elementCompleted' && h.elementId === 'urgent')).toBe(true);
+      expect(after.incidents).toEqual([
+        expect.objectContaining({ id: incident!.id, status: 'resolved' }),
+      ]);
+      expect(
+        after.history.some((h) => h.event === 'elementCompleted' && h.elementId === 'urgent'),
+      ).toBe(true);
     });
 
     it('retries a failing connector with backoff, then raises an incident; retry re-invokes it', async () => {
       const { services } = runtime();
       flaky.failing = true;
       flaky.calls = [];
-      await services.definitions.deploy(actor, { name: 'notifying', files: [{ filename: 'n.bpmn', xml: notifying }] });
-      const instance = await services.instances.start(actor, { definitionKey: 'notifying', variables: { recipient: 'ufficio@pec.test' } });
+      await services.definitions.deploy(actor, {
+        name: 'notifying',
+        files: [{ filename: 'n.bpmn', xml: notifying }],
+      });
+      const instance = await services.instances.start(actor, {
+        definitionKey: 'notifying',
+        variables: { recipient: 'ufficio@pec.test' },
+      });
 
       const [incident] = await eventually('the connector incident', async () => {
-        const open = await services.incidents.list(actor, { instanceId: instance.id, status: 'open' });
+        const open = await services.incidents.list(actor, {
+          instanceId: instance.id,
+          status: 'open',
+        });
         return open.length ? open : null;
       });
       expect(incident).toMatchObject({ elementId: 'notify', type: 'connector' });

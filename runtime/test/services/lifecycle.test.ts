@@ -24,10 +24,19 @@ for (const database of await testDatabases()) {
         businessKey: 'PEC-1',
         variables: { subject: 'richiesta' },
       });
-      expect(started).toMatchObject({ status: 'active', businessKey: 'PEC-1', definitionVersion: 1 });
+      expect(started).toMatchObject({
+        status: 'active',
+        businessKey: 'PEC-1',
+        definitionVersion: 1,
+      });
 
       const [task] = await services.tasks.list(actor, { instanceId: started.id });
-      expect(task).toMatchObject({ elementId: 'review', status: 'open', assignee: 'demo', kind: 'user' });
+      expect(task).toMatchObject({
+        elementId: 'review',
+        status: 'open',
+        assignee: 'demo',
+        kind: 'user',
+      });
 
       await services.tasks.complete(actor, task!.id, { approved: true });
 
@@ -35,22 +44,36 @@ for (const database of await testDatabases()) {
       expect(done.status).toBe('completed');
       expect(done.endedAt).not.toBeNull();
       expect(done.variables).toMatchObject({ subject: 'richiesta', approved: true });
-      expect(done.history.map((h) => [h.event, h.elementId])).toContainEqual(['elementCompleted', 'approved']);
+      expect(done.history.map((h) => [h.event, h.elementId])).toContainEqual([
+        'elementCompleted',
+        'approved',
+      ]);
       expect(await services.tasks.get(actor, task!.id)).toMatchObject({ status: 'completed' });
-      await expect(services.tasks.complete(actor, task!.id, {})).rejects.toBeInstanceOf(ConflictError);
+      await expect(services.tasks.complete(actor, task!.id, {})).rejects.toBeInstanceOf(
+        ConflictError,
+      );
     });
 
     it('keeps running instances on their version and starts new ones on the latest', async () => {
       const { services } = runtime();
-      const v1 = diagram('versioned', `
+      const v1 = diagram(
+        'versioned',
+        `
         <bpmn:startEvent id="start" />
         <bpmn:userTask id="review" name="first" />
         <bpmn:endEvent id="end" />
-        ${flows('start>review', 'review>end')}`);
+        ${flows('start>review', 'review>end')}`,
+      );
       const v2 = v1.replace('name="first"', 'name="second"');
-      await services.definitions.deploy(actor, { name: 'v1', files: [{ filename: 'v.bpmn', xml: v1 }] });
+      await services.definitions.deploy(actor, {
+        name: 'v1',
+        files: [{ filename: 'v.bpmn', xml: v1 }],
+      });
       const old = await services.instances.start(actor, { definitionKey: 'versioned' });
-      await services.definitions.deploy(actor, { name: 'v2', files: [{ filename: 'v.bpmn', xml: v2 }] });
+      await services.definitions.deploy(actor, {
+        name: 'v2',
+        files: [{ filename: 'v.bpmn', xml: v2 }],
+      });
       const fresh = await services.instances.start(actor, { definitionKey: 'versioned' });
 
       expect([old.definitionVersion, fresh.definitionVersion]).toEqual([1, 2]);
@@ -62,14 +85,29 @@ for (const database of await testDatabases()) {
       expect((await services.instances.get(actor, old.id)).status).toBe('completed');
       const versions = await services.definitions.list(actor, { key: 'versioned' });
       expect(versions.map((d) => d.version)).toEqual([2, 1]);
-      expect((await services.definitions.list(actor, { key: 'versioned', latestOnly: true })).map((d) => d.version)).toEqual([2]);
+      expect(
+        (await services.definitions.list(actor, { key: 'versioned', latestOnly: true })).map(
+          (d) => d.version,
+        ),
+      ).toEqual([2]);
     });
 
     it('skips an unchanged file with duplicate filtering and versions a changed one', async () => {
       const { services } = runtime();
-      const xml = diagram('dup', `<bpmn:startEvent id="s" /><bpmn:endEvent id="e" />${flows('s>e')}`);
-      const first = await services.definitions.deploy(actor, { name: 'd', files: [{ filename: 'd.bpmn', xml }], duplicateFiltering: true });
-      const again = await services.definitions.deploy(actor, { name: 'd', files: [{ filename: 'd.bpmn', xml }], duplicateFiltering: true });
+      const xml = diagram(
+        'dup',
+        `<bpmn:startEvent id="s" /><bpmn:endEvent id="e" />${flows('s>e')}`,
+      );
+      const first = await services.definitions.deploy(actor, {
+        name: 'd',
+        files: [{ filename: 'd.bpmn', xml }],
+        duplicateFiltering: true,
+      });
+      const again = await services.definitions.deploy(actor, {
+        name: 'd',
+        files: [{ filename: 'd.bpmn', xml }],
+        duplicateFiltering: true,
+      });
       expect(again.deploymentId).toBe(first.deploymentId);
       expect(again.definitions.map((d) => d.version)).toEqual([1]);
       const changed = await services.definitions.deploy(actor, {
@@ -82,10 +120,22 @@ for (const database of await testDatabases()) {
 
     it('refuses a diagram the engine cannot run with 422 and the problems, storing nothing', async () => {
       const { services } = runtime();
-      const good = diagram('atomic', `<bpmn:startEvent id="s" /><bpmn:endEvent id="e" />${flows('s>e')}`);
-      const bad = diagram('broken', `<bpmn:startEvent id="s" /><bpmn:scriptTask id="script" /><bpmn:endEvent id="e" />${flows('s>script', 'script>e')}`);
+      const good = diagram(
+        'atomic',
+        `<bpmn:startEvent id="s" /><bpmn:endEvent id="e" />${flows('s>e')}`,
+      );
+      const bad = diagram(
+        'broken',
+        `<bpmn:startEvent id="s" /><bpmn:scriptTask id="script" /><bpmn:endEvent id="e" />${flows('s>script', 'script>e')}`,
+      );
       const error = await services.definitions
-        .deploy(actor, { name: 'mixed', files: [{ filename: 'good.bpmn', xml: good }, { filename: 'bad.bpmn', xml: bad }] })
+        .deploy(actor, {
+          name: 'mixed',
+          files: [
+            { filename: 'good.bpmn', xml: good },
+            { filename: 'bad.bpmn', xml: bad },
+          ],
+        })
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ValidationError);
       expect((error as ValidationError).status).toBe(422);
@@ -101,8 +151,12 @@ for (const database of await testDatabases()) {
       const stranger = admin('elsewhere');
       await expect(services.instances.get(stranger, mine.id)).rejects.toBeInstanceOf(NotFoundError);
       expect(await services.tasks.list(stranger, { instanceId: mine.id })).toEqual([]);
-      await expect(services.tasks.complete(stranger, `${mine.id}:t1`, {})).rejects.toBeInstanceOf(NotFoundError);
-      await expect(services.instances.start(actor, { definitionKey: 'no-such-key' })).rejects.toBeInstanceOf(NotFoundError);
+      await expect(services.tasks.complete(stranger, `${mine.id}:t1`, {})).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
+      await expect(
+        services.instances.start(actor, { definitionKey: 'no-such-key' }),
+      ).rejects.toBeInstanceOf(NotFoundError);
     });
   });
 }

@@ -28,7 +28,9 @@ export async function startReceiver(): Promise<Receiver> {
       const key = String(request.headers['idempotency-key']);
       receiver.delivered.set(key, (receiver.delivered.get(key) ?? 0) + 1);
       const input = JSON.parse(body) as { caseNumber: string };
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ receipt: `ok-${input.caseNumber}` }));
+      response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ receipt: `ok-${input.caseNumber}` }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

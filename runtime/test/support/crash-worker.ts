@@ -12,7 +12,12 @@ import { CRASH_DIAGRAMS, CRASH_INSTANCES } from './crash-diagrams.js';
 
 const phase = process.argv[2];
 const connectorUrl = process.env.CONNECTOR_URL!;
-const actor: Actor = { tenantId: 'default', userId: 'worker', username: 'worker', roles: ['admin'] };
+const actor: Actor = {
+  tenantId: 'default',
+  userId: 'worker',
+  username: 'worker',
+  roles: ['admin'],
+};
 
 const runtime = await createRuntime(loadConfig(), {
   connectors: {
@@ -41,10 +46,17 @@ await runtime.start();
 
 if (phase === 'seed') {
   for (const [key, xml] of Object.entries(CRASH_DIAGRAMS)) {
-    await runtime.services.definitions.deploy(actor, { name: key, files: [{ filename: `${key}.bpmn`, xml }] });
+    await runtime.services.definitions.deploy(actor, {
+      name: key,
+      files: [{ filename: `${key}.bpmn`, xml }],
+    });
     await Promise.all(
       Array.from({ length: CRASH_INSTANCES }, (_, i) =>
-        runtime.services.instances.start(actor, { definitionKey: key, businessKey: `${key}-${i}`, variables: { caseNumber: `${key}-${i}` } }),
+        runtime.services.instances.start(actor, {
+          definitionKey: key,
+          businessKey: `${key}-${i}`,
+          variables: { caseNumber: `${key}-${i}` },
+        }),
       ),
     );
   }

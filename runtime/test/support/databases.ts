@@ -19,7 +19,8 @@ export interface TestDatabase {
   create(): Promise<{ config: RuntimeConfig; drop(): Promise<void> }>;
 }
 
-const PG_ADMIN_URL = process.env.PECTRACK_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const PG_ADMIN_URL =
+  process.env.PECTRACK_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export const servicesRequired = (): boolean =>
   process.env.CI === 'true' || process.env.PECTRACK_REQUIRE_SERVICES === '1';
@@ -46,7 +47,8 @@ async function postgresql(): Promise<TestDatabase> {
   const problem = await reachPostgres();
   if (problem) {
     const message = `PostgreSQL at ${PG_ADMIN_URL} is not reachable (${problem})`;
-    if (servicesRequired()) throw new Error(`${message}; CI=true or PECTRACK_REQUIRE_SERVICES=1 requires it`);
+    if (servicesRequired())
+      throw new Error(`${message}; CI=true or PECTRACK_REQUIRE_SERVICES=1 requires it`);
     console.warn(`\n!!! SKIPPING the PostgreSQL service suites: ${message}.\n`);
   }
   return {

@@ -3,7 +3,11 @@ import { afterAll, beforeAll } from 'vitest';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime.js';
 import type { TestDatabase } from './databases.js';
 
-export function useRuntime(database: TestDatabase, options: RuntimeOptions = {}, started = false): () => Runtime {
+export function useRuntime(
+  database: TestDatabase,
+  options: RuntimeOptions = {},
+  started = false,
+): () => Runtime {
   let runtime: Runtime | undefined;
   let drop: (() => Promise<void>) | undefined;
   beforeAll(async () => {

@@ -12,16 +12,30 @@ export interface Worker {
 }
 
 /** Spawns the worker and resolves once it printed `ready` (READY or RUNNING). */
-export async function startWorker(config: RuntimeConfig, phase: 'seed' | 'resume', connectorUrl: string): Promise<Worker> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PECTRACK_DATA_DIR: config.dataDir, CONNECTOR_URL: connectorUrl };
+export async function startWorker(
+  config: RuntimeConfig,
+  phase: 'seed' | 'resume',
+  connectorUrl: string,
+): Promise<Worker> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PECTRACK_DATA_DIR: config.dataDir,
+    CONNECTOR_URL: connectorUrl,
+  };
   if (config.database.kind === 'postgresql') env.PECTRACK_DATABASE_URL = config.database.url;
   else delete env.PECTRACK_DATABASE_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, phase], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, phase], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker ${phase} did not get ready: ${stderr}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`worker ${phase} did not get ready: ${stderr}`)),
+      60_000,
+    );
     child.stdout!.on('data', (chunk: Buffer) => {
       if (/READY|RUNNING/.test(chunk.toString())) {
         clearTimeout(timer);

@@ -5,7 +5,8 @@
  * at once: one on SQLite (a single writer), a few on PostgreSQL (one per connection).
  */
 export class Batcher<In, Out> {
-  private queue: { input: In; resolve: (out: Out) => void; reject: (error: unknown) => void }[] = [];
+  private queue: { input: In; resolve: (out: Out) => void; reject: (error: unknown) => void }[] =
+    [];
   private running = 0;
   private scheduled = false;
 

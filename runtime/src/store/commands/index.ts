@@ -8,7 +8,9 @@ import { SqliteCommandStore } from './sqlite-command-store.js';
 export * from './records.js';
 
 export function createCommandStore(database: DatabaseConfig, knex: Knex): CommandStore {
-  return database.kind === 'postgresql' ? new PostgresCommandStore(knex) : new SqliteCommandStore(knex);
+  return database.kind === 'postgresql'
+    ? new PostgresCommandStore(knex)
+    : new SqliteCommandStore(knex);
 }
 
 /**
@@ -20,11 +22,16 @@ export function batched(store: CommandStore, inFlight = 1): CommandStore {
     const found = await store.loadInstances([...new Set(ids)]);
     return ids.map((id) => found.get(id));
   }, inFlight);
-  const commits = new Batcher<InstanceChange, CommitOutcome>((changes) => store.commit(changes), inFlight);
+  const commits = new Batcher<InstanceChange, CommitOutcome>(
+    (changes) => store.commit(changes),
+    inFlight,
+  );
   return {
     async loadInstances(ids) {
       const rows = await Promise.all(ids.map((id) => loads.submit(id)));
-      return new Map(rows.filter((r): r is InstanceRecord => r !== undefined).map((r) => [r.id, r]));
+      return new Map(
+        rows.filter((r): r is InstanceRecord => r !== undefined).map((r) => [r.id, r]),
+      );
     },
     commit: (changes) => Promise.all(changes.map((c) => commits.submit(c))),
   };

@@ -37,7 +37,11 @@ export class PostgresCommandStore implements CommandStore {
       for (const group of byParamBudget(changes.filter((_, i) => eligible[i]))) {
         try {
           const won = await write(client, group);
-          for (const change of group) outcomes.set(change, won.has(change.instance.id) ? { ok: true } : { ok: false, conflict: true });
+          for (const change of group)
+            outcomes.set(
+              change,
+              won.has(change.instance.id) ? { ok: true } : { ok: false, conflict: true },
+            );
         } catch {
           for (const change of group) outcomes.set(change, await writeAlone(client, change));
         }
@@ -93,9 +97,15 @@ function byParamBudget(changes: InstanceChange[]): InstanceChange[][] {
 
 function paramCost(c: InstanceChange): number {
   return (
-    10 + 16 * c.tasksCreated.length + 5 * c.tasksClosed.length + 10 * c.subscriptionsCreated.length +
-    c.subscriptionsRemoved.length + 9 * c.incidentsOpened.length + 3 * c.incidentsResolved.length +
-    7 * c.history.length + 7 * c.outbox.length
+    10 +
+    16 * c.tasksCreated.length +
+    5 * c.tasksClosed.length +
+    10 * c.subscriptionsCreated.length +
+    c.subscriptionsRemoved.length +
+    9 * c.incidentsOpened.length +
+    3 * c.incidentsResolved.length +
+    7 * c.history.length +
+    7 * c.outbox.length
   );
 }
 
@@ -108,7 +118,10 @@ class BatchStatement {
     const updates = changes.filter((c) => c.expectedVersion !== null);
     const winners: string[] = [];
     if (inserts.length) {
-      this.cte('ins', `insert into process_instance (${INSTANCE_COLUMNS}) values ${this.rows(inserts.map((c) => instanceRow(c.instance)))} returning id`);
+      this.cte(
+        'ins',
+        `insert into process_instance (${INSTANCE_COLUMNS}) values ${this.rows(inserts.map((c) => instanceRow(c.instance)))} returning id`,
+      );
       winners.push('select id from ins');
     }
     if (updates.length) {
@@ -129,46 +142,132 @@ class BatchStatement {
 
   private dependents(changes: InstanceChange[]): void {
     const all = <T>(pick: (c: InstanceChange) => T[]): T[] => changes.flatMap(pick);
-    this.insertFor('task', TASK_COLUMNS, TASK_TYPES, all((c) => c.tasksCreated).map((t) => [
-      t.id, t.tenantId, t.instanceId, t.definitionId, t.taskRef, t.elementId, t.name, t.kind, 'open', t.assignee,
-      JSON.stringify(t.candidateUsers), JSON.stringify(t.candidateOffices), t.dueAt, t.priority, t.formKey, t.createdAt,
-    ]));
-    const closed = changes.flatMap((c) => c.tasksClosed.map((x) => [x.id, c.instance.id, x.status, x.at, x.by]));
+    this.insertFor(
+      'task',
+      TASK_COLUMNS,
+      TASK_TYPES,
+      all((c) => c.tasksCreated).map((t) => [
+        t.id,
+        t.tenantId,
+        t.instanceId,
+        t.definitionId,
+        t.taskRef,
+        t.elementId,
+        t.name,
+        t.kind,
+        'open',
+        t.assignee,
+        JSON.stringify(t.candidateUsers),
+        JSON.stringify(t.candidateOffices),
+        t.dueAt,
+        t.priority,
+        t.formKey,
+        t.createdAt,
+      ]),
+    );
+    const closed = changes.flatMap((c) =>
+      c.tasksClosed.map((x) => [x.id, c.instance.id, x.status, x.at, x.by]),
+    );
     if (closed.length) {
-      this.cte('closed', `update task set status = v.status, completed_at = v.closed_at, completed_by = v.closed_by
+      this.cte(
+        'closed',
+        `update task set status = v.status, completed_at = v.closed_at, completed_by = v.closed_by
         from (values ${this.rows(closed, ['varchar', 'varchar', 'varchar', 'timestamptz', 'varchar'])}) as v(id, instance_id, status, closed_at, closed_by)
-        where task.id = v.id and task.status = 'open' and v.instance_id in (select id from won)`);
+        where task.id = v.id and task.status = 'open' and v.instance_id in (select id from won)`,
+      );
     }
-    this.insertFor('subscription', SUBSCRIPTION_COLUMNS, SUBSCRIPTION_TYPES, all((c) => c.subscriptionsCreated).map((s) => [
-      s.id, s.tenantId, s.instanceId, s.ref, s.kind, s.elementId, s.messageName, s.correlationKey, s.timerDueAt, s.createdAt,
-    ]));
+    this.insertFor(
+      'subscription',
+      SUBSCRIPTION_COLUMNS,
+      SUBSCRIPTION_TYPES,
+      all((c) => c.subscriptionsCreated).map((s) => [
+        s.id,
+        s.tenantId,
+        s.instanceId,
+        s.ref,
+        s.kind,
+        s.elementId,
+        s.messageName,
+        s.correlationKey,
+        s.timerDueAt,
+        s.createdAt,
+      ]),
+    );
     const removed = all((c) => c.subscriptionsRemoved);
     if (removed.length) {
-      this.cte('unsubscribed', `delete from subscription where id = any(${this.param(removed)}::varchar[]) and instance_id in (select id from won)`);
+      this.cte(
+        'unsubscribed',
+        `delete from subscription where id = any(${this.param(removed)}::varchar[]) and instance_id in (select id from won)`,
+      );
     }
-    this.insertFor('incident', INCIDENT_COLUMNS, INCIDENT_TYPES, all((c) => c.incidentsOpened).map((x) => [
-      x.id, x.tenantId, x.instanceId, x.ref, x.elementId, x.type, x.message, 'open', x.createdAt,
-    ]));
-    const resolved = changes.flatMap((c) => c.incidentsResolved.map((r) => [r.id, c.instance.id, r.at]));
+    this.insertFor(
+      'incident',
+      INCIDENT_COLUMNS,
+      INCIDENT_TYPES,
+      all((c) => c.incidentsOpened).map((x) => [
+        x.id,
+        x.tenantId,
+        x.instanceId,
+        x.ref,
+        x.elementId,
+        x.type,
+        x.message,
+        'open',
+        x.createdAt,
+      ]),
+    );
+    const resolved = changes.flatMap((c) =>
+      c.incidentsResolved.map((r) => [r.id, c.instance.id, r.at]),
+    );
     if (resolved.length) {
-      this.cte('resolved', `update incident set status = 'resolved', resolved_at = v.resolved_at
+      this.cte(
+        'resolved',
+        `update incident set status = 'resolved', resolved_at = v.resolved_at
         from (values ${this.rows(resolved, ['varchar', 'varchar', 'timestamptz'])}) as v(id, instance_id, resolved_at)
-        where incident.id = v.id and v.instance_id in (select id from won)`);
+        where incident.id = v.id and v.instance_id in (select id from won)`,
+      );
     }
-    this.insertFor('history_event', HISTORY_COLUMNS, HISTORY_TYPES, all((c) => c.history).map((h) => [
-      h.tenantId, h.instanceId, h.at, h.event, h.elementId, h.elementType, h.data ? JSON.stringify(h.data) : null,
-    ]));
-    this.insertFor('outbox', OUTBOX_COLUMNS, OUTBOX_TYPES, all((c) => c.outbox).map((o) => [
-      o.tenantId, o.instanceId, o.kind, JSON.stringify(o.payload), o.idempotencyKey, 'pending', 0, o.nextAttemptAt, o.createdAt,
-    ]));
+    this.insertFor(
+      'history_event',
+      HISTORY_COLUMNS,
+      HISTORY_TYPES,
+      all((c) => c.history).map((h) => [
+        h.tenantId,
+        h.instanceId,
+        h.at,
+        h.event,
+        h.elementId,
+        h.elementType,
+        h.data ? JSON.stringify(h.data) : null,
+      ]),
+    );
+    this.insertFor(
+      'outbox',
+      OUTBOX_COLUMNS,
+      OUTBOX_TYPES,
+      all((c) => c.outbox).map((o) => [
+        o.tenantId,
+        o.instanceId,
+        o.kind,
+        JSON.stringify(o.payload),
+        o.idempotencyKey,
+        'pending',
+        0,
+        o.nextAttemptAt,
+        o.createdAt,
+      ]),
+    );
   }
 
   /** Rows of the winning instances only; `instance_id` is the filter column of every such table. */
   private insertFor(table: string, columns: string, types: string[], rows: unknown[][]): void {
     if (!rows.length) return;
-    this.cte(`w_${table}`, `insert into ${table} (${columns})
+    this.cte(
+      `w_${table}`,
+      `insert into ${table} (${columns})
       select * from (values ${this.rows(rows, types)}) as x(${columns})
-      where x.instance_id in (select id from won)`);
+      where x.instance_id in (select id from won)`,
+    );
   }
 
   private cte(name: string, body: string): void {
@@ -183,32 +282,114 @@ class BatchStatement {
   /** `($1::t1, $2::t2), (...)`; without types the target columns give them. */
   private rows(rows: unknown[][], types?: string[]): string {
     return rows
-      .map((row) => `(${row.map((value, i) => this.param(value) + (types ? `::${types[i]}` : '')).join(', ')})`)
+      .map(
+        (row) =>
+          `(${row.map((value, i) => this.param(value) + (types ? `::${types[i]}` : '')).join(', ')})`,
+      )
       .join(', ');
   }
 }
 
-const INSTANCE_COLUMNS = 'id, tenant_id, definition_id, business_key, status, state, version, started_at, ended_at, has_incident';
+const INSTANCE_COLUMNS =
+  'id, tenant_id, definition_id, business_key, status, state, version, started_at, ended_at, has_incident';
 const UPDATE_TYPES = ['varchar', 'int', 'int', 'varchar', 'jsonb', 'timestamptz', 'boolean'];
 const TASK_COLUMNS =
   'id, tenant_id, instance_id, definition_id, task_ref, element_id, name, kind, status, assignee, candidate_users, candidate_offices, due_at, priority, form_key, created_at';
-const TASK_TYPES = ['varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'text', 'text', 'timestamptz', 'int', 'varchar', 'timestamptz'];
-const SUBSCRIPTION_COLUMNS = 'id, tenant_id, instance_id, ref, kind, element_id, message_name, correlation_key, timer_due_at, created_at';
-const SUBSCRIPTION_TYPES = ['varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'timestamptz', 'timestamptz'];
-const INCIDENT_COLUMNS = 'id, tenant_id, instance_id, ref, element_id, type, message, status, created_at';
-const INCIDENT_TYPES = ['varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'varchar', 'text', 'varchar', 'timestamptz'];
+const TASK_TYPES = [
+  'varchar',
+  'varchar',
+  'varchar',
+  'varchar',
+  'varchar',
+  'varchar',
+  'varchar',
+  'varchar',
+  'varchar',
+  'varchar',
+  'text',
+  'text',
+  'timestamptz',
+  'int',
+  'varchar',
+  'timestamptz',
+];
+const SUBSCRIPTION_COLUMNS =
+  'id, tenant_id, instance_id, ref, kind, element_id, message_name, correlation_key, timer_due_at, created_at';
+const SUBSCRIPTION_TYPES = [
+  'varchar',
+  'varchar',
+  'varchar',
+  'varchar',
+  'varchar',
+  'varchar',
+  'varchar',
+  'varchar',
+  'timestamptz',
+  'timestamptz',
+];
+const INCIDENT_COLUMNS =
+  'id, tenant_id, instance_id, ref, element_id, type, message, status, created_at';
+const INCIDENT_TYPES = [
+  'varchar',
+  'varchar',
+  'varchar',
+  'varchar',
+  'varchar',
+  'varchar',
+  'text',
+  'varchar',
+  'timestamptz',
+];
 const HISTORY_COLUMNS = 'tenant_id, instance_id, at, event, element_id, element_type, data';
-const HISTORY_TYPES = ['varchar', 'varchar', 'timestamptz', 'varchar', 'varchar', 'varchar', 'jsonb'];
-const OUTBOX_COLUMNS = 'tenant_id, instance_id, kind, payload, idempotency_key, status, attempts, next_attempt_at, created_at';
-const OUTBOX_TYPES = ['varchar', 'varchar', 'varchar', 'jsonb', 'varchar', 'varchar', 'int', 'timestamptz', 'timestamptz'];
+const HISTORY_TYPES = [
+  'varchar',
+  'varchar',
+  'timestamptz',
+  'varchar',
+  'varchar',
+  'varchar',
+  'jsonb',
+];
+const OUTBOX_COLUMNS =
+  'tenant_id, instance_id, kind, payload, idempotency_key, status, attempts, next_attempt_at, created_at';
+const OUTBOX_TYPES = [
+  'varchar',
+  'varchar',
+  'varchar',
+  'jsonb',
+  'varchar',
+  'varchar',
+  'int',
+  'timestamptz',
+  'timestamptz',
+];
 
 function instanceRow(i: InstanceRecord): unknown[] {
-  return [i.id, i.tenantId, i.definitionId, i.businessKey, i.status, JSON.stringify(i.state), i.version, i.startedAt, i.endedAt, i.hasIncident];
+  return [
+    i.id,
+    i.tenantId,
+    i.definitionId,
+    i.businessKey,
+    i.status,
+    JSON.stringify(i.state),
+    i.version,
+    i.startedAt,
+    i.endedAt,
+    i.hasIncident,
+  ];
 }
 
 function updateRow(c: InstanceChange): unknown[] {
   const i = c.instance;
-  return [i.id, c.expectedVersion, i.version, i.status, JSON.stringify(i.state), i.endedAt, i.hasIncident];
+  return [
+    i.id,
+    c.expectedVersion,
+    i.version,
+    i.status,
+    JSON.stringify(i.state),
+    i.endedAt,
+    i.hasIncident,
+  ];
 }
 
 function toInstance(row: Row): InstanceRecord {

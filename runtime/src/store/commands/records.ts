@@ -103,7 +103,8 @@ export interface InstanceChange {
 }
 
 /** Per change: committed, lost the optimistic lock, or failed on its own. */
-export type CommitOutcome = { ok: true } | { ok: false; conflict: true } | { ok: false; conflict: false; error: Error };
+export type CommitOutcome =
+  { ok: true } | { ok: false; conflict: true } | { ok: false; conflict: false; error: Error };
 
 export interface CommandStore {
   /** Instances by id; the caller checks the tenant. */
@@ -112,7 +113,10 @@ export interface CommandStore {
   commit(changes: readonly InstanceChange[]): Promise<CommitOutcome[]>;
 }
 
-export function emptyChange(instance: InstanceRecord, expectedVersion: number | null): InstanceChange {
+export function emptyChange(
+  instance: InstanceRecord,
+  expectedVersion: number | null,
+): InstanceChange {
   return {
     instance,
     expectedVersion,

@@ -55,7 +55,9 @@ class Statements {
       `insert into incident (id, tenant_id, instance_id, ref, element_id, type, message, status, created_at)
        values (?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
     );
-    this.resolveIncident = db.prepare(`update incident set status = 'resolved', resolved_at = ? where id = ?`);
+    this.resolveIncident = db.prepare(
+      `update incident set status = 'resolved', resolved_at = ? where id = ?`,
+    );
     this.insertOutbox = db.prepare(
       `insert into outbox (tenant_id, instance_id, kind, payload, idempotency_key, status, attempts, next_attempt_at, created_at)
        values (?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
@@ -101,7 +103,9 @@ export class SqliteCommandStore implements CommandStore {
       const applyOne = db.transaction((change: InstanceChange) => apply(sql, change));
       const outcomes: CommitOutcome[] = [];
       db.transaction(() => {
-        changes.forEach((change, i) => outcomes.push(eligible[i] ? tryApply(applyOne, change) : conflict()));
+        changes.forEach((change, i) =>
+          outcomes.push(eligible[i] ? tryApply(applyOne, change) : conflict()),
+        );
       }).immediate();
       return outcomes;
     });
@@ -124,7 +128,10 @@ export class SqliteCommandStore implements CommandStore {
 
 const conflict = (): CommitOutcome => ({ ok: false, conflict: true });
 
-function tryApply(applyOne: (change: InstanceChange) => boolean, change: InstanceChange): CommitOutcome {
+function tryApply(
+  applyOne: (change: InstanceChange) => boolean,
+  change: InstanceChange,
+): CommitOutcome {
   try {
     return applyOne(change) ? { ok: true } : conflict();
   } catch (error) {
@@ -137,45 +144,101 @@ function apply(sql: Statements, change: InstanceChange): boolean {
   const i = change.instance;
   if (change.expectedVersion === null) {
     sql.insertInstance.run(
-      i.id, i.tenantId, i.definitionId, i.businessKey, i.status, JSON.stringify(i.state), i.version,
-      time(i.startedAt), time(i.endedAt), i.hasIncident ? 1 : 0,
+      i.id,
+      i.tenantId,
+      i.definitionId,
+      i.businessKey,
+      i.status,
+      JSON.stringify(i.state),
+      i.version,
+      time(i.startedAt),
+      time(i.endedAt),
+      i.hasIncident ? 1 : 0,
     );
   } else {
     const result = sql.updateInstance.run(
-      i.status, JSON.stringify(i.state), i.version, time(i.endedAt), i.hasIncident ? 1 : 0, i.id, change.expectedVersion,
+      i.status,
+      JSON.stringify(i.state),
+      i.version,
+      time(i.endedAt),
+      i.hasIncident ? 1 : 0,
+      i.id,
+      change.expectedVersion,
     );
     if (result.changes === 0) return false;
   }
   for (const t of change.tasksCreated) {
     sql.insertTask.run(
-      t.id, t.tenantId, t.instanceId, t.definitionId, t.taskRef, t.elementId, t.name, t.kind, t.assignee,
-      JSON.stringify(t.candidateUsers), JSON.stringify(t.candidateOffices), time(t.dueAt), t.priority, t.formKey,
+      t.id,
+      t.tenantId,
+      t.instanceId,
+      t.definitionId,
+      t.taskRef,
+      t.elementId,
+      t.name,
+      t.kind,
+      t.assignee,
+      JSON.stringify(t.candidateUsers),
+      JSON.stringify(t.candidateOffices),
+      time(t.dueAt),
+      t.priority,
+      t.formKey,
       time(t.createdAt),
     );
   }
   for (const c of change.tasksClosed) sql.closeTask.run(c.status, time(c.at), c.by, c.id);
   for (const s of change.subscriptionsCreated) {
     sql.insertSubscription.run(
-      s.id, s.tenantId, s.instanceId, s.ref, s.kind, s.elementId, s.messageName, s.correlationKey,
-      time(s.timerDueAt), time(s.createdAt),
+      s.id,
+      s.tenantId,
+      s.instanceId,
+      s.ref,
+      s.kind,
+      s.elementId,
+      s.messageName,
+      s.correlationKey,
+      time(s.timerDueAt),
+      time(s.createdAt),
     );
   }
   for (const id of change.subscriptionsRemoved) sql.deleteSubscription.run(id);
   for (const x of change.incidentsOpened) {
-    sql.insertIncident.run(x.id, x.tenantId, x.instanceId, x.ref, x.elementId, x.type, x.message, time(x.createdAt));
+    sql.insertIncident.run(
+      x.id,
+      x.tenantId,
+      x.instanceId,
+      x.ref,
+      x.elementId,
+      x.type,
+      x.message,
+      time(x.createdAt),
+    );
   }
   for (const r of change.incidentsResolved) sql.resolveIncident.run(time(r.at), r.id);
   for (let i = 0; i < change.history.length; i += HISTORY_CHUNK) {
     const chunk = change.history.slice(i, i + HISTORY_CHUNK);
-    sql.historyInsert(chunk.length).run(
-      chunk.flatMap((h) => [
-        h.tenantId, h.instanceId, time(h.at), h.event, h.elementId, h.elementType, h.data ? JSON.stringify(h.data) : null,
-      ]),
-    );
+    sql
+      .historyInsert(chunk.length)
+      .run(
+        chunk.flatMap((h) => [
+          h.tenantId,
+          h.instanceId,
+          time(h.at),
+          h.event,
+          h.elementId,
+          h.elementType,
+          h.data ? JSON.stringify(h.data) : null,
+        ]),
+      );
   }
   for (const o of change.outbox) {
     sql.insertOutbox.run(
-      o.tenantId, o.instanceId, o.kind, JSON.stringify(o.payload), o.idempotencyKey, time(o.nextAttemptAt),
+      o.tenantId,
+      o.instanceId,
+      o.kind,
+      JSON.stringify(o.payload),
+      o.idempotencyKey,
+      time(o.nextAttemptAt),
       time(o.createdAt),
     );
   }
