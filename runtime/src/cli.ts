@@ -8,7 +8,14 @@ import { dirname } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { createLogger } from './api/http/logging.js';
-import { addUser, createApiToken, revokeApiToken, userExists } from './auth/users.js';
+import {
+  addUser,
+  createApiToken,
+  listApiTokens,
+  revokeApiToken,
+  setPassword,
+  userExists,
+} from './auth/users.js';
 import { splitLogin } from './auth/accounts.js';
 import { ConfigError, loadConfig, type RuntimeConfig } from './config.js';
 import { PecTrackError } from './errors.js';
@@ -196,6 +203,20 @@ export function buildProgram(): Command {
       },
     );
 
+  user
+    .command('passwd')
+    .description("set a user's password")
+    .requiredOption('--username <username>', 'login (tenant/username for another tenant)')
+    .requiredOption('--password <password>', 'the new password')
+    .action(async (opts: { username: string; password: string }) => {
+      const config = loadConfig();
+      const { tenantId, username } = splitLogin(opts.username, config.tenant);
+      await withOrm(config, (orm) =>
+        setPassword(orm, { tenantId, username, password: opts.password }),
+      );
+      console.log(`password of ${tenantId}/${username} changed`);
+    });
+
   const token = program.command('token').description('manage API tokens');
   token
     .command('create')
@@ -214,6 +235,20 @@ export function buildProgram(): Command {
         `token ${created.id} created for ${tenantId}/${username}; it is shown only now:`,
       );
       console.log(created.token);
+    });
+  token
+    .command('list')
+    .description("list a user's API tokens (ids and names; the secrets are not stored)")
+    .requiredOption('--username <username>', 'owner (tenant/username for another tenant)')
+    .action(async (opts: { username: string }) => {
+      const config = loadConfig();
+      const { tenantId, username } = splitLogin(opts.username, config.tenant);
+      const tokens = await withOrm(config, (orm) => listApiTokens(orm, { tenantId, username }));
+      for (const t of tokens) {
+        console.log(
+          [t.id, t.name, t.createdAt, t.revokedAt ? `revoked ${t.revokedAt}` : 'active'].join('\t'),
+        );
+      }
     });
   token
     .command('revoke')

@@ -17,7 +17,16 @@ export { ormAccounts } from './auth/accounts.js';
 export { can, requirePermission, ROLES, type Permission, type Role } from './auth/permissions.js';
 export { hashPassword, verifyPassword } from './auth/passwords.js';
 export { generateToken, hashToken } from './auth/tokens.js';
-export { addUser, createApiToken, revokeApiToken, userExists, type NewUser } from './auth/users.js';
+export {
+  addUser,
+  createApiToken,
+  listApiTokens,
+  revokeApiToken,
+  setPassword,
+  userExists,
+  type NewUser,
+  type TokenSummary,
+} from './auth/users.js';
 export { loadConfig, ConfigError, type RuntimeConfig, type DatabaseConfig } from './config.js';
 export * from './errors.js';
 export { createRuntime } from './runtime.js';

@@ -115,3 +115,43 @@ export async function revokeApiToken(orm: Orm, tokenId: string): Promise<void> {
   token.revokedAt ??= new Date();
   await em.flush();
 }
+
+export interface TokenSummary {
+  id: string;
+  name: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** The tokens of a user, newest first; never their secrets, which are not stored. */
+export async function listApiTokens(
+  orm: Orm,
+  input: { tenantId: string; username: string },
+): Promise<TokenSummary[]> {
+  const em = orm.em.fork();
+  const user = await findUser(em, input.tenantId, input.username);
+  const tokens = await em.find(
+    ApiTokenSchema,
+    { user },
+    { filters: false, orderBy: { createdAt: 'desc' } },
+  );
+  return tokens.map((token) => ({
+    id: token.id,
+    name: token.name,
+    createdAt: token.createdAt.toISOString(),
+    revokedAt: token.revokedAt?.toISOString() ?? null,
+  }));
+}
+
+export async function setPassword(
+  orm: Orm,
+  input: { tenantId: string; username: string; password: string },
+): Promise<void> {
+  if (input.password.length < 4) {
+    throw new BadRequestError('weak-password', 'password must have at least 4 characters');
+  }
+  const em = orm.em.fork();
+  const user = await findUser(em, input.tenantId, input.username);
+  user.passwordHash = await hashPassword(input.password);
+  await em.flush();
+}

@@ -46,7 +46,7 @@ function pectrack(args: string[], env: Record<string, string> = {}): Promise<Run
 describe('pectrack CLI', { timeout: 180_000 }, () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('adds a user, creates a token printed once, and both authenticate', async () => {
+  it('adds a user, creates a token printed once, lists and revokes it, changes the password', async () => {
     const added = await pectrack([
       'user',
       'add',
@@ -97,6 +97,37 @@ describe('pectrack CLI', { timeout: 180_000 }, () => {
       expect(await authenticate(basic)).toMatchObject(expected);
     } finally {
       await orm.close();
+    }
+
+    const listed = await pectrack(['token', 'list', '--username', 'alice']);
+    expect(listed.code).toBe(0);
+    const [id, name, , state] = listed.stdout.trim().split('\t');
+    expect([name, state]).toEqual(['protocol scanner', 'active']);
+    expect(created.stderr).toContain(`token ${id} created`);
+    expect(listed.stdout).not.toContain(token);
+
+    const revoked = await pectrack(['token', 'revoke', '--id', id!]);
+    expect(revoked.stdout.trim()).toBe(`token ${id} revoked`);
+    const changed = await pectrack([
+      'user',
+      'passwd',
+      '--username',
+      'alice',
+      '--password',
+      'nuova-pw',
+    ]);
+    expect(changed.stdout.trim()).toBe('password of default/alice changed');
+
+    const after = await openOrm({ kind: 'sqlite', file: join(dataDir, 'pectrack.sqlite') });
+    try {
+      const authenticate = createAuthenticator(ormAccounts(after, 'default'));
+      await expect(authenticate(`Bearer ${token}`)).rejects.toMatchObject({ status: 401 });
+      const oldPassword = `Basic ${Buffer.from('alice:segreto1').toString('base64')}`;
+      await expect(authenticate(oldPassword)).rejects.toMatchObject({ status: 401 });
+      const newPassword = `Basic ${Buffer.from('alice:nuova-pw').toString('base64')}`;
+      expect(await authenticate(newPassword)).toMatchObject({ username: 'alice' });
+    } finally {
+      await after.close();
     }
   });
 
