@@ -33,6 +33,18 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
+/** `pectrack migrate`: brings the database schema up to date and reports the migrations applied. */
+export async function migrateDatabase(config: RuntimeConfig): Promise<string[]> {
+  const orm = await openOrm(config.database);
+  try {
+    const applied = await migrate(orm);
+    await ensureTenant(orm, config.tenant, config.tenant, config.database.kind === 'sqlite');
+    return applied;
+  } finally {
+    await orm.close();
+  }
+}
+
 export async function createRuntime(
   config: RuntimeConfig,
   options: RuntimeOptions = {},

@@ -145,6 +145,33 @@ for (const database of await testDatabases()) {
       expect(await services.definitions.list(actor, { key: 'atomic' })).toEqual([]);
     });
 
+    it('claims, unclaims and assigns open tasks; a claimed task cannot be claimed by another', async () => {
+      const { services } = runtime();
+      const instance = await services.instances.start(actor, { definitionKey: 'simple-approval' });
+      const taskId = instance.tasks[0]!.id;
+      expect(instance.tasks[0]).toMatchObject({ elementId: 'review', status: 'open' });
+      await services.tasks.unclaim(actor, taskId);
+      expect(await services.tasks.claim(actor, taskId, 'mario')).toMatchObject({
+        assignee: 'mario',
+      });
+      await expect(services.tasks.claim(actor, taskId, 'luigi')).rejects.toBeInstanceOf(
+        ConflictError,
+      );
+      expect(await services.tasks.list(actor, { assignee: 'mario', status: 'open' })).toEqual([
+        expect.objectContaining({ id: taskId }),
+      ]);
+      expect(await services.tasks.assign(actor, taskId, 'luigi')).toMatchObject({
+        assignee: 'luigi',
+      });
+      await services.tasks.complete(actor, taskId, { approved: false });
+      await expect(services.tasks.assign(actor, taskId, 'mario')).rejects.toBeInstanceOf(
+        ConflictError,
+      );
+      await expect(services.tasks.claim(actor, 'no-such-task', 'mario')).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
+    });
+
     it('scopes every read to the tenant and reports unknown ids as not found', async () => {
       const { services } = runtime();
       const mine = await services.instances.start(actor, { definitionKey: 'simple-approval' });

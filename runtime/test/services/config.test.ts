@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('configuration from the environment', () => {
+  it('defaults to SQLite under ./data on port 3000 for tenant "default"', () => {
+    const config = loadConfig({});
+    expect(config.database).toEqual({
+      kind: 'sqlite',
+      file: expect.stringMatching(/data\/pectrack\.sqlite$/),
+    });
+    expect([config.port, config.tenant, config.logLevel]).toEqual([3000, 'default', 'info']);
+  });
+
+  it('uses PostgreSQL for a postgres:// URL and a SQLite file under the data directory otherwise', () => {
+    expect(loadConfig({ PECTRACK_DATABASE_URL: 'postgres://u@db:5432/pectrack' }).database).toEqual(
+      {
+        kind: 'postgresql',
+        url: 'postgres://u@db:5432/pectrack',
+      },
+    );
+    expect(loadConfig({ PECTRACK_DATA_DIR: '/srv/pectrack' }).database).toEqual({
+      kind: 'sqlite',
+      file: '/srv/pectrack/pectrack.sqlite',
+    });
+  });
+
+  it.each([
+    ['PECTRACK_PORT', 'eighty'],
+    ['PECTRACK_PORT', '70000'],
+    ['PECTRACK_LOG_LEVEL', 'chatty'],
+    ['PECTRACK_DATABASE_URL', 'mysql://db/pectrack'],
+    ['PECTRACK_TENANT', 'Comune di Roma'],
+  ])('refuses %s=%s with an error naming the variable', (variable, value) => {
+    const error = (() => {
+      try {
+        loadConfig({ [variable]: value });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe(variable);
+    expect((error as ConfigError).message).toMatch(new RegExp(`^${variable} is invalid`));
+  });
+});
