@@ -8,6 +8,7 @@ import { MailboxSyncJobs, type MailboxSyncSettings } from './job.js';
 import { mailboxServices, type MailboxInput, type MailboxPatch, type MailboxServices, type MailboxView } from './mailboxes.js';
 import { messageQueries, type MessageQueries } from './messages.js';
 import { outgoingServices, type OutgoingServices } from './outgoing.js';
+import { createParserPool } from './parser-pool.js';
 import type { AppliedReceipt } from './receipts.js';
 
 export { DEFAULT_LIMITS, type IntakeContext, type IntakeLimits, type IntakeLogger } from './context.js';
@@ -27,17 +28,27 @@ export interface IntakeOptions {
   log?: IntakeLogger;
   limits?: Partial<IntakeLimits>;
   now?: () => Date;
+  /** Parse in this many worker threads (0: in the calling thread, the default). */
+  parseThreads?: number;
+}
+
+function parserFor(options: IntakeOptions): Pick<IntakeContext, 'parse' | 'close'> {
+  if (options.parseThreads && options.parseThreads > 0) {
+    const pool = createParserPool(options.parseThreads, options.trustAnchors);
+    return { parse: (raw) => pool.parse(raw), close: () => pool.close() };
+  }
+  const anchors = options.trustAnchors ? loadTrustAnchors(options.trustAnchors) : undefined;
+  return { parse: (raw) => parsePec(raw, anchors ? { trustAnchors: anchors } : {}), close: async () => undefined };
 }
 
 const SILENT: IntakeLogger = { info: () => undefined, warn: () => undefined };
 
 export function createIntakeContext(options: IntakeOptions): IntakeContext {
-  const anchors = options.trustAnchors ? loadTrustAnchors(options.trustAnchors) : undefined;
   return {
     orm: options.orm,
     blobs: options.blobs,
     secretKey: options.secretKey,
-    parse: (raw) => parsePec(raw, anchors ? { trustAnchors: anchors } : {}),
+    ...parserFor(options),
     now: options.now ?? (() => new Date()),
     publishReceipt: options.publishReceipt ?? (async () => undefined),
     log: options.log ?? SILENT,

@@ -1,0 +1,165 @@
+/**
+ * `npm run bench:ingest`: a 10,000-message mailbox (a few messages carrying 25 MB attachments)
+ * on a private Dovecot, ingested end to end — fetch, blob store, parse, commit — next to a raw
+ * imapflow fetch of the same mailbox in the same run. The last line is the summary.
+ *
+ * The signed corpus takes minutes to build, so it is kept under the system temp directory and
+ * reused by later runs (BENCH_REBUILD=1 builds it again).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ImapFlow } from 'imapflow';
+import {
+  buildTransportEnvelope,
+  createTestCa,
+  createTestProvider,
+  prepareSubmission,
+  startDovecot,
+  type DovecotServer,
+} from '@pectrack/connector-pec/testkit';
+import type { RuntimeConfig } from '../config.js';
+import { createIntakeContext, runMailboxSession, type IntakeContext } from '../intake/index.js';
+import { mailboxServices } from '../intake/mailboxes.js';
+import { createRuntime } from '../runtime.js';
+import { FileBlobStore } from '../store/blobs.js';
+import { knexOf } from '../store/orm.js';
+
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000);
+const LARGE = Number(process.env.BENCH_LARGE ?? 3);
+const LARGE_BYTES = 25 * 1024 * 1024;
+const PARSE_THREADS = Number(process.env.BENCH_PARSE_THREADS ?? availableParallelism());
+const CORPUS = join(tmpdir(), `pectrack-bench-ingest-${MESSAGES}-${LARGE}`);
+const USER = 'protocollo@comune.pec.test';
+const PASSWORD = 'bench';
+
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+/** Message n of the corpus: an ordinary instanza, or one carrying a 25 MB attachment. */
+function isLarge(n: number): boolean {
+  return LARGE > 0 && n % Math.floor(MESSAGES / LARGE) === Math.floor(MESSAGES / LARGE / 2);
+}
+
+async function buildCorpus(): Promise<string> {
+  if (existsSync(join(CORPUS, 'complete')) && process.env.BENCH_REBUILD !== '1') return readFile(join(CORPUS, 'ca.pem'), 'utf8');
+  await rm(CORPUS, { recursive: true, force: true });
+  await mkdir(CORPUS, { recursive: true });
+  log(`bench:ingest building a ${MESSAGES}-message signed corpus in ${CORPUS} (once)`);
+  const ca = createTestCa();
+  const provider = createTestProvider(ca, { domain: 'pec.test' });
+  const base = Date.UTC(2026, 9, 1, 8, 0, 0);
+  for (let n = 0; n < MESSAGES; n++) {
+    const attachments = isLarge(n)
+      ? [{ filename: `planimetria-${n}.pdf`, contentType: 'application/pdf', content: randomBytes(LARGE_BYTES) }]
+      : [{ filename: `istanza-${n}.pdf`, contentType: 'application/pdf', content: randomBytes(2048 + (n % 7) * 1024) }];
+    const submission = prepareSubmission({
+      provider,
+      message: {
+        from: `cittadino${n}@mittente.pec.test`,
+        to: [USER],
+        subject: `Istanza di accesso agli atti n. ${n}`,
+        text: `Il sottoscritto chiede l'accesso agli atti del procedimento ${n}.\r\nDistinti saluti.\r\n`,
+        date: new Date(base + n * 1000),
+        attachments,
+      },
+    });
+    await writeFile(join(CORPUS, `${String(n).padStart(6, '0')}.eml`), buildTransportEnvelope({ provider, submission }));
+  }
+  await writeFile(join(CORPUS, 'ca.pem'), ca.certificatePem);
+  await writeFile(join(CORPUS, 'complete'), '');
+  return ca.certificatePem;
+}
+
+async function fillMailbox(dovecot: DovecotServer): Promise<number> {
+  const files = (await readdir(CORPUS)).filter((f) => f.endsWith('.eml')).sort();
+  for (let i = 0; i < files.length; i += 200) {
+    const chunk = await Promise.all(files.slice(i, i + 200).map((f) => readFile(join(CORPUS, f))));
+    await dovecot.deliver(USER, chunk);
+  }
+  return files.length;
+}
+
+/** The baseline: every message's bytes over one imapflow connection, nothing else. */
+async function rawFetch(dovecot: DovecotServer): Promise<{ seconds: number; count: number; bytes: number }> {
+  const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user: USER, pass: PASSWORD }, logger: false });
+  await client.connect();
+  const started = performance.now();
+  let count = 0;
+  let bytes = 0;
+  const lock = await client.getMailboxLock('INBOX');
+  try {
+    for await (const message of client.fetch('1:*', { uid: true, source: true }, { uid: true })) {
+      count += 1;
+      bytes += message.source?.length ?? 0;
+    }
+  } finally {
+    lock.release();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await client.logout();
+  return { seconds, count, bytes };
+}
+
+async function ingest(dovecot: DovecotServer, trustAnchorPem: string): Promise<{ seconds: number; stored: number }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'pectrack-bench-ingest-data-'));
+  const config: RuntimeConfig = { dataDir, database: { kind: 'sqlite', file: join(dataDir, 'pectrack.sqlite') }, port: 0, logLevel: 'silent', tenant: 'default' };
+  const runtime = await createRuntime(config);
+  let ctx: IntakeContext | undefined;
+  try {
+    ctx = createIntakeContext({
+      orm: runtime.orm,
+      blobs: new FileBlobStore(join(dataDir, 'blobs')),
+      secretKey: randomBytes(32),
+      trustAnchors: [trustAnchorPem],
+      parseThreads: PARSE_THREADS,
+    });
+    const mailbox = await mailboxServices(ctx).create('default', {
+      name: 'Protocollo',
+      address: USER,
+      imap: { host: dovecot.host, port: dovecot.port, tls: false },
+      username: USER,
+      password: PASSWORD,
+    });
+    const started = performance.now();
+    const summary = await runMailboxSession(ctx, 'default', mailbox.id, { once: true });
+    log(`bench:ingest parse threads: ${PARSE_THREADS}`);
+    const seconds = (performance.now() - started) / 1000;
+    const [row] = await knexOf(runtime.orm)('message').count({ n: '*' });
+    const stored = Number(row?.n ?? 0);
+    if (summary.inserted !== stored) throw new Error(`ingested ${summary.inserted} but ${stored} rows are stored`);
+    return { seconds, stored };
+  } finally {
+    await ctx?.close();
+    await runtime.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const trustAnchorPem = await buildCorpus();
+  const dovecot = await startDovecot({ users: [{ user: USER, password: PASSWORD }] });
+  try {
+    const count = await fillMailbox(dovecot);
+    const raw = await rawFetch(dovecot);
+    if (raw.count !== count) throw new Error(`raw fetch saw ${raw.count} of ${count} messages`);
+    log(`bench:ingest raw imapflow fetch: ${raw.count} messages, ${(raw.bytes / 1048576).toFixed(0)} MB in ${raw.seconds.toFixed(1)} s`);
+    const ours = await ingest(dovecot, trustAnchorPem);
+    if (ours.stored !== count) throw new Error(`ingest stored ${ours.stored} of ${count} messages`);
+    log(`bench:ingest end to end (fetch, blob store, parse, commit): ${ours.stored} messages in ${ours.seconds.toFixed(1)} s`);
+    clearInterval(sampler);
+    const rate = ours.stored / ours.seconds;
+    const rawRate = raw.count / raw.seconds;
+    log(
+      `bench:ingest messages=${ours.stored} rate=${rate.toFixed(0)}/s raw_rate=${rawRate.toFixed(0)}/s ratio=${(ours.seconds / raw.seconds).toFixed(2)} peak_rss_mb=${(peakRss / 1048576).toFixed(0)}`,
+    );
+  } finally {
+    await dovecot.close();
+  }
+}
+
+await main();
