@@ -2,8 +2,9 @@
  * The command path on PostgreSQL: a batch of changes is ONE statement — data-modifying
  * CTEs insert new instances, update the others under their optimistic lock, and write
  * the dependent rows of the winners only — so a batch costs one round trip and one
- * commit whatever its size. If the statement fails, the batch is replayed change by
- * change so only the faulty change fails.
+ * commit whatever its size. Rows travel as one array per column, spread by `unnest`, so
+ * the statement text never changes and is planned once per connection. If the
+ * statement fails, the batch is replayed change by change so only the faulty one fails.
  */
 import type { Knex } from '@mikro-orm/knex';
 import type { ClientBase } from 'pg';
@@ -11,9 +12,6 @@ import type { CommandStore, CommitOutcome, InstanceChange, InstanceRecord } from
 import { partitionSameInstance } from './records.js';
 
 type Row = Record<string, unknown>;
-
-/** PostgreSQL accepts at most 65535 parameters per statement; a batch above this is split. */
-const MAX_PARAMS = 50_000;
 
 export class PostgresCommandStore implements CommandStore {
   constructor(private readonly knex: Knex) {}
@@ -32,19 +30,19 @@ export class PostgresCommandStore implements CommandStore {
 
   async commit(changes: readonly InstanceChange[]): Promise<CommitOutcome[]> {
     const eligible = partitionSameInstance(changes);
+    const batch = changes.filter((_, i) => eligible[i]);
     return this.withClient(async (client) => {
       const outcomes = new Map<InstanceChange, CommitOutcome>();
-      for (const group of byParamBudget(changes.filter((_, i) => eligible[i]))) {
-        try {
-          const won = await write(client, group);
-          for (const change of group)
-            outcomes.set(
-              change,
-              won.has(change.instance.id) ? { ok: true } : { ok: false, conflict: true },
-            );
-        } catch {
-          for (const change of group) outcomes.set(change, await writeAlone(client, change));
+      try {
+        const won = await write(client, batch);
+        for (const change of batch) {
+          outcomes.set(
+            change,
+            won.has(change.instance.id) ? { ok: true } : { ok: false, conflict: true },
+          );
         }
+      } catch {
+        for (const change of batch) outcomes.set(change, await writeAlone(client, change));
       }
       return changes.map((change) => outcomes.get(change) ?? { ok: false, conflict: true });
     });
@@ -70,83 +68,128 @@ async function writeAlone(client: ClientBase, change: InstanceChange): Promise<C
 
 /** One statement, so one implicit transaction: returns the ids of the instances written. */
 async function write(client: ClientBase, changes: InstanceChange[]): Promise<Set<string>> {
-  const statement = new BatchStatement();
-  const { text, values } = statement.build(changes);
-  const result = await client.query(text, values);
+  const result = await client.query({
+    name: 'pectrack_commit_batch',
+    text: BATCH_SQL,
+    values: batchValues(changes),
+  });
   return new Set(result.rows.map((r: Row) => r.id as string));
 }
 
-/** Splits a batch so no statement exceeds the parameter limit. */
-function byParamBudget(changes: InstanceChange[]): InstanceChange[][] {
-  const groups: InstanceChange[][] = [];
-  let current: InstanceChange[] = [];
-  let params = 0;
-  for (const change of changes) {
-    const cost = paramCost(change);
-    if (current.length && params + cost > MAX_PARAMS) {
-      groups.push(current);
-      current = [];
-      params = 0;
-    }
-    current.push(change);
-    params += cost;
-  }
-  if (current.length) groups.push(current);
-  return groups;
+interface Table {
+  name: string;
+  columns: string[];
+  types: string[];
 }
 
-function paramCost(c: InstanceChange): number {
-  return (
-    10 +
-    16 * c.tasksCreated.length +
-    5 * c.tasksClosed.length +
-    10 * c.subscriptionsCreated.length +
-    c.subscriptionsRemoved.length +
-    9 * c.incidentsOpened.length +
-    3 * c.incidentsResolved.length +
-    7 * c.history.length +
-    7 * c.outbox.length
-  );
+/** `table('task', 'id varchar, ...')`: column names and their types, in parameter order. */
+function table(name: string, spec: string): Table {
+  const pairs = spec.split(',').map((c) => c.trim().split(' '));
+  return { name, columns: pairs.map((p) => p[0]!), types: pairs.map((p) => p[1]!) };
 }
 
-class BatchStatement {
-  private readonly values: unknown[] = [];
-  private readonly ctes: string[] = [];
+const INSTANCES = table(
+  'process_instance',
+  'id varchar, tenant_id varchar, definition_id varchar, business_key varchar, status varchar, state jsonb, version int, started_at timestamptz, ended_at timestamptz, has_incident boolean',
+);
+const UPDATES = table(
+  '',
+  'id varchar, expected int, version int, status varchar, state jsonb, ended_at timestamptz, has_incident boolean',
+);
+const TASKS = table(
+  'task',
+  'id varchar, tenant_id varchar, instance_id varchar, definition_id varchar, task_ref varchar, element_id varchar, name varchar, kind varchar, status varchar, assignee varchar, candidate_users text, candidate_offices text, due_at timestamptz, priority int, form_key varchar, created_at timestamptz',
+);
+const CLOSED = table(
+  '',
+  'id varchar, instance_id varchar, status varchar, closed_at timestamptz, closed_by varchar',
+);
+const SUBSCRIPTIONS = table(
+  'subscription',
+  'id varchar, tenant_id varchar, instance_id varchar, ref varchar, kind varchar, element_id varchar, message_name varchar, correlation_key varchar, timer_due_at timestamptz, created_at timestamptz',
+);
+const REMOVED = table('', 'id varchar, instance_id varchar');
+const INCIDENTS = table(
+  'incident',
+  'id varchar, tenant_id varchar, instance_id varchar, ref varchar, element_id varchar, type varchar, message text, status varchar, created_at timestamptz',
+);
+const RESOLVED = table('', 'id varchar, instance_id varchar, resolved_at timestamptz');
+const HISTORY = table(
+  'history_event',
+  'tenant_id varchar, instance_id varchar, at timestamptz, event varchar, element_id varchar, element_type varchar, data jsonb',
+);
+const OUTBOX = table(
+  'outbox',
+  'tenant_id varchar, instance_id varchar, kind varchar, payload jsonb, idempotency_key varchar, status varchar, attempts int, next_attempt_at timestamptz, created_at timestamptz',
+);
 
-  build(changes: InstanceChange[]): { text: string; values: unknown[] } {
-    const inserts = changes.filter((c) => c.expectedVersion === null);
-    const updates = changes.filter((c) => c.expectedVersion !== null);
-    const winners: string[] = [];
-    if (inserts.length) {
-      this.cte(
-        'ins',
-        `insert into process_instance (${INSTANCE_COLUMNS}) values ${this.rows(inserts.map((c) => instanceRow(c.instance)))} returning id`,
-      );
-      winners.push('select id from ins');
-    }
-    if (updates.length) {
-      this.cte(
-        'upd',
-        `update process_instance as p
-         set version = v.version, status = v.status, state = v.state, ended_at = v.ended_at, has_incident = v.has_incident
-         from (values ${this.rows(updates.map(updateRow), UPDATE_TYPES)}) as v(id, expected, version, status, state, ended_at, has_incident)
-         where p.id = v.id and p.version = v.expected
-         returning p.id`,
-      );
-      winners.push('select id from upd');
-    }
-    this.cte('won', winners.join(' union all '));
-    this.dependents(changes);
-    return { text: `with ${this.ctes.join(',\n')} select id from won`, values: this.values };
-  }
+/** The parameter order of BATCH_SQL: one array per column of each of these, in turn. */
+const PARAMETER_ORDER = [
+  INSTANCES,
+  UPDATES,
+  TASKS,
+  CLOSED,
+  SUBSCRIPTIONS,
+  REMOVED,
+  INCIDENTS,
+  RESOLVED,
+  HISTORY,
+  OUTBOX,
+];
 
-  private dependents(changes: InstanceChange[]): void {
-    const all = <T>(pick: (c: InstanceChange) => T[]): T[] => changes.flatMap(pick);
-    this.insertFor(
-      'task',
-      TASK_COLUMNS,
-      TASK_TYPES,
-      all((c) => c.tasksCreated).map((t) => [
+/** Rows that depend on an instance are written only if the instance was (`won`). */
+const BATCH_SQL = (() => {
+  let n = 0;
+  const unnest = (t: Table): string =>
+    `unnest(${t.types.map((type) => `$${++n}::${type}[]`).join(', ')}) as x(${t.columns.join(', ')})`;
+  const insert = (t: Table, filtered = true): string =>
+    `insert into ${t.name} (${t.columns.join(', ')}) select * from ${unnest(t)}` +
+    (filtered ? ' where x.instance_id in (select id from won)' : '');
+  return `with
+    ins as (${insert(INSTANCES, false)} returning id),
+    upd as (update process_instance as p
+      set version = x.version, status = x.status, state = x.state, ended_at = x.ended_at, has_incident = x.has_incident
+      from ${unnest(UPDATES)} where p.id = x.id and p.version = x.expected returning p.id),
+    won as (select id from ins union all select id from upd),
+    w_task as (${insert(TASKS)}),
+    closed as (update task set status = x.status, completed_at = x.closed_at, completed_by = x.closed_by
+      from ${unnest(CLOSED)} where task.id = x.id and task.status = 'open' and x.instance_id in (select id from won)),
+    w_subscription as (${insert(SUBSCRIPTIONS)}),
+    unsubscribed as (delete from subscription using ${unnest(REMOVED)}
+      where subscription.id = x.id and x.instance_id in (select id from won)),
+    w_incident as (${insert(INCIDENTS)}),
+    resolved as (update incident set status = 'resolved', resolved_at = x.resolved_at
+      from ${unnest(RESOLVED)} where incident.id = x.id and x.instance_id in (select id from won)),
+    w_history as (${insert(HISTORY)}),
+    w_outbox as (${insert(OUTBOX)})
+    select id from won`;
+})();
+
+/** The batch as column arrays, in PARAMETER_ORDER. */
+function batchValues(changes: InstanceChange[]): unknown[] {
+  const rows = new Map<Table, unknown[][]>(PARAMETER_ORDER.map((t) => [t, []]));
+  const add = (t: Table, row: unknown[]): void => void rows.get(t)!.push(row);
+  for (const c of changes) {
+    const i = c.instance;
+    const state = JSON.stringify(i.state);
+    if (c.expectedVersion === null) {
+      add(INSTANCES, [
+        i.id,
+        i.tenantId,
+        i.definitionId,
+        i.businessKey,
+        i.status,
+        state,
+        i.version,
+        i.startedAt,
+        i.endedAt,
+        i.hasIncident,
+      ]);
+    } else {
+      add(UPDATES, [i.id, c.expectedVersion, i.version, i.status, state, i.endedAt, i.hasIncident]);
+    }
+    for (const t of c.tasksCreated) {
+      add(TASKS, [
         t.id,
         t.tenantId,
         t.instanceId,
@@ -163,24 +206,11 @@ class BatchStatement {
         t.priority,
         t.formKey,
         t.createdAt,
-      ]),
-    );
-    const closed = changes.flatMap((c) =>
-      c.tasksClosed.map((x) => [x.id, c.instance.id, x.status, x.at, x.by]),
-    );
-    if (closed.length) {
-      this.cte(
-        'closed',
-        `update task set status = v.status, completed_at = v.closed_at, completed_by = v.closed_by
-        from (values ${this.rows(closed, ['varchar', 'varchar', 'varchar', 'timestamptz', 'varchar'])}) as v(id, instance_id, status, closed_at, closed_by)
-        where task.id = v.id and task.status = 'open' and v.instance_id in (select id from won)`,
-      );
+      ]);
     }
-    this.insertFor(
-      'subscription',
-      SUBSCRIPTION_COLUMNS,
-      SUBSCRIPTION_TYPES,
-      all((c) => c.subscriptionsCreated).map((s) => [
+    for (const x of c.tasksClosed) add(CLOSED, [x.id, i.id, x.status, x.at, x.by]);
+    for (const s of c.subscriptionsCreated) {
+      add(SUBSCRIPTIONS, [
         s.id,
         s.tenantId,
         s.instanceId,
@@ -191,20 +221,11 @@ class BatchStatement {
         s.correlationKey,
         s.timerDueAt,
         s.createdAt,
-      ]),
-    );
-    const removed = all((c) => c.subscriptionsRemoved);
-    if (removed.length) {
-      this.cte(
-        'unsubscribed',
-        `delete from subscription where id = any(${this.param(removed)}::varchar[]) and instance_id in (select id from won)`,
-      );
+      ]);
     }
-    this.insertFor(
-      'incident',
-      INCIDENT_COLUMNS,
-      INCIDENT_TYPES,
-      all((c) => c.incidentsOpened).map((x) => [
+    for (const id of c.subscriptionsRemoved) add(REMOVED, [id, i.id]);
+    for (const x of c.incidentsOpened) {
+      add(INCIDENTS, [
         x.id,
         x.tenantId,
         x.instanceId,
@@ -214,24 +235,11 @@ class BatchStatement {
         x.message,
         'open',
         x.createdAt,
-      ]),
-    );
-    const resolved = changes.flatMap((c) =>
-      c.incidentsResolved.map((r) => [r.id, c.instance.id, r.at]),
-    );
-    if (resolved.length) {
-      this.cte(
-        'resolved',
-        `update incident set status = 'resolved', resolved_at = v.resolved_at
-        from (values ${this.rows(resolved, ['varchar', 'varchar', 'timestamptz'])}) as v(id, instance_id, resolved_at)
-        where incident.id = v.id and v.instance_id in (select id from won)`,
-      );
+      ]);
     }
-    this.insertFor(
-      'history_event',
-      HISTORY_COLUMNS,
-      HISTORY_TYPES,
-      all((c) => c.history).map((h) => [
+    for (const r of c.incidentsResolved) add(RESOLVED, [r.id, i.id, r.at]);
+    for (const h of c.history) {
+      add(HISTORY, [
         h.tenantId,
         h.instanceId,
         h.at,
@@ -239,13 +247,10 @@ class BatchStatement {
         h.elementId,
         h.elementType,
         h.data ? JSON.stringify(h.data) : null,
-      ]),
-    );
-    this.insertFor(
-      'outbox',
-      OUTBOX_COLUMNS,
-      OUTBOX_TYPES,
-      all((c) => c.outbox).map((o) => [
+      ]);
+    }
+    for (const o of c.outbox) {
+      add(OUTBOX, [
         o.tenantId,
         o.instanceId,
         o.kind,
@@ -255,141 +260,12 @@ class BatchStatement {
         0,
         o.nextAttemptAt,
         o.createdAt,
-      ]),
-    );
+      ]);
+    }
   }
-
-  /** Rows of the winning instances only; `instance_id` is the filter column of every such table. */
-  private insertFor(table: string, columns: string, types: string[], rows: unknown[][]): void {
-    if (!rows.length) return;
-    this.cte(
-      `w_${table}`,
-      `insert into ${table} (${columns})
-      select * from (values ${this.rows(rows, types)}) as x(${columns})
-      where x.instance_id in (select id from won)`,
-    );
-  }
-
-  private cte(name: string, body: string): void {
-    this.ctes.push(`${name} as (${body})`);
-  }
-
-  private param(value: unknown): string {
-    this.values.push(value);
-    return `$${this.values.length}`;
-  }
-
-  /** `($1::t1, $2::t2), (...)`; without types the target columns give them. */
-  private rows(rows: unknown[][], types?: string[]): string {
-    return rows
-      .map(
-        (row) =>
-          `(${row.map((value, i) => this.param(value) + (types ? `::${types[i]}` : '')).join(', ')})`,
-      )
-      .join(', ');
-  }
-}
-
-const INSTANCE_COLUMNS =
-  'id, tenant_id, definition_id, business_key, status, state, version, started_at, ended_at, has_incident';
-const UPDATE_TYPES = ['varchar', 'int', 'int', 'varchar', 'jsonb', 'timestamptz', 'boolean'];
-const TASK_COLUMNS =
-  'id, tenant_id, instance_id, definition_id, task_ref, element_id, name, kind, status, assignee, candidate_users, candidate_offices, due_at, priority, form_key, created_at';
-const TASK_TYPES = [
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'text',
-  'text',
-  'timestamptz',
-  'int',
-  'varchar',
-  'timestamptz',
-];
-const SUBSCRIPTION_COLUMNS =
-  'id, tenant_id, instance_id, ref, kind, element_id, message_name, correlation_key, timer_due_at, created_at';
-const SUBSCRIPTION_TYPES = [
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'timestamptz',
-  'timestamptz',
-];
-const INCIDENT_COLUMNS =
-  'id, tenant_id, instance_id, ref, element_id, type, message, status, created_at';
-const INCIDENT_TYPES = [
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'text',
-  'varchar',
-  'timestamptz',
-];
-const HISTORY_COLUMNS = 'tenant_id, instance_id, at, event, element_id, element_type, data';
-const HISTORY_TYPES = [
-  'varchar',
-  'varchar',
-  'timestamptz',
-  'varchar',
-  'varchar',
-  'varchar',
-  'jsonb',
-];
-const OUTBOX_COLUMNS =
-  'tenant_id, instance_id, kind, payload, idempotency_key, status, attempts, next_attempt_at, created_at';
-const OUTBOX_TYPES = [
-  'varchar',
-  'varchar',
-  'varchar',
-  'jsonb',
-  'varchar',
-  'varchar',
-  'int',
-  'timestamptz',
-  'timestamptz',
-];
-
-function instanceRow(i: InstanceRecord): unknown[] {
-  return [
-    i.id,
-    i.tenantId,
-    i.definitionId,
-    i.businessKey,
-    i.status,
-    JSON.stringify(i.state),
-    i.version,
-    i.startedAt,
-    i.endedAt,
-    i.hasIncident,
-  ];
-}
-
-function updateRow(c: InstanceChange): unknown[] {
-  const i = c.instance;
-  return [
-    i.id,
-    c.expectedVersion,
-    i.version,
-    i.status,
-    JSON.stringify(i.state),
-    i.endedAt,
-    i.hasIncident,
-  ];
+  return PARAMETER_ORDER.flatMap((t) =>
+    t.columns.map((_, column) => rows.get(t)!.map((row) => row[column])),
+  );
 }
 
 function toInstance(row: Row): InstanceRecord {
