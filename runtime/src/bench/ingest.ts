@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import {
@@ -21,7 +21,7 @@ import {
   type DovecotServer,
 } from '@pectrack/connector-pec/testkit';
 import type { RuntimeConfig } from '../config.js';
-import { createIntakeContext, runMailboxSession, type IntakeContext } from '../intake/index.js';
+import { createIntakeContext, runMailboxSession } from '../intake/index.js';
 import { mailboxServices } from '../intake/mailboxes.js';
 import { createRuntime } from '../runtime.js';
 import { FileBlobStore } from '../store/blobs.js';
@@ -30,7 +30,6 @@ import { knexOf } from '../store/orm.js';
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000);
 const LARGE = Number(process.env.BENCH_LARGE ?? 3);
 const LARGE_BYTES = 25 * 1024 * 1024;
-const PARSE_THREADS = Number(process.env.BENCH_PARSE_THREADS ?? availableParallelism());
 const CORPUS = join(tmpdir(), `pectrack-bench-ingest-${MESSAGES}-${LARGE}`);
 const USER = 'protocollo@comune.pec.test';
 const PASSWORD = 'bench';
@@ -109,14 +108,12 @@ async function ingest(dovecot: DovecotServer, trustAnchorPem: string): Promise<{
   const dataDir = await mkdtemp(join(tmpdir(), 'pectrack-bench-ingest-data-'));
   const config: RuntimeConfig = { dataDir, database: { kind: 'sqlite', file: join(dataDir, 'pectrack.sqlite') }, port: 0, logLevel: 'silent', tenant: 'default' };
   const runtime = await createRuntime(config);
-  let ctx: IntakeContext | undefined;
   try {
-    ctx = createIntakeContext({
+    const ctx = createIntakeContext({
       orm: runtime.orm,
       blobs: new FileBlobStore(join(dataDir, 'blobs')),
       secretKey: randomBytes(32),
       trustAnchors: [trustAnchorPem],
-      parseThreads: PARSE_THREADS,
     });
     const mailbox = await mailboxServices(ctx).create('default', {
       name: 'Protocollo',
@@ -127,14 +124,12 @@ async function ingest(dovecot: DovecotServer, trustAnchorPem: string): Promise<{
     });
     const started = performance.now();
     const summary = await runMailboxSession(ctx, 'default', mailbox.id, { once: true });
-    log(`bench:ingest parse threads: ${PARSE_THREADS}`);
     const seconds = (performance.now() - started) / 1000;
     const [row] = await knexOf(runtime.orm)('message').count({ n: '*' });
     const stored = Number(row?.n ?? 0);
     if (summary.inserted !== stored) throw new Error(`ingested ${summary.inserted} but ${stored} rows are stored`);
     return { seconds, stored };
   } finally {
-    await ctx?.close();
     await runtime.stop();
     await rm(dataDir, { recursive: true, force: true });
   }

@@ -15,8 +15,6 @@ export interface IntakeContext {
   /** AES-256-GCM key for mailbox passwords (PECTRACK_SECRET_KEY). */
   secretKey: Buffer;
   parse(raw: Buffer): Promise<PecEnvelope> | PecEnvelope;
-  /** Releases what parsing holds (worker threads). */
-  close(): Promise<void>;
   now(): Date;
   /** Called after the commit that applied a receipt: publishes the `pec.receipt` BPMN message. */
   publishReceipt(tenantId: string, receipt: AppliedReceipt): Promise<void>;

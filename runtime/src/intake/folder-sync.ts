@@ -5,6 +5,7 @@
  * server; nothing is ever deleted or moved.
  */
 import type { ImapFlow, MailboxObject } from 'imapflow';
+import type { StoredBlob } from '../store/blobs.js';
 import type { Mailbox } from '../store/entities/mailbox.js';
 import { MailboxCheckpointSchema } from '../store/entities/mailbox.js';
 import { TENANT_FILTER } from '../store/orm.js';
@@ -26,7 +27,13 @@ export interface FolderSyncResult {
 interface RawMessage {
   uid: number;
   source: Buffer;
+  /** Set when the bytes were streamed into the blob store while they arrived. */
+  stored?: StoredBlob;
 }
+
+/** Above this size a message is streamed to the blob store instead of collected by the fetch. */
+const STREAM_ABOVE_BYTES = 4 * 1024 * 1024;
+const DOWNLOAD_CHUNK_BYTES = 4 * 1024 * 1024;
 
 export async function syncFolder(ctx: IntakeContext, client: ImapFlow, mailbox: Mailbox, folder: string): Promise<FolderSyncResult> {
   const lock = await client.getMailboxLock(folder);
@@ -48,11 +55,11 @@ export async function syncFolder(ctx: IntakeContext, client: ImapFlow, mailbox: 
       return result;
     }
     const batches = planBatches(pending, ctx.limits.batchMessages, ctx.limits.batchBytes);
-    let next = prefetch(client, batches[0]!);
+    let next = prefetch(ctx, client, batches[0]!);
     for (let index = 0; index < batches.length; index++) {
       const raws = await next;
       // Fetch the next batch while this one is hashed, stored and parsed.
-      if (index + 1 < batches.length) next = prefetch(client, batches[index + 1]!);
+      if (index + 1 < batches.length) next = prefetch(ctx, client, batches[index + 1]!);
       const items = await Promise.all(raws.map((raw) => ingest(ctx, raw)));
       position.lastUid = batches[index]!.at(-1)!.uid;
       const outcome = await recordBatch(ctx.orm, mailbox.tenant.id, position, items, ctx.now());
@@ -86,8 +93,9 @@ async function listPending(client: ImapFlow, lastUid: number): Promise<PendingMe
 }
 
 /** Starts a fetch whose failure is reported where it is awaited, not as an unhandled rejection. */
-function prefetch(client: ImapFlow, batch: PendingMessage[]): Promise<RawMessage[]> {
-  const pending = fetchBatch(client, batch);
+function prefetch(ctx: IntakeContext, client: ImapFlow, batch: PendingMessage[]): Promise<RawMessage[]> {
+  const large = batch.length === 1 && batch[0]!.size > STREAM_ABOVE_BYTES;
+  const pending = large ? streamOne(ctx, client, batch[0]!.uid) : fetchBatch(client, batch);
   pending.catch(() => undefined);
   return pending;
 }
@@ -101,9 +109,22 @@ async function fetchBatch(client: ImapFlow, batch: PendingMessage[]): Promise<Ra
   return raws.sort((a, b) => a.uid - b.uid);
 }
 
+/**
+ * A large message goes from the socket to the blob store in chunks, then is read back once
+ * for the parser: one copy in memory instead of the fetch's collected chunks plus their join.
+ */
+async function streamOne(ctx: IntakeContext, client: ImapFlow, uid: number): Promise<RawMessage[]> {
+  const download = await client.download(String(uid), undefined, { uid: true, chunkSize: DOWNLOAD_CHUNK_BYTES });
+  if (!download.content) return [];
+  const stored = await ctx.blobs.put(download.content);
+  const chunks: Buffer[] = [];
+  for await (const chunk of await ctx.blobs.open(stored.sha256)) chunks.push(chunk as Buffer);
+  return [{ uid, source: Buffer.concat(chunks, stored.size), stored }];
+}
+
 /** Store first, then parse: the bytes are safe even when the parser fails on them. */
 async function ingest(ctx: IntakeContext, raw: RawMessage): Promise<IngestedMessage> {
-  const { sha256, size } = await ctx.blobs.put(raw.source);
+  const { sha256, size } = raw.stored ?? (await ctx.blobs.put(raw.source));
   try {
     const envelope = await ctx.parse(raw.source);
     return { uid: raw.uid, sha256, size, facts: factsOf(envelope, sha256), event: envelope.event };

@@ -8,7 +8,6 @@ import { MailboxSyncJobs, type MailboxSyncSettings } from './job.js';
 import { mailboxServices, type MailboxInput, type MailboxPatch, type MailboxServices, type MailboxView } from './mailboxes.js';
 import { messageQueries, type MessageQueries } from './messages.js';
 import { outgoingServices, type OutgoingServices } from './outgoing.js';
-import { createParserPool } from './parser-pool.js';
 import type { AppliedReceipt } from './receipts.js';
 
 export { DEFAULT_LIMITS, type IntakeContext, type IntakeLimits, type IntakeLogger } from './context.js';
@@ -28,17 +27,11 @@ export interface IntakeOptions {
   log?: IntakeLogger;
   limits?: Partial<IntakeLimits>;
   now?: () => Date;
-  /** Parse in this many worker threads (0: in the calling thread, the default). */
-  parseThreads?: number;
 }
 
-function parserFor(options: IntakeOptions): Pick<IntakeContext, 'parse' | 'close'> {
-  if (options.parseThreads && options.parseThreads > 0) {
-    const pool = createParserPool(options.parseThreads, options.trustAnchors);
-    return { parse: (raw) => pool.parse(raw), close: () => pool.close() };
-  }
+function parserFor(options: IntakeOptions): IntakeContext['parse'] {
   const anchors = options.trustAnchors ? loadTrustAnchors(options.trustAnchors) : undefined;
-  return { parse: (raw) => parsePec(raw, anchors ? { trustAnchors: anchors } : {}), close: async () => undefined };
+  return (raw) => parsePec(raw, anchors ? { trustAnchors: anchors } : {});
 }
 
 const SILENT: IntakeLogger = { info: () => undefined, warn: () => undefined };
@@ -48,7 +41,7 @@ export function createIntakeContext(options: IntakeOptions): IntakeContext {
     orm: options.orm,
     blobs: options.blobs,
     secretKey: options.secretKey,
-    ...parserFor(options),
+    parse: parserFor(options),
     now: options.now ?? (() => new Date()),
     publishReceipt: options.publishReceipt ?? (async () => undefined),
     log: options.log ?? SILENT,

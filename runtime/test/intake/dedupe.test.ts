@@ -3,8 +3,10 @@
  * Message per provider id and one intake entry per certified message, on SQLite and
  * PostgreSQL; then UIDVALIDITY reset and a poison message.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMailboxSession } from '../../src/intake/index.js';
+import { knexOf } from '../../src/store/orm.js';
 import { testDatabases } from '../support/databases.js';
 import { pecFixtures } from './support/fixtures.js';
 import { checkpointOf, countIntakeEntries, countMessages, distinctProviderIds } from './support/counts.js';
@@ -87,6 +89,19 @@ for (const database of await testDatabases()) {
       expect(await countMessages(h.runtime.orm, { mailbox_id: id, kind: 'unparseable' })).toBe(1);
       expect(await countMessages(h.runtime.orm, { mailbox_id: id, kind: 'posta-certificata' })).toBe(99);
       expect(Number((await checkpointOf(h.runtime.orm, id)).last_uid)).toBe(100);
+    });
+
+    it('streams a large message into the blob store and parses it whole', async () => {
+      const address = 'grandi@comune.pec.test';
+      const id = await h.addMailbox(address);
+      const { raw, providerId } = fixtures.envelope(2000, [address], randomBytes(6 * 1024 * 1024));
+      await h.append(address, [raw]);
+      const summary = await runMailboxSession(h.ctx, TENANT, id, { once: true });
+      expect(summary.inserted).toBe(1);
+      const row = await knexOf(h.runtime.orm)('message').where({ mailbox_id: id }).first();
+      expect(row).toMatchObject({ provider_id: providerId, kind: 'posta-certificata', signature_status: 'valid', sha256: createHash('sha256').update(raw).digest('hex') });
+      expect(Number(row.size)).toBe(raw.length);
+      expect(await h.ctx.blobs.size(row.sha256)).toBe(raw.length);
     });
   });
 }

@@ -12,7 +12,7 @@ export interface PecFixtures {
   ca: TestCa;
   provider: TestProvider;
   /** The n-th transport envelope addressed to `to`, and its provider id. */
-  envelope(n: number, to: string[]): { raw: Buffer; providerId: string };
+  envelope(n: number, to: string[], attachment?: Buffer): { raw: Buffer; providerId: string };
 }
 
 export function pecFixtures(): PecFixtures {
@@ -22,7 +22,7 @@ export function pecFixtures(): PecFixtures {
   return {
     ca,
     provider,
-    envelope(n, to) {
+    envelope(n, to, attachment) {
       const submission = prepareSubmission({
         provider,
         message: {
@@ -31,6 +31,7 @@ export function pecFixtures(): PecFixtures {
           subject: `Istanza numero ${n}`,
           text: `Si chiede cortesemente il rilascio del documento ${n}.\r\n`,
           date: new Date(base + n * 1000),
+          attachments: attachment ? [{ filename: `allegato-${n}.pdf`, contentType: 'application/pdf', content: attachment }] : [],
         },
       });
       return { raw: buildTransportEnvelope({ provider, submission }), providerId: submission.identificativo };

@@ -100,7 +100,6 @@ export async function startHarness(
     imap,
     append: (address, messages, folder = 'INBOX') => dovecot.deliver(address, messages, folder),
     async close() {
-      await ctx.close();
       await runtime.stop();
       await dovecot.close();
       await rm(blobDir, { recursive: true, force: true });

@@ -28,5 +28,4 @@ const ctx = createIntakeContext({
 });
 const summary = await runMailboxSession(ctx, config.tenantId, config.mailboxId, { once: true });
 process.stdout.write(`${JSON.stringify(summary)}\n`);
-await ctx.close();
 await orm.close();
