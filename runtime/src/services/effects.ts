@@ -47,7 +47,31 @@ export function changeFromStep(ctx: StepContext, result: StepResult): InstanceCh
     });
   }
   for (const effect of result.effects) applyEffect(ctx, change, effect, version);
-  return change;
+  return withoutTransients(change);
+}
+
+/**
+ * A task or subscription created and closed by the same step (a parallel branch reached a
+ * terminate end event) was never visible to anyone: neither row is written. Batched
+ * writers may then apply a change's rows in any order.
+ */
+function withoutTransients(change: InstanceChange): InstanceChange {
+  const closedTasks = new Set(change.tasksClosed.map((c) => c.id));
+  const transientTasks = new Set(
+    change.tasksCreated.filter((t) => closedTasks.has(t.id)).map((t) => t.id),
+  );
+  const removed = new Set(change.subscriptionsRemoved);
+  const transientWaits = new Set(
+    change.subscriptionsCreated.filter((s) => removed.has(s.id)).map((s) => s.id),
+  );
+  if (!transientTasks.size && !transientWaits.size) return change;
+  return {
+    ...change,
+    tasksCreated: change.tasksCreated.filter((t) => !transientTasks.has(t.id)),
+    tasksClosed: change.tasksClosed.filter((c) => !transientTasks.has(c.id)),
+    subscriptionsCreated: change.subscriptionsCreated.filter((s) => !transientWaits.has(s.id)),
+    subscriptionsRemoved: change.subscriptionsRemoved.filter((id) => !transientWaits.has(id)),
+  };
 }
 
 function applyEffect(
