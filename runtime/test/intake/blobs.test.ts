@@ -1,0 +1,55 @@
+/** The content-addressed blob store on the local file system. */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BlobNotFoundError, FileBlobStore } from '../../src/store/blobs.js';
+
+describe('FileBlobStore', () => {
+  let dir: string;
+  let store: FileBlobStore;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pectrack-blob-test-'));
+    store = new FileBlobStore(dir);
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  const read = async (sha256: string) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await store.open(sha256)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  };
+
+  it('names a blob by the SHA-256 of its bytes and gives them back', async () => {
+    const content = randomBytes(100_000);
+    const stored = await store.put(content);
+    expect(stored).toEqual({ sha256: createHash('sha256').update(content).digest('hex'), size: content.length });
+    expect(await read(stored.sha256)).toEqual(content);
+  });
+
+  it('stores a stream chunk by chunk to the same address as the same bytes in one buffer', async () => {
+    const content = randomBytes(300_000);
+    const chunks = [content.subarray(0, 1), content.subarray(1, 200_000), content.subarray(200_000)];
+    const fromStream = await store.put(Readable.from(chunks));
+    expect(fromStream).toEqual(await store.put(content));
+    expect(await read(fromStream.sha256)).toEqual(content);
+  });
+
+  it('leaves no temporary files behind, even for a stream that fails', async () => {
+    const failing = new Readable({
+      read() {
+        this.destroy(new Error('connection reset'));
+      },
+    });
+    await expect(store.put(failing)).rejects.toThrow('connection reset');
+    expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+  });
+
+  it('reports a missing blob and refuses a malformed address', async () => {
+    await expect(store.open('0'.repeat(64))).rejects.toBeInstanceOf(BlobNotFoundError);
+    expect(await store.size('0'.repeat(64))).toBeNull();
+    await expect(store.open('../../etc/passwd')).rejects.toThrow(/64 lowercase hex/);
+  });
+});

@@ -1,0 +1,87 @@
+/** The pure parts of the intake: batching, UID sets, backoff, delivery state, secrets. */
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { backoffDelay, planBatches, uidSet } from '../../src/intake/batches.js';
+import { affectedRecipients, messageStatus, nextStatus } from '../../src/intake/delivery.js';
+import { dedupeKeyOf } from '../../src/intake/facts.js';
+import { decryptSecret, encryptSecret, parseSecretKey, SecretKeyError } from '../../src/intake/secrets.js';
+
+describe('batches', () => {
+  it('bounds batches by count and bytes, a large message alone', () => {
+    const pending = [
+      { uid: 1, size: 10 },
+      { uid: 2, size: 10 },
+      { uid: 3, size: 500 },
+      { uid: 4, size: 10 },
+      { uid: 5, size: 10 },
+      { uid: 6, size: 10 },
+    ];
+    expect(planBatches(pending, 2, 100).map((b) => b.map((m) => m.uid))).toEqual([[1, 2], [3], [4, 5], [6]]);
+  });
+
+  it('writes compact UID sets', () => {
+    expect(uidSet([1, 2, 3, 5, 7, 8])).toBe('1:3,5,7:8');
+    expect(uidSet([42])).toBe('42');
+  });
+
+  it('doubles the reconnect delay up to the cap', () => {
+    expect([1, 2, 3, 4, 10].map((n) => backoffDelay(n, 100, 500))).toEqual([100, 200, 400, 500, 500]);
+  });
+});
+
+describe('delivery state', () => {
+  it('never moves a recipient backwards and keeps a final answer over a late warning', () => {
+    expect(nextStatus('submitted', 'accepted')).toBe('accepted');
+    expect(nextStatus('delivered', 'accepted')).toBe('delivered');
+    expect(nextStatus('timeout', 'delivered')).toBe('delivered');
+    expect(nextStatus('failed', 'timeout')).toBe('failed');
+  });
+
+  it('summarises recipients: failures first, then timeouts, then the least advanced', () => {
+    expect(messageStatus(['delivered', 'delivered'])).toBe('delivered');
+    expect(messageStatus(['delivered', 'failed'])).toBe('failed');
+    expect(messageStatus(['delivered', 'timeout'])).toBe('timeout');
+    expect(messageStatus(['delivered', 'accepted'])).toBe('accepted');
+    expect(messageStatus(['accepted', 'submitted'])).toBe('submitted');
+  });
+
+  it('applies a receipt to the recipients it names, case-insensitively, or to all', () => {
+    const ours = ['a@pec.test', 'B@pec.test'];
+    const event = { type: 'delivered' as const, evidence: 'avvenuta-consegna', at: null, reason: null };
+    expect(affectedRecipients({ ...event, recipients: ['b@PEC.test'] }, ours)).toEqual(['B@pec.test']);
+    expect(affectedRecipients({ ...event, recipients: [] }, ours)).toEqual(ours);
+  });
+});
+
+describe('dedupe key', () => {
+  it('is the provider id when there is one, else the content hash', () => {
+    expect(dedupeKeyOf('opec.1@pec.test', 'ab')).toBe('id:opec.1@pec.test');
+    expect(dedupeKeyOf(null, 'ab')).toBe('sha256:ab');
+  });
+});
+
+describe('mailbox secrets', () => {
+  const key = randomBytes(32);
+
+  it('round-trips and never stores the plaintext', () => {
+    const stored = encryptSecret(key, 'app-password-123');
+    expect(stored).not.toContain('app-password-123');
+    expect(encryptSecret(key, 'app-password-123')).not.toBe(stored);
+    expect(decryptSecret(key, stored)).toBe('app-password-123');
+  });
+
+  it('refuses another key and tampered text with a clear error', () => {
+    const stored = encryptSecret(key, 'segreto');
+    expect(() => decryptSecret(randomBytes(32), stored)).toThrow(SecretKeyError);
+    const [v, iv, tag, data] = stored.split(':');
+    const tampered = [v, iv, tag, Buffer.from('x' + Buffer.from(data!, 'base64').toString('latin1'), 'latin1').toString('base64')].join(':');
+    expect(() => decryptSecret(key, tampered)).toThrow(/PECTRACK_SECRET_KEY/);
+  });
+
+  it('parses the configured key as hex or base64 and names the variable when it is wrong', () => {
+    expect(parseSecretKey(key.toString('hex'))).toEqual(key);
+    expect(parseSecretKey(key.toString('base64'))).toEqual(key);
+    expect(() => parseSecretKey(undefined)).toThrow(/PECTRACK_SECRET_KEY is not set/);
+    expect(() => parseSecretKey('c2hvcnQ=')).toThrow(/PECTRACK_SECRET_KEY must be 32 bytes/);
+  });
+});
