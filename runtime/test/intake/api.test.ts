@@ -43,6 +43,7 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
     });
     const type = response.headers.get('content-type') ?? '';
     const payload = type.includes('json') ? await response.json() : Buffer.from(await response.arrayBuffer());
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of many shapes, checked by the assertions
     return { status: response.status, type, body: payload as any };
   };
 

@@ -10,6 +10,7 @@ import { outgoingServices, type OutgoingServices } from '../../src/intake/outgoi
 import { knexOf } from '../../src/store/orm.js';
 import { admin } from '../support/actors.js';
 import { testDatabases } from '../support/databases.js';
+import { countIntakeEntries } from './support/counts.js';
 import { pecFixtures } from './support/fixtures.js';
 import { dovecotMissing, PASSWORD, startHarness, TENANT, type IntakeHarness } from './support/services.js';
 
@@ -102,6 +103,28 @@ describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
     await front.settled();
     await runMailboxSession(h.ctx, TENANT, senderId, { once: true });
     expect(await recipientStates(sent.id)).toEqual([{ address: RECIPIENT, status: 'timeout' }]);
+  });
+
+  it('a virus is refused at acceptance: non-accettazione, nothing delivered, failed', async () => {
+    front.faults = { ...front.faults, timeoutWarnings: false, virus: true };
+    const sent = await outgoing.send(TENANT, senderId, { to: [RECIPIENT], subject: 'Con allegato', text: '...' });
+    await front.settled();
+    await runMailboxSession(h.ctx, TENANT, senderId, { once: true });
+    expect(await recipientStates(sent.id)).toEqual([{ address: RECIPIENT, status: 'failed' }]);
+    expect(await events(sent.id)).toEqual(['submitted', 'non-accettazione']);
+    expect(front.processed.at(-1)!.deliveries).toEqual([`non-accettazione → ${SENDER}`]);
+  });
+
+  it('an anomaly fault hands the recipient an anomaly envelope, stored as such', async () => {
+    front.faults = { ...front.faults, virus: false, anomaly: true };
+    const sent = await outgoing.send(TENANT, senderId, { to: [RECIPIENT], subject: 'Anomalo', text: '...' });
+    await front.settled();
+    const intakeBefore = await countIntakeEntries(h.runtime.orm);
+    await runMailboxSession(h.ctx, TENANT, recipientId, { once: true });
+    const anomaly = await knexOf(h.runtime.orm)('message').where({ mailbox_id: recipientId, original_message_id: sent.messageId }).first();
+    expect(anomaly.kind).toBe('anomalia');
+    // Not a certified message: it does not open a case by itself.
+    expect(await countIntakeEntries(h.runtime.orm)).toBe(intakeBefore);
   });
 
   it('refuses to send from a mailbox without SMTP settings, naming the field', async () => {
