@@ -53,6 +53,9 @@ export function defineJobs(
     {
       lockLifetime: settings.lockLifetimeMs,
       backoff: exponential({ delay: 1_000, maxDelay: 60_000, maxRetries: 20 }),
+      // A timer redelivered after removal fires `triggerTimer` for a ref the engine no longer
+      // arms, which is a no-op; connector jobs stay, their row is what stops a second call.
+      removeOnComplete: true,
     },
   );
   agenda.define<ConnectorJobData>(

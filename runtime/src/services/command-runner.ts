@@ -106,6 +106,16 @@ export function stepOrExplain(run: () => StepResult): StepResult {
   }
 }
 
+/** A user command on something that no longer waits (already ended, already retried) is a 409. */
+export async function asConflictIfStale<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (isStale(error)) throw new ConflictError(`${what}: ${error.message}`);
+    throw error;
+  }
+}
+
 /** True when `error` says the ref the command named is no longer waiting (already consumed). */
 export function isStale(error: unknown): error is CommandRejected {
   return (

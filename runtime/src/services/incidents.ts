@@ -1,7 +1,7 @@
 /** Incidents raised by the engine (failed conditions, expressions, connector calls) and their retry. */
 import { NotFoundError } from '../errors.js';
 import { IncidentSchema } from '../store/entities/index.js';
-import { runCommand } from './command-runner.js';
+import { asConflictIfStale, runCommand } from './command-runner.js';
 import { tenantEm, type ServiceContext } from './context.js';
 import type { Services } from './types.js';
 import { incidentInfo } from './views.js';
@@ -24,17 +24,19 @@ export function incidentServices(ctx: ServiceContext): Services['incidents'] {
         status: 'open',
       });
       if (!incident) throw new NotFoundError('open Incident', id);
-      await runCommand(ctx, {
-        tenantId: actor.tenantId,
-        instanceId: incident.instance.id,
-        command: {
-          type: 'retryIncident',
-          incidentRef: incident.ref,
-          ...(variables ? { variables } : {}),
-        },
-        actor: actor.username,
-        retryConflicts: true,
-      });
+      await asConflictIfStale(`incident ${id} cannot be retried`, () =>
+        runCommand(ctx, {
+          tenantId: actor.tenantId,
+          instanceId: incident.instance.id,
+          command: {
+            type: 'retryIncident',
+            incidentRef: incident.ref,
+            ...(variables ? { variables } : {}),
+          },
+          actor: actor.username,
+          retryConflicts: true,
+        }),
+      );
     },
   };
 }

@@ -9,7 +9,7 @@ import {
   type ProcessInstance,
 } from '../store/entities/index.js';
 import type { InstanceRecord } from '../store/commands/index.js';
-import { runCommand, stepOrExplain } from './command-runner.js';
+import { asConflictIfStale, runCommand, stepOrExplain } from './command-runner.js';
 import { tenantEm, type ServiceContext } from './context.js';
 import type { LoadedDefinition } from './definition-cache.js';
 import { changeFromStep } from './effects.js';
@@ -88,13 +88,17 @@ export function instanceServices(ctx: ServiceContext): Services['instances'] {
     },
 
     async cancel(actor, id, reason) {
-      const { instance } = await runCommand(ctx, {
-        tenantId: actor.tenantId,
-        instanceId: id,
-        command: { type: 'cancel', reason },
-        actor: actor.username,
-        retryConflicts: true,
-      });
+      const { instance } = await asConflictIfStale(
+        `process instance ${id} cannot be cancelled`,
+        () =>
+          runCommand(ctx, {
+            tenantId: actor.tenantId,
+            instanceId: id,
+            command: { type: 'cancel', reason },
+            actor: actor.username,
+            retryConflicts: true,
+          }),
+      );
       return describe(actor.tenantId, instance);
     },
   };
