@@ -9,7 +9,7 @@ import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
 import type { InstanceChange, InstanceRecord } from '../store/commands/index.js';
 import type { ServiceContext } from './context.js';
 import { knexOf } from '../store/orm.js';
-import { changeFromStep, globalId } from './effects.js';
+import { changeFromStep } from './effects.js';
 
 const INTERNAL_ATTEMPTS = 10;
 
@@ -43,7 +43,7 @@ export async function runCommand(ctx: ServiceContext, options: RunOptions): Prom
   }
 }
 
-export async function loadInstance(
+async function loadInstance(
   ctx: ServiceContext,
   tenantId: string,
   id: string,
@@ -123,5 +123,3 @@ export function isStale(error: unknown): error is CommandRejected {
     (error.code === 'unknown-ref' || error.code === 'instance-ended')
   );
 }
-
-export { globalId };
