@@ -38,7 +38,7 @@ export async function migrateDatabase(config: RuntimeConfig): Promise<string[]> 
   const orm = await openOrm(config.database);
   try {
     const applied = await migrate(orm);
-    await ensureTenant(orm, config.tenant, config.tenant, config.database.kind === 'sqlite');
+    await ensureTenant(orm, config.tenant);
     return applied;
   } finally {
     await orm.close();
@@ -52,7 +52,7 @@ export async function createRuntime(
   const orm = await openOrm(config.database);
   try {
     await migrate(orm);
-    await ensureTenant(orm, config.tenant, config.tenant, config.database.kind === 'sqlite');
+    await ensureTenant(orm, config.tenant);
   } catch (error) {
     await orm.close();
     throw error;
