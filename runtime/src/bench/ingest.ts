@@ -38,6 +38,7 @@ let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
+const mb = (bytes: number) => (bytes / 1048576).toFixed(0);
 
 /** Message n of the corpus: an ordinary instanza, or one carrying a 25 MB attachment. */
 function isLarge(n: number): boolean {
@@ -142,15 +143,15 @@ async function main(): Promise<void> {
     const count = await fillMailbox(dovecot);
     const raw = await rawFetch(dovecot);
     if (raw.count !== count) throw new Error(`raw fetch saw ${raw.count} of ${count} messages`);
-    log(`bench:ingest raw imapflow fetch: ${raw.count} messages, ${(raw.bytes / 1048576).toFixed(0)} MB in ${raw.seconds.toFixed(1)} s`);
+    log(`bench:ingest raw imapflow fetch: ${raw.count} messages, ${(raw.bytes / 1048576).toFixed(0)} MB in ${raw.seconds.toFixed(1)} s (peak RSS so far ${mb(peakRss)} MB)`);
     const ours = await ingest(dovecot, trustAnchorPem);
     if (ours.stored !== count) throw new Error(`ingest stored ${ours.stored} of ${count} messages`);
-    log(`bench:ingest end to end (fetch, blob store, parse, commit): ${ours.stored} messages in ${ours.seconds.toFixed(1)} s`);
+    log(`bench:ingest end to end (fetch, blob store, parse, commit): ${ours.stored} messages in ${ours.seconds.toFixed(1)} s (peak RSS ${mb(peakRss)} MB)`);
     clearInterval(sampler);
     const rate = ours.stored / ours.seconds;
     const rawRate = raw.count / raw.seconds;
     log(
-      `bench:ingest messages=${ours.stored} rate=${rate.toFixed(0)}/s raw_rate=${rawRate.toFixed(0)}/s ratio=${(ours.seconds / raw.seconds).toFixed(2)} peak_rss_mb=${(peakRss / 1048576).toFixed(0)}`,
+      `bench:ingest messages=${ours.stored} rate=${rate.toFixed(0)}/s raw_rate=${rawRate.toFixed(0)}/s ratio=${(ours.seconds / raw.seconds).toFixed(2)} peak_rss_mb=${mb(peakRss)}`,
     );
   } finally {
     await dovecot.close();
