@@ -10,6 +10,7 @@ import type { InternalCommands } from '../services/index.js';
 import { knexOf, type Orm } from '../store/orm.js';
 import type { ConnectorRegistry } from './connectors.js';
 import { defineJobs } from './jobs.js';
+import { scheduleHousekeeping } from './housekeeping.js';
 import { OutboxDispatcher } from './outbox-dispatcher.js';
 import { SqliteBackend } from './sqlite-backend.js';
 
@@ -26,6 +27,8 @@ export interface SchedulerSettings {
   connectorBackoffMs: number;
   outboxPollMs: number;
   outboxLeaseMs: number;
+  /** Delivered outbox rows and finished connector jobs are deleted after this long. */
+  retentionMs: number;
 }
 
 export const DEFAULT_SCHEDULER_SETTINGS: SchedulerSettings = {
@@ -36,6 +39,7 @@ export const DEFAULT_SCHEDULER_SETTINGS: SchedulerSettings = {
   connectorBackoffMs: 2_000,
   outboxPollMs: 1_000,
   outboxLeaseMs: 30_000,
+  retentionMs: 7 * 24 * 3_600_000,
 };
 
 export interface Scheduler {
@@ -78,6 +82,7 @@ export function createScheduler(options: {
         maxAttempts: 10,
       });
       await agenda.start();
+      await scheduleHousekeeping(agenda, options.orm, settings.retentionMs);
       dispatcher.start();
       running = { agenda, dispatcher };
     },

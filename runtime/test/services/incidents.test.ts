@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { CONNECTOR_JOB } from '../../src/scheduler/index.js';
+import { sweep } from '../../src/scheduler/housekeeping.js';
+import { knexOf } from '../../src/store/orm.js';
 import { admin } from '../support/actors.js';
 import { testDatabases } from '../support/databases.js';
 import { diagram, flows } from '../support/fixtures.js';
@@ -122,6 +125,28 @@ for (const database of await testDatabases()) {
       expect(done.hasIncident).toBe(false);
       expect(flaky.calls).toHaveLength(4);
       expect(flaky.calls[3]!.key).not.toBe(flaky.calls[0]!.key);
+    });
+
+    it('sweeps delivered outbox rows and finished connector jobs past retention, and nothing younger', async () => {
+      const { orm } = runtime();
+      const delivered = async () =>
+        Number(
+          (
+            (await knexOf(orm)('outbox').where({ status: 'done' }).count({ n: '*' })) as {
+              n: string;
+            }[]
+          )[0]!.n,
+        );
+      const connectorJobs = async () =>
+        (await runtime().scheduler.agenda.queryJobs({ name: CONNECTOR_JOB })).total;
+      expect(await delivered()).toBeGreaterThan(0);
+      expect(await sweep(orm, new Date(Date.now() - 3_600_000))).toEqual({ outbox: 0, jobs: 0 });
+
+      const jobsBefore = await connectorJobs();
+      const swept = await sweep(orm, new Date(Date.now() + 60_000));
+      expect(swept.outbox).toBeGreaterThan(0);
+      expect(swept.jobs).toBe(jobsBefore);
+      expect([await delivered(), await connectorJobs()]).toEqual([0, 0]);
     });
   });
 }
