@@ -67,9 +67,7 @@ export async function syncFolder(ctx: IntakeContext, client: ImapFlow, mailbox: 
       result.inserted += outcome.inserted;
       result.duplicates += outcome.duplicates;
       for (const receipt of outcome.receipts) await publish(ctx, mailbox, receipt);
-      if (mailbox.flagKeyword) {
-        await client.messageFlagsAdd(uidSet(raws.map((r) => r.uid)), [mailbox.flagKeyword], { uid: true });
-      }
+      if (mailbox.flagKeyword) await flag(ctx, client, mailbox, raws.map((r) => r.uid));
     }
     return result;
   } finally {
@@ -131,6 +129,19 @@ async function ingest(ctx: IntakeContext, raw: RawMessage): Promise<IngestedMess
   } catch (error) {
     ctx.log.warn({ uid: raw.uid, sha256, err: error }, 'parser threw; message stored as unparseable');
     return { uid: raw.uid, sha256, size, facts: unparseableFacts(sha256, (error as Error).message), event: null };
+  }
+}
+
+/**
+ * The keyword is a courtesy to people reading the mailbox with another client: the messages
+ * are committed already, so a server that refuses keywords costs a warning, not a re-sync.
+ */
+async function flag(ctx: IntakeContext, client: ImapFlow, mailbox: Mailbox, uids: number[]): Promise<void> {
+  try {
+    await client.messageFlagsAdd(uidSet(uids), [mailbox.flagKeyword!], { uid: true });
+  } catch (error) {
+    if (!client.usable) throw error;
+    ctx.log.warn({ mailboxId: mailbox.id, keyword: mailbox.flagKeyword, err: error }, 'could not flag processed messages');
   }
 }
 
