@@ -5,7 +5,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -126,15 +126,34 @@ async function waitForPort(port: number, open: boolean, timeoutMs = 15_000): Pro
   throw new Error(`dovecot on port ${port} did not ${open ? 'start' : 'stop'} within ${timeoutMs} ms`);
 }
 
-/** Ends the processes still serving connections on the port (found with `ss`, by local port). */
+/**
+ * Ends the processes still serving connections on the port: their sockets are found in
+ * /proc/net/tcp (local port, state ESTABLISHED) and matched to the processes holding them.
+ */
 async function killSessions(port: number): Promise<void> {
-  const { stdout } = await run('ss', ['-Htnp', 'state', 'established', `( sport = :${port} )`]).catch(() => ({ stdout: '' }));
-  const pids = new Set([...stdout.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])));
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Already gone.
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const text = await readFile(table, 'latin1').catch(() => '');
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      const localPort = Number.parseInt(fields[1]?.split(':')[1] ?? '', 16);
+      if (localPort === port && fields[3] === '01' && fields[9]) inodes.add(fields[9]);
+    }
+  }
+  if (inodes.size === 0) return;
+  for (const pid of (await readdir('/proc')).filter((name) => /^\d+$/.test(name))) {
+    const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+    for (const fd of fds) {
+      const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+      const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+      if (inode && inodes.has(inode)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+        break;
+      }
     }
   }
 }
