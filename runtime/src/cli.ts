@@ -57,17 +57,25 @@ function collect(value: string, previous: string[]): string[] {
 async function serve(config: RuntimeConfig, logger: Logger) {
   prepareDataDir(config);
   // Loaded on demand: the administrative commands should not pay for the engine, scheduler and HTTP stack.
-  const [{ createRuntime }, { createApp }] = await Promise.all([
+  const [{ createRuntime }, { createApp }, connectors] = await Promise.all([
     import('./runtime.js'),
     import('./api/app.js'),
+    import('./connectors/index.js'),
   ]);
-  const runtime = await createRuntime(config);
+  const installed = await connectors.discoverConnectors(
+    config.connectors ?? { packages: [], configFile: undefined },
+    connectors.BUILTIN_CONNECTORS,
+  );
+  const runtime = await createRuntime(config, {
+    connectors: connectors.registryEntries(installed, logger),
+  });
   await runtime.start();
   const app = createApp({
     services: runtime.services,
     orm: runtime.orm,
     defaultTenant: config.tenant,
     logger,
+    connectors: connectors.describeConnectors(installed),
   });
   const server = await app.listen(config.port);
   const address = server.address();

@@ -7,12 +7,20 @@ import { z } from 'zod';
 
 export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgresql'; url: string };
 
+/** Connector packages to load besides the built-in ones, and the file holding their config. */
+export interface ConnectorSettings {
+  packages: string[];
+  configFile: string | undefined;
+}
+
 export interface RuntimeConfig {
   dataDir: string;
   database: DatabaseConfig;
   port: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   tenant: string;
+  /** Absent: only the built-in connectors, with their default config. */
+  connectors?: ConnectorSettings;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -33,6 +41,11 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lowercase letters, digits, "-" or "_"')
     .default('default'),
+  PECTRACK_CONNECTORS: z
+    .string()
+    .regex(/^[@a-z0-9._/,\s-]*$/, 'must be a comma list of npm package names')
+    .default(''),
+  PECTRACK_CONNECTORS_CONFIG: z.string().min(1).optional(),
 });
 
 export class ConfigError extends Error {
@@ -59,6 +72,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     port: vars.PECTRACK_PORT,
     logLevel: vars.PECTRACK_LOG_LEVEL,
     tenant: vars.PECTRACK_TENANT,
+    connectors: {
+      packages: vars.PECTRACK_CONNECTORS.split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+      configFile: vars.PECTRACK_CONNECTORS_CONFIG && resolve(vars.PECTRACK_CONNECTORS_CONFIG),
+    },
   };
 }
 

@@ -10,11 +10,22 @@ export interface ConnectorLogger {
   error(fields: Record<string, unknown>, message?: string): void;
 }
 
+/** Which call this is: a receiver deduplicates on `idempotencyKey`, which stays the same across retries. */
+export interface ActionCall {
+  idempotencyKey: string;
+  tenantId: string;
+  instanceId: string;
+  elementId: string;
+  attempt: number;
+}
+
 /** What the runtime hands to every action call. `signal` aborts when the job is cancelled or times out. */
 export interface ActionContext<Config> {
   config: Config;
   signal: AbortSignal;
   logger: ConnectorLogger;
+  /** Absent when the action runs outside a process (the SDK's `runAction` in a unit test). */
+  call?: ActionCall;
 }
 
 export interface ActionDefinition<Config, InputSchema extends z.ZodType = z.ZodType> {

@@ -1,5 +1,6 @@
 export {
   defineConnector,
+  type ActionCall,
   type ActionContext,
   type ActionDefinition,
   type Connector,

@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import Koa from 'koa';
 import { Router } from '@koa/router';
 import type { Logger } from 'pino';
+import type { ConnectorDescription } from '../connectors/index.js';
 import type { Services } from '../services/types.js';
 import type { Orm } from '../store/orm.js';
 import { ormAccounts } from '../auth/accounts.js';
@@ -50,6 +51,8 @@ export interface AppOptions {
   logger?: Logger;
   limits?: Partial<ApiLimits>;
   version?: string;
+  /** What /api/v1/connectors lists (the runtime's installed connectors). */
+  connectors?: ConnectorDescription[];
   /** More /api/v1 resources (e.g. the intake's mailboxes and messages), mounted like the built-in ones. */
   endpoints?: Endpoint[];
   /** Trust X-Forwarded-* headers (behind a reverse proxy): they then shape the links Camunda answers carry. */
@@ -87,7 +90,7 @@ export function createApp(options: AppOptions): PecTrackApp {
 
   const v1 = new Router({ prefix: '/api/v1' });
   v1.use(problemHandler(logger));
-  mount(v1, [...apiV1Endpoints(options.services, limits), ...(options.endpoints ?? [])], {
+  mount(v1, [...apiV1Endpoints(options.services, limits, options.connectors), ...(options.endpoints ?? [])], {
     prefix: '/api/v1',
     tag: 'pectrack',
     authenticate,

@@ -14,6 +14,10 @@ export interface ConnectorCallContext {
   attempt: number;
 }
 
+/**
+ * A thrown error is retried with backoff, then becomes an incident; one carrying
+ * `retryable: false` (the SDK's ConnectorError sets it) becomes the incident at once.
+ */
 export type ConnectorHandler = (
   input: Variables,
   context: ConnectorCallContext,

@@ -88,13 +88,18 @@ async function runConnector(
       output: await call(data, attempt, connectors, settings.connectorTimeoutMs),
     };
   } catch (error) {
-    if (attempt < settings.connectorAttempts) throw error;
+    if (attempt < settings.connectorAttempts && !isFinal(error)) throw error;
     result = {
       ok: false,
-      error: `${data.connectorType} failed after ${attempt} attempts: ${(error as Error).message}`,
+      error: `${data.connectorType} failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${(error as Error).message}`,
     };
   }
   await internal.connectorResult(data.tenantId, data.instanceId, data.jobRef, result);
+}
+
+/** A handler marks a failure that would repeat (invalid input, a refused request) with `retryable: false`. */
+function isFinal(error: unknown): boolean {
+  return (error as { retryable?: unknown } | null)?.retryable === false;
 }
 
 async function call(

@@ -1,0 +1,153 @@
+/**
+ * `pectrack:http`: one JSON request to a URL, so a service task can call a web service without a
+ * custom connector. 5xx, 429 and network failures are retryable (the far side may recover);
+ * other non-2xx answers are not (the same request would be refused again).
+ */
+import { ConnectorError, defineConnector } from '@pectrack/connector-sdk';
+import { z } from 'zod';
+
+const Config = z.object({
+  /** Per request; the scheduler's own connector timeout still applies on top. */
+  timeoutMs: z.number().int().min(100).max(300_000).default(10_000),
+});
+
+const RequestInput = z.object({
+  url: z.url({ protocol: /^https?$/ }),
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
+  headers: z.record(z.string(), z.string()).optional(),
+  /** Sent as JSON; ignored for GET. */
+  body: z.unknown().optional(),
+});
+
+type Input = z.output<typeof RequestInput>;
+
+export const httpConnector = defineConnector({
+  type: 'pectrack:http',
+  version: '1.0.0',
+  configSchema: Config,
+  templates: [
+    {
+      $schema: 'https://unpkg.com/@camunda/element-templates-json-schema/resources/schema.json',
+      name: 'HTTP request (JSON)',
+      id: 'pectrack.http.request',
+      version: 1,
+      description: 'Calls a URL with a JSON body; the answer is available as `status` and `body`',
+      appliesTo: ['bpmn:ServiceTask', 'bpmn:SendTask'],
+      groups: [
+        { id: 'request', label: 'Request' },
+        { id: 'response', label: 'Response' },
+      ],
+      properties: [
+        {
+          type: 'Hidden',
+          value: 'pectrack:http',
+          binding: { type: 'pectrack:connector', property: 'type' },
+        },
+        {
+          label: 'URL',
+          type: 'String',
+          group: 'request',
+          feel: 'optional',
+          constraints: { notEmpty: true },
+          binding: { type: 'pectrack:input', name: 'url' },
+        },
+        {
+          label: 'Method',
+          type: 'Dropdown',
+          group: 'request',
+          value: 'POST',
+          choices: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => ({ name: m, value: m })),
+          binding: { type: 'pectrack:input', name: 'method' },
+        },
+        {
+          label: 'Body',
+          description: 'A FEEL expression giving the JSON body',
+          type: 'Text',
+          group: 'request',
+          feel: 'required',
+          optional: true,
+          binding: { type: 'pectrack:input', name: 'body' },
+        },
+        {
+          label: 'Result variable',
+          description: 'Receives the response body',
+          type: 'String',
+          group: 'response',
+          optional: true,
+          binding: { type: 'pectrack:output', source: 'body' },
+        },
+      ],
+    },
+  ],
+  actions: {
+    request: {
+      description: 'One HTTP request with a JSON body and answer',
+      inputSchema: RequestInput,
+      async run(input, { config, signal, call }) {
+        const response = await send(
+          input,
+          AbortSignal.any([signal, AbortSignal.timeout(config.timeoutMs)]),
+          call?.idempotencyKey,
+        );
+        const body = await readBody(response);
+        if (!response.ok) throw refused(input, response.status, body);
+        return { status: response.status, body };
+      },
+    },
+  },
+});
+
+async function send(
+  input: Input,
+  signal: AbortSignal,
+  idempotencyKey: string | undefined,
+): Promise<Response> {
+  const withBody = input.method !== 'GET' && input.body !== undefined;
+  try {
+    return await fetch(input.url, {
+      method: input.method,
+      headers: {
+        accept: 'application/json',
+        ...(withBody ? { 'content-type': 'application/json' } : {}),
+        // Lets the receiver drop a repeat of a call whose answer we lost.
+        ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+        ...input.headers,
+      },
+      body: withBody ? JSON.stringify(input.body) : undefined,
+      signal,
+    });
+  } catch (error) {
+    throw new ConnectorError(
+      'HTTP_UNREACHABLE',
+      `${input.method} ${input.url} failed: ${(error as Error).message}`,
+      {
+        retryable: true,
+        cause: error,
+      },
+    );
+  }
+}
+
+async function readBody(response: Response): Promise<unknown> {
+  const text = await response.text();
+  if (!text) return null;
+  if (!/json/i.test(response.headers.get('content-type') ?? '')) return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function refused(input: Input, status: number, body: unknown): ConnectorError {
+  const excerpt =
+    typeof body === 'string' ? body.slice(0, 200) : JSON.stringify(body)?.slice(0, 200);
+  return new ConnectorError(
+    'HTTP_STATUS',
+    `${input.method} ${input.url} answered ${status}${excerpt ? `: ${excerpt}` : ''}`,
+    {
+      retryable: status >= 500 || status === 429,
+      details: { status },
+    },
+  );
+}
