@@ -5,11 +5,15 @@
  * mailboxes, or a re-sync after UIDVALIDITY changed) is skipped, not stored twice.
  */
 import { randomUUID } from 'node:crypto';
-import { UniqueConstraintViolationException, type EntityManager, type RequiredEntityData } from '@mikro-orm/core';
+import {
+  UniqueConstraintViolationException,
+  type EntityManager,
+  type RequiredEntityData,
+} from '@mikro-orm/core';
 import type { DeliveryEvent } from '@pectrack/connector-pec';
 import { MailboxCheckpointSchema } from '../store/entities/mailbox.js';
 import { MessageSchema, type Message } from '../store/entities/message.js';
-import { OutboxSchema, type Outbox } from '../store/entities/outbox.js';
+import { OutboxSchema, type Outbox, type OutboxKind } from '../store/entities/outbox.js';
 import { TenantSchema, type Tenant } from '../store/entities/tenant.js';
 import { TENANT_FILTER, type Orm } from '../store/orm.js';
 import type { MessageFacts } from './facts.js';
@@ -37,7 +41,7 @@ export interface RecordOutcome {
 }
 
 /** Outbox kind the case intake consumes (issue: cases); the dispatcher leaves it alone. */
-export const INTAKE_OUTBOX_KIND = 'intake';
+export const INTAKE_OUTBOX_KIND = 'intake' satisfies OutboxKind;
 
 const MAX_ATTEMPTS = 4;
 
@@ -56,7 +60,8 @@ export async function recordBatch(
     } catch (error) {
       // Another mailbox of the tenant committed the same provider id between our read and
       // our insert: the retry reads it and skips it.
-      if (!(error instanceof UniqueConstraintViolationException) || attempt >= MAX_ATTEMPTS) throw error;
+      if (!(error instanceof UniqueConstraintViolationException) || attempt >= MAX_ATTEMPTS)
+        throw error;
     }
   }
 }
@@ -82,7 +87,13 @@ async function recordIn(
   const receipts: AppliedReceipt[] = [];
   for (const [index, item] of fresh.entries()) {
     if (!item.event || !item.facts.originalMessageId) continue;
-    const applied = await applyReceipt(tx, rows[index]!, item.event, item.facts.originalMessageId, now);
+    const applied = await applyReceipt(
+      tx,
+      rows[index]!,
+      item.event,
+      item.facts.originalMessageId,
+      now,
+    );
     if (applied) receipts.push(applied);
   }
   await advanceCheckpoint(tx, tenantId, position, now);
@@ -93,7 +104,11 @@ async function recordIn(
 async function freshItems(tx: EntityManager, items: IngestedMessage[]): Promise<IngestedMessage[]> {
   if (items.length === 0) return [];
   const keys = [...new Set(items.map((i) => i.facts.dedupeKey))];
-  const stored = await tx.find(MessageSchema, { dedupeKey: { $in: keys } }, { fields: ['dedupeKey'] });
+  const stored = await tx.find(
+    MessageSchema,
+    { dedupeKey: { $in: keys } },
+    { fields: ['dedupeKey'] },
+  );
   const seen = new Set(stored.map((m) => m.dedupeKey));
   return items.filter((item) => {
     if (seen.has(item.facts.dedupeKey)) return false;
@@ -102,7 +117,12 @@ async function freshItems(tx: EntityManager, items: IngestedMessage[]): Promise<
   });
 }
 
-function messageRow(tenant: Tenant, position: FolderPosition, item: IngestedMessage, now: Date): Message {
+function messageRow(
+  tenant: Tenant,
+  position: FolderPosition,
+  item: IngestedMessage,
+  now: Date,
+): Message {
   const { facts } = item;
   return {
     id: randomUUID(),
@@ -133,7 +153,7 @@ function intakeEntry(tenantId: string, row: Message, now: Date): RequiredEntityD
   return {
     tenant: row.tenant,
     instanceId: null,
-    kind: INTAKE_OUTBOX_KIND as Outbox['kind'],
+    kind: INTAKE_OUTBOX_KIND,
     payload: { messageId: row.id, mailboxId: row.mailboxId, providerId: row.providerId },
     idempotencyKey: `intake:${tenantId}:${row.dedupeKey}`,
     status: 'pending',
@@ -146,11 +166,20 @@ function intakeEntry(tenantId: string, row: Message, now: Date): RequiredEntityD
   };
 }
 
-async function advanceCheckpoint(tx: EntityManager, tenantId: string, position: FolderPosition, now: Date): Promise<void> {
+async function advanceCheckpoint(
+  tx: EntityManager,
+  tenantId: string,
+  position: FolderPosition,
+  now: Date,
+): Promise<void> {
   const where = { mailboxId: position.mailboxId, folder: position.folder };
   const values = { uidValidity: position.uidValidity, lastUid: position.lastUid, updatedAt: now };
   const updated = await tx.nativeUpdate(MailboxCheckpointSchema, where, values);
   if (updated === 0) {
-    await tx.insert(MailboxCheckpointSchema, { ...where, ...values, tenant: tx.getReference(TenantSchema, tenantId) });
+    await tx.insert(MailboxCheckpointSchema, {
+      ...where,
+      ...values,
+      tenant: tx.getReference(TenantSchema, tenantId),
+    });
   }
 }

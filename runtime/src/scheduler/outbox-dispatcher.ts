@@ -8,6 +8,7 @@ import type { Agenda } from 'agenda';
 import type { Knex } from '@mikro-orm/knex';
 import type { DatabaseConfig } from '../config.js';
 import type { Outbox } from '../store/entities/index.js';
+import { DISPATCHED_OUTBOX_KINDS } from '../store/entities/outbox.js';
 import { CONNECTOR_JOB, TIMER_JOB, type ConnectorJobData, type TimerJobData } from './jobs.js';
 
 const BATCH = 100;
@@ -145,10 +146,16 @@ export class OutboxDispatcher {
     return this.knex.transaction(async (trx) => {
       let query = trx('outbox')
         .select('id', 'kind', 'payload', 'idempotency_key', 'attempts')
-        .where((q) =>
-          q.where('status', 'pending').andWhere('next_attempt_at', '<=', this.time(now)),
+        .whereIn('kind', DISPATCHED_OUTBOX_KINDS)
+        .andWhere((due) =>
+          due
+            .where((q) =>
+              q.where('status', 'pending').andWhere('next_attempt_at', '<=', this.time(now)),
+            )
+            .orWhere((q) =>
+              q.where('status', 'running').andWhere('locked_until', '<', this.time(now)),
+            ),
         )
-        .orWhere((q) => q.where('status', 'running').andWhere('locked_until', '<', this.time(now)))
         .orderBy('id')
         .limit(BATCH);
       if (this.database.kind === 'postgresql') query = query.forUpdate().skipLocked();

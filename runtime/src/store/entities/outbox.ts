@@ -1,7 +1,16 @@
 import { EntitySchema } from '@mikro-orm/core';
 import { TenantSchema, type Tenant } from './tenant.js';
 
-export type OutboxKind = 'scheduleTimer' | 'cancelTimer' | 'invokeConnector';
+/** Engine effects, carried out by the dispatcher. */
+export type DispatchedOutboxKind = 'scheduleTimer' | 'cancelTimer' | 'invokeConnector';
+/** `intake`: an incoming certified message waiting for the case opener, which consumes it itself. */
+export type OutboxKind = DispatchedOutboxKind | 'intake';
+
+export const DISPATCHED_OUTBOX_KINDS: readonly DispatchedOutboxKind[] = [
+  'scheduleTimer',
+  'cancelTimer',
+  'invokeConnector',
+];
 export type OutboxStatus = 'pending' | 'running' | 'done' | 'failed';
 
 /**
