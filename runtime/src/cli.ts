@@ -64,7 +64,7 @@ async function serve(config: RuntimeConfig, logger: Logger) {
   ]);
   const installed = await connectors.discoverConnectors(
     config.connectors ?? { packages: [], configFile: undefined },
-    connectors.BUILTIN_CONNECTORS,
+    connectors.builtinConnectors(),
   );
   const runtime = await createRuntime(config, {
     connectors: connectors.registryEntries(installed, logger),

@@ -7,3 +7,11 @@ export type { RemEvidenceType } from './rem/evidence.js';
 export { loadTrustAnchors, type TrustAnchors, type TrustAnchorSource } from './signature/anchors.js';
 export type { SignatureCheck, SignatureStatus, SignerIdentity } from './signature/types.js';
 export * from './send/index.js';
+export {
+  createPecConnector,
+  PEC_CONNECTOR_TYPE,
+  PecSendInput,
+  type PecOutbox,
+  type PecSendRequest,
+  type PecSendResult,
+} from './connector.js';

@@ -2,4 +2,4 @@
 export { registryEntries, registryKeys, type InstalledConnector } from './adapter.js';
 export { describeConnectors, type ConnectorDescription } from './catalog.js';
 export { discoverConnectors, installAll } from './discovery.js';
-export { BUILTIN_CONNECTORS, httpConnector } from './builtin/index.js';
+export { builtinConnectors, httpConnector, pecConnector } from './builtin/index.js';

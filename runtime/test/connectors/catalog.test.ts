@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { createApp } from '../../src/api/app.js';
 import { addUser } from '../../src/auth/users.js';
-import { BUILTIN_CONNECTORS, describeConnectors, installAll } from '../../src/connectors/index.js';
+import { builtinConnectors, describeConnectors, installAll } from '../../src/connectors/index.js';
 import { testDatabases } from '../support/databases.js';
 import { useRuntime } from '../support/runtime.js';
 
@@ -28,7 +28,7 @@ describe('GET /api/v1/connectors', () => {
       services,
       orm,
       logger: pino({ level: 'silent' }),
-      connectors: describeConnectors(installAll(BUILTIN_CONNECTORS, {})),
+      connectors: describeConnectors(installAll(builtinConnectors(), {})),
     });
     server = await app.listen(0, '127.0.0.1');
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

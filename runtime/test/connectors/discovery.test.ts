@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { BUILTIN_CONNECTORS, discoverConnectors, installAll } from '../../src/connectors/index.js';
+import { builtinConnectors, discoverConnectors, installAll } from '../../src/connectors/index.js';
 
 describe('connector discovery and config', () => {
   let dir: string;
@@ -32,17 +32,17 @@ describe('connector discovery and config', () => {
   it('validates each connector config with its schema and applies defaults', async () => {
     const installed = await discoverConnectors(
       { packages: [], configFile: await configFile('{"pectrack:http":{"timeoutMs":1500}}') },
-      BUILTIN_CONNECTORS,
+      builtinConnectors(),
     );
     expect(installed.map((i) => [i.connector.type, i.config])).toEqual([
       ['pectrack:http', { timeoutMs: 1500 }],
     ]);
-    expect(installAll(BUILTIN_CONNECTORS, {})[0]!.config).toEqual({ timeoutMs: 10_000 });
+    expect(installAll(builtinConnectors(), {})[0]!.config).toEqual({ timeoutMs: 10_000 });
   });
 
   it('names the connector and the field of an invalid config', () => {
     expect(() =>
-      installAll(BUILTIN_CONNECTORS, { 'pectrack:http': { timeoutMs: 'soon' } }),
+      installAll(builtinConnectors(), { 'pectrack:http': { timeoutMs: 'soon' } }),
     ).toThrow(
       expect.objectContaining({
         name: 'ConfigError',
@@ -53,7 +53,7 @@ describe('connector discovery and config', () => {
   });
 
   it('refuses config for a connector that is not installed, and a file that is not JSON', async () => {
-    expect(() => installAll(BUILTIN_CONNECTORS, { 'pectrack:fax': {} })).toThrow(
+    expect(() => installAll(builtinConnectors(), { 'pectrack:fax': {} })).toThrow(
       /PECTRACK_CONNECTORS_CONFIG configures "pectrack:fax", which is not installed/,
     );
     await expect(

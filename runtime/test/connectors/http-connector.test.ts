@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { BUILTIN_CONNECTORS, installAll, registryEntries } from '../../src/connectors/index.js';
+import { builtinConnectors, installAll, registryEntries } from '../../src/connectors/index.js';
 import { admin } from '../support/actors.js';
 import { testDatabases } from '../support/databases.js';
 import { diagram, flows } from '../support/fixtures.js';
@@ -39,7 +39,7 @@ for (const database of await testDatabases()) {
       database,
       {
         connectors: registryEntries(
-          installAll(BUILTIN_CONNECTORS, { 'pectrack:http': { timeoutMs: 2_000 } }),
+          installAll(builtinConnectors(), { 'pectrack:http': { timeoutMs: 2_000 } }),
           pino({ level: 'silent' }),
         ),
         scheduler: {

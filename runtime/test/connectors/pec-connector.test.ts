@@ -1,0 +1,117 @@
+/**
+ * A send task with the pectrack:pec connector certifies a message through the intake's sending
+ * (testkit provider SMTP front, real Dovecot): the outgoing Message row is recorded and its
+ * Message-ID mapped into the process; a bad address raises an incident naming the field.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { startSmtpFront, type SmtpFront } from '@pectrack/connector-pec/testkit';
+import { installAll, pecConnector, registryEntries } from '../../src/connectors/index.js';
+import { createIntake } from '../../src/intake/index.js';
+import { knexOf } from '../../src/store/orm.js';
+import { admin } from '../support/actors.js';
+import { testDatabases } from '../support/databases.js';
+import { diagram, flows } from '../support/fixtures.js';
+import { eventually } from '../support/wait.js';
+import { pecFixtures } from '../intake/support/fixtures.js';
+import {
+  dovecotMissing,
+  PASSWORD,
+  startHarness,
+  type IntakeHarness,
+} from '../intake/support/services.js';
+
+const sqlite = (await testDatabases()).find((d) => d.kind === 'sqlite')!;
+const SENDER = 'protocollo@comune.pec.test';
+const RECIPIENT = 'ufficio.tecnico@regione.pec.test';
+const actor = admin();
+
+const notifying = diagram(
+  'notify-office',
+  `<bpmn:startEvent id="start" />
+   <bpmn:sendTask id="send-pec">
+     <bpmn:extensionElements>
+       <pectrack:connector type="pectrack:pec">
+         <pectrack:input source="=office" target="to" />
+         <pectrack:input source="=&quot;Pratica &quot; + caseNumber" target="subject" />
+         <pectrack:input source="=&quot;Si trasmette la pratica.&quot;" target="text" />
+         <pectrack:output source="=messageId" target="sentMessageId" />
+       </pectrack:connector>
+     </bpmn:extensionElements>
+   </bpmn:sendTask>
+   <bpmn:userTask id="follow-up" />
+   <bpmn:endEvent id="end" />
+   ${flows('start>send-pec', 'send-pec>follow-up', 'follow-up>end')}`,
+);
+
+describe.skipIf(Boolean(dovecotMissing))('the pectrack:pec connector', () => {
+  const fixtures = pecFixtures();
+  let h: IntakeHarness;
+  let front: SmtpFront;
+
+  beforeAll(async () => {
+    h = await startHarness(sqlite, fixtures);
+    front = await startSmtpFront({
+      provider: fixtures.provider,
+      imap: { host: h.dovecot.host, port: h.dovecot.port },
+      mailboxes: { [SENDER]: PASSWORD, [RECIPIENT]: PASSWORD },
+    });
+    const senderId = await h.addMailbox(SENDER, { smtp: { host: front.host, port: front.port } });
+    await h.addMailbox(RECIPIENT);
+    const installed = installAll([pecConnector(createIntake(h.ctx, null))], {
+      'pectrack:pec': { mailboxId: senderId },
+    });
+    for (const [key, handler] of Object.entries(
+      registryEntries(installed, pino({ level: 'silent' })),
+    ))
+      h.runtime.connectors.register(key, handler);
+    await h.runtime.start();
+    await h.runtime.services.definitions.deploy(actor, {
+      name: 'notify-office',
+      files: [{ filename: 'notify.bpmn', xml: notifying }],
+    });
+  });
+  afterAll(async () => {
+    await front?.close();
+    await h?.close();
+  });
+
+  const start = (office: string, caseNumber: string) =>
+    h.runtime.services.instances.start(actor, {
+      definitionKey: 'notify-office',
+      variables: { office, caseNumber },
+    });
+
+  it('sends through the mailbox SMTP, records the outgoing message and maps its Message-ID', async () => {
+    const instance = await start(RECIPIENT, 'PR-7');
+    const detail = await eventually('the follow-up task', async () => {
+      const d = await h.runtime.services.instances.get(actor, instance.id);
+      return typeof d.variables.sentMessageId === 'string' ? d : null;
+    });
+    const row = await knexOf(h.runtime.orm)('message')
+      .where({ message_id: detail.variables.sentMessageId, direction: 'out' })
+      .first();
+    expect(row).toMatchObject({ subject: 'Pratica PR-7', delivery_status: 'submitted' });
+    await front.settled();
+    expect(front.failures).toEqual([]);
+  });
+
+  it('raises an incident naming the field of a bad address, without sending', async () => {
+    const before = await knexOf(h.runtime.orm)('message')
+      .where({ direction: 'out' })
+      .count({ n: '*' });
+    const instance = await start('not-an-address', 'PR-8');
+    const incident = await eventually('the incident', async () => {
+      const [open] = await h.runtime.services.incidents.list(actor, {
+        instanceId: instance.id,
+        status: 'open',
+      });
+      return open;
+    });
+    expect(incident.message).toMatch(/after 1 attempt: input of action "send" is invalid: to: /);
+    const after = await knexOf(h.runtime.orm)('message')
+      .where({ direction: 'out' })
+      .count({ n: '*' });
+    expect(after).toEqual(before);
+  });
+});
