@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Connector, ConnectorLogger } from './connector.js';
+import type { ActionCall, Connector, ConnectorLogger } from './connector.js';
 import { parseActionInput, parseConnectorConfig } from './validation.js';
 
 export interface LogEntry {
@@ -22,6 +22,8 @@ export interface RunActionOptions {
   input: unknown;
   signal?: AbortSignal;
   logger?: ConnectorLogger;
+  /** The process call the runtime would describe; actions that need a tenant or idempotency key read it. */
+  call?: ActionCall;
 }
 
 /**
@@ -40,5 +42,6 @@ export async function runAction<S extends z.ZodType, Inputs extends Record<strin
     config,
     signal: options.signal ?? new AbortController().signal,
     logger: options.logger ?? createRecordingLogger(),
+    call: options.call,
   });
 }
