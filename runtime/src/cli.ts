@@ -76,6 +76,7 @@ async function serve(config: RuntimeConfig, logger: Logger) {
     defaultTenant: config.tenant,
     logger,
     connectors: connectors.describeConnectors(installed),
+    intake: runtime.intake,
   });
   const server = await app.listen(config.port);
   const address = server.address();

@@ -21,6 +21,16 @@ export interface RuntimeConfig {
   tenant: string;
   /** Absent: only the built-in connectors, with their default config. */
   connectors?: ConnectorSettings;
+  /** PEC intake: mailbox password key, signature trust anchors, blob store. */
+  intake?: IntakeSettings;
+}
+
+export interface IntakeSettings {
+  /** PECTRACK_SECRET_KEY; absent: a key file kept in the data directory (single-node installs). */
+  secretKey: string | undefined;
+  /** PEM bundle of the certificates provider signatures must chain to (AgID CA1 in production). */
+  trustAnchorsFile: string | undefined;
+  blobDir: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -46,6 +56,14 @@ const EnvSchema = z.object({
     .regex(/^[@a-z0-9._/,\s-]*$/, 'must be a comma list of npm package names')
     .default(''),
   PECTRACK_CONNECTORS_CONFIG: z.string().min(1).optional(),
+  PECTRACK_SECRET_KEY: z
+    .string()
+    .refine(
+      (key) => /^[0-9a-fA-F]{64}$/.test(key) || Buffer.from(key, 'base64').length === 32,
+      'must be 32 bytes as 64 hex digits or base64 (openssl rand -base64 32)',
+    )
+    .optional(),
+  PECTRACK_TRUST_ANCHORS: z.string().min(1).optional(),
 });
 
 export class ConfigError extends Error {
@@ -77,6 +95,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
         .map((name) => name.trim())
         .filter(Boolean),
       configFile: vars.PECTRACK_CONNECTORS_CONFIG && resolve(vars.PECTRACK_CONNECTORS_CONFIG),
+    },
+    intake: {
+      secretKey: vars.PECTRACK_SECRET_KEY,
+      trustAnchorsFile: vars.PECTRACK_TRUST_ANCHORS && resolve(vars.PECTRACK_TRUST_ANCHORS),
+      blobDir: resolve(dataDir, 'blobs'),
     },
   };
 }

@@ -2,7 +2,10 @@
  * Wires one PECtrack runtime: database (migrated at start-up), services, scheduler.
  * The CLI's `serve` and the tests build on this.
  */
-import type { RuntimeConfig } from './config.js';
+import { resolve } from 'node:path';
+import type { IntakeSettings, RuntimeConfig } from './config.js';
+import { createIntake, type Intake } from './intake/index.js';
+import { intakeContextFor } from './intake/setup.js';
 import {
   ConnectorRegistry,
   createScheduler,
@@ -28,6 +31,8 @@ export interface Runtime {
   internal: InternalCommands;
   connectors: ConnectorRegistry;
   scheduler: Scheduler;
+  /** PEC mailboxes, messages and sending; mailboxes are watched once the runtime has started. */
+  readonly intake: Intake;
   /** Starts the scheduler: timers fire, the outbox drains, connectors are called. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -73,6 +78,14 @@ export async function createRuntime(
     connectors,
     settings: options.scheduler,
   });
+  const intakeContext = await intakeContextFor(
+    config.intake ?? defaultIntakeSettings(config.dataDir),
+    config.dataDir,
+    orm,
+    services,
+  );
+  // Mailbox sync jobs need the started scheduler's Agenda; until then the intake only answers queries.
+  let intake = createIntake(intakeContext, null);
   const runtime: Runtime = {
     config,
     orm,
@@ -80,11 +93,22 @@ export async function createRuntime(
     internal,
     connectors,
     scheduler,
-    start: () => scheduler.start(),
+    get intake() {
+      return intake;
+    },
+    async start() {
+      await scheduler.start();
+      intake = createIntake(intakeContext, scheduler.agenda);
+    },
     async stop() {
+      intake.jobs?.stop();
       await scheduler.stop();
       await orm.close();
     },
   };
   return runtime;
+}
+
+function defaultIntakeSettings(dataDir: string): IntakeSettings {
+  return { secretKey: undefined, trustAnchorsFile: undefined, blobDir: resolve(dataDir, 'blobs') };
 }

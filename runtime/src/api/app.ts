@@ -8,6 +8,7 @@ import Koa from 'koa';
 import { Router } from '@koa/router';
 import type { Logger } from 'pino';
 import type { ConnectorDescription } from '../connectors/index.js';
+import type { Intake } from '../intake/index.js';
 import type { Services } from '../services/types.js';
 import type { Orm } from '../store/orm.js';
 import { ormAccounts } from '../auth/accounts.js';
@@ -26,6 +27,8 @@ import { ApiCatalog } from './openapi/catalog.js';
 import { buildOpenApiDocument } from './openapi/document.js';
 import { mountOperational } from './routes/health.js';
 import { apiV1Endpoints } from './routes/index.js';
+import { mailboxEndpoints } from './routes/mailboxes.js';
+import { pecMessageEndpoints } from './routes/pec-messages.js';
 
 export interface ApiLimits {
   /** JSON request bodies. */
@@ -53,7 +56,9 @@ export interface AppOptions {
   version?: string;
   /** What /api/v1/connectors lists (the runtime's installed connectors). */
   connectors?: ConnectorDescription[];
-  /** More /api/v1 resources (e.g. the intake's mailboxes and messages), mounted like the built-in ones. */
+  /** The runtime's PEC intake: serves /api/v1/mailboxes and /api/v1/messages. */
+  intake?: Intake;
+  /** More /api/v1 resources, mounted like the built-in ones. */
   endpoints?: Endpoint[];
   /** Trust X-Forwarded-* headers (behind a reverse proxy): they then shape the links Camunda answers carry. */
   trustProxy?: boolean;
@@ -90,7 +95,15 @@ export function createApp(options: AppOptions): PecTrackApp {
 
   const v1 = new Router({ prefix: '/api/v1' });
   v1.use(problemHandler(logger));
-  mount(v1, [...apiV1Endpoints(options.services, limits, options.connectors), ...(options.endpoints ?? [])], {
+  const intakeEndpoints = options.intake
+    ? [...mailboxEndpoints(options.intake), ...pecMessageEndpoints(options.intake)]
+    : [];
+  const v1Endpoints = [
+    ...apiV1Endpoints(options.services, limits, options.connectors),
+    ...intakeEndpoints,
+    ...(options.endpoints ?? []),
+  ];
+  mount(v1, v1Endpoints, {
     prefix: '/api/v1',
     tag: 'pectrack',
     authenticate,

@@ -5,17 +5,9 @@
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import Koa from 'koa';
-import { Router } from '@koa/router';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mount } from '../../src/api/endpoint.js';
+import { createApp } from '../../src/api/app.js';
 import { createLogger } from '../../src/api/http/logging.js';
-import { problemHandler } from '../../src/api/http/problem.js';
-import { ApiCatalog } from '../../src/api/openapi/catalog.js';
-import { mailboxEndpoints } from '../../src/api/routes/mailboxes.js';
-import { pecMessageEndpoints } from '../../src/api/routes/pec-messages.js';
-import { ormAccounts } from '../../src/auth/accounts.js';
-import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { addUser } from '../../src/auth/users.js';
 import { createIntake, type Intake } from '../../src/intake/index.js';
 import { testDatabases } from '../support/databases.js';
@@ -53,19 +45,14 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
     await addUser(h.runtime.orm, { tenantId: TENANT, username: 'admin', password: 'admin-password', roles: ['admin'] });
     await h.runtime.start();
     intake = createIntake(h.ctx, h.runtime.scheduler.agenda, { sessionMs: 60_000 });
-    const v1 = new Router({ prefix: '/api/v1' });
-    v1.use(problemHandler(createLogger('silent')));
-    mount(v1, [...mailboxEndpoints(intake), ...pecMessageEndpoints(intake)], {
-      prefix: '/api/v1',
-      tag: 'pectrack',
-      authenticate: createAuthenticator(ormAccounts(h.runtime.orm, TENANT)),
-      jsonLimitBytes: 1024 * 1024,
-      catalog: new ApiCatalog(),
+    const app = createApp({
+      services: h.runtime.services,
+      orm: h.runtime.orm,
+      defaultTenant: TENANT,
+      logger: createLogger('silent'),
+      intake,
     });
-    const koa = new Koa();
-    koa.use(v1.routes()).use(v1.allowedMethods());
-    server = koa.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
+    server = await app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
   });
   afterAll(async () => {
