@@ -62,13 +62,20 @@ async function serve(config: RuntimeConfig, logger: Logger) {
     import('./api/app.js'),
     import('./connectors/index.js'),
   ]);
-  const installed = await connectors.discoverConnectors(
-    config.connectors ?? { packages: [], configFile: undefined },
-    connectors.builtinConnectors(),
-  );
-  const runtime = await createRuntime(config, {
-    connectors: connectors.registryEntries(installed, logger),
-  });
+  const runtime = await createRuntime(config);
+  let installed: Awaited<ReturnType<typeof connectors.discoverConnectors>>;
+  try {
+    // After the runtime: the PEC connector sends through the runtime's intake.
+    installed = await connectors.discoverConnectors(
+      config.connectors ?? { packages: [], configFile: undefined },
+      connectors.builtinConnectors({ intake: runtime.intake }),
+    );
+  } catch (error) {
+    await runtime.stop();
+    throw error;
+  }
+  for (const [type, handler] of Object.entries(connectors.registryEntries(installed, logger)))
+    runtime.connectors.register(type, handler);
   await runtime.start();
   const app = createApp({
     services: runtime.services,
