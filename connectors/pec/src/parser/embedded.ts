@@ -1,4 +1,4 @@
-import { decodedBody, walk, type MimeEntity } from '../mime/entity.js';
+import { decodedBody, parseEntity, walk, type MimeEntity } from '../mime/entity.js';
 import { findHeaderEnd, parseHeaderSection } from '../mime/headers.js';
 import { hasCertifiedMarkers } from './structure.js';
 
@@ -20,10 +20,14 @@ export function findEmbeddedCertified(raw: Buffer, root: MimeEntity): Buffer | n
   return null;
 }
 
-/** The message itself when it is certified, else the first certified message among those attached to it. */
-export function findCertifiedMessage(bytes: Buffer, attached: readonly Buffer[]): Buffer | null {
+/**
+ * The message itself when it is certified, else the first certified message attached to it. Its
+ * MIME tree is split only when the inner reading saw an attached message (most have none); the
+ * split's problems are not reported again, the inner reading already stands for this message.
+ */
+export function findCertifiedMessage(bytes: Buffer, attachesMessages: boolean): Buffer | null {
   if (looksCertified(bytes)) return bytes;
-  return attached.slice(0, MAX_CANDIDATES).find(looksCertified) ?? null;
+  return attachesMessages ? findEmbeddedCertified(bytes, parseEntity(bytes, [])) : null;
 }
 
 function looksCertified(bytes: Buffer): boolean {

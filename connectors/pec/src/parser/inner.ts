@@ -1,54 +1,70 @@
-import { simpleParser, type AddressObject, type Attachment } from 'mailparser';
+import type { AddressObject, Headers } from 'mailparser';
+import { readMailStream, type StreamedAttachment } from './mail-stream.js';
 import type { Address, AttachmentInfo, InnerMessage } from './types.js';
 
-/*
- * mailparser does the content work (charsets, transfer encodings, encoded words, format=flowed,
- * addresses). Options skip what an envelope does not need: text-to-HTML conversion, link
- * detection, cid inlining; embedded messages stay attachments (a forwarded PEC is parsed on its own).
+/**
+ * Kept per body (text, html): a message is a record of what was said, not an archive of a
+ * 50 MB text dump; the raw .eml stays in the blob store.
  */
-const OPTIONS = {
-  skipTextToHtml: true,
-  skipTextLinks: true,
-  skipImageLinks: true,
-  ignoreEmbedded: true,
-  checksumAlgo: 'sha256',
-} as const;
+export const MAX_BODY_CHARS = 1_000_000;
 
 const HASH_PART = /^(.+)\.hash$/i;
 const SHA1_HEX = /^[0-9a-f]{40}$/i;
 
 export interface InnerReading {
   inner: InnerMessage | null;
-  /** Raw bytes of the messages attached to it (message/rfc822): where a forwarded envelope hides. */
-  embedded: Buffer[];
+  /** Whether it attaches messages (message/rfc822): where a forwarded envelope may hide. */
+  attachesMessages: boolean;
 }
 
 export async function readInnerMessage(bytes: Buffer, problems: string[]): Promise<InnerReading> {
   try {
-    const mail = await simpleParser(bytes, OPTIONS);
+    const mail = await readMailStream(bytes);
+    const { headers } = mail;
+    const date = headers.get('date');
+    const from = address(headers.get('from'))?.value[0];
     const inner: InnerMessage = {
-      subject: mail.subject ?? null,
-      from: mail.from?.value[0] ? toAddress(mail.from.value[0]) : null,
-      to: addresses(mail.to),
-      cc: addresses(mail.cc),
-      date: mail.date && !Number.isNaN(mail.date.getTime()) ? mail.date.toISOString() : null,
-      messageId: mail.messageId ?? null,
-      text: mail.text ?? '',
+      subject: text(headers.get('subject')),
+      from: from ? toAddress(from) : null,
+      to: addresses(headers.get('to')),
+      cc: addresses(headers.get('cc')),
+      date: date instanceof Date && !Number.isNaN(date.getTime()) ? date.toISOString() : null,
+      messageId: text(headers.get('message-id')),
+      text: bounded(mail.text ?? '', 'text', problems),
       attachments: mail.attachments.map(toAttachmentInfo),
     };
-    if (mail.html) inner.html = mail.html;
-    return { inner, embedded: mail.attachments.filter((a) => a.contentType === 'message/rfc822').map((a) => a.content) };
+    if (mail.html) inner.html = bounded(mail.html, 'html', problems);
+    return { inner, attachesMessages: mail.attachments.some((a) => a.contentType === 'message/rfc822') };
   } catch (error) {
     problems.push(`inner message cannot be read: ${error instanceof Error ? error.message : String(error)}`);
-    return { inner: null, embedded: [] };
+    return { inner: null, attachesMessages: false };
   }
 }
 
+function bounded(body: string, name: 'text' | 'html', problems: string[]): string {
+  if (body.length <= MAX_BODY_CHARS) return body;
+  problems.push(`inner message ${name} is ${body.length} characters long: only the first ${MAX_BODY_CHARS} are kept`);
+  return body.slice(0, MAX_BODY_CHARS);
+}
+
+type HeaderValue = ReturnType<Headers['get']>;
 type MailAddress = AddressObject['value'][number];
 
-function addresses(value: AddressObject | AddressObject[] | undefined): Address[] {
-  if (!value) return [];
-  return (Array.isArray(value) ? value : [value]).flatMap((object) => object.value.flatMap(flatten));
+function text(value: HeaderValue): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+function isAddressObject(value: unknown): value is AddressObject {
+  return typeof value === 'object' && value !== null && Array.isArray((value as AddressObject).value);
+}
+
+function address(value: HeaderValue): AddressObject | undefined {
+  return isAddressObject(value) ? value : undefined;
+}
+
+function addresses(value: HeaderValue): Address[] {
+  const objects = (Array.isArray(value) ? value : [value]).filter(isAddressObject);
+  return objects.flatMap((object) => object.value.flatMap(flatten));
 }
 
 function flatten(entry: MailAddress): Address[] {
@@ -60,16 +76,16 @@ function toAddress(entry: MailAddress): Address {
   return { address: entry.address ?? '', name: entry.name ?? '' };
 }
 
-function toAttachmentInfo(attachment: Attachment): AttachmentInfo {
+function toAttachmentInfo(attachment: StreamedAttachment): AttachmentInfo {
   const info: AttachmentInfo = {
-    filename: attachment.filename ?? null,
+    filename: attachment.filename,
     contentType: attachment.contentType,
     size: attachment.size,
-    sha256: attachment.checksum,
+    sha256: attachment.sha256,
   };
   const original = attachment.filename ? HASH_PART.exec(attachment.filename)?.[1] : undefined;
-  if (!original || attachment.size > 128) return info;
-  const sha1 = attachment.content.toString('latin1').trim();
+  if (!original || !attachment.smallContent) return info;
+  const sha1 = attachment.smallContent.toString('latin1').trim();
   if (SHA1_HEX.test(sha1)) info.hashOf = { filename: original, sha1: sha1.toLowerCase() };
   return info;
 }

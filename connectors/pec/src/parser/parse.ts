@@ -136,7 +136,7 @@ async function fillContent(envelope: PecEnvelope, raw: Buffer, parts: EnvelopePa
   ]);
   envelope.signature = signature;
   envelope.inner = reading?.inner ?? null;
-  if (original && reading) envelope.nested = await nestedEnvelope(original, reading.embedded, context, envelope.problems);
+  if (original && reading) envelope.nested = await nestedEnvelope(original, reading.attachesMessages, context, envelope.problems);
   return envelope;
 }
 
@@ -184,8 +184,8 @@ async function checkSignature(raw: Buffer, parts: EnvelopeParts, context: ParseC
   return verifyDetachedSignature(signedBytes, decodedBody(raw, parts.signature), context.anchors);
 }
 
-async function nestedEnvelope(original: Buffer, attached: Buffer[], context: ParseContext, problems: string[]): Promise<PecEnvelope | null> {
-  const certified = findCertifiedMessage(original, attached);
+async function nestedEnvelope(original: Buffer, attachesMessages: boolean, context: ParseContext, problems: string[]): Promise<PecEnvelope | null> {
+  const certified = findCertifiedMessage(original, attachesMessages);
   if (!certified) return null;
   if (context.depthLeft <= 0) {
     problems.push('forwarded certified message nested deeper than maxDepth: not parsed');

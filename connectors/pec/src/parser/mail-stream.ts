@@ -1,0 +1,99 @@
+import { MailParser, type AttachmentStream, type Headers, type MessageText } from 'mailparser';
+
+/*
+ * mailparser does the content work (charsets, transfer encodings, encoded words, format=flowed,
+ * addresses). Options skip what an envelope does not need: text-to-HTML conversion, link
+ * detection; embedded messages stay attachments (a forwarded PEC is parsed on its own).
+ */
+const OPTIONS = {
+  skipTextToHtml: true,
+  skipTextLinks: true,
+  skipImageLinks: true,
+  ignoreEmbedded: true,
+  checksumAlgo: 'sha256',
+} as const;
+
+/** Enough for a breve receipt's `.hash` part (a hex SHA-1 and a line end); larger parts keep no bytes. */
+export const SMALL_PART_BYTES = 128;
+
+export interface StreamedAttachment {
+  filename: string | null;
+  contentType: string;
+  size: number;
+  sha256: string;
+  /** The content when it is at most SMALL_PART_BYTES long, else null. */
+  smallContent: Buffer | null;
+}
+
+export interface StreamedMail {
+  headers: Headers;
+  text: string | undefined;
+  html: string | undefined;
+  attachments: StreamedAttachment[];
+}
+
+/**
+ * Reads a message with mailparser's streaming MailParser. Attachment content is hashed and counted
+ * as it flows through and then dropped: a 25 MB attachment is never held (simpleParser keeps every
+ * attachment whole). Rejects with mailparser's error when the message cannot be read.
+ */
+export function readMailStream(bytes: Buffer): Promise<StreamedMail> {
+  return new Promise((resolve, reject) => {
+    const parser = new MailParser(OPTIONS);
+    const mail: StreamedMail = { headers: new Map(), text: undefined, html: undefined, attachments: [] };
+    let settled = false;
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      parser.destroy();
+      reject(error instanceof Error ? error : new Error(String(error)));
+    };
+    let reading = false;
+    const readNext = (): void => {
+      reading = true;
+      for (let item = parser.read() as AttachmentStream | MessageText | null; item !== null; item = parser.read() as AttachmentStream | MessageText | null) {
+        if (item.type === 'attachment') {
+          drainAttachment(item, mail.attachments, readNext, fail);
+          return;
+        }
+        mail.text = item.text;
+        mail.html = item.html;
+      }
+      reading = false;
+    };
+    parser.on('headers', (headers: Headers) => (mail.headers = headers));
+    parser.on('readable', () => {
+      if (!reading) readNext();
+    });
+    parser.on('error', fail);
+    parser.on('end', () => {
+      if (settled) return;
+      settled = true;
+      resolve(mail);
+    });
+    parser.end(bytes);
+  });
+}
+
+/** Hashes (mailparser's StreamHash) and counts the content, keeps only a small part's bytes, then lets the parser go on. */
+function drainAttachment(attachment: AttachmentStream, into: StreamedAttachment[], next: () => void, fail: (error: unknown) => void): void {
+  let small: Buffer[] | null = [];
+  let seen = 0;
+  attachment.content.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (small && seen <= SMALL_PART_BYTES) small.push(chunk);
+    else small = null;
+  });
+  attachment.content.once('error', fail);
+  attachment.content.once('end', () => {
+    into.push({
+      filename: attachment.filename ?? null,
+      contentType: attachment.contentType,
+      size: attachment.size ?? seen,
+      sha256: attachment.checksum ?? '',
+      smallContent: small ? Buffer.concat(small) : null,
+    });
+    attachment.release?.();
+    next();
+  });
+}
