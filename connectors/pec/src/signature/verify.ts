@@ -1,7 +1,7 @@
 import * as asn1js from 'asn1js';
 import type { ChainResult, TrustAnchors } from './anchors.js';
 import { certificateFingerprint, readDetachedSignedData } from './cms.js';
-import { pkijs } from './engine.js';
+import { detachedContentEngine, pkijs } from './engine.js';
 import type { SignatureCheck, SignerIdentity } from './types.js';
 
 const SIGNING_TIME = '1.2.840.113549.1.9.5';
@@ -49,9 +49,9 @@ async function verifyContent(signedData: pkijs.SignedData, signedBytes: Buffer):
 }
 
 async function verifyOnce(signedData: pkijs.SignedData, bytes: Buffer): Promise<ContentVerdict> {
-  const data = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const { engine, data } = detachedContentEngine(bytes);
   try {
-    const result = await signedData.verify({ signer: 0, data, extendedMode: true, checkChain: false });
+    const result = await signedData.verify({ signer: 0, data, extendedMode: true, checkChain: false }, engine);
     const signer = result.signerCertificate ?? null;
     if (!signer) return { ok: false, reason: 'signer certificate not found in smime.p7s', signer };
     return result.signatureVerified ? { ok: true, signer } : { ok: false, reason: 'signature does not verify', signer };
