@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from './cli.js';
-import { buildAccettazione, createTestCa, createTestProvider, prepareSubmission } from './testkit/index.js';
+import {
+  buildAccettazione,
+  createTestCa,
+  createTestProvider,
+  prepareSubmission,
+} from './testkit/index.js';
 
 describe('pectrack-pec parse', () => {
   let dir: string;
@@ -20,17 +25,32 @@ describe('pectrack-pec parse', () => {
     const submission = prepareSubmission({
       provider,
       date: new Date('2026-03-02T08:00:00Z'),
-      message: { from: 'a@pec.test', to: ['b@pec.test'], subject: 'Prova', text: 'Testo', messageId: '<m1@client.test>' },
+      message: {
+        from: 'a@pec.test',
+        to: ['b@pec.test'],
+        subject: 'Prova',
+        text: 'Testo',
+        messageId: '<m1@client.test>',
+      },
     });
     await writeFile(join(dir, 'receipt.eml'), buildAccettazione({ provider, submission }));
     await writeFile(join(dir, 'ca.pem'), ca.certificatePem);
     const written: string[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    });
+    const spy = vi
+      .spyOn(process.stdout, 'write')
+      .mockImplementation((chunk: string | Uint8Array) => {
+        written.push(String(chunk));
+        return true;
+      });
     try {
-      await main(['node', 'pectrack-pec', 'parse', join(dir, 'receipt.eml'), '--trust-anchor', join(dir, 'ca.pem')]);
+      await main([
+        'node',
+        'pectrack-pec',
+        'parse',
+        join(dir, 'receipt.eml'),
+        '--trust-anchor',
+        join(dir, 'ca.pem'),
+      ]);
     } finally {
       spy.mockRestore();
     }
@@ -47,6 +67,8 @@ describe('pectrack-pec parse', () => {
   });
 
   it('rejects a bad --max-depth naming the option', async () => {
-    await expect(main(['node', 'pectrack-pec', 'parse', 'x.eml', '--max-depth', 'deep'])).rejects.toThrow(/--max-depth must be a non-negative integer/);
+    await expect(
+      main(['node', 'pectrack-pec', 'parse', 'x.eml', '--max-depth', 'deep']),
+    ).rejects.toThrow(/--max-depth must be a non-negative integer/);
   });
 });

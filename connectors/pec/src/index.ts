@@ -1,10 +1,22 @@
 export { parsePec } from './parser/parse.js';
-export type { Address, AttachmentInfo, EnvelopeKind, InnerMessage, ParseOptions, PecEnvelope, Profile } from './parser/types.js';
+export type {
+  Address,
+  AttachmentInfo,
+  EnvelopeKind,
+  InnerMessage,
+  ParseOptions,
+  PecEnvelope,
+  Profile,
+} from './parser/types.js';
 export type { CertData, Destinatario, ReceiptType } from './daticert/types.js';
 export type { DeliveryEvent, DeliveryEventType } from './events/types.js';
 export { PEC_TIPI, type PecTipo } from './events/pec.js';
 export type { RemEvidenceType } from './rem/evidence.js';
-export { loadTrustAnchors, type TrustAnchors, type TrustAnchorSource } from './signature/anchors.js';
+export {
+  loadTrustAnchors,
+  type TrustAnchors,
+  type TrustAnchorSource,
+} from './signature/anchors.js';
 export type { SignatureCheck, SignatureStatus, SignerIdentity } from './signature/types.js';
 export * from './send/index.js';
 export {

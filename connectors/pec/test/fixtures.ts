@@ -11,8 +11,15 @@ import {
 /** One CA and two providers (sha1 like most real ones, sha256 like some) shared by a test file. */
 export function testWorld() {
   const ca = createTestCa();
-  const sender = createTestProvider(ca, { domain: 'pec.mittente.test', name: 'Gestore Mittente S.p.A.' });
-  const receiver = createTestProvider(ca, { domain: 'pec.comune.test', name: 'Gestore Comune S.r.l.', hash: 'sha256' });
+  const sender = createTestProvider(ca, {
+    domain: 'pec.mittente.test',
+    name: 'Gestore Mittente S.p.A.',
+  });
+  const receiver = createTestProvider(ca, {
+    domain: 'pec.comune.test',
+    name: 'Gestore Comune S.r.l.',
+    hash: 'sha256',
+  });
   const anchors = loadTrustAnchors([ca.certificatePem]);
   return { ca, sender, receiver, anchors };
 }
@@ -25,7 +32,13 @@ export const ORIGINAL: OriginalMessage = {
   cc: ['ragioneria@pec.comune.test'],
   subject: 'Richiesta di accesso agli atti',
   text: 'Buongiorno,\nchiedo copia della delibera n. 12/2026.\nCordiali saluti',
-  attachments: [{ filename: 'domanda.pdf', contentType: 'application/pdf', content: Buffer.from('%PDF-1.4\n% domanda\n') }],
+  attachments: [
+    {
+      filename: 'domanda.pdf',
+      contentType: 'application/pdf',
+      content: Buffer.from('%PDF-1.4\n% domanda\n'),
+    },
+  ],
   messageId: '<client-1234@mail.mittente.test>',
 };
 

@@ -23,11 +23,17 @@ const MUTATIONS_BY_NAME: Record<string, Mutation> = {
   },
   splice(raw, random, corpus) {
     const other = pick(random, corpus);
-    return Buffer.concat([raw.subarray(0, at(random, raw.length)), other.subarray(at(random, other.length))]);
+    return Buffer.concat([
+      raw.subarray(0, at(random, raw.length)),
+      other.subarray(at(random, other.length)),
+    ]);
   },
   headerDuplication(raw, random) {
     const end = raw.indexOf('\r\n\r\n');
-    const lines = raw.subarray(0, end < 0 ? raw.length : end).toString('latin1').split('\r\n');
+    const lines = raw
+      .subarray(0, end < 0 ? raw.length : end)
+      .toString('latin1')
+      .split('\r\n');
     const line = pick(random, lines);
     const copies = Array.from({ length: 1 + Math.floor(random() * 3) }, () => line).join('\r\n');
     return Buffer.concat([Buffer.from(`${copies}\r\n`, 'latin1'), raw]);
@@ -37,11 +43,19 @@ const MUTATIONS_BY_NAME: Record<string, Mutation> = {
     const boundaries = [...text.matchAll(/boundary="([^"]+)"/g)].map((m) => m[1] ?? '');
     if (boundaries.length === 0) return raw;
     const boundary = pick(random, boundaries);
-    return Buffer.from(random() < 0.5 ? text.replaceAll(`--${boundary}--`, '') : text.replace(boundary, `${boundary}x`), 'latin1');
+    return Buffer.from(
+      random() < 0.5
+        ? text.replaceAll(`--${boundary}--`, '')
+        : text.replace(boundary, `${boundary}x`),
+      'latin1',
+    );
   },
   lineEndings(raw, random) {
     const text = raw.toString('latin1');
-    return Buffer.from(random() < 0.5 ? text.replace(/\r\n/g, '\n') : text.replace(/\r\n/g, '\r'), 'latin1');
+    return Buffer.from(
+      random() < 0.5 ? text.replace(/\r\n/g, '\n') : text.replace(/\r\n/g, '\r'),
+      'latin1',
+    );
   },
 };
 
@@ -51,7 +65,12 @@ describe('seeded fuzz', () => {
   beforeAll(() => {
     const world = testWorld();
     anchors = world.anchors;
-    corpus = buildCorpus({ ca: world.ca, count: 60, seed: SEED, attachmentSizes: [0, 0, 3_000, 30_000] }).map((m) => m.raw);
+    corpus = buildCorpus({
+      ca: world.ca,
+      count: 60,
+      seed: SEED,
+      attachmentSizes: [0, 0, 3_000, 30_000],
+    }).map((m) => m.raw);
   });
 
   it(`${MUTATIONS} mutations of valid envelopes: no exception escapes, every input yields an envelope`, async () => {
@@ -75,11 +94,15 @@ describe('seeded fuzz', () => {
       expect(escaped, `mutation #${i} (${name}) threw`).toBeUndefined();
       expect(envelope?.problems, `mutation #${i} (${name})`).toBeInstanceOf(Array);
       expect(typeof envelope?.kind).toBe('string');
-      expect(['valid', 'intact-untrusted', 'invalid', 'unsigned']).toContain(envelope?.signature.status);
+      expect(['valid', 'intact-untrusted', 'invalid', 'unsigned']).toContain(
+        envelope?.signature.status,
+      );
       kinds.set(envelope!.kind, (kinds.get(envelope!.kind) ?? 0) + 1);
       JSON.stringify(envelope);
     }
-    console.info(`fuzz: slowest parse ${slowest.ms.toFixed(1)} ms (${slowest.mutation}); kinds ${JSON.stringify(Object.fromEntries(kinds))}`);
+    console.info(
+      `fuzz: slowest parse ${slowest.ms.toFixed(1)} ms (${slowest.mutation}); kinds ${JSON.stringify(Object.fromEntries(kinds))}`,
+    );
     // The issue's bound on pathological input: no parse over 1 s.
     expect(slowest.ms).toBeLessThan(1000);
     expect(kinds.get('unparseable')).toBeGreaterThan(0);

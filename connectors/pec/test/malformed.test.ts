@@ -1,6 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parsePec } from '../src/index.js';
-import { buildCertifiedMessage, buildDaticert, buildTransportEnvelope, providerAddress, type Submission } from '../src/testkit/index.js';
+import {
+  buildCertifiedMessage,
+  buildDaticert,
+  buildTransportEnvelope,
+  providerAddress,
+  type Submission,
+} from '../src/testkit/index.js';
 import { DATE, submit, testWorld } from './fixtures.js';
 
 let world: ReturnType<typeof testWorld>;
@@ -26,7 +32,11 @@ function daticertFor(tipo = 'posta-certificata'): Buffer {
   });
 }
 
-function certified(parts: { daticert?: Buffer; extra?: Buffer[]; header?: [string, string] }): Buffer {
+function certified(parts: {
+  daticert?: Buffer;
+  extra?: Buffer[];
+  header?: [string, string];
+}): Buffer {
   return buildCertifiedMessage({
     provider: world.sender,
     date: DATE,
@@ -45,12 +55,21 @@ function certified(parts: { daticert?: Buffer; extra?: Buffer[]; header?: [strin
 }
 
 function daticertPart(xml: Buffer): Buffer {
-  return Buffer.concat([Buffer.from('Content-Type: application/xml; name="daticert.xml"\r\nContent-Disposition: inline; filename="daticert.xml"\r\n\r\n'), xml]);
+  return Buffer.concat([
+    Buffer.from(
+      'Content-Type: application/xml; name="daticert.xml"\r\nContent-Disposition: inline; filename="daticert.xml"\r\n\r\n',
+    ),
+    xml,
+  ]);
 }
 
 describe('malformed input never throws and keeps what it could read', () => {
   it('an empty buffer is unparseable', async () => {
-    expect(await parse(Buffer.alloc(0))).toMatchObject({ kind: 'unparseable', problems: ['message is empty'], inner: null });
+    expect(await parse(Buffer.alloc(0))).toMatchObject({
+      kind: 'unparseable',
+      problems: ['message is empty'],
+      inner: null,
+    });
   });
 
   it('binary garbage is unparseable', async () => {
@@ -63,14 +82,22 @@ describe('malformed input never throws and keeps what it could read', () => {
   it('a truncated envelope keeps its headers and says where it broke', async () => {
     const truncated = envelope.subarray(0, Math.floor(envelope.length * 0.6));
     const parsed = await parse(truncated);
-    expect(parsed).toMatchObject({ kind: 'posta-certificata', providerId: submission.identificativo, originalMessageId: submission.clientMessageId });
+    expect(parsed).toMatchObject({
+      kind: 'posta-certificata',
+      providerId: submission.identificativo,
+      originalMessageId: submission.clientMessageId,
+    });
     expect(parsed.signature.status).toBe('invalid');
-    expect(parsed.problems).toEqual(expect.arrayContaining([expect.stringMatching(/is never closed \(truncated\?\)/)]));
+    expect(parsed.problems).toEqual(
+      expect.arrayContaining([expect.stringMatching(/is never closed \(truncated\?\)/)]),
+    );
   });
 
   it('an envelope truncated inside its headers is still recorded', async () => {
     const parsed = await parse(envelope.subarray(0, 200));
-    expect(parsed.problems).toContain('header section is not terminated by an empty line (truncated?)');
+    expect(parsed.problems).toContain(
+      'header section is not terminated by an empty line (truncated?)',
+    );
     expect(parsed.originalMessageId).toBe(submission.clientMessageId);
   });
 
@@ -78,14 +105,26 @@ describe('malformed input never throws and keeps what it could read', () => {
     const text = envelope.toString('latin1');
     const noBoundary = Buffer.from(text.replace(/;\s*boundary="[^"]+"/, ''), 'latin1');
     const parsed = await parse(noBoundary);
-    expect(parsed).toMatchObject({ kind: 'unparseable', providerId: submission.identificativo, originalMessageId: submission.clientMessageId });
-    expect(parsed.problems).toContain('multipart/signed has no boundary parameter: its parts cannot be read');
+    expect(parsed).toMatchObject({
+      kind: 'unparseable',
+      providerId: submission.identificativo,
+      originalMessageId: submission.clientMessageId,
+    });
+    expect(parsed.problems).toContain(
+      'multipart/signed has no boundary parameter: its parts cannot be read',
+    );
   });
 
   it('a wrong or missing charset still yields text', async () => {
     const unknown = submit(world.sender, { text: 'Città di Ærø' });
-    const withUnknown = Buffer.from(unknown.original.toString('latin1').replace('charset=utf-8', 'charset=x-no-such-charset'), 'latin1');
-    const withoutCharset = Buffer.from(unknown.original.toString('latin1').replace('; charset=utf-8', ''), 'latin1');
+    const withUnknown = Buffer.from(
+      unknown.original.toString('latin1').replace('charset=utf-8', 'charset=x-no-such-charset'),
+      'latin1',
+    );
+    const withoutCharset = Buffer.from(
+      unknown.original.toString('latin1').replace('; charset=utf-8', ''),
+      'latin1',
+    );
     for (const raw of [withUnknown, withoutCharset]) {
       const parsed = await parse(raw);
       expect(parsed.kind).toBe('plain');
@@ -94,19 +133,31 @@ describe('malformed input never throws and keeps what it could read', () => {
   });
 
   it('raw 8-bit headers are read as UTF-8, or Latin-1 when they are not UTF-8', async () => {
-    const utf8 = Buffer.concat([Buffer.from('Subject: Pratica n° 5 – urgente\r\n', 'utf8'), envelope]);
+    const utf8 = Buffer.concat([
+      Buffer.from('Subject: Pratica n° 5 – urgente\r\n', 'utf8'),
+      envelope,
+    ]);
     const latin1 = Buffer.concat([Buffer.from('X-Note: caffè\r\n', 'latin1'), envelope]);
     expect((await parse(utf8)).signature.status).toBe('valid');
     expect((await parse(latin1)).kind).toBe('posta-certificata');
     const inner8bit = submit(world.sender, { subject: 'x' });
-    const raw = Buffer.from(inner8bit.original.toString('latin1').replace('Subject: x', 'Subject: Pratica n\u00c2\u00b0 5'), 'latin1');
+    const raw = Buffer.from(
+      inner8bit.original
+        .toString('latin1')
+        .replace('Subject: x', 'Subject: Pratica n\u00c2\u00b0 5'),
+      'latin1',
+    );
     expect((await parse(raw)).inner?.subject).toBe('Pratica n° 5');
   });
 
   it('a 1 MB header is read without losing the envelope', async () => {
     const huge = Buffer.concat([Buffer.from(`X-Huge: ${'a'.repeat(1024 * 1024)}\r\n`), envelope]);
     const parsed = await parse(huge);
-    expect(parsed).toMatchObject({ kind: 'posta-certificata', providerId: submission.identificativo, signature: { status: 'valid' } });
+    expect(parsed).toMatchObject({
+      kind: 'posta-certificata',
+      providerId: submission.identificativo,
+      signature: { status: 'valid' },
+    });
   });
 
   it('a 1 MB folded header is read as well', async () => {
@@ -116,7 +167,12 @@ describe('malformed input never throws and keeps what it could read', () => {
   });
 
   it('two daticert parts: the first is used and the duplicate is reported', async () => {
-    const parsed = await parse(certified({ daticert: daticertFor(), extra: [daticertPart(daticertFor('avvenuta-consegna'))] }));
+    const parsed = await parse(
+      certified({
+        daticert: daticertFor(),
+        extra: [daticertPart(daticertFor('avvenuta-consegna'))],
+      }),
+    );
     expect(parsed).toMatchObject({ kind: 'posta-certificata', signature: { status: 'valid' } });
     expect(parsed.problems).toContain('2 daticert.xml parts: the first one is used');
   });
@@ -126,7 +182,11 @@ describe('malformed input never throws and keeps what it could read', () => {
       '<?xml version="1.0"?>\n<!DOCTYPE postacert [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>\n<postacert tipo="accettazione" errore="nessuno"><intestazione><mittente>&b;</mittente></intestazione></postacert>',
     );
     const parsed = await parse(certified({ daticert: bomb }));
-    expect(parsed).toMatchObject({ kind: 'posta-certificata', certData: null, providerId: submission.identificativo });
+    expect(parsed).toMatchObject({
+      kind: 'posta-certificata',
+      certData: null,
+      providerId: submission.identificativo,
+    });
     expect(parsed.problems).toContain('daticert.xml declares a DOCTYPE or ENTITY: refused');
   });
 
@@ -137,15 +197,26 @@ describe('malformed input never throws and keeps what it could read', () => {
   });
 
   it('daticert wins over headers that disagree, and the disagreement is reported', async () => {
-    const parsed = await parse(certified({ daticert: daticertFor('avvenuta-consegna'), header: ['X-Ricevuta', 'accettazione'] }));
+    const parsed = await parse(
+      certified({
+        daticert: daticertFor('avvenuta-consegna'),
+        header: ['X-Ricevuta', 'accettazione'],
+      }),
+    );
     expect(parsed.kind).toBe('avvenuta-consegna');
-    expect(parsed.problems).toContain('headers say accettazione but daticert tipo is avvenuta-consegna: daticert is used');
+    expect(parsed.problems).toContain(
+      'headers say accettazione but daticert tipo is avvenuta-consegna: daticert is used',
+    );
   });
 
   it('daticert that is not XML is reported and the header kind kept', async () => {
-    const parsed = await parse(certified({ daticert: Buffer.from('<postacert tipo="x"><dati></postacert>') }));
+    const parsed = await parse(
+      certified({ daticert: Buffer.from('<postacert tipo="x"><dati></postacert>') }),
+    );
     expect(parsed).toMatchObject({ kind: 'posta-certificata', certData: null });
-    expect(parsed.problems.some((p) => p.startsWith('daticert.xml is not well-formed XML'))).toBe(true);
+    expect(parsed.problems.some((p) => p.startsWith('daticert.xml is not well-formed XML'))).toBe(
+      true,
+    );
   });
 
   it('a certified message that is not signed is recorded as unsigned with a problem', async () => {
@@ -156,7 +227,11 @@ describe('malformed input never throws and keeps what it could read', () => {
     const headers = text.slice(0, text.indexOf('Content-Type: multipart/signed'));
     const unsigned = Buffer.from(headers + text.slice(signedStart, signedEnd), 'latin1');
     const parsed = await parse(unsigned);
-    expect(parsed).toMatchObject({ kind: 'posta-certificata', signature: { status: 'unsigned' }, certData: { identificativo: submission.identificativo } });
+    expect(parsed).toMatchObject({
+      kind: 'posta-certificata',
+      signature: { status: 'unsigned' },
+      certData: { identificativo: submission.identificativo },
+    });
     expect(parsed.problems).toContain('certified message is not signed');
   });
 });

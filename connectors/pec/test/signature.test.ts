@@ -21,7 +21,9 @@ function replaceOnce(raw: Buffer, from: string, to: string): Buffer {
 function toIndefinite(der: Buffer, levels: number): Buffer {
   const tlv = readTlv(der, 0);
   if (levels === 0 || !tlv.constructed) return der;
-  const children = childrenOf(der, tlv).map((child) => toIndefinite(der.subarray(child.start, child.end), levels - 1));
+  const children = childrenOf(der, tlv).map((child) =>
+    toIndefinite(der.subarray(child.start, child.end), levels - 1),
+  );
   return Buffer.concat([Buffer.from([der[0] ?? 0, 0x80]), ...children, Buffer.from([0, 0])]);
 }
 
@@ -30,42 +32,79 @@ function withSignature(raw: Buffer, transform: (p7s: Buffer) => Buffer): Buffer 
   const start = text.indexOf('\r\n\r\n', text.indexOf('filename="smime.p7s"')) + 4;
   const end = text.indexOf('\r\n\r\n', start);
   const p7s = transform(Buffer.from(text.slice(start, end), 'base64'));
-  return Buffer.from(text.slice(0, start) + p7s.toString('base64').replace(/.{76}/g, '$&\r\n') + text.slice(end), 'latin1');
+  return Buffer.from(
+    text.slice(0, start) + p7s.toString('base64').replace(/.{76}/g, '$&\r\n') + text.slice(end),
+    'latin1',
+  );
 }
 
 describe('signature check', () => {
   it('is valid for sha1 and sha256 signatures chaining to the configured anchor', async () => {
-    const sha256 = buildReceipt({ provider: world.receiver, submission: submit(world.sender), kind: 'avvenuta-consegna' });
-    expect((await parsePec(envelope, { trustAnchors: world.anchors })).signature).toMatchObject({ status: 'valid', algorithm: 'sha1' });
-    expect((await parsePec(sha256, { trustAnchors: world.anchors })).signature).toMatchObject({ status: 'valid', algorithm: 'sha256' });
+    const sha256 = buildReceipt({
+      provider: world.receiver,
+      submission: submit(world.sender),
+      kind: 'avvenuta-consegna',
+    });
+    expect((await parsePec(envelope, { trustAnchors: world.anchors })).signature).toMatchObject({
+      status: 'valid',
+      algorithm: 'sha1',
+    });
+    expect((await parsePec(sha256, { trustAnchors: world.anchors })).signature).toMatchObject({
+      status: 'valid',
+      algorithm: 'sha256',
+    });
   });
 
   it('accepts anchors given as PEM text or DER bytes', async () => {
-    expect((await parsePec(envelope, { trustAnchors: [world.ca.certificate] })).signature.status).toBe('valid');
-    expect((await parsePec(envelope, { trustAnchors: [world.ca.certificatePem] })).signature.status).toBe('valid');
+    expect(
+      (await parsePec(envelope, { trustAnchors: [world.ca.certificate] })).signature.status,
+    ).toBe('valid');
+    expect(
+      (await parsePec(envelope, { trustAnchors: [world.ca.certificatePem] })).signature.status,
+    ).toBe('valid');
   });
 
   it('is invalid when one signed byte changed, and the message is still parsed', async () => {
     const tampered = replaceOnce(envelope, 'delibera n. 12/2026', 'delibera n. 13/2026');
     const parsed = await parsePec(tampered, { trustAnchors: world.anchors });
-    expect(parsed.signature).toMatchObject({ status: 'invalid', reason: 'signed content was modified: digest does not match' });
-    expect(parsed).toMatchObject({ kind: 'posta-certificata', inner: { text: expect.stringContaining('13/2026') } });
+    expect(parsed.signature).toMatchObject({
+      status: 'invalid',
+      reason: 'signed content was modified: digest does not match',
+    });
+    expect(parsed).toMatchObject({
+      kind: 'posta-certificata',
+      inner: { text: expect.stringContaining('13/2026') },
+    });
   });
 
   it('is still valid when only unsigned outer headers changed', async () => {
-    const relabelled = replaceOnce(envelope, 'Subject: POSTA CERTIFICATA:', 'Subject: [SPAM?] POSTA CERTIFICATA:');
-    expect((await parsePec(relabelled, { trustAnchors: world.anchors })).signature.status).toBe('valid');
+    const relabelled = replaceOnce(
+      envelope,
+      'Subject: POSTA CERTIFICATA:',
+      'Subject: [SPAM?] POSTA CERTIFICATA:',
+    );
+    expect((await parsePec(relabelled, { trustAnchors: world.anchors })).signature.status).toBe(
+      'valid',
+    );
   });
 
   it('is intact-untrusted when the signer does not chain to the anchors', async () => {
     const otherCa = createTestCa({ commonName: 'Some Other CA' });
-    const parsed = await parsePec(envelope, { trustAnchors: loadTrustAnchors([otherCa.certificatePem]) });
-    expect(parsed.signature).toMatchObject({ status: 'intact-untrusted', signer: { email: 'posta-certificata@pec.mittente.test' } });
+    const parsed = await parsePec(envelope, {
+      trustAnchors: loadTrustAnchors([otherCa.certificatePem]),
+    });
+    expect(parsed.signature).toMatchObject({
+      status: 'intact-untrusted',
+      signer: { email: 'posta-certificata@pec.mittente.test' },
+    });
     expect(parsed.signature.reason).toMatch(/certificate chain/);
   });
 
   it('is intact-untrusted when no anchors are configured', async () => {
-    expect((await parsePec(envelope)).signature).toMatchObject({ status: 'intact-untrusted', reason: 'no trust anchors configured' });
+    expect((await parsePec(envelope)).signature).toMatchObject({
+      status: 'intact-untrusted',
+      reason: 'no trust anchors configured',
+    });
   });
 
   it('verifies a message stored with bare LF line ends in its canonical CRLF form', async () => {
@@ -88,18 +127,29 @@ describe('signature check', () => {
       const eContent = Buffer.from([0xa0, 0x05, 0x04, 0x03, 0x61, 0x62, 0x63]);
       const grown = Buffer.concat([p7s.subarray(encapsulated.start, encapsulated.end), eContent]);
       grown[1] = (grown[1] ?? 0) + eContent.length;
-      return Buffer.concat([p7s.subarray(0, encapsulated.start), grown, p7s.subarray(encapsulated.end)]);
+      return Buffer.concat([
+        p7s.subarray(0, encapsulated.start),
+        grown,
+        p7s.subarray(encapsulated.end),
+      ]);
     });
     const parsed = await parsePec(attached, { trustAnchors: world.anchors });
     expect(parsed.signature).toMatchObject({ status: 'invalid' });
-    expect(parsed.signature.reason).toBe('smime.p7s is not a CMS SignedData: signature carries its own content (not detached)');
+    expect(parsed.signature.reason).toBe(
+      'smime.p7s is not a CMS SignedData: signature carries its own content (not detached)',
+    );
   });
 
   it('is invalid when smime.p7s is not CMS', async () => {
     const text = envelope.toString('latin1');
     const start = text.indexOf('filename="smime.p7s"');
     const body = text.indexOf('\r\n\r\n', start) + 4;
-    const garbage = Buffer.from(text.slice(0, body) + Buffer.from('not a signature at all').toString('base64') + text.slice(text.indexOf('\r\n', body)), 'latin1');
+    const garbage = Buffer.from(
+      text.slice(0, body) +
+        Buffer.from('not a signature at all').toString('base64') +
+        text.slice(text.indexOf('\r\n', body)),
+      'latin1',
+    );
     const parsed = await parsePec(garbage, { trustAnchors: world.anchors });
     expect(parsed.signature.status).toBe('invalid');
     expect(parsed.signature.reason).toMatch(/^smime\.p7s is not a CMS SignedData/);
@@ -107,7 +157,9 @@ describe('signature check', () => {
   });
 
   it('reports bad trust anchors as a problem instead of throwing', async () => {
-    const parsed = await parsePec(envelope, { trustAnchors: [Buffer.from([0x30, 0x03, 0x02, 0x01])] });
+    const parsed = await parsePec(envelope, {
+      trustAnchors: [Buffer.from([0x30, 0x03, 0x02, 0x01])],
+    });
     expect(parsed.problems[0]).toMatch(/^trust anchors unusable/);
     expect(parsed.signature.status).toBe('intact-untrusted');
   });

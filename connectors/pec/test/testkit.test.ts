@@ -1,6 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parsePec } from '../src/index.js';
-import { buildTransportEnvelope, prepareSubmission, replaceMessageId } from '../src/testkit/index.js';
+import {
+  buildTransportEnvelope,
+  prepareSubmission,
+  replaceMessageId,
+} from '../src/testkit/index.js';
 import { DATE, ORIGINAL, testWorld } from './fixtures.js';
 
 let world: ReturnType<typeof testWorld>;
@@ -29,7 +33,11 @@ const SUBMITTED = Buffer.from(
 
 describe('prepareSubmission from the raw bytes a client submitted', () => {
   it('reads sender, recipients, subject, client id and the requested receipt type', () => {
-    const submission = prepareSubmission({ provider: world.sender, message: SUBMITTED, date: DATE });
+    const submission = prepareSubmission({
+      provider: world.sender,
+      message: SUBMITTED,
+      date: DATE,
+    });
     expect(submission).toMatchObject({
       sender: 'mario.rossi@pec.mittente.test',
       to: ['protocollo@pec.comune.test', 'tributi@pec.comune.test'],
@@ -47,19 +55,36 @@ describe('prepareSubmission from the raw bytes a client submitted', () => {
   });
 
   it('replaces only the Message-ID in postacert.eml, folded continuation included', () => {
-    const submission = prepareSubmission({ provider: world.sender, message: SUBMITTED, date: DATE, identificativo: 'opec.42@pec.mittente.test' });
-    const expected = SUBMITTED.toString('latin1').replace('Message-ID:\r\n <20261126.abc@client.mittente.test>', 'Message-ID: <opec.42@pec.mittente.test>');
+    const submission = prepareSubmission({
+      provider: world.sender,
+      message: SUBMITTED,
+      date: DATE,
+      identificativo: 'opec.42@pec.mittente.test',
+    });
+    const expected = SUBMITTED.toString('latin1').replace(
+      'Message-ID:\r\n <20261126.abc@client.mittente.test>',
+      'Message-ID: <opec.42@pec.mittente.test>',
+    );
     expect(submission.postacert.toString('latin1')).toBe(expected);
   });
 
   it('adds a Message-ID when the client sent none', () => {
     const withoutId = Buffer.from('From: a@pec.test\r\nSubject: x\r\n\r\nbody\r\n');
-    expect(replaceMessageId(withoutId, '<p@pec.test>').toString()).toBe('From: a@pec.test\r\nSubject: x\r\nMessage-ID: <p@pec.test>\r\n\r\nbody\r\n');
+    expect(replaceMessageId(withoutId, '<p@pec.test>').toString()).toBe(
+      'From: a@pec.test\r\nSubject: x\r\nMessage-ID: <p@pec.test>\r\n\r\nbody\r\n',
+    );
   });
 
   it('makes an envelope the parser reads back, signed and correlated', async () => {
-    const submission = prepareSubmission({ provider: world.sender, message: SUBMITTED, date: DATE });
-    const envelope = await parsePec(buildTransportEnvelope({ provider: world.sender, submission }), { trustAnchors: world.anchors });
+    const submission = prepareSubmission({
+      provider: world.sender,
+      message: SUBMITTED,
+      date: DATE,
+    });
+    const envelope = await parsePec(
+      buildTransportEnvelope({ provider: world.sender, submission }),
+      { trustAnchors: world.anchors },
+    );
     expect(envelope).toMatchObject({
       kind: 'posta-certificata',
       providerId: submission.identificativo,
@@ -73,7 +98,11 @@ describe('prepareSubmission from the raw bytes a client submitted', () => {
 
 describe('builders are pure', () => {
   it('give the same bytes for the same input', () => {
-    const build = () => buildTransportEnvelope({ provider: world.sender, submission: prepareSubmission({ provider: world.sender, message: ORIGINAL, date: DATE }) });
+    const build = () =>
+      buildTransportEnvelope({
+        provider: world.sender,
+        submission: prepareSubmission({ provider: world.sender, message: ORIGINAL, date: DATE }),
+      });
     expect(build().equals(build())).toBe(true);
   });
 });

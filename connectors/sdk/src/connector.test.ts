@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConnectorDefinitionError, ConnectorError, ConnectorValidationError, defineConnector } from './index.js';
+import {
+  ConnectorDefinitionError,
+  ConnectorError,
+  ConnectorValidationError,
+  defineConnector,
+} from './index.js';
 import { createRecordingLogger, runAction } from './testing.js';
 
 function echoConnector(templateAction = 'echo') {
@@ -14,10 +19,22 @@ function echoConnector(templateAction = 'echo') {
         id: 'pectrack.echo',
         appliesTo: ['bpmn:ServiceTask'],
         properties: [
-          { type: 'Hidden', value: 'pectrack:echo', binding: { type: 'pectrack:connector', property: 'type' } },
-          { type: 'Hidden', value: templateAction, binding: { type: 'pectrack:connector', property: 'action' } },
+          {
+            type: 'Hidden',
+            value: 'pectrack:echo',
+            binding: { type: 'pectrack:connector', property: 'type' },
+          },
+          {
+            type: 'Hidden',
+            value: templateAction,
+            binding: { type: 'pectrack:connector', property: 'action' },
+          },
           { type: 'String', label: 'Text', binding: { type: 'pectrack:input', name: 'text' } },
-          { type: 'String', label: 'Result variable', binding: { type: 'pectrack:output', source: 'echoed' } },
+          {
+            type: 'String',
+            label: 'Result variable',
+            binding: { type: 'pectrack:output', source: 'echoed' },
+          },
         ],
       },
     ],
@@ -26,7 +43,8 @@ function echoConnector(templateAction = 'echo') {
         inputSchema: z.object({ text: z.string(), times: z.number().int().positive().default(1) }),
         async run(input, { config, logger }) {
           logger.info({ times: input.times }, 'echoing');
-          if (input.text === 'busy') throw new ConnectorError('BUSY', 'try later', { retryable: true });
+          if (input.text === 'busy')
+            throw new ConnectorError('BUSY', 'try later', { retryable: true });
           return { echoed: config.prefix + input.text.repeat(input.times) };
         },
       },
@@ -42,7 +60,13 @@ describe('defineConnector', () => {
 
   it('rejects a version that is not semver', () => {
     expect(() =>
-      defineConnector({ type: 'x', version: 'latest', configSchema: z.object({}), templates: [], actions: {} }),
+      defineConnector({
+        type: 'x',
+        version: 'latest',
+        configSchema: z.object({}),
+        templates: [],
+        actions: {},
+      }),
     ).toThrow(/not semver/);
   });
 });
@@ -50,24 +74,41 @@ describe('defineConnector', () => {
 describe('runAction', () => {
   it('runs the action with parsed config and input and the defaults filled in', async () => {
     const logger = createRecordingLogger();
-    const output = await runAction(echoConnector(), 'echo', { config: { prefix: '> ' }, input: { text: 'ab' }, logger });
+    const output = await runAction(echoConnector(), 'echo', {
+      config: { prefix: '> ' },
+      input: { text: 'ab' },
+      logger,
+    });
     expect(output).toEqual({ echoed: '> ab' });
     expect(logger.entries).toEqual([{ level: 'info', fields: { times: 1 }, message: 'echoing' }]);
   });
 
   it('names the bad config field', async () => {
-    const run = runAction(echoConnector(), 'echo', { config: { prefix: '' }, input: { text: 'a' } });
+    const run = runAction(echoConnector(), 'echo', {
+      config: { prefix: '' },
+      input: { text: 'a' },
+    });
     await expect(run).rejects.toBeInstanceOf(ConnectorValidationError);
-    await expect(run).rejects.toMatchObject({ code: 'CONFIG_INVALID', retryable: false, issues: [{ path: 'prefix' }] });
+    await expect(run).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      retryable: false,
+      issues: [{ path: 'prefix' }],
+    });
   });
 
   it('names the bad input field', async () => {
-    const run = runAction(echoConnector(), 'echo', { config: { prefix: '>' }, input: { text: 'a', times: 0 } });
+    const run = runAction(echoConnector(), 'echo', {
+      config: { prefix: '>' },
+      input: { text: 'a', times: 0 },
+    });
     await expect(run).rejects.toMatchObject({ code: 'INPUT_INVALID', issues: [{ path: 'times' }] });
   });
 
   it('passes a retryable error through unchanged', async () => {
-    const run = runAction(echoConnector(), 'echo', { config: { prefix: '>' }, input: { text: 'busy' } });
+    const run = runAction(echoConnector(), 'echo', {
+      config: { prefix: '>' },
+      input: { text: 'busy' },
+    });
     await expect(run).rejects.toMatchObject({ code: 'BUSY', retryable: true });
   });
 });

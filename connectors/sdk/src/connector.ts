@@ -32,7 +32,10 @@ export interface ActionDefinition<Config, InputSchema extends z.ZodType = z.ZodT
   description?: string;
   inputSchema: InputSchema;
   /** Output fields are what `pectrack:output` bindings may read. */
-  run(input: z.output<InputSchema>, context: ActionContext<Config>): Promise<Record<string, unknown> | void>;
+  run(
+    input: z.output<InputSchema>,
+    context: ActionContext<Config>,
+  ): Promise<Record<string, unknown> | void>;
 }
 
 /** What the runtime hands to a trigger: `emit` records one inbound event, durably, before it resolves. */
@@ -40,7 +43,11 @@ export interface TriggerContext<Config, Event> extends ActionContext<Config> {
   emit(event: Event): Promise<void>;
 }
 
-export interface TriggerDefinition<Config, ParamsSchema extends z.ZodType = z.ZodType, Event = unknown> {
+export interface TriggerDefinition<
+  Config,
+  ParamsSchema extends z.ZodType = z.ZodType,
+  Event = unknown,
+> {
   description?: string;
   paramsSchema: ParamsSchema;
   /** Runs until `context.signal` aborts; resolves once the trigger has stopped. */
@@ -83,14 +90,23 @@ export function defineConnector<
   ConfigSchema extends z.ZodType,
   Inputs extends Record<string, z.ZodType>,
   Params extends Record<string, z.ZodType> = Record<never, z.ZodType>,
->(definition: ConnectorDefinition<ConfigSchema, Inputs, Params>): Connector<ConfigSchema, Inputs, Params> {
+>(
+  definition: ConnectorDefinition<ConfigSchema, Inputs, Params>,
+): Connector<ConfigSchema, Inputs, Params> {
   if (!/^[a-z][a-z0-9-]*(:[a-z][a-z0-9-]*)?$/.test(definition.type)) {
-    throw new ConnectorDefinitionError(definition.type, 'type must be lower-case letters, digits and dashes, optionally prefixed "ns:"');
+    throw new ConnectorDefinitionError(
+      definition.type,
+      'type must be lower-case letters, digits and dashes, optionally prefixed "ns:"',
+    );
   }
   if (!/^\d+\.\d+\.\d+/.test(definition.version)) {
-    throw new ConnectorDefinitionError(definition.type, `version "${definition.version}" is not semver`);
+    throw new ConnectorDefinitionError(
+      definition.type,
+      `version "${definition.version}" is not semver`,
+    );
   }
-  for (const template of definition.templates) checkTemplate(definition.type, Object.keys(definition.actions), template);
+  for (const template of definition.templates)
+    checkTemplate(definition.type, Object.keys(definition.actions), template);
   return Object.freeze({ ...definition });
 }
 
@@ -100,10 +116,19 @@ function checkTemplate(type: string, actionNames: string[], template: ElementTem
     if (binding.type !== 'pectrack:connector') continue;
     const value = property.value;
     if (binding.property === 'type' && value !== type) {
-      throw new ConnectorDefinitionError(type, `template "${template.id}" binds connector type "${String(value)}"`);
+      throw new ConnectorDefinitionError(
+        type,
+        `template "${template.id}" binds connector type "${String(value)}"`,
+      );
     }
-    if (binding.property === 'action' && (typeof value !== 'string' || !actionNames.includes(value))) {
-      throw new ConnectorDefinitionError(type, `template "${template.id}" binds unknown action "${String(value)}"`);
+    if (
+      binding.property === 'action' &&
+      (typeof value !== 'string' || !actionNames.includes(value))
+    ) {
+      throw new ConnectorDefinitionError(
+        type,
+        `template "${template.id}" binds unknown action "${String(value)}"`,
+      );
     }
   }
 }

@@ -33,7 +33,11 @@ export interface ValidationIssue {
 export class ConnectorValidationError extends ConnectorError {
   readonly issues: readonly ValidationIssue[];
 
-  constructor(code: 'CONFIG_INVALID' | 'INPUT_INVALID' | 'OUTPUT_INVALID', subject: string, issues: ValidationIssue[]) {
+  constructor(
+    code: 'CONFIG_INVALID' | 'INPUT_INVALID' | 'OUTPUT_INVALID',
+    subject: string,
+    issues: ValidationIssue[],
+  ) {
     const summary = issues.map((issue) => `${issue.path || '(root)'}: ${issue.message}`).join('; ');
     super(code, `${subject} is invalid: ${summary}`, { retryable: false, details: { issues } });
     this.name = 'ConnectorValidationError';

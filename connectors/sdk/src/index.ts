@@ -18,4 +18,10 @@ export {
   type ValidationIssue,
 } from './errors.js';
 export { parseActionInput, parseConnectorConfig } from './validation.js';
-export type { ElementTemplate, TemplateBinding, TemplateChoice, TemplateConstraints, TemplateProperty } from './templates.js';
+export type {
+  ElementTemplate,
+  TemplateBinding,
+  TemplateChoice,
+  TemplateConstraints,
+  TemplateProperty,
+} from './templates.js';

@@ -30,13 +30,21 @@ export interface RunActionOptions {
  * Runs one action as the runtime would: config and input are validated first (a ConnectorValidationError
  * names the bad field), then `run` gets the parsed values.
  */
-export async function runAction<S extends z.ZodType, Inputs extends Record<string, z.ZodType>, Name extends keyof Inputs & string>(
+export async function runAction<
+  S extends z.ZodType,
+  Inputs extends Record<string, z.ZodType>,
+  Name extends keyof Inputs & string,
+>(
   connector: Connector<S, Inputs>,
   actionName: Name,
   options: RunActionOptions,
 ): Promise<Record<string, unknown> | void> {
   const config = parseConnectorConfig(connector, options.config);
-  const input = parseActionInput(connector as unknown as Connector, actionName, options.input) as z.output<Inputs[Name]>;
+  const input = parseActionInput(
+    connector as unknown as Connector,
+    actionName,
+    options.input,
+  ) as z.output<Inputs[Name]>;
   const action = connector.actions[actionName];
   return action.run(input, {
     config,

@@ -3,10 +3,17 @@ import { ConnectorError, ConnectorValidationError, type ValidationIssue } from '
 import type { Connector } from './connector.js';
 
 /** Validates a connector's config the way the runtime does before any call; throws CONFIG_INVALID. */
-export function parseConnectorConfig<S extends z.ZodType>(connector: Connector<S>, raw: unknown): z.output<S> {
+export function parseConnectorConfig<S extends z.ZodType>(
+  connector: Connector<S>,
+  raw: unknown,
+): z.output<S> {
   const result = connector.configSchema.safeParse(raw);
   if (!result.success) {
-    throw new ConnectorValidationError('CONFIG_INVALID', `config of connector "${connector.type}"`, toIssues(result.error));
+    throw new ConnectorValidationError(
+      'CONFIG_INVALID',
+      `config of connector "${connector.type}"`,
+      toIssues(result.error),
+    );
   }
   return result.data;
 }
@@ -15,15 +22,25 @@ export function parseConnectorConfig<S extends z.ZodType>(connector: Connector<S
 export function parseActionInput(connector: Connector, actionName: string, raw: unknown): unknown {
   const action = connector.actions[actionName];
   if (!action) {
-    throw new ConnectorError('ACTION_UNKNOWN', `connector "${connector.type}" has no action "${actionName}"`);
+    throw new ConnectorError(
+      'ACTION_UNKNOWN',
+      `connector "${connector.type}" has no action "${actionName}"`,
+    );
   }
   const result = action.inputSchema.safeParse(raw);
   if (!result.success) {
-    throw new ConnectorValidationError('INPUT_INVALID', `input of action "${actionName}"`, toIssues(result.error));
+    throw new ConnectorValidationError(
+      'INPUT_INVALID',
+      `input of action "${actionName}"`,
+      toIssues(result.error),
+    );
   }
   return result.data;
 }
 
 function toIssues(error: z.ZodError): ValidationIssue[] {
-  return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.'),
+    message: issue.message,
+  }));
 }

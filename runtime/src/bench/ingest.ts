@@ -46,7 +46,8 @@ function isLarge(n: number): boolean {
 }
 
 async function buildCorpus(): Promise<string> {
-  if (existsSync(join(CORPUS, 'complete')) && process.env.BENCH_REBUILD !== '1') return readFile(join(CORPUS, 'ca.pem'), 'utf8');
+  if (existsSync(join(CORPUS, 'complete')) && process.env.BENCH_REBUILD !== '1')
+    return readFile(join(CORPUS, 'ca.pem'), 'utf8');
   await rm(CORPUS, { recursive: true, force: true });
   await mkdir(CORPUS, { recursive: true });
   log(`bench:ingest building a ${MESSAGES}-message signed corpus in ${CORPUS} (once)`);
@@ -55,8 +56,20 @@ async function buildCorpus(): Promise<string> {
   const base = Date.UTC(2026, 9, 1, 8, 0, 0);
   for (let n = 0; n < MESSAGES; n++) {
     const attachments = isLarge(n)
-      ? [{ filename: `planimetria-${n}.pdf`, contentType: 'application/pdf', content: randomBytes(LARGE_BYTES) }]
-      : [{ filename: `istanza-${n}.pdf`, contentType: 'application/pdf', content: randomBytes(2048 + (n % 7) * 1024) }];
+      ? [
+          {
+            filename: `planimetria-${n}.pdf`,
+            contentType: 'application/pdf',
+            content: randomBytes(LARGE_BYTES),
+          },
+        ]
+      : [
+          {
+            filename: `istanza-${n}.pdf`,
+            contentType: 'application/pdf',
+            content: randomBytes(2048 + (n % 7) * 1024),
+          },
+        ];
     const submission = prepareSubmission({
       provider,
       message: {
@@ -68,7 +81,10 @@ async function buildCorpus(): Promise<string> {
         attachments,
       },
     });
-    await writeFile(join(CORPUS, `${String(n).padStart(6, '0')}.eml`), buildTransportEnvelope({ provider, submission }));
+    await writeFile(
+      join(CORPUS, `${String(n).padStart(6, '0')}.eml`),
+      buildTransportEnvelope({ provider, submission }),
+    );
   }
   await writeFile(join(CORPUS, 'ca.pem'), ca.certificatePem);
   await writeFile(join(CORPUS, 'complete'), '');
@@ -85,8 +101,16 @@ async function fillMailbox(dovecot: DovecotServer): Promise<number> {
 }
 
 /** The baseline: every message's bytes over one imapflow connection, nothing else. */
-async function rawFetch(dovecot: DovecotServer): Promise<{ seconds: number; count: number; bytes: number }> {
-  const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user: USER, pass: PASSWORD }, logger: false });
+async function rawFetch(
+  dovecot: DovecotServer,
+): Promise<{ seconds: number; count: number; bytes: number }> {
+  const client = new ImapFlow({
+    host: dovecot.host,
+    port: dovecot.port,
+    secure: false,
+    auth: { user: USER, pass: PASSWORD },
+    logger: false,
+  });
   await client.connect();
   const started = performance.now();
   let count = 0;
@@ -105,9 +129,18 @@ async function rawFetch(dovecot: DovecotServer): Promise<{ seconds: number; coun
   return { seconds, count, bytes };
 }
 
-async function ingest(dovecot: DovecotServer, trustAnchorPem: string): Promise<{ seconds: number; stored: number }> {
+async function ingest(
+  dovecot: DovecotServer,
+  trustAnchorPem: string,
+): Promise<{ seconds: number; stored: number }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'pectrack-bench-ingest-data-'));
-  const config: RuntimeConfig = { dataDir, database: { kind: 'sqlite', file: join(dataDir, 'pectrack.sqlite') }, port: 0, logLevel: 'silent', tenant: 'default' };
+  const config: RuntimeConfig = {
+    dataDir,
+    database: { kind: 'sqlite', file: join(dataDir, 'pectrack.sqlite') },
+    port: 0,
+    logLevel: 'silent',
+    tenant: 'default',
+  };
   const runtime = await createRuntime(config);
   try {
     const ctx = createIntakeContext({
@@ -128,7 +161,8 @@ async function ingest(dovecot: DovecotServer, trustAnchorPem: string): Promise<{
     const seconds = (performance.now() - started) / 1000;
     const [row] = await knexOf(runtime.orm)('message').count({ n: '*' });
     const stored = Number(row?.n ?? 0);
-    if (summary.inserted !== stored) throw new Error(`ingested ${summary.inserted} but ${stored} rows are stored`);
+    if (summary.inserted !== stored)
+      throw new Error(`ingested ${summary.inserted} but ${stored} rows are stored`);
     return { seconds, stored };
   } finally {
     await runtime.stop();
@@ -143,10 +177,14 @@ async function main(): Promise<void> {
     const count = await fillMailbox(dovecot);
     const raw = await rawFetch(dovecot);
     if (raw.count !== count) throw new Error(`raw fetch saw ${raw.count} of ${count} messages`);
-    log(`bench:ingest raw imapflow fetch: ${raw.count} messages, ${(raw.bytes / 1048576).toFixed(0)} MB in ${raw.seconds.toFixed(1)} s (peak RSS so far ${mb(peakRss)} MB)`);
+    log(
+      `bench:ingest raw imapflow fetch: ${raw.count} messages, ${(raw.bytes / 1048576).toFixed(0)} MB in ${raw.seconds.toFixed(1)} s (peak RSS so far ${mb(peakRss)} MB)`,
+    );
     const ours = await ingest(dovecot, trustAnchorPem);
     if (ours.stored !== count) throw new Error(`ingest stored ${ours.stored} of ${count} messages`);
-    log(`bench:ingest end to end (fetch, blob store, parse, commit): ${ours.stored} messages in ${ours.seconds.toFixed(1)} s (peak RSS ${mb(peakRss)} MB)`);
+    log(
+      `bench:ingest end to end (fetch, blob store, parse, commit): ${ours.stored} messages in ${ours.seconds.toFixed(1)} s (peak RSS ${mb(peakRss)} MB)`,
+    );
     clearInterval(sampler);
     const rate = ours.stored / ours.seconds;
     const rawRate = raw.count / raw.seconds;

@@ -4,7 +4,11 @@ export interface PendingMessage {
   size: number;
 }
 
-export function planBatches(pending: PendingMessage[], maxMessages: number, maxBytes: number): PendingMessage[][] {
+export function planBatches(
+  pending: PendingMessage[],
+  maxMessages: number,
+  maxBytes: number,
+): PendingMessage[][] {
   const batches: PendingMessage[][] = [];
   let current: PendingMessage[] = [];
   let bytes = 0;

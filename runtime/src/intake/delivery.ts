@@ -7,7 +7,13 @@
 import type { DeliveryEvent } from '@pectrack/connector-pec';
 import type { DeliveryStatus } from '../store/entities/message.js';
 
-const RANK: Record<DeliveryStatus, number> = { submitted: 0, accepted: 1, timeout: 2, delivered: 3, failed: 3 };
+const RANK: Record<DeliveryStatus, number> = {
+  submitted: 0,
+  accepted: 1,
+  timeout: 2,
+  delivered: 3,
+  failed: 3,
+};
 
 /** The status an event stands for; relayed (presa in carico) and anomalies move nothing. */
 export function statusOfEvent(type: DeliveryEvent['type']): DeliveryStatus | null {

@@ -34,7 +34,9 @@ export function factsOf(envelope: PecEnvelope, sha256: string): MessageFacts {
   const inner = envelope.inner;
   const cert = envelope.certData;
   const sender = cert?.mittente ?? inner?.from?.address ?? null;
-  const recipients = cert ? cert.destinatari.map((d) => d.address) : (inner?.to.map((a) => a.address) ?? []);
+  const recipients = cert
+    ? cert.destinatari.map((d) => d.address)
+    : (inner?.to.map((a) => a.address) ?? []);
   return {
     kind: envelope.kind,
     providerId: envelope.providerId,
@@ -51,7 +53,11 @@ export function factsOf(envelope: PecEnvelope, sha256: string): MessageFacts {
       certData: cert,
       event: envelope.event,
       innerDate: inner?.date ?? null,
-      attachments: (inner?.attachments ?? []).map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size })),
+      attachments: (inner?.attachments ?? []).map((a) => ({
+        filename: a.filename,
+        contentType: a.contentType,
+        size: a.size,
+      })),
       signer: envelope.signature.signer?.email ?? null,
       signatureReason: envelope.signature.reason ?? null,
       nestedKind: envelope.nested?.kind ?? null,

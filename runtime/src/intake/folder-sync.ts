@@ -35,7 +35,12 @@ interface RawMessage {
 const STREAM_ABOVE_BYTES = 4 * 1024 * 1024;
 const DOWNLOAD_CHUNK_BYTES = 4 * 1024 * 1024;
 
-export async function syncFolder(ctx: IntakeContext, client: ImapFlow, mailbox: Mailbox, folder: string): Promise<FolderSyncResult> {
+export async function syncFolder(
+  ctx: IntakeContext,
+  client: ImapFlow,
+  mailbox: Mailbox,
+  folder: string,
+): Promise<FolderSyncResult> {
   const lock = await client.getMailboxLock(folder);
   try {
     const box = client.mailbox as MailboxObject;
@@ -48,10 +53,18 @@ export async function syncFolder(ctx: IntakeContext, client: ImapFlow, mailbox: 
       uidValidity,
       lastUid: checkpoint && !resynced ? checkpoint.lastUid : 0,
     };
-    const result: FolderSyncResult = { folder, uidValidity, fetched: 0, inserted: 0, duplicates: 0, resynced };
+    const result: FolderSyncResult = {
+      folder,
+      uidValidity,
+      fetched: 0,
+      inserted: 0,
+      duplicates: 0,
+      resynced,
+    };
     const pending = box.exists > 0 ? await listPending(client, position.lastUid) : [];
     if (pending.length === 0) {
-      if (checkpoint === null || resynced) await recordBatch(ctx.orm, mailbox.tenant.id, position, [], ctx.now());
+      if (checkpoint === null || resynced)
+        await recordBatch(ctx.orm, mailbox.tenant.id, position, [], ctx.now());
       return result;
     }
     const batches = planBatches(pending, ctx.limits.batchMessages, ctx.limits.batchBytes);
@@ -67,7 +80,13 @@ export async function syncFolder(ctx: IntakeContext, client: ImapFlow, mailbox: 
       result.inserted += outcome.inserted;
       result.duplicates += outcome.duplicates;
       for (const receipt of outcome.receipts) await publish(ctx, mailbox, receipt);
-      if (mailbox.flagKeyword) await flag(ctx, client, mailbox, raws.map((r) => r.uid));
+      if (mailbox.flagKeyword)
+        await flag(
+          ctx,
+          client,
+          mailbox,
+          raws.map((r) => r.uid),
+        );
     }
     return result;
   } finally {
@@ -84,14 +103,22 @@ async function loadCheckpoint(ctx: IntakeContext, mailbox: Mailbox, folder: stri
 /** UIDs above the checkpoint with their sizes; `n:*` also returns the last message when none is above n. */
 async function listPending(client: ImapFlow, lastUid: number): Promise<PendingMessage[]> {
   const pending: PendingMessage[] = [];
-  for await (const message of client.fetch(`${lastUid + 1}:*`, { uid: true, size: true }, { uid: true })) {
+  for await (const message of client.fetch(
+    `${lastUid + 1}:*`,
+    { uid: true, size: true },
+    { uid: true },
+  )) {
     if (message.uid > lastUid) pending.push({ uid: message.uid, size: message.size ?? 0 });
   }
   return pending.sort((a, b) => a.uid - b.uid);
 }
 
 /** Starts a fetch whose failure is reported where it is awaited, not as an unhandled rejection. */
-function prefetch(ctx: IntakeContext, client: ImapFlow, batch: PendingMessage[]): Promise<RawMessage[]> {
+function prefetch(
+  ctx: IntakeContext,
+  client: ImapFlow,
+  batch: PendingMessage[],
+): Promise<RawMessage[]> {
   const large = batch.length === 1 && batch[0]!.size > STREAM_ABOVE_BYTES;
   const pending = large ? streamOne(ctx, client, batch[0]!.uid) : fetchBatch(client, batch);
   pending.catch(() => undefined);
@@ -112,7 +139,10 @@ async function fetchBatch(client: ImapFlow, batch: PendingMessage[]): Promise<Ra
  * for the parser: one copy in memory instead of the fetch's collected chunks plus their join.
  */
 async function streamOne(ctx: IntakeContext, client: ImapFlow, uid: number): Promise<RawMessage[]> {
-  const download = await client.download(String(uid), undefined, { uid: true, chunkSize: DOWNLOAD_CHUNK_BYTES });
+  const download = await client.download(String(uid), undefined, {
+    uid: true,
+    chunkSize: DOWNLOAD_CHUNK_BYTES,
+  });
   if (!download.content) return [];
   const stored = await ctx.blobs.put(download.content);
   const chunks: Buffer[] = [];
@@ -127,8 +157,17 @@ async function ingest(ctx: IntakeContext, raw: RawMessage): Promise<IngestedMess
     const envelope = await ctx.parse(raw.source);
     return { uid: raw.uid, sha256, size, facts: factsOf(envelope, sha256), event: envelope.event };
   } catch (error) {
-    ctx.log.warn({ uid: raw.uid, sha256, err: error }, 'parser threw; message stored as unparseable');
-    return { uid: raw.uid, sha256, size, facts: unparseableFacts(sha256, (error as Error).message), event: null };
+    ctx.log.warn(
+      { uid: raw.uid, sha256, err: error },
+      'parser threw; message stored as unparseable',
+    );
+    return {
+      uid: raw.uid,
+      sha256,
+      size,
+      facts: unparseableFacts(sha256, (error as Error).message),
+      event: null,
+    };
   }
 }
 
@@ -136,16 +175,28 @@ async function ingest(ctx: IntakeContext, raw: RawMessage): Promise<IngestedMess
  * The keyword is a courtesy to people reading the mailbox with another client: the messages
  * are committed already, so a server that refuses keywords costs a warning, not a re-sync.
  */
-async function flag(ctx: IntakeContext, client: ImapFlow, mailbox: Mailbox, uids: number[]): Promise<void> {
+async function flag(
+  ctx: IntakeContext,
+  client: ImapFlow,
+  mailbox: Mailbox,
+  uids: number[],
+): Promise<void> {
   try {
     await client.messageFlagsAdd(uidSet(uids), [mailbox.flagKeyword!], { uid: true });
   } catch (error) {
     if (!client.usable) throw error;
-    ctx.log.warn({ mailboxId: mailbox.id, keyword: mailbox.flagKeyword, err: error }, 'could not flag processed messages');
+    ctx.log.warn(
+      { mailboxId: mailbox.id, keyword: mailbox.flagKeyword, err: error },
+      'could not flag processed messages',
+    );
   }
 }
 
-async function publish(ctx: IntakeContext, mailbox: Mailbox, receipt: Parameters<IntakeContext['publishReceipt']>[1]) {
+async function publish(
+  ctx: IntakeContext,
+  mailbox: Mailbox,
+  receipt: Parameters<IntakeContext['publishReceipt']>[1],
+) {
   try {
     await ctx.publishReceipt(mailbox.tenant.id, receipt);
   } catch (error) {

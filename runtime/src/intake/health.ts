@@ -3,14 +3,24 @@ import { MailboxSchema, type MailboxHealthStatus } from '../store/entities/mailb
 import { TENANT_FILTER } from '../store/orm.js';
 import type { IntakeContext } from './context.js';
 
-export async function markHealthy(ctx: IntakeContext, tenantId: string, mailboxId: string): Promise<void> {
+export async function markHealthy(
+  ctx: IntakeContext,
+  tenantId: string,
+  mailboxId: string,
+): Promise<void> {
   const em = ctx.orm.em.fork({ clear: true });
   em.setFilterParams(TENANT_FILTER, { tenantId });
   const now = ctx.now();
   await em.nativeUpdate(
     MailboxSchema,
     { id: mailboxId },
-    { healthStatus: 'ok', lastError: null, consecutiveFailures: 0, lastSyncAt: now, updatedAt: now },
+    {
+      healthStatus: 'ok',
+      lastError: null,
+      consecutiveFailures: 0,
+      lastSyncAt: now,
+      updatedAt: now,
+    },
   );
 }
 

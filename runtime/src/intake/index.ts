@@ -3,14 +3,30 @@ import type { Agenda } from 'agenda';
 import { parsePec, loadTrustAnchors } from '@pectrack/connector-pec';
 import type { BlobStore } from '../store/blobs.js';
 import type { Orm } from '../store/orm.js';
-import { DEFAULT_LIMITS, type IntakeContext, type IntakeLimits, type IntakeLogger } from './context.js';
+import {
+  DEFAULT_LIMITS,
+  type IntakeContext,
+  type IntakeLimits,
+  type IntakeLogger,
+} from './context.js';
 import { MailboxSyncJobs, type MailboxSyncSettings } from './job.js';
-import { mailboxServices, type MailboxInput, type MailboxPatch, type MailboxServices, type MailboxView } from './mailboxes.js';
+import {
+  mailboxServices,
+  type MailboxInput,
+  type MailboxPatch,
+  type MailboxServices,
+  type MailboxView,
+} from './mailboxes.js';
 import { messageQueries, type MessageQueries } from './messages.js';
 import { outgoingServices, type OutgoingServices } from './outgoing.js';
 import type { AppliedReceipt } from './receipts.js';
 
-export { DEFAULT_LIMITS, type IntakeContext, type IntakeLimits, type IntakeLogger } from './context.js';
+export {
+  DEFAULT_LIMITS,
+  type IntakeContext,
+  type IntakeLimits,
+  type IntakeLogger,
+} from './context.js';
 export { runMailboxSession, Wakeup, type SessionOptions, type SessionSummary } from './session.js';
 export { syncFolder, type FolderSyncResult } from './folder-sync.js';
 export { INTAKE_OUTBOX_KIND, recordBatch } from './record.js';
@@ -49,10 +65,37 @@ export function createIntakeContext(options: IntakeOptions): IntakeContext {
   };
 }
 
-export { mailboxServices, MailboxInput, MailboxPatch, type MailboxServices, type MailboxView, type MailboxHealth, type ConnectionTest } from './mailboxes.js';
-export { messageQueries, MessageFilter, type MessageQueries, type MessageView, type MessageDetail, type MessagePart } from './messages.js';
-export { outgoingServices, SubmissionFailedError, type OutgoingServices, type SendInput, type SentMessage } from './outgoing.js';
-export { MailboxSyncJobs, MAILBOX_SYNC_JOB, DEFAULT_SYNC_SETTINGS, type MailboxSyncJobData, type MailboxSyncSettings } from './job.js';
+export {
+  mailboxServices,
+  MailboxInput,
+  MailboxPatch,
+  type MailboxServices,
+  type MailboxView,
+  type MailboxHealth,
+  type ConnectionTest,
+} from './mailboxes.js';
+export {
+  messageQueries,
+  MessageFilter,
+  type MessageQueries,
+  type MessageView,
+  type MessageDetail,
+  type MessagePart,
+} from './messages.js';
+export {
+  outgoingServices,
+  SubmissionFailedError,
+  type OutgoingServices,
+  type SendInput,
+  type SentMessage,
+} from './outgoing.js';
+export {
+  MailboxSyncJobs,
+  MAILBOX_SYNC_JOB,
+  DEFAULT_SYNC_SETTINGS,
+  type MailboxSyncJobData,
+  type MailboxSyncSettings,
+} from './job.js';
 
 /**
  * What the API and the CLI use: mailbox configuration that keeps the sync jobs in step, the
@@ -70,7 +113,11 @@ export interface Intake {
   syncNow(tenantId: string, id: string): Promise<{ scheduled: boolean }>;
 }
 
-export function createIntake(ctx: IntakeContext, agenda: Agenda | null, settings?: MailboxSyncSettings): Intake {
+export function createIntake(
+  ctx: IntakeContext,
+  agenda: Agenda | null,
+  settings?: MailboxSyncSettings,
+): Intake {
   const mailboxes = mailboxServices(ctx);
   const jobs = agenda ? new MailboxSyncJobs(agenda, ctx, settings) : null;
   return {

@@ -6,7 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { NotFoundError } from '../errors.js';
-import { MailboxCheckpointSchema, MailboxSchema, type Mailbox, type MailboxHealthStatus } from '../store/entities/mailbox.js';
+import {
+  MailboxCheckpointSchema,
+  MailboxSchema,
+  type Mailbox,
+  type MailboxHealthStatus,
+} from '../store/entities/mailbox.js';
 import { TenantSchema } from '../store/entities/tenant.js';
 import { TENANT_FILTER } from '../store/orm.js';
 import type { IntakeContext } from './context.js';
@@ -16,7 +21,12 @@ import { encryptSecret } from './secrets.js';
 const Host = z.string().min(1).max(255);
 const Port = z.number().int().min(1).max(65535);
 /** IMAP keywords are atoms: no spaces, parentheses, braces, quotes, wildcards or backslashes. */
-const Keyword = z.string().regex(/^\$?[A-Za-z0-9_.-]{1,64}$/, 'must be an IMAP keyword (letters, digits, _ . -, optional leading $)');
+const Keyword = z
+  .string()
+  .regex(
+    /^\$?[A-Za-z0-9_.-]{1,64}$/,
+    'must be an IMAP keyword (letters, digits, _ . -, optional leading $)',
+  );
 
 export const MailboxInput = z.object({
   name: z.string().min(1).max(200),
@@ -73,7 +83,10 @@ export function viewOf(mailbox: Mailbox, health: MailboxHealth): MailboxView {
     imap: { host: mailbox.imapHost, port: mailbox.imapPort, tls: mailbox.imapTls },
     username: mailbox.username,
     folders: mailbox.folders,
-    smtp: mailbox.smtpHost && mailbox.smtpPort ? { host: mailbox.smtpHost, port: mailbox.smtpPort, tls: mailbox.smtpTls } : null,
+    smtp:
+      mailbox.smtpHost && mailbox.smtpPort
+        ? { host: mailbox.smtpHost, port: mailbox.smtpPort, tls: mailbox.smtpTls }
+        : null,
     flagKeyword: mailbox.flagKeyword,
     enabled: mailbox.enabled,
     health,
@@ -96,17 +109,27 @@ export function mailboxServices(ctx: IntakeContext) {
   }
 
   async function health(tenantId: string, mailbox: Mailbox): Promise<MailboxHealth> {
-    const checkpoints = await em(tenantId).find(MailboxCheckpointSchema, { mailboxId: mailbox.id }, { orderBy: { folder: 'asc' } });
+    const checkpoints = await em(tenantId).find(
+      MailboxCheckpointSchema,
+      { mailboxId: mailbox.id },
+      { orderBy: { folder: 'asc' } },
+    );
     return {
       status: mailbox.healthStatus,
       lastError: mailbox.lastError,
       consecutiveFailures: mailbox.consecutiveFailures,
       lastSyncAt: mailbox.lastSyncAt?.toISOString() ?? null,
-      folders: checkpoints.map((c) => ({ folder: c.folder, uidValidity: c.uidValidity, lastUid: c.lastUid, updatedAt: c.updatedAt.toISOString() })),
+      folders: checkpoints.map((c) => ({
+        folder: c.folder,
+        uidValidity: c.uidValidity,
+        lastUid: c.lastUid,
+        updatedAt: c.updatedAt.toISOString(),
+      })),
     };
   }
 
-  const view = async (tenantId: string, mailbox: Mailbox) => viewOf(mailbox, await health(tenantId, mailbox));
+  const view = async (tenantId: string, mailbox: Mailbox) =>
+    viewOf(mailbox, await health(tenantId, mailbox));
 
   return {
     async create(tenantId: string, input: MailboxInput): Promise<MailboxView> {
@@ -147,12 +170,22 @@ export function mailboxServices(ctx: IntakeContext) {
       if (!mailbox) throw new NotFoundError('mailbox', id);
       if (data.name !== undefined) mailbox.name = data.name;
       if (data.address !== undefined) mailbox.address = data.address.toLowerCase();
-      if (data.imap !== undefined) Object.assign(mailbox, { imapHost: data.imap.host, imapPort: data.imap.port, imapTls: data.imap.tls });
+      if (data.imap !== undefined)
+        Object.assign(mailbox, {
+          imapHost: data.imap.host,
+          imapPort: data.imap.port,
+          imapTls: data.imap.tls,
+        });
       if (data.username !== undefined) mailbox.username = data.username;
-      if (data.password !== undefined) mailbox.passwordEncrypted = encryptSecret(ctx.secretKey, data.password);
+      if (data.password !== undefined)
+        mailbox.passwordEncrypted = encryptSecret(ctx.secretKey, data.password);
       if (data.folders !== undefined) mailbox.folders = data.folders;
       if (data.smtp !== undefined) {
-        Object.assign(mailbox, { smtpHost: data.smtp?.host ?? null, smtpPort: data.smtp?.port ?? null, smtpTls: data.smtp?.tls ?? false });
+        Object.assign(mailbox, {
+          smtpHost: data.smtp?.host ?? null,
+          smtpPort: data.smtp?.port ?? null,
+          smtpTls: data.smtp?.tls ?? false,
+        });
       }
       if (data.flagKeyword !== undefined) mailbox.flagKeyword = data.flagKeyword;
       if (data.enabled !== undefined) {
@@ -161,7 +194,11 @@ export function mailboxServices(ctx: IntakeContext) {
       }
       // New credentials deserve a fresh start: the old failures were about the old ones.
       if (data.password !== undefined || data.username !== undefined || data.imap !== undefined) {
-        Object.assign(mailbox, { healthStatus: mailbox.enabled ? 'unknown' : 'disabled', lastError: null, consecutiveFailures: 0 });
+        Object.assign(mailbox, {
+          healthStatus: mailbox.enabled ? 'unknown' : 'disabled',
+          lastError: null,
+          consecutiveFailures: 0,
+        });
       }
       mailbox.updatedAt = ctx.now();
       await fork.flush();
@@ -202,7 +239,10 @@ export function mailboxServices(ctx: IntakeContext) {
             authenticationFailed: false,
             error: null,
             capabilities: [...client.capabilities.keys()].sort(),
-            folders: mailbox.folders.map((folder) => ({ folder, exists: listed.has(folder.toUpperCase()) })),
+            folders: mailbox.folders.map((folder) => ({
+              folder,
+              exists: listed.has(folder.toUpperCase()),
+            })),
           };
         } finally {
           await client.logout().catch(() => undefined);

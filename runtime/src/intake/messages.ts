@@ -54,7 +54,13 @@ export interface MessageView {
 export interface MessageDetail extends MessageView {
   summary: Record<string, unknown>;
   delivery: { address: string; status: string; updatedAt: string }[];
-  history: { at: string; event: string; recipient: string | null; receiptMessageId: string | null; data: Record<string, unknown> | null }[];
+  history: {
+    at: string;
+    event: string;
+    recipient: string | null;
+    receiptMessageId: string | null;
+    data: Record<string, unknown> | null;
+  }[];
 }
 
 export interface MessagePart {
@@ -135,7 +141,11 @@ export function messageQueries(ctx: IntakeContext) {
       return {
         ...messageView(message),
         summary: message.summary,
-        delivery: recipients.map((r) => ({ address: r.address, status: r.status, updatedAt: r.updatedAt.toISOString() })),
+        delivery: recipients.map((r) => ({
+          address: r.address,
+          status: r.status,
+          updatedAt: r.updatedAt.toISOString(),
+        })),
         history: events.map((e) => ({
           at: e.at.toISOString(),
           event: e.event,
@@ -147,9 +157,16 @@ export function messageQueries(ctx: IntakeContext) {
     },
 
     /** The exact bytes as received (or sent), streamed from the blob store. */
-    async raw(tenantId: string, id: string): Promise<{ stream: Readable; size: number; filename: string }> {
+    async raw(
+      tenantId: string,
+      id: string,
+    ): Promise<{ stream: Readable; size: number; filename: string }> {
       const message = await load(tenantId, id);
-      return { stream: await ctx.blobs.open(message.sha256), size: message.size, filename: `${message.id}.eml` };
+      return {
+        stream: await ctx.blobs.open(message.sha256),
+        size: message.size,
+        filename: `${message.id}.eml`,
+      };
     },
 
     /** The attachments of the message the sender wrote (postacert.eml's, for a certified message). */

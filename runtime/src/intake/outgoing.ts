@@ -6,7 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
-import { composePec, createPecTransport, OutgoingPecError, type OutgoingPec, type PecTransport, type SmtpSettings } from '@pectrack/connector-pec';
+import {
+  composePec,
+  createPecTransport,
+  OutgoingPecError,
+  type OutgoingPec,
+  type PecTransport,
+  type SmtpSettings,
+} from '@pectrack/connector-pec';
 import { BadRequestError, NotFoundError, PecTrackError } from '../errors.js';
 import { MailboxSchema, type Mailbox } from '../store/entities/mailbox.js';
 import {
@@ -40,7 +47,10 @@ export class SubmissionFailedError extends PecTrackError {
 /** The transport for a mailbox; tests and the runtime use nodemailer, the seam keeps sending testable. */
 export type TransportFactory = (settings: SmtpSettings) => PecTransport;
 
-export function outgoingServices(ctx: IntakeContext, transportFor: TransportFactory = createPecTransport) {
+export function outgoingServices(
+  ctx: IntakeContext,
+  transportFor: TransportFactory = createPecTransport,
+) {
   const em = (tenantId: string) => {
     const fork = ctx.orm.em.fork({ clear: true });
     fork.setFilterParams(TENANT_FILTER, { tenantId });
@@ -55,23 +65,53 @@ export function outgoingServices(ctx: IntakeContext, transportFor: TransportFact
       const composed = await composeOrExplain({ ...input, from: mailbox.address });
       const stored = await ctx.blobs.put(composed.raw);
       const recipients = composed.envelope.to.map((a) => a.toLowerCase());
-      const row = await em(tenantId).transactional((tx) => recordSubmission(tx, tenantId, mailbox, composed.messageId, input, recipients, stored, ctx.now()));
+      const row = await em(tenantId).transactional((tx) =>
+        recordSubmission(
+          tx,
+          tenantId,
+          mailbox,
+          composed.messageId,
+          input,
+          recipients,
+          stored,
+          ctx.now(),
+        ),
+      );
 
       const transport = transportFor(settings);
       try {
         const result = await transport.submit(composed);
         const rejected = new Set(result.rejected.map((a) => a.toLowerCase()));
         return await em(tenantId).transactional((tx) =>
-          recordOutcome(tx, row, recipients, (address) => (rejected.has(address) ? 'failed' : 'submitted'), 'submitted', { response: result.response }, ctx.now()),
+          recordOutcome(
+            tx,
+            row,
+            recipients,
+            (address) => (rejected.has(address) ? 'failed' : 'submitted'),
+            'submitted',
+            { response: result.response },
+            ctx.now(),
+          ),
         );
       } catch (error) {
         await em(tenantId).transactional((tx) =>
-          recordOutcome(tx, row, recipients, () => 'failed', 'submission-failed', { error: (error as Error).message }, ctx.now()),
+          recordOutcome(
+            tx,
+            row,
+            recipients,
+            () => 'failed',
+            'submission-failed',
+            { error: (error as Error).message },
+            ctx.now(),
+          ),
         );
-        throw new SubmissionFailedError(`the provider refused the message: ${(error as Error).message}`, {
-          messageId: composed.messageId,
-          id: row.id,
-        });
+        throw new SubmissionFailedError(
+          `the provider refused the message: ${(error as Error).message}`,
+          {
+            messageId: composed.messageId,
+            id: row.id,
+          },
+        );
       } finally {
         transport.close();
       }
@@ -83,9 +123,13 @@ export type OutgoingServices = ReturnType<typeof outgoingServices>;
 
 function smtpSettingsOf(mailbox: Mailbox, secretKey: Buffer): SmtpSettings {
   if (!mailbox.smtpHost || !mailbox.smtpPort) {
-    throw new BadRequestError('mailbox-without-smtp', `mailbox ${mailbox.id} has no SMTP settings: set smtp.host and smtp.port`, {
-      field: 'smtp',
-    });
+    throw new BadRequestError(
+      'mailbox-without-smtp',
+      `mailbox ${mailbox.id} has no SMTP settings: set smtp.host and smtp.port`,
+      {
+        field: 'smtp',
+      },
+    );
   }
   return {
     host: mailbox.smtpHost,
@@ -100,7 +144,8 @@ async function composeOrExplain(message: OutgoingPec) {
   try {
     return await composePec(message);
   } catch (error) {
-    if (error instanceof OutgoingPecError) throw new BadRequestError('invalid-outgoing-pec', error.message, { field: error.field });
+    if (error instanceof OutgoingPecError)
+      throw new BadRequestError('invalid-outgoing-pec', error.message, { field: error.field });
     throw error;
   }
 }
@@ -134,7 +179,10 @@ async function recordSubmission(
     sha256: stored.sha256,
     size: stored.size,
     signatureStatus: null,
-    summary: { receiptType: input.receiptType ?? 'completa', attachments: (input.attachments ?? []).map((a) => a.filename) },
+    summary: {
+      receiptType: input.receiptType ?? 'completa',
+      attachments: (input.attachments ?? []).map((a) => a.filename),
+    },
     problems: [],
     deliveryStatus: 'submitted',
     receivedAt: now,
@@ -142,7 +190,13 @@ async function recordSubmission(
   // Recipient rows reference the message by id only (no ORM relation): the message goes first.
   await tx.flush();
   for (const address of recipients) {
-    tx.create(OutgoingRecipientSchema, { tenant, messageId: row.id, address, status: 'submitted', updatedAt: now });
+    tx.create(OutgoingRecipientSchema, {
+      tenant,
+      messageId: row.id,
+      address,
+      status: 'submitted',
+      updatedAt: now,
+    });
   }
   await tx.flush();
   return row;
@@ -180,6 +234,9 @@ async function recordOutcome(
     id: row.id,
     messageId: row.messageId ?? '',
     deliveryStatus: message.deliveryStatus ?? 'submitted',
-    recipients: recipients.map((address) => ({ address, status: rows.find((r) => r.address === address)?.status ?? 'submitted' })),
+    recipients: recipients.map((address) => ({
+      address,
+      status: rows.find((r) => r.address === address)?.status ?? 'submitted',
+    })),
   };
 }

@@ -34,11 +34,19 @@ export async function applyReceipt(
   referencedMessageId: string,
   now: Date,
 ): Promise<AppliedReceipt | null> {
-  const sent = await tx.findOne(MessageSchema, { direction: 'out', messageId: referencedMessageId });
+  const sent = await tx.findOne(MessageSchema, {
+    direction: 'out',
+    messageId: referencedMessageId,
+  });
   if (!sent) return null;
   const recipients = await tx.find(OutgoingRecipientSchema, { messageId: sent.id });
   const target = statusOfEvent(event.type);
-  const affected = new Set(affectedRecipients(event, recipients.map((r) => r.address)));
+  const affected = new Set(
+    affectedRecipients(
+      event,
+      recipients.map((r) => r.address),
+    ),
+  );
   const events: RequiredEntityData<MessageEvent>[] = [];
   for (const recipient of recipients) {
     if (!affected.has(recipient.address)) continue;

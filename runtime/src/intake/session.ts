@@ -53,7 +53,14 @@ export async function runMailboxSession(
   mailboxId: string,
   options: SessionOptions = {},
 ): Promise<SessionSummary> {
-  const summary: SessionSummary = { passes: 0, inserted: 0, duplicates: 0, fetched: 0, reconnects: 0, stoppedBy: 'once' };
+  const summary: SessionSummary = {
+    passes: 0,
+    inserted: 0,
+    duplicates: 0,
+    fetched: 0,
+    reconnects: 0,
+    stoppedBy: 'once',
+  };
   let failures = 0;
   while (!options.signal?.aborted) {
     const mailbox = await loadMailbox(ctx, tenantId, mailboxId);
@@ -86,7 +93,10 @@ export async function runMailboxSession(
       ctx.log.warn({ mailboxId, failures, err: error }, 'mailbox sync failed; reconnecting');
       if (options.once) throw error;
       summary.reconnects += 1;
-      await sleep(backoffDelay(failures, ctx.limits.backoffMs, ctx.limits.maxBackoffMs), options.signal);
+      await sleep(
+        backoffDelay(failures, ctx.limits.backoffMs, ctx.limits.maxBackoffMs),
+        options.signal,
+      );
     } finally {
       await closeQuietly(client);
     }
@@ -94,13 +104,22 @@ export async function runMailboxSession(
   return { ...summary, stoppedBy: 'signal' };
 }
 
-async function syncAll(ctx: IntakeContext, client: ImapFlow, mailbox: Mailbox): Promise<FolderSyncResult[]> {
+async function syncAll(
+  ctx: IntakeContext,
+  client: ImapFlow,
+  mailbox: Mailbox,
+): Promise<FolderSyncResult[]> {
   const results: FolderSyncResult[] = [];
-  for (const folder of mailbox.folders) results.push(await syncFolder(ctx, client, mailbox, folder));
+  for (const folder of mailbox.folders)
+    results.push(await syncFolder(ctx, client, mailbox, folder));
   return results;
 }
 
-async function loadMailbox(ctx: IntakeContext, tenantId: string, mailboxId: string): Promise<Mailbox | null> {
+async function loadMailbox(
+  ctx: IntakeContext,
+  tenantId: string,
+  mailboxId: string,
+): Promise<Mailbox | null> {
   const em = ctx.orm.em.fork({ clear: true });
   em.setFilterParams(TENANT_FILTER, { tenantId });
   return em.findOne(MailboxSchema, { id: mailboxId });
@@ -122,7 +141,8 @@ function waitForActivity(client: ImapFlow, pollMs: number, options: SessionOptio
     };
     const onExists = () => done();
     const onAbort = () => done();
-    const onClose = () => done(Object.assign(new Error('IMAP connection closed'), { code: 'ConnectionClosed' }));
+    const onClose = () =>
+      done(Object.assign(new Error('IMAP connection closed'), { code: 'ConnectionClosed' }));
     const timer = setTimeout(() => done(), pollMs);
     client.on('exists', onExists);
     client.on('close', onClose);

@@ -44,7 +44,8 @@ export class FileBlobStore implements BlobStore {
 
   /** Two levels of fan-out keep directories small with millions of blobs. */
   pathOf(sha256: string): string {
-    if (!SHA256_HEX.test(sha256)) throw new Error(`sha256 must be 64 lowercase hex digits, got "${sha256}"`);
+    if (!SHA256_HEX.test(sha256))
+      throw new Error(`sha256 must be 64 lowercase hex digits, got "${sha256}"`);
     return join(this.root, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
   }
 

@@ -14,7 +14,13 @@ import { testDatabases } from '../support/databases.js';
 import { eventually } from '../support/wait.js';
 import { countMessages } from './support/counts.js';
 import { pecFixtures } from './support/fixtures.js';
-import { dovecotMissing, PASSWORD, startHarness, TENANT, type IntakeHarness } from './support/services.js';
+import {
+  dovecotMissing,
+  PASSWORD,
+  startHarness,
+  TENANT,
+  type IntakeHarness,
+} from './support/services.js';
 
 const fixtures = pecFixtures();
 const sqlite = (await testDatabases()).find((d) => d.kind === 'sqlite')!;
@@ -34,7 +40,9 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const type = response.headers.get('content-type') ?? '';
-    const payload = type.includes('json') ? await response.json() : Buffer.from(await response.arrayBuffer());
+    const payload = type.includes('json')
+      ? await response.json()
+      : Buffer.from(await response.arrayBuffer());
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of many shapes, checked by the assertions
     return { status: response.status, type, body: payload as any };
   };
@@ -42,7 +50,12 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
   beforeAll(async () => {
     h = await startHarness(sqlite, fixtures, { pollMs: 500 });
     await h.dovecot.addUser({ user: ADDRESS, password: PASSWORD });
-    await addUser(h.runtime.orm, { tenantId: TENANT, username: 'admin', password: 'admin-password', roles: ['admin'] });
+    await addUser(h.runtime.orm, {
+      tenantId: TENANT,
+      username: 'admin',
+      password: 'admin-password',
+      roles: ['admin'],
+    });
     await h.runtime.start();
     intake = createIntake(h.ctx, h.runtime.scheduler.agenda, { sessionMs: 60_000 });
     const app = createApp({
@@ -71,7 +84,10 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
   });
 
   it('rejects a bad mailbox naming the field and stores nothing', async () => {
-    const response = await call('POST', '/mailboxes', { ...created(), imap: { host: h.dovecot.host, port: 'centoquarantatre', tls: false } });
+    const response = await call('POST', '/mailboxes', {
+      ...created(),
+      imap: { host: h.dovecot.host, port: 'centoquarantatre', tls: false },
+    });
     expect(response.status).toBe(400);
     expect(response.type).toContain('application/problem+json');
     expect(JSON.stringify(response.body)).toContain('imap.port');
@@ -79,20 +95,35 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
   });
 
   it('creates a mailbox without ever returning its password, and the sync job ingests its mail', async () => {
-    await h.append(ADDRESS, Array.from({ length: 5 }, (_, n) => fixtures.envelope(n, [ADDRESS]).raw));
+    await h.append(
+      ADDRESS,
+      Array.from({ length: 5 }, (_, n) => fixtures.envelope(n, [ADDRESS]).raw),
+    );
     const response = await call('POST', '/mailboxes', created());
     expect(response.status).toBe(201);
     expect(JSON.stringify(response.body)).not.toContain(PASSWORD);
     mailboxId = response.body.id;
-    await eventually('the sync job to ingest 5 messages', async () => (await countMessages(h.runtime.orm, { mailbox_id: mailboxId })) === 5, 30_000);
+    await eventually(
+      'the sync job to ingest 5 messages',
+      async () => (await countMessages(h.runtime.orm, { mailbox_id: mailboxId })) === 5,
+      30_000,
+    );
     const health = await call('GET', `/mailboxes/${mailboxId}/health`);
-    expect(health.body).toMatchObject({ status: 'ok', consecutiveFailures: 0, folders: [{ folder: 'INBOX', lastUid: 5 }] });
+    expect(health.body).toMatchObject({
+      status: 'ok',
+      consecutiveFailures: 0,
+      folders: [{ folder: 'INBOX', lastUid: 5 }],
+    });
   });
 
   it('sync now brings new mail in', async () => {
     await h.append(ADDRESS, [fixtures.envelope(5, [ADDRESS]).raw]);
     expect((await call('POST', `/mailboxes/${mailboxId}/sync`)).body).toEqual({ scheduled: true });
-    await eventually('the sixth message', async () => (await countMessages(h.runtime.orm, { mailbox_id: mailboxId })) === 6, 30_000);
+    await eventually(
+      'the sixth message',
+      async () => (await countMessages(h.runtime.orm, { mailbox_id: mailboxId })) === 6,
+      30_000,
+    );
   });
 
   it('tests the connection: logged in, folder found, IDLE offered', async () => {
@@ -102,12 +133,19 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
   });
 
   it('lists, reads, downloads the raw bytes and lists the parts of a message', async () => {
-    const list = await call('GET', `/messages?mailboxId=${mailboxId}&kind=posta-certificata&limit=10`);
+    const list = await call(
+      'GET',
+      `/messages?mailboxId=${mailboxId}&kind=posta-certificata&limit=10`,
+    );
     expect(list.status).toBe(200);
     expect(list.body).toHaveLength(6);
     const first = list.body[0];
     const detail = await call('GET', `/messages/${first.id}`);
-    expect(detail.body).toMatchObject({ id: first.id, signatureStatus: 'valid', summary: { certData: { tipo: 'posta-certificata' } } });
+    expect(detail.body).toMatchObject({
+      id: first.id,
+      signatureStatus: 'valid',
+      summary: { certData: { tipo: 'posta-certificata' } },
+    });
     const raw = await call('GET', `/messages/${first.id}/raw`);
     expect(raw.type).toContain('message/rfc822');
     expect(createHash('sha256').update(raw.body).digest('hex')).toBe(first.sha256);

@@ -25,13 +25,20 @@ describe('FileBlobStore', () => {
   it('names a blob by the SHA-256 of its bytes and gives them back', async () => {
     const content = randomBytes(100_000);
     const stored = await store.put(content);
-    expect(stored).toEqual({ sha256: createHash('sha256').update(content).digest('hex'), size: content.length });
+    expect(stored).toEqual({
+      sha256: createHash('sha256').update(content).digest('hex'),
+      size: content.length,
+    });
     expect(await read(stored.sha256)).toEqual(content);
   });
 
   it('stores a stream chunk by chunk to the same address as the same bytes in one buffer', async () => {
     const content = randomBytes(300_000);
-    const chunks = [content.subarray(0, 1), content.subarray(1, 200_000), content.subarray(200_000)];
+    const chunks = [
+      content.subarray(0, 1),
+      content.subarray(1, 200_000),
+      content.subarray(200_000),
+    ];
     const fromStream = await store.put(Readable.from(chunks));
     expect(fromStream).toEqual(await store.put(content));
     expect(await read(fromStream.sha256)).toEqual(content);

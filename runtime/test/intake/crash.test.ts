@@ -7,7 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabases } from '../support/databases.js';
 import { eventually } from '../support/wait.js';
-import { countIntakeEntries, countMessages, distinctProviderIds, checkpointOf } from './support/counts.js';
+import {
+  countIntakeEntries,
+  countMessages,
+  distinctProviderIds,
+  checkpointOf,
+} from './support/counts.js';
 import { pecFixtures } from './support/fixtures.js';
 import { dovecotMissing, startHarness, TENANT, type IntakeHarness } from './support/services.js';
 import type { SyncWorkerConfig } from './support/sync-worker.js';
@@ -25,7 +30,10 @@ describe.skipIf(Boolean(dovecotMissing))('intake survives SIGKILL mid-sync', () 
   beforeAll(async () => {
     h = await startHarness(sqlite, fixtures);
     mailboxId = await h.addMailbox(address);
-    await h.append(address, Array.from({ length: TOTAL }, (_, n) => fixtures.envelope(n, [address]).raw));
+    await h.append(
+      address,
+      Array.from({ length: TOTAL }, (_, n) => fixtures.envelope(n, [address]).raw),
+    );
   }, 300_000);
   afterAll(async () => h?.close());
 
@@ -55,10 +63,14 @@ describe.skipIf(Boolean(dovecotMissing))('intake survives SIGKILL mid-sync', () 
   it('loses nothing and duplicates nothing', async () => {
     const first = worker();
     const firstExit = exited(first);
-    const stored = await eventually('the first process to commit some batches', async () => {
-      const n = await countMessages(h.runtime.orm);
-      return n >= 300 ? n : null;
-    }, 240_000);
+    const stored = await eventually(
+      'the first process to commit some batches',
+      async () => {
+        const n = await countMessages(h.runtime.orm);
+        return n >= 300 ? n : null;
+      },
+      240_000,
+    );
     first.kill('SIGKILL');
     const killed = await firstExit;
     expect(killed.signal).toBe('SIGKILL');
@@ -71,7 +83,10 @@ describe.skipIf(Boolean(dovecotMissing))('intake survives SIGKILL mid-sync', () 
 
     const second = await exited(worker());
     expect(second.code).toBe(0);
-    const summary = JSON.parse(second.out.trim().split('\n').at(-1)!) as { fetched: number; duplicates: number };
+    const summary = JSON.parse(second.out.trim().split('\n').at(-1)!) as {
+      fetched: number;
+      duplicates: number;
+    };
     expect(summary.fetched).toBe(TOTAL - atKill);
     expect(summary.duplicates).toBe(0);
     expect(await countMessages(h.runtime.orm)).toBe(TOTAL);

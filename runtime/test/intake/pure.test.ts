@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { backoffDelay, planBatches, uidSet } from '../../src/intake/batches.js';
 import { affectedRecipients, messageStatus, nextStatus } from '../../src/intake/delivery.js';
 import { dedupeKeyOf } from '../../src/intake/facts.js';
-import { decryptSecret, encryptSecret, parseSecretKey, SecretKeyError } from '../../src/intake/secrets.js';
+import {
+  decryptSecret,
+  encryptSecret,
+  parseSecretKey,
+  SecretKeyError,
+} from '../../src/intake/secrets.js';
 
 describe('batches', () => {
   it('bounds batches by count and bytes, a large message alone', () => {
@@ -16,7 +21,12 @@ describe('batches', () => {
       { uid: 5, size: 10 },
       { uid: 6, size: 10 },
     ];
-    expect(planBatches(pending, 2, 100).map((b) => b.map((m) => m.uid))).toEqual([[1, 2], [3], [4, 5], [6]]);
+    expect(planBatches(pending, 2, 100).map((b) => b.map((m) => m.uid))).toEqual([
+      [1, 2],
+      [3],
+      [4, 5],
+      [6],
+    ]);
   });
 
   it('writes compact UID sets', () => {
@@ -25,7 +35,9 @@ describe('batches', () => {
   });
 
   it('doubles the reconnect delay up to the cap', () => {
-    expect([1, 2, 3, 4, 10].map((n) => backoffDelay(n, 100, 500))).toEqual([100, 200, 400, 500, 500]);
+    expect([1, 2, 3, 4, 10].map((n) => backoffDelay(n, 100, 500))).toEqual([
+      100, 200, 400, 500, 500,
+    ]);
   });
 });
 
@@ -47,8 +59,15 @@ describe('delivery state', () => {
 
   it('applies a receipt to the recipients it names, case-insensitively, or to all', () => {
     const ours = ['a@pec.test', 'B@pec.test'];
-    const event = { type: 'delivered' as const, evidence: 'avvenuta-consegna', at: null, reason: null };
-    expect(affectedRecipients({ ...event, recipients: ['b@PEC.test'] }, ours)).toEqual(['B@pec.test']);
+    const event = {
+      type: 'delivered' as const,
+      evidence: 'avvenuta-consegna',
+      at: null,
+      reason: null,
+    };
+    expect(affectedRecipients({ ...event, recipients: ['b@PEC.test'] }, ours)).toEqual([
+      'B@pec.test',
+    ]);
     expect(affectedRecipients({ ...event, recipients: [] }, ours)).toEqual(ours);
   });
 });
@@ -74,7 +93,14 @@ describe('mailbox secrets', () => {
     const stored = encryptSecret(key, 'segreto');
     expect(() => decryptSecret(randomBytes(32), stored)).toThrow(SecretKeyError);
     const [v, iv, tag, data] = stored.split(':');
-    const tampered = [v, iv, tag, Buffer.from('x' + Buffer.from(data!, 'base64').toString('latin1'), 'latin1').toString('base64')].join(':');
+    const tampered = [
+      v,
+      iv,
+      tag,
+      Buffer.from('x' + Buffer.from(data!, 'base64').toString('latin1'), 'latin1').toString(
+        'base64',
+      ),
+    ].join(':');
     expect(() => decryptSecret(key, tampered)).toThrow(/PECTRACK_SECRET_KEY/);
   });
 

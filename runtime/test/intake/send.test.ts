@@ -12,7 +12,13 @@ import { admin } from '../support/actors.js';
 import { testDatabases } from '../support/databases.js';
 import { countIntakeEntries } from './support/counts.js';
 import { pecFixtures } from './support/fixtures.js';
-import { dovecotMissing, PASSWORD, startHarness, TENANT, type IntakeHarness } from './support/services.js';
+import {
+  dovecotMissing,
+  PASSWORD,
+  startHarness,
+  TENANT,
+  type IntakeHarness,
+} from './support/services.js';
 
 const fixtures = pecFixtures();
 const sqlite = (await testDatabases()).find((d) => d.kind === 'sqlite')!;
@@ -51,7 +57,10 @@ describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
     senderId = await h.addMailbox(SENDER, { smtp: { host: front.host, port: front.port } });
     recipientId = await h.addMailbox(RECIPIENT);
     outgoing = outgoingServices(h.ctx);
-    await h.runtime.services.definitions.deploy(admin(), { name: 'receipts', files: [{ filename: 'receipts.bpmn', xml: AWAIT_DELIVERY }] });
+    await h.runtime.services.definitions.deploy(admin(), {
+      name: 'receipts',
+      files: [{ filename: 'receipts.bpmn', xml: AWAIT_DELIVERY }],
+    });
   });
   afterAll(async () => {
     await front?.close();
@@ -59,14 +68,28 @@ describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
   });
 
   const recipientStates = (id: string) =>
-    knexOf(h.runtime.orm)('outgoing_recipient').where({ message_id: id }).select('address', 'status');
+    knexOf(h.runtime.orm)('outgoing_recipient')
+      .where({ message_id: id })
+      .select('address', 'status');
   const events = async (id: string) =>
-    (await knexOf(h.runtime.orm)('message_event').where({ message_id: id }).orderBy('id').select('event')).map((e: { event: string }) => e.event);
+    (
+      await knexOf(h.runtime.orm)('message_event')
+        .where({ message_id: id })
+        .orderBy('id')
+        .select('event')
+    ).map((e: { event: string }) => e.event);
 
   it('delivers: accettazione and avvenuta-consegna arrive and the message ends delivered', async () => {
-    const sent = await outgoing.send(TENANT, senderId, { to: [RECIPIENT], subject: 'Richiesta parere', text: 'Si trasmette la pratica.' });
+    const sent = await outgoing.send(TENANT, senderId, {
+      to: [RECIPIENT],
+      subject: 'Richiesta parere',
+      text: 'Si trasmette la pratica.',
+    });
     expect(sent.deliveryStatus).toBe('submitted');
-    const instance = await h.runtime.services.instances.start(admin(), { definitionKey: 'await-receipts', variables: { sentMessageId: sent.messageId } });
+    const instance = await h.runtime.services.instances.start(admin(), {
+      definitionKey: 'await-receipts',
+      variables: { sentMessageId: sent.messageId },
+    });
 
     await front.settled();
     expect(front.failures).toEqual([]);
@@ -76,19 +99,28 @@ describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
     expect(row.delivery_status).toBe('delivered');
     expect(await recipientStates(sent.id)).toEqual([{ address: RECIPIENT, status: 'delivered' }]);
     expect(await events(sent.id)).toEqual(['submitted', 'accettazione', 'avvenuta-consegna']);
-    const receipts = await knexOf(h.runtime.orm)('message').where({ original_message_id: sent.messageId }).orderBy('kind').pluck('kind');
+    const receipts = await knexOf(h.runtime.orm)('message')
+      .where({ original_message_id: sent.messageId })
+      .orderBy('kind')
+      .pluck('kind');
     expect(receipts).toEqual(['accettazione', 'avvenuta-consegna']);
     expect((await h.runtime.services.instances.get(admin(), instance.id)).status).toBe('completed');
 
     // The recipient's mailbox got the transport envelope that carries our Message-ID.
     await runMailboxSession(h.ctx, TENANT, recipientId, { once: true });
-    const envelope = await knexOf(h.runtime.orm)('message').where({ mailbox_id: recipientId, kind: 'posta-certificata' }).first();
+    const envelope = await knexOf(h.runtime.orm)('message')
+      .where({ mailbox_id: recipientId, kind: 'posta-certificata' })
+      .first();
     expect(envelope.original_message_id).toBe(sent.messageId);
   });
 
   it('fails: with non-delivery switched on the message ends failed', async () => {
     front.faults = { ...front.faults, nonDelivery: true };
-    const sent = await outgoing.send(TENANT, senderId, { to: [RECIPIENT], subject: 'Sollecito', text: 'Si sollecita riscontro.' });
+    const sent = await outgoing.send(TENANT, senderId, {
+      to: [RECIPIENT],
+      subject: 'Sollecito',
+      text: 'Si sollecita riscontro.',
+    });
     await front.settled();
     await runMailboxSession(h.ctx, TENANT, senderId, { once: true });
     const row = await knexOf(h.runtime.orm)('message').where({ id: sent.id }).first();
@@ -99,7 +131,11 @@ describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
 
   it('a timeout warning leaves the recipient in timeout', async () => {
     front.faults = { ...front.faults, nonDelivery: false, timeoutWarnings: true };
-    const sent = await outgoing.send(TENANT, senderId, { to: [RECIPIENT], subject: 'Terzo invio', text: '...' });
+    const sent = await outgoing.send(TENANT, senderId, {
+      to: [RECIPIENT],
+      subject: 'Terzo invio',
+      text: '...',
+    });
     await front.settled();
     await runMailboxSession(h.ctx, TENANT, senderId, { once: true });
     expect(await recipientStates(sent.id)).toEqual([{ address: RECIPIENT, status: 'timeout' }]);
@@ -107,7 +143,11 @@ describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
 
   it('a virus is refused at acceptance: non-accettazione, nothing delivered, failed', async () => {
     front.faults = { ...front.faults, timeoutWarnings: false, virus: true };
-    const sent = await outgoing.send(TENANT, senderId, { to: [RECIPIENT], subject: 'Con allegato', text: '...' });
+    const sent = await outgoing.send(TENANT, senderId, {
+      to: [RECIPIENT],
+      subject: 'Con allegato',
+      text: '...',
+    });
     await front.settled();
     await runMailboxSession(h.ctx, TENANT, senderId, { once: true });
     expect(await recipientStates(sent.id)).toEqual([{ address: RECIPIENT, status: 'failed' }]);
@@ -117,18 +157,26 @@ describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
 
   it('an anomaly fault hands the recipient an anomaly envelope, stored as such', async () => {
     front.faults = { ...front.faults, virus: false, anomaly: true };
-    const sent = await outgoing.send(TENANT, senderId, { to: [RECIPIENT], subject: 'Anomalo', text: '...' });
+    const sent = await outgoing.send(TENANT, senderId, {
+      to: [RECIPIENT],
+      subject: 'Anomalo',
+      text: '...',
+    });
     await front.settled();
     const intakeBefore = await countIntakeEntries(h.runtime.orm);
     await runMailboxSession(h.ctx, TENANT, recipientId, { once: true });
-    const anomaly = await knexOf(h.runtime.orm)('message').where({ mailbox_id: recipientId, original_message_id: sent.messageId }).first();
+    const anomaly = await knexOf(h.runtime.orm)('message')
+      .where({ mailbox_id: recipientId, original_message_id: sent.messageId })
+      .first();
     expect(anomaly.kind).toBe('anomalia');
     // Not a certified message: it does not open a case by itself.
     expect(await countIntakeEntries(h.runtime.orm)).toBe(intakeBefore);
   });
 
   it('refuses to send from a mailbox without SMTP settings, naming the field', async () => {
-    await expect(outgoing.send(TENANT, recipientId, { to: [SENDER], subject: 'x', text: 'y' })).rejects.toMatchObject({
+    await expect(
+      outgoing.send(TENANT, recipientId, { to: [SENDER], subject: 'x', text: 'y' }),
+    ).rejects.toMatchObject({
       code: 'mailbox-without-smtp',
       details: { field: 'smtp' },
     });

@@ -17,7 +17,8 @@ const sqlite = (await testDatabases()).find((d) => d.kind === 'sqlite')!;
 describe.skipIf(Boolean(dovecotMissing))('watching a mailbox', () => {
   let h: IntakeHarness;
   const address = 'protocollo@comune.pec.test';
-  const batch = (from: number, count: number) => Array.from({ length: count }, (_, n) => fixtures.envelope(from + n, [address]).raw);
+  const batch = (from: number, count: number) =>
+    Array.from({ length: count }, (_, n) => fixtures.envelope(from + n, [address]).raw);
 
   // A poll slower than the test: only IDLE and the reconnect can bring the mail in.
   beforeAll(async () => {
@@ -29,16 +30,27 @@ describe.skipIf(Boolean(dovecotMissing))('watching a mailbox', () => {
     const id = await h.addMailbox(address);
     await h.append(address, batch(0, 10));
     const stop = new AbortController();
-    const session: Promise<SessionSummary> = runMailboxSession(h.ctx, TENANT, id, { signal: stop.signal });
+    const session: Promise<SessionSummary> = runMailboxSession(h.ctx, TENANT, id, {
+      signal: stop.signal,
+    });
     try {
-      await eventually('the first 10 messages', async () => (await countMessages(h.runtime.orm)) === 10);
+      await eventually(
+        'the first 10 messages',
+        async () => (await countMessages(h.runtime.orm)) === 10,
+      );
       await h.append(address, batch(10, 5));
-      await eventually('5 messages announced by IDLE', async () => (await countMessages(h.runtime.orm)) === 15);
+      await eventually(
+        '5 messages announced by IDLE',
+        async () => (await countMessages(h.runtime.orm)) === 15,
+      );
 
       await h.dovecot.stop();
       await h.append(address, batch(15, 10));
       await h.dovecot.start();
-      await eventually('the 10 delivered while the server was down', async () => (await countMessages(h.runtime.orm)) === 25);
+      await eventually(
+        'the 10 delivered while the server was down',
+        async () => (await countMessages(h.runtime.orm)) === 25,
+      );
     } finally {
       stop.abort();
     }

@@ -11,7 +11,9 @@ import { buildCorpus, createTestCa } from '../testkit/index.js';
  */
 const COUNT = Number(process.env.BENCH_PARSE_COUNT ?? 2000);
 /** A mailbox's mix: mostly receipts and short messages, some attachments, a few large ones. */
-const ATTACHMENT_SIZES = [0, 0, 0, 0, 2_000, 5_000, 20_000, 20_000, 50_000, 100_000, 250_000, 1_000_000];
+const ATTACHMENT_SIZES = [
+  0, 0, 0, 0, 2_000, 5_000, 20_000, 20_000, 50_000, 100_000, 250_000, 1_000_000,
+];
 const ROUNDS = Number(process.env.BENCH_PARSE_ROUNDS ?? 3);
 
 interface Totals {
@@ -28,7 +30,10 @@ async function timed(parse: () => Promise<unknown>, totals: Totals): Promise<voi
   totals.cpuMs += (used.user + used.system) / 1000;
 }
 
-async function round(corpus: Buffer[], options: Parameters<typeof parsePec>[1]): Promise<{ ours: Totals; theirs: Totals }> {
+async function round(
+  corpus: Buffer[],
+  options: Parameters<typeof parsePec>[1],
+): Promise<{ ours: Totals; theirs: Totals }> {
   const ours = { wallMs: 0, cpuMs: 0 };
   const theirs = { wallMs: 0, cpuMs: 0 };
   for (const raw of corpus) {
@@ -42,9 +47,13 @@ async function main(): Promise<void> {
   const ca = createTestCa();
   const options = { trustAnchors: loadTrustAnchors([ca.certificate]) };
   const building = performance.now();
-  const corpus = buildCorpus({ ca, count: COUNT, seed: 42, attachmentSizes: ATTACHMENT_SIZES }).map((message) => message.raw);
+  const corpus = buildCorpus({ ca, count: COUNT, seed: 42, attachmentSizes: ATTACHMENT_SIZES }).map(
+    (message) => message.raw,
+  );
   const megabytes = corpus.reduce((sum, raw) => sum + raw.length, 0) / 1e6;
-  console.log(`corpus: ${corpus.length} messages, ${megabytes.toFixed(1)} MB, built in ${((performance.now() - building) / 1000).toFixed(1)} s`);
+  console.log(
+    `corpus: ${corpus.length} messages, ${megabytes.toFixed(1)} MB, built in ${((performance.now() - building) / 1000).toFixed(1)} s`,
+  );
   await round(corpus.slice(0, 200), options);
   const rounds: Array<{ ours: Totals; theirs: Totals }> = [];
   for (let index = 1; index <= ROUNDS; index += 1) {
@@ -55,11 +64,16 @@ async function main(): Promise<void> {
         `mailparser ${result.theirs.wallMs.toFixed(0)} ms (cpu ${result.theirs.cpuMs.toFixed(0)} ms)`,
     );
   }
-  const best = (side: 'ours' | 'theirs', measure: keyof Totals) => Math.min(...rounds.map((r) => r[side][measure]));
-  console.log(`cpu time ratio (less sensitive to other load on the machine): ${(best('ours', 'cpuMs') / best('theirs', 'cpuMs')).toFixed(2)}`);
+  const best = (side: 'ours' | 'theirs', measure: keyof Totals) =>
+    Math.min(...rounds.map((r) => r[side][measure]));
+  console.log(
+    `cpu time ratio (less sensitive to other load on the machine): ${(best('ours', 'cpuMs') / best('theirs', 'cpuMs')).toFixed(2)}`,
+  );
   const rate = (corpus.length / best('ours', 'wallMs')) * 1000;
   const mailparserRate = (corpus.length / best('theirs', 'wallMs')) * 1000;
-  console.log(`bench:parse rate=${Math.round(rate)}/s mailparser_rate=${Math.round(mailparserRate)}/s ratio=${(best('ours', 'wallMs') / best('theirs', 'wallMs')).toFixed(2)}`);
+  console.log(
+    `bench:parse rate=${Math.round(rate)}/s mailparser_rate=${Math.round(mailparserRate)}/s ratio=${(best('ours', 'wallMs') / best('theirs', 'wallMs')).toFixed(2)}`,
+  );
 }
 
 await main();

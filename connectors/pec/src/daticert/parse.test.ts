@@ -45,19 +45,32 @@ describe('parseDaticert', () => {
   });
 
   it('tolerates stray text and omitted optional elements', () => {
-    const { cert, problems } = parse('<postacert tipo="accettazione">stray<intestazione>text<mittente>a@pec.test</mittente></intestazione><dati><identificativo>x</identificativo></dati></postacert>');
+    const { cert, problems } = parse(
+      '<postacert tipo="accettazione">stray<intestazione>text<mittente>a@pec.test</mittente></intestazione><dati><identificativo>x</identificativo></dati></postacert>',
+    );
     expect(problems).toEqual([]);
-    expect(cert).toMatchObject({ tipo: 'accettazione', errore: 'nessuno', mittente: 'a@pec.test', destinatari: [], data: null, identificativo: 'x' });
+    expect(cert).toMatchObject({
+      tipo: 'accettazione',
+      errore: 'nessuno',
+      mittente: 'a@pec.test',
+      destinatari: [],
+      data: null,
+      identificativo: 'x',
+    });
   });
 
   it('reports an impossible date instead of inventing one', () => {
-    const { cert, problems } = parse('<postacert tipo="accettazione"><dati><data zona="+0100"><giorno>31/02/2026</giorno><ora>10:00:00</ora></data></dati></postacert>');
+    const { cert, problems } = parse(
+      '<postacert tipo="accettazione"><dati><data zona="+0100"><giorno>31/02/2026</giorno><ora>10:00:00</ora></data></dati></postacert>',
+    );
     expect(cert?.data).toBeNull();
     expect(problems).toEqual(['daticert.xml <data> is not a real date and time']);
   });
 
   it('refuses a DOCTYPE and an ENTITY declaration', () => {
-    expect(parse('<!DOCTYPE x SYSTEM "http://evil.test/x.dtd"><postacert tipo="accettazione"/>')).toEqual({
+    expect(
+      parse('<!DOCTYPE x SYSTEM "http://evil.test/x.dtd"><postacert tipo="accettazione"/>'),
+    ).toEqual({
       cert: null,
       problems: ['daticert.xml declares a DOCTYPE or ENTITY: refused'],
     });
@@ -65,13 +78,17 @@ describe('parseDaticert', () => {
 
   it('does not parse a document far larger than any real daticert', () => {
     const padded = `<postacert tipo="accettazione"><dati>${' '.repeat(1024 * 1024)}</dati></postacert>`;
-    expect(parse(padded)).toEqual({ cert: null, problems: ['daticert.xml is larger than 1048576 bytes: not parsed'] });
+    expect(parse(padded)).toEqual({
+      cert: null,
+      problems: ['daticert.xml is larger than 1048576 bytes: not parsed'],
+    });
   });
 
   it('reports a missing root and an unknown ricevuta type', () => {
     expect(parse('<other/>').problems).toEqual(['daticert.xml has no <postacert> root element']);
-    expect(parse('<postacert tipo="avvenuta-consegna"><dati><ricevuta tipo="lunga"/></dati></postacert>').problems).toEqual([
-      'daticert.xml <ricevuta tipo="lunga"> is not completa, breve or sintetica',
-    ]);
+    expect(
+      parse('<postacert tipo="avvenuta-consegna"><dati><ricevuta tipo="lunga"/></dati></postacert>')
+        .problems,
+    ).toEqual(['daticert.xml <ricevuta tipo="lunga"> is not completa, breve or sintetica']);
   });
 });

@@ -1,4 +1,11 @@
-import { asList, asNode, attributeOf, parseXmlDocument, textOf, type XmlNode } from '../xml/hardened.js';
+import {
+  asList,
+  asNode,
+  attributeOf,
+  parseXmlDocument,
+  textOf,
+  type XmlNode,
+} from '../xml/hardened.js';
 import type { CertData, Destinatario, ReceiptType } from './types.js';
 
 const RECEIPT_TYPES: readonly string[] = ['completa', 'breve', 'sintetica'];
@@ -20,7 +27,9 @@ export function parseDaticert(bytes: Buffer, problems: string[]): CertData | nul
     tipo: tipo ?? '',
     errore: attributeOf(root, 'errore') ?? 'nessuno',
     mittente: textOf(header.mittente),
-    destinatari: asList(header.destinatari).map(toDestinatario).filter((d): d is Destinatario => d !== null),
+    destinatari: asList(header.destinatari)
+      .map(toDestinatario)
+      .filter((d): d is Destinatario => d !== null),
     risposte: textOf(header.risposte),
     oggetto: textOf(header.oggetto),
     gestoreEmittente: textOf(data['gestore-emittente']),
@@ -29,7 +38,9 @@ export function parseDaticert(bytes: Buffer, problems: string[]): CertData | nul
     msgid: textOf(data.msgid),
     ricevuta: receiptType(asNode(data.ricevuta), data.ricevuta !== undefined, problems),
     consegna: textOf(data.consegna),
-    ricezione: asList(data.ricezione).map(textOf).filter((r): r is string => r !== null),
+    ricezione: asList(data.ricezione)
+      .map(textOf)
+      .filter((r): r is string => r !== null),
     erroreEsteso: textOf(data['errore-esteso']),
   };
 }
@@ -42,7 +53,11 @@ function toDestinatario(value: unknown): Destinatario | null {
 }
 
 /** `<ricevuta/>` without attribute means the default, completa. */
-function receiptType(node: XmlNode | null, present: boolean, problems: string[]): ReceiptType | null {
+function receiptType(
+  node: XmlNode | null,
+  present: boolean,
+  problems: string[],
+): ReceiptType | null {
   if (!present) return null;
   const tipo = (node && attributeOf(node, 'tipo')) ?? 'completa';
   if (RECEIPT_TYPES.includes(tipo)) return tipo as ReceiptType;
@@ -63,7 +78,13 @@ function certDate(node: XmlNode | null, problems: string[]): string | null {
   const [dd, mm, yyyy] = [Number(day[1]), Number(day[2]), Number(day[3])];
   const [hh, mi, ss] = [Number(time[1]), Number(time[2]), Number(time[3])];
   const local = new Date(Date.UTC(yyyy, mm - 1, dd, hh, mi, ss));
-  if (local.getUTCDate() !== dd || local.getUTCMonth() !== mm - 1 || hh > 23 || mi > 59 || ss > 59) {
+  if (
+    local.getUTCDate() !== dd ||
+    local.getUTCMonth() !== mm - 1 ||
+    hh > 23 ||
+    mi > 59 ||
+    ss > 59
+  ) {
     problems.push('daticert.xml <data> is not a real date and time');
     return null;
   }

@@ -31,10 +31,23 @@ const EVENT_OF_TIPO: Record<PecTipo, DeliveryEventType | null> = {
 
 /** The normalised event a PEC receipt stands for; a transport envelope is a message, not an event. */
 export function pecEvent(kind: PecTipo | 'anomalia', cert: CertData | null): DeliveryEvent | null {
-  if (kind === 'anomalia') return { type: 'anomaly', evidence: kind, recipients: [], at: cert?.data ?? null, reason: null };
+  if (kind === 'anomalia')
+    return {
+      type: 'anomaly',
+      evidence: kind,
+      recipients: [],
+      at: cert?.data ?? null,
+      reason: null,
+    };
   const type = EVENT_OF_TIPO[kind];
   if (!type) return null;
-  return { type, evidence: kind, recipients: recipientsOf(kind, cert), at: cert?.data ?? null, reason: reasonOf(cert) };
+  return {
+    type,
+    evidence: kind,
+    recipients: recipientsOf(kind, cert),
+    at: cert?.data ?? null,
+    reason: reasonOf(cert),
+  };
 }
 
 function recipientsOf(kind: PecTipo, cert: CertData | null): string[] {

@@ -3,7 +3,8 @@
  * which profile a provider speaks. `submitted` is recorded by the sender itself when it hands a
  * message to its provider; every other type comes from a receipt or an evidence.
  */
-export type DeliveryEventType = 'submitted' | 'accepted' | 'relayed' | 'delivered' | 'failed' | 'timeout' | 'anomaly';
+export type DeliveryEventType =
+  'submitted' | 'accepted' | 'relayed' | 'delivered' | 'failed' | 'timeout' | 'anomaly';
 
 export interface DeliveryEvent {
   type: DeliveryEventType;

@@ -1,5 +1,12 @@
 import type { DeliveryEvent, DeliveryEventType } from '../events/types.js';
-import { asNode, childByLocalName, localName, parseXmlDocument, textOf, type XmlNode } from '../xml/hardened.js';
+import {
+  asNode,
+  childByLocalName,
+  localName,
+  parseXmlDocument,
+  textOf,
+  type XmlNode,
+} from '../xml/hardened.js';
 
 /** ERDS evidence types of ETSI EN 319 522-2 that REM (EN 319 532) messages carry. */
 const EVENT_OF_EVIDENCE = {
@@ -47,14 +54,25 @@ export function parseRemEvidence(bytes: Buffer, problems: string[]): RemEvidence
   const eventType = isRemEvidenceType(type) ? EVENT_OF_EVIDENCE[type] : null;
   if (!eventType) problems.push(`REM evidence type "${type}" is not known: no event derived`);
   const event: DeliveryEvent | null = eventType
-    ? { type: eventType, evidence: type, recipients: recipientsOf(root), at: isoTime(textOf(childByLocalName(root, 'EventTime'))), reason: reasonOf(root) }
+    ? {
+        type: eventType,
+        evidence: type,
+        recipients: recipientsOf(root),
+        at: isoTime(textOf(childByLocalName(root, 'EventTime'))),
+        reason: reasonOf(root),
+      }
     : null;
-  return { type, event, uaMessageIdentifier: textOf(childByLocalName(root, 'UAMessageIdentifier')) };
+  return {
+    type,
+    event,
+    uaMessageIdentifier: textOf(childByLocalName(root, 'UAMessageIdentifier')),
+  };
 }
 
 function evidenceType(rootName: string, root: XmlNode): string {
   if (isRemEvidenceType(rootName)) return rootName;
-  const code = textOf(childByLocalName(root, 'EventCode')) ?? textOf(childByLocalName(root, 'EvidenceType'));
+  const code =
+    textOf(childByLocalName(root, 'EventCode')) ?? textOf(childByLocalName(root, 'EvidenceType'));
   return code ? (code.split(/[/#:]/).pop() ?? code) : rootName;
 }
 
@@ -75,14 +93,20 @@ function* collectAddresses(value: unknown): Generator<string> {
   if (match?.[2]) yield match[2];
   const node = asNode(value);
   if (!node) return;
-  for (const [key, child] of Object.entries(node)) if (key !== '@' && key !== '#text') yield* collectAddresses(child);
+  for (const [key, child] of Object.entries(node))
+    if (key !== '@' && key !== '#text') yield* collectAddresses(child);
 }
 
 function reasonOf(root: XmlNode): string | null {
   const reasons = asNode(childByLocalName(root, 'EventReasons'));
-  const reason = asNode(reasons ? childByLocalName(reasons, 'EventReason') : childByLocalName(root, 'EventReason'));
+  const reason = asNode(
+    reasons ? childByLocalName(reasons, 'EventReason') : childByLocalName(root, 'EventReason'),
+  );
   if (!reason) return null;
-  const parts = [textOf(childByLocalName(reason, 'Code')), textOf(childByLocalName(reason, 'Details'))].filter(Boolean);
+  const parts = [
+    textOf(childByLocalName(reason, 'Code')),
+    textOf(childByLocalName(reason, 'Details')),
+  ].filter(Boolean);
   return parts.length > 0 ? parts.join(' - ') : null;
 }
 

@@ -47,7 +47,8 @@ export class OutgoingPecError extends Error {
 const ADDRESS = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
 
 export function validateOutgoing(message: OutgoingPec): void {
-  if (!ADDRESS.test(message.from)) throw new OutgoingPecError('from', `is not an e-mail address: "${message.from}"`);
+  if (!ADDRESS.test(message.from))
+    throw new OutgoingPecError('from', `is not an e-mail address: "${message.from}"`);
   const recipients = [...message.to, ...(message.cc ?? [])];
   if (message.to.length === 0) throw new OutgoingPecError('to', 'must name at least one recipient');
   const bad = recipients.find((address) => !ADDRESS.test(address));
@@ -65,7 +66,8 @@ export async function composePec(message: OutgoingPec): Promise<ComposedPec> {
   validateOutgoing(message);
   const messageId = message.messageId ?? newMessageId(message.from);
   const headers: Record<string, string> = {};
-  if (message.receiptType && message.receiptType !== 'completa') headers['X-TipoRicevuta'] = message.receiptType;
+  if (message.receiptType && message.receiptType !== 'completa')
+    headers['X-TipoRicevuta'] = message.receiptType;
   const node = new MailComposer({
     from: message.from,
     to: message.to,
@@ -75,8 +77,16 @@ export async function composePec(message: OutgoingPec): Promise<ComposedPec> {
     html: message.html,
     messageId,
     headers,
-    attachments: message.attachments?.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType })),
+    attachments: message.attachments?.map((a) => ({
+      filename: a.filename,
+      content: a.content,
+      contentType: a.contentType,
+    })),
   }).compile();
   // Bcc is never used for PEC: every recipient must be certified, so envelope = To + Cc.
-  return { raw: await node.build(), messageId, envelope: { from: message.from, to: [...message.to, ...(message.cc ?? [])] } };
+  return {
+    raw: await node.build(),
+    messageId,
+    envelope: { from: message.from, to: [...message.to, ...(message.cc ?? [])] },
+  };
 }

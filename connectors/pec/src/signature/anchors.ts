@@ -20,7 +20,9 @@ const loaded = new WeakMap<object, TrustAnchors>();
 
 /** Parses certificates; throws naming the index of a certificate that cannot be read (configuration error). */
 export function loadTrustAnchors(sources: ReadonlyArray<string | Uint8Array>): TrustAnchors {
-  const certificates = sources.flatMap((source, index) => toDerList(source).map((der) => parseCertificate(der, index)));
+  const certificates = sources.flatMap((source, index) =>
+    toDerList(source).map((der) => parseCertificate(der, index)),
+  );
   return { certificates, chainCache: new Map() };
 }
 
@@ -50,6 +52,8 @@ function parseCertificate(der: Uint8Array, index: number): pkijs.Certificate {
   try {
     return new pkijs.Certificate({ schema: asn1.result });
   } catch (error) {
-    throw new Error(`trust anchor ${index} is not an X.509 certificate: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(
+      `trust anchor ${index} is not an X.509 certificate: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }

@@ -20,7 +20,10 @@ const fingerprints = new WeakMap<pkijs.Certificate, string>();
 export function readDetachedSignedData(p7s: Uint8Array): pkijs.SignedData {
   const contentInfo = childrenOf(p7s, readTlv(p7s, 0));
   const [contentType, explicitContent] = contentInfo;
-  if (!contentType || !sameBytes(p7s.subarray(contentType.contentStart, contentType.contentEnd), SIGNED_DATA_OID)) {
+  if (
+    !contentType ||
+    !sameBytes(p7s.subarray(contentType.contentStart, contentType.contentEnd), SIGNED_DATA_OID)
+  ) {
     throw new Error('content type is not signedData');
   }
   if (!explicitContent) throw new Error('ContentInfo has no content');
@@ -29,16 +32,24 @@ export function readDetachedSignedData(p7s: Uint8Array): pkijs.SignedData {
   const fields = childrenOf(p7s, signedDataTlv);
   const encapsulated = fields[2];
   const signerInfoSet = fields[fields.length - 1];
-  if (fields.length < 4 || !encapsulated || !signerInfoSet) throw new Error('SignedData has too few fields');
+  if (fields.length < 4 || !encapsulated || !signerInfoSet)
+    throw new Error('SignedData has too few fields');
   const encapContentInfo = new pkijs.EncapsulatedContentInfo({ schema: parse(p7s, encapsulated) });
   // An attached eContent would be verified instead of the MIME part: S/MIME multipart/signed is detached.
-  if (encapContentInfo.eContent) throw new Error('signature carries its own content (not detached)');
+  if (encapContentInfo.eContent)
+    throw new Error('signature carries its own content (not detached)');
   const certificateSet = fields.find((field) => field.tagClass === 2 && field.tagNumber === 0);
   return new pkijs.SignedData({
     version: 1,
     encapContentInfo,
-    certificates: certificateSet ? childrenOf(p7s, certificateSet).filter(isSequence).map((tlv) => cachedCertificate(p7s, tlv)) : [],
-    signerInfos: childrenOf(p7s, signerInfoSet).map((tlv) => new pkijs.SignerInfo({ schema: parse(p7s, tlv) })),
+    certificates: certificateSet
+      ? childrenOf(p7s, certificateSet)
+          .filter(isSequence)
+          .map((tlv) => cachedCertificate(p7s, tlv))
+      : [],
+    signerInfos: childrenOf(p7s, signerInfoSet).map(
+      (tlv) => new pkijs.SignerInfo({ schema: parse(p7s, tlv) }),
+    ),
   });
 }
 
@@ -46,7 +57,9 @@ export function readDetachedSignedData(p7s: Uint8Array): pkijs.SignedData {
 export function certificateFingerprint(certificate: pkijs.Certificate): string {
   let fingerprint = fingerprints.get(certificate);
   if (!fingerprint) {
-    fingerprint = createHash('sha256').update(new Uint8Array(certificate.toSchema().toBER())).digest('hex');
+    fingerprint = createHash('sha256')
+      .update(new Uint8Array(certificate.toSchema().toBER()))
+      .digest('hex');
     fingerprints.set(certificate, fingerprint);
   }
   return fingerprint;

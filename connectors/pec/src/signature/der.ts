@@ -19,7 +19,12 @@ export interface Tlv {
 
 const MAX_DEPTH = 32;
 
-export function readTlv(bytes: Uint8Array, start: number, limit: number = bytes.length, depth = 0): Tlv {
+export function readTlv(
+  bytes: Uint8Array,
+  start: number,
+  limit: number = bytes.length,
+  depth = 0,
+): Tlv {
   if (depth > MAX_DEPTH) throw new Error('ASN.1 nesting too deep');
   let at = start;
   const identifier = byteAt(bytes, at++, limit);
@@ -39,7 +44,8 @@ export function readTlv(bytes: Uint8Array, start: number, limit: number = bytes.
     if (!constructed) throw new Error('indefinite length on a primitive value');
     header.contentStart = at;
     let cursor = at;
-    while (!(byteAt(bytes, cursor, limit) === 0 && byteAt(bytes, cursor + 1, limit) === 0)) cursor = readTlv(bytes, cursor, limit, depth + 1).end;
+    while (!(byteAt(bytes, cursor, limit) === 0 && byteAt(bytes, cursor + 1, limit) === 0))
+      cursor = readTlv(bytes, cursor, limit, depth + 1).end;
     return { ...header, contentEnd: cursor, end: cursor + 2 };
   }
   let length = first;
@@ -57,7 +63,7 @@ export function readTlv(bytes: Uint8Array, start: number, limit: number = bytes.
 export function childrenOf(bytes: Uint8Array, parent: Tlv, depth = 0): Tlv[] {
   if (!parent.constructed) throw new Error('expected a constructed value');
   const found: Tlv[] = [];
-  for (let at = parent.contentStart; at < parent.contentEnd; ) {
+  for (let at = parent.contentStart; at < parent.contentEnd;) {
     const child = readTlv(bytes, at, parent.contentEnd, depth + 1);
     found.push(child);
     at = child.end;

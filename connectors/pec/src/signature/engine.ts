@@ -3,9 +3,20 @@ import * as pkijs from 'pkijs';
 
 type EngineCrypto = ConstructorParameters<typeof pkijs.CryptoEngine>[0]['crypto'];
 
-const NODE_HASH: Record<string, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
+const NODE_HASH: Record<string, string> = {
+  'SHA-1': 'sha1',
+  'SHA-256': 'sha256',
+  'SHA-384': 'sha384',
+  'SHA-512': 'sha512',
+};
 /** rsaEncryption and the sha*WithRSAEncryption OIDs: PKCS#1 v1.5, which every PEC provider uses. */
-const RSA_PKCS1 = new Set(['1.2.840.113549.1.1.1', '1.2.840.113549.1.1.5', '1.2.840.113549.1.1.11', '1.2.840.113549.1.1.12', '1.2.840.113549.1.1.13']);
+const RSA_PKCS1 = new Set([
+  '1.2.840.113549.1.1.1',
+  '1.2.840.113549.1.1.5',
+  '1.2.840.113549.1.1.11',
+  '1.2.840.113549.1.1.12',
+  '1.2.840.113549.1.1.13',
+]);
 
 /**
  * PKI.js's engine on node:crypto. Digests and RSA PKCS#1 v1.5 verification run synchronously in
@@ -18,32 +29,51 @@ class NodeCryptoEngine extends pkijs.CryptoEngine {
 
   override async digest(...args: Parameters<pkijs.CryptoEngine['digest']>): Promise<ArrayBuffer> {
     const [algorithm, data] = args;
-    const name = NODE_HASH[(typeof algorithm === 'string' ? algorithm : algorithm.name).toUpperCase()];
+    const name =
+      NODE_HASH[(typeof algorithm === 'string' ? algorithm : algorithm.name).toUpperCase()];
     if (!name) return super.digest(...args);
-    const bytes = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+    const bytes = ArrayBuffer.isView(data)
+      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+      : new Uint8Array(data);
     const digest = createHash(name).update(bytes).digest();
-    return digest.buffer.slice(digest.byteOffset, digest.byteOffset + digest.byteLength) as ArrayBuffer;
+    return digest.buffer.slice(
+      digest.byteOffset,
+      digest.byteOffset + digest.byteLength,
+    ) as ArrayBuffer;
   }
 
-  override async verifyWithPublicKey(...args: Parameters<pkijs.CryptoEngine['verifyWithPublicKey']>): Promise<boolean> {
+  override async verifyWithPublicKey(
+    ...args: Parameters<pkijs.CryptoEngine['verifyWithPublicKey']>
+  ): Promise<boolean> {
     const [data, signature, publicKeyInfo, signatureAlgorithm, shaAlgorithm] = args;
-    const hash = NODE_HASH[(shaAlgorithm ?? this.getHashAlgorithm(signatureAlgorithm) ?? '').toUpperCase()];
-    if (!hash || !RSA_PKCS1.has(signatureAlgorithm.algorithmId)) return super.verifyWithPublicKey(...args);
-    const bytes = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+    const hash =
+      NODE_HASH[(shaAlgorithm ?? this.getHashAlgorithm(signatureAlgorithm) ?? '').toUpperCase()];
+    if (!hash || !RSA_PKCS1.has(signatureAlgorithm.algorithmId))
+      return super.verifyWithPublicKey(...args);
+    const bytes = ArrayBuffer.isView(data)
+      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+      : new Uint8Array(data);
     return verify(hash, bytes, this.keyOf(publicKeyInfo), signature.valueBlock.valueHexView);
   }
 
   private keyOf(publicKeyInfo: pkijs.PublicKeyInfo): KeyObject {
     let key = this.keys.get(publicKeyInfo);
     if (!key) {
-      key = createPublicKey({ key: Buffer.from(publicKeyInfo.toSchema().toBER()), format: 'der', type: 'spki' });
+      key = createPublicKey({
+        key: Buffer.from(publicKeyInfo.toSchema().toBER()),
+        format: 'der',
+        type: 'spki',
+      });
       this.keys.set(publicKeyInfo, key);
     }
     return key;
   }
 }
 
-const engine = new NodeCryptoEngine({ name: 'nodejs', crypto: webcrypto as unknown as EngineCrypto });
+const engine = new NodeCryptoEngine({
+  name: 'nodejs',
+  crypto: webcrypto as unknown as EngineCrypto,
+});
 pkijs.setEngine('nodejs', engine);
 
 /**
@@ -52,13 +82,21 @@ pkijs.setEngine('nodejs', engine);
  * one-byte stand-in instead, and this engine hashes (or verifies) the content in place whenever
  * PKI.js passes the stand-in on.
  */
-export function detachedContentEngine(content: Uint8Array): { engine: pkijs.CryptoEngine; data: ArrayBuffer } {
+export function detachedContentEngine(content: Uint8Array): {
+  engine: pkijs.CryptoEngine;
+  data: ArrayBuffer;
+} {
   const standIn = new ArrayBuffer(1);
-  const resolve = <T extends ArrayBuffer | ArrayBufferView>(data: T): T | Uint8Array => ((ArrayBuffer.isView(data) ? data.buffer : data) === standIn ? content : data);
+  const resolve = <T extends ArrayBuffer | ArrayBufferView>(data: T): T | Uint8Array =>
+    (ArrayBuffer.isView(data) ? data.buffer : data) === standIn ? content : data;
   const forContent: pkijs.CryptoEngine = Object.create(engine, {
-    digest: { value: (...[algorithm, data]: Parameters<pkijs.CryptoEngine['digest']>) => engine.digest(algorithm, resolve(data)) },
+    digest: {
+      value: (...[algorithm, data]: Parameters<pkijs.CryptoEngine['digest']>) =>
+        engine.digest(algorithm, resolve(data)),
+    },
     verifyWithPublicKey: {
-      value: (...[data, ...rest]: Parameters<pkijs.CryptoEngine['verifyWithPublicKey']>) => engine.verifyWithPublicKey(resolve(data), ...rest),
+      value: (...[data, ...rest]: Parameters<pkijs.CryptoEngine['verifyWithPublicKey']>) =>
+        engine.verifyWithPublicKey(resolve(data), ...rest),
     },
   });
   return { engine: forContent, data: standIn };

@@ -17,7 +17,11 @@ const MAX_CACHED_CHAINS = 1024;
  * Checks a detached CMS signature over the exact signed bytes. It never throws: every failure is a
  * status with a reason, because a message is recorded whatever its signature says.
  */
-export async function verifyDetachedSignature(signedBytes: Buffer, p7s: Buffer, anchors: TrustAnchors | null): Promise<SignatureCheck> {
+export async function verifyDetachedSignature(
+  signedBytes: Buffer,
+  p7s: Buffer,
+  anchors: TrustAnchors | null,
+): Promise<SignatureCheck> {
   let signedData: pkijs.SignedData;
   try {
     signedData = readDetachedSignedData(p7s);
@@ -26,22 +30,33 @@ export async function verifyDetachedSignature(signedBytes: Buffer, p7s: Buffer, 
   }
   const signerInfo = signedData.signerInfos[0];
   if (!signerInfo) return { status: 'invalid', reason: 'smime.p7s has no signer' };
-  const algorithm = DIGEST_NAMES[signerInfo.digestAlgorithm.algorithmId] ?? signerInfo.digestAlgorithm.algorithmId;
+  const algorithm =
+    DIGEST_NAMES[signerInfo.digestAlgorithm.algorithmId] ?? signerInfo.digestAlgorithm.algorithmId;
   const verified = await verifyContent(signedData, signedBytes);
-  if (!verified.ok) return { status: 'invalid', algorithm, reason: verified.reason, ...signerOf(verified.signer) };
+  if (!verified.ok)
+    return { status: 'invalid', algorithm, reason: verified.reason, ...signerOf(verified.signer) };
   const checkDate = signingTime(signerInfo) ?? new Date();
-  const chain = anchors ? await checkChain(signedData, verified.signer, anchors, checkDate) : { trusted: false, reason: 'no trust anchors configured' };
+  const chain = anchors
+    ? await checkChain(signedData, verified.signer, anchors, checkDate)
+    : { trusted: false, reason: 'no trust anchors configured' };
   const signer = signerOf(verified.signer);
-  return chain.trusted ? { status: 'valid', algorithm, ...signer } : { status: 'intact-untrusted', algorithm, reason: chain.reason ?? 'untrusted', ...signer };
+  return chain.trusted
+    ? { status: 'valid', algorithm, ...signer }
+    : { status: 'intact-untrusted', algorithm, reason: chain.reason ?? 'untrusted', ...signer };
 }
 
-type ContentVerdict = { ok: true; signer: pkijs.Certificate } | { ok: false; reason: string; signer: pkijs.Certificate | null };
+type ContentVerdict =
+  | { ok: true; signer: pkijs.Certificate }
+  | { ok: false; reason: string; signer: pkijs.Certificate | null };
 
 /**
  * S/MIME signs the canonical (CRLF) form. A message stored with bare LF line ends (some mail stores
  * do that) is tried again in canonical form before it is called tampered.
  */
-async function verifyContent(signedData: pkijs.SignedData, signedBytes: Buffer): Promise<ContentVerdict> {
+async function verifyContent(
+  signedData: pkijs.SignedData,
+  signedBytes: Buffer,
+): Promise<ContentVerdict> {
   const first = await verifyOnce(signedData, signedBytes);
   if (first.ok || !hasBareLineFeed(signedBytes)) return first;
   const second = await verifyOnce(signedData, toCanonicalLineEnds(signedBytes));
@@ -51,19 +66,32 @@ async function verifyContent(signedData: pkijs.SignedData, signedBytes: Buffer):
 async function verifyOnce(signedData: pkijs.SignedData, bytes: Buffer): Promise<ContentVerdict> {
   const { engine, data } = detachedContentEngine(bytes);
   try {
-    const result = await signedData.verify({ signer: 0, data, extendedMode: true, checkChain: false }, engine);
+    const result = await signedData.verify(
+      { signer: 0, data, extendedMode: true, checkChain: false },
+      engine,
+    );
     const signer = result.signerCertificate ?? null;
     if (!signer) return { ok: false, reason: 'signer certificate not found in smime.p7s', signer };
-    return result.signatureVerified ? { ok: true, signer } : { ok: false, reason: 'signature does not verify', signer };
+    return result.signatureVerified
+      ? { ok: true, signer }
+      : { ok: false, reason: 'signature does not verify', signer };
   } catch (error) {
-    const signer = error instanceof pkijs.SignedDataVerifyError ? (error.signerCertificate ?? null) : null;
+    const signer =
+      error instanceof pkijs.SignedDataVerifyError ? (error.signerCertificate ?? null) : null;
     const reason = error instanceof pkijs.SignedDataVerifyError ? error.message : messageOf(error);
-    return { ok: false, reason: /digest doesn't match/i.test(reason) ? 'signed content was modified: digest does not match' : reason, signer };
+    return {
+      ok: false,
+      reason: /digest doesn't match/i.test(reason)
+        ? 'signed content was modified: digest does not match'
+        : reason,
+      signer,
+    };
   }
 }
 
 function hasBareLineFeed(bytes: Buffer): boolean {
-  for (let at = bytes.indexOf(0x0a); at >= 0; at = bytes.indexOf(0x0a, at + 1)) if (at === 0 || bytes[at - 1] !== 0x0d) return true;
+  for (let at = bytes.indexOf(0x0a); at >= 0; at = bytes.indexOf(0x0a, at + 1))
+    if (at === 0 || bytes[at - 1] !== 0x0d) return true;
   return false;
 }
 
@@ -71,8 +99,15 @@ function toCanonicalLineEnds(bytes: Buffer): Buffer {
   return Buffer.from(bytes.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
 }
 
-async function checkChain(signedData: pkijs.SignedData, signer: pkijs.Certificate, anchors: TrustAnchors, checkDate: Date): Promise<ChainResult> {
-  const certificates = (signedData.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate);
+async function checkChain(
+  signedData: pkijs.SignedData,
+  signer: pkijs.Certificate,
+  anchors: TrustAnchors,
+  checkDate: Date,
+): Promise<ChainResult> {
+  const certificates = (signedData.certificates ?? []).filter(
+    (c): c is pkijs.Certificate => c instanceof pkijs.Certificate,
+  );
   const key = chainKey(signer, certificates, checkDate);
   const cached = anchors.chainCache.get(key);
   if (cached) return cached;
@@ -82,7 +117,12 @@ async function checkChain(signedData: pkijs.SignedData, signer: pkijs.Certificat
   return result;
 }
 
-async function validateChain(signer: pkijs.Certificate, certificates: pkijs.Certificate[], anchors: TrustAnchors, checkDate: Date): Promise<ChainResult> {
+async function validateChain(
+  signer: pkijs.Certificate,
+  certificates: pkijs.Certificate[],
+  anchors: TrustAnchors,
+  checkDate: Date,
+): Promise<ChainResult> {
   try {
     const engine = new pkijs.CertificateChainValidationEngine({
       trustedCerts: [...anchors.certificates],
@@ -90,13 +130,19 @@ async function validateChain(signer: pkijs.Certificate, certificates: pkijs.Cert
       checkDate,
     });
     const result = await engine.verify();
-    return result.result ? { trusted: true } : { trusted: false, reason: `certificate chain: ${result.resultMessage}` };
+    return result.result
+      ? { trusted: true }
+      : { trusted: false, reason: `certificate chain: ${result.resultMessage}` };
   } catch (error) {
     return { trusted: false, reason: `certificate chain: ${messageOf(error)}` };
   }
 }
 
-function chainKey(signer: pkijs.Certificate, certificates: pkijs.Certificate[], checkDate: Date): string {
+function chainKey(
+  signer: pkijs.Certificate,
+  certificates: pkijs.Certificate[],
+  checkDate: Date,
+): string {
   const prints = [signer, ...certificates].map(certificateFingerprint).join(',');
   return `${prints}@${checkDate.toISOString().slice(0, 10)}`;
 }
@@ -104,7 +150,8 @@ function chainKey(signer: pkijs.Certificate, certificates: pkijs.Certificate[], 
 function signingTime(signerInfo: pkijs.SignerInfo): Date | null {
   const attribute = signerInfo.signedAttrs?.attributes.find((a) => a.type === SIGNING_TIME);
   const value = attribute?.values[0];
-  if (value instanceof asn1js.UTCTime || value instanceof asn1js.GeneralizedTime) return value.toDate();
+  if (value instanceof asn1js.UTCTime || value instanceof asn1js.GeneralizedTime)
+    return value.toDate();
   return null;
 }
 
@@ -138,7 +185,8 @@ function distinguishedName(name: pkijs.RelativeDistinguishedNames): string {
 
 function rfc822Name(certificate: pkijs.Certificate): string | null {
   const extension = certificate.extensions?.find((e) => e.extnID === '2.5.29.17');
-  const names = extension?.parsedValue instanceof pkijs.AltName ? extension.parsedValue.altNames : [];
+  const names =
+    extension?.parsedValue instanceof pkijs.AltName ? extension.parsedValue.altNames : [];
   const email = names.find((n) => n.type === 1);
   return typeof email?.value === 'string' ? email.value : null;
 }

@@ -16,7 +16,12 @@ export interface TestCa {
   certificatePem: string;
   privateKey: KeyObject;
   /** Issues a provider certificate with `address` as SAN rfc822Name, as AgID CA1 does. */
-  issueProvider(options: { address: string; commonName?: string; validFrom?: Date; validTo?: Date }): SigningIdentity;
+  issueProvider(options: {
+    address: string;
+    commonName?: string;
+    validFrom?: Date;
+    validTo?: Date;
+  }): SigningIdentity;
 }
 
 export interface TestCaOptions {
@@ -64,7 +69,11 @@ export function createTestCa(options: TestCaOptions = {}): TestCa {
         ca: false,
         email: provider.address,
       });
-      return { certificate: Buffer.from(issued.toSchema().toBER()), privateKey: providerKeys.privateKey, chain: [] };
+      return {
+        certificate: Buffer.from(issued.toSchema().toBER()),
+        privateKey: providerKeys.privateKey,
+        chain: [],
+      };
     },
   };
 }
@@ -96,11 +105,16 @@ function buildCertificate(spec: CertificateSpec): pkijs.Certificate {
   const spki = spec.publicKey.export({ type: 'spki', format: 'der' });
   certificate.subjectPublicKeyInfo = pkijs.PublicKeyInfo.fromBER(spki);
   certificate.extensions = extensionsFor(spec, spki);
-  const algorithm = new pkijs.AlgorithmIdentifier({ algorithmId: SHA256_WITH_RSA, algorithmParams: new asn1js.Null() });
+  const algorithm = new pkijs.AlgorithmIdentifier({
+    algorithmId: SHA256_WITH_RSA,
+    algorithmParams: new asn1js.Null(),
+  });
   certificate.signature = algorithm;
   certificate.signatureAlgorithm = algorithm;
   certificate.tbsView = new Uint8Array(certificate.encodeTBS().toBER());
-  certificate.signatureValue = new asn1js.BitString({ valueHex: sign('sha256', certificate.tbsView, spec.signingKey) });
+  certificate.signatureValue = new asn1js.BitString({
+    valueHex: sign('sha256', certificate.tbsView, spec.signingKey),
+  });
   return certificate;
 }
 
@@ -111,7 +125,10 @@ function serialNumber(): Uint8Array {
 }
 
 function commonName(value: string): pkijs.AttributeTypeAndValue {
-  return new pkijs.AttributeTypeAndValue({ type: '2.5.4.3', value: new asn1js.Utf8String({ value }) });
+  return new pkijs.AttributeTypeAndValue({
+    type: '2.5.4.3',
+    value: new asn1js.Utf8String({ value }),
+  });
 }
 
 function extensionsFor(spec: CertificateSpec, spki: Buffer): pkijs.Extension[] {
@@ -119,11 +136,17 @@ function extensionsFor(spec: CertificateSpec, spki: Buffer): pkijs.Extension[] {
   const extensions = [
     extension('2.5.29.19', true, new pkijs.BasicConstraints({ cA: spec.ca }).toSchema()),
     // keyCertSign+cRLSign for the CA; digitalSignature+nonRepudiation for a provider
-    extension('2.5.29.15', true, new asn1js.BitString({ valueHex: new Uint8Array([spec.ca ? 0x06 : 0xc0]), unusedBits: 1 })),
+    extension(
+      '2.5.29.15',
+      true,
+      new asn1js.BitString({ valueHex: new Uint8Array([spec.ca ? 0x06 : 0xc0]), unusedBits: 1 }),
+    ),
     extension('2.5.29.14', false, new asn1js.OctetString({ valueHex: keyId })),
   ];
   if (spec.email) {
-    const altName = new pkijs.AltName({ altNames: [new pkijs.GeneralName({ type: 1, value: spec.email })] });
+    const altName = new pkijs.AltName({
+      altNames: [new pkijs.GeneralName({ type: 1, value: spec.email })],
+    });
     extensions.push(extension('2.5.29.17', false, altName.toSchema()));
   }
   return extensions;

@@ -34,16 +34,25 @@ export interface CertifiedMessageSpec {
 /** A provider message: signed multipart/mixed of notice, postacert.eml and daticert.xml (docs/pec.md). */
 export function buildCertifiedMessage(spec: CertifiedMessageSpec): Buffer {
   const parts = [notice(spec)];
-  const attached = [spec.postacert && postacertPart(spec.postacert), spec.daticert && daticertPart(spec.daticert)].filter(
-    (part): part is Buffer => part !== undefined,
-  );
+  const attached = [
+    spec.postacert && postacertPart(spec.postacert),
+    spec.daticert && daticertPart(spec.daticert),
+  ].filter((part): part is Buffer => part !== undefined);
   parts.push(...(spec.daticertFirst ? attached.reverse() : attached), ...(spec.extraParts ?? []));
   const boundary = boundaryFor('mixed', ...parts);
   const content = Buffer.concat([
-    Buffer.from(writeHeaders([['Content-Type', `multipart/mixed; boundary="${boundary}"`]]) + CRLF, 'latin1'),
+    Buffer.from(
+      writeHeaders([['Content-Type', `multipart/mixed; boundary="${boundary}"`]]) + CRLF,
+      'latin1',
+    ),
     writeMultipartBody(boundary, parts),
   ]);
-  const signed = signEntity(content, spec.provider.identity, spec.hash ?? spec.provider.hash ?? 'sha1', spec.date);
+  const signed = signEntity(
+    content,
+    spec.provider.identity,
+    spec.hash ?? spec.provider.hash ?? 'sha1',
+    spec.date,
+  );
   const headers: HeaderLines = [
     ['Date', rfc5322Date(spec.date, romeOffsetMinutes(spec.date))],
     ...spec.headers,
@@ -55,17 +64,26 @@ export function buildCertifiedMessage(spec: CertifiedMessageSpec): Buffer {
 
 function notice(spec: CertifiedMessageSpec): Buffer {
   const text = writePart({
-    headers: [['Content-Type', 'text/plain; charset=iso-8859-1'], ['Content-Transfer-Encoding', 'quoted-printable']],
+    headers: [
+      ['Content-Type', 'text/plain; charset=iso-8859-1'],
+      ['Content-Transfer-Encoding', 'quoted-printable'],
+    ],
     body: quotedPrintable(spec.notice, 'iso-8859-1') + CRLF,
   });
   if (spec.noticeHtml === undefined) return text;
   const html = writePart({
-    headers: [['Content-Type', 'text/html; charset=iso-8859-1'], ['Content-Transfer-Encoding', 'quoted-printable']],
+    headers: [
+      ['Content-Type', 'text/html; charset=iso-8859-1'],
+      ['Content-Transfer-Encoding', 'quoted-printable'],
+    ],
     body: quotedPrintable(spec.noticeHtml, 'iso-8859-1') + CRLF,
   });
   const boundary = boundaryFor('alternative', text, html);
   return Buffer.concat([
-    Buffer.from(writeHeaders([['Content-Type', `multipart/alternative; boundary="${boundary}"`]]) + CRLF, 'latin1'),
+    Buffer.from(
+      writeHeaders([['Content-Type', `multipart/alternative; boundary="${boundary}"`]]) + CRLF,
+      'latin1',
+    ),
     writeMultipartBody(boundary, [text, html]),
   ]);
 }

@@ -44,7 +44,11 @@ export function buildCorpus(options: CorpusOptions): CorpusMessage[] {
   const random = seededRandom(options.seed ?? 1);
   const providers: TestProvider[] = [
     createTestProvider(options.ca, { domain: 'pec.gestore-uno.test', name: 'Gestore Uno S.p.A.' }),
-    createTestProvider(options.ca, { domain: 'pec.gestore-due.test', name: 'Gestore Due S.r.l.', hash: 'sha256' }),
+    createTestProvider(options.ca, {
+      domain: 'pec.gestore-due.test',
+      name: 'Gestore Due S.r.l.',
+      hash: 'sha256',
+    }),
   ];
   const sizes = options.attachmentSizes ?? DEFAULT_SIZES;
   const corpus: CorpusMessage[] = [];
@@ -56,9 +60,23 @@ export function buildCorpus(options: CorpusOptions): CorpusMessage[] {
   return corpus;
 }
 
-function randomSubmission(random: () => number, provider: TestProvider, index: number, sizes: readonly number[]): Submission {
+function randomSubmission(
+  random: () => number,
+  provider: TestProvider,
+  index: number,
+  sizes: readonly number[],
+): Submission {
   const size = pick(random, sizes);
-  const attachments: TestAttachment[] = size === 0 ? [] : [{ filename: `allegato-${index}.pdf`, contentType: 'application/pdf', content: filler(random, size) }];
+  const attachments: TestAttachment[] =
+    size === 0
+      ? []
+      : [
+          {
+            filename: `allegato-${index}.pdf`,
+            contentType: 'application/pdf',
+            content: filler(random, size),
+          },
+        ];
   return prepareSubmission({
     provider,
     date: new Date(Date.UTC(2026, 0, 1) + index * 97_000),
@@ -67,31 +85,73 @@ function randomSubmission(random: () => number, provider: TestProvider, index: n
       to: [`protocollo@comune${index % 7}.pec.test`],
       ...(random() < 0.2 ? { cc: [`ufficio@comune${index % 7}.pec.test`] } : {}),
       subject: `Istanza n. ${index} - richiesta di accesso agli atti`,
-      text: `Buongiorno,\ncon la presente si chiede copia della pratica ${index}.\nCordiali saluti`.repeat(1 + Math.floor(random() * 4)),
+      text: `Buongiorno,\ncon la presente si chiede copia della pratica ${index}.\nCordiali saluti`.repeat(
+        1 + Math.floor(random() * 4),
+      ),
       attachments,
       receiptType: random() < 0.15 ? 'breve' : random() < 0.1 ? 'sintetica' : 'completa',
     },
   });
 }
 
-function randomMessage(random: () => number, provider: TestProvider, submission: Submission, index: number): CorpusMessage {
+function randomMessage(
+  random: () => number,
+  provider: TestProvider,
+  submission: Submission,
+  index: number,
+): CorpusMessage {
   const roll = random();
-  if (roll < 0.4) return { label: 'posta-certificata', raw: buildTransportEnvelope({ provider, submission, daticertFirst: random() < 0.3 }) };
+  if (roll < 0.4)
+    return {
+      label: 'posta-certificata',
+      raw: buildTransportEnvelope({ provider, submission, daticertFirst: random() < 0.3 }),
+    };
   if (roll < 0.85) {
     const kind = pick(random, RECEIPTS);
-    return { label: kind, raw: buildReceipt({ provider, submission, kind, virus: random() < 0.1 }) };
+    return {
+      label: kind,
+      raw: buildReceipt({ provider, submission, kind, virus: random() < 0.1 }),
+    };
   }
-  if (roll < 0.9) return { label: 'anomalia', raw: buildAnomalyEnvelope({ provider, message: submission.original, date: submission.date }) };
+  if (roll < 0.9)
+    return {
+      label: 'anomalia',
+      raw: buildAnomalyEnvelope({ provider, message: submission.original, date: submission.date }),
+    };
   if (roll < 0.94) {
-    const evidence = pick(random, ['SubmissionAcceptance', 'RelayAcceptance', 'ContentConsignment', 'ContentConsignmentFailure']);
-    return { label: `rem:${evidence}`, raw: buildRemMessage({ provider, submission, evidence, includeOriginal: evidence === 'ContentConsignment' }) };
+    const evidence = pick(random, [
+      'SubmissionAcceptance',
+      'RelayAcceptance',
+      'ContentConsignment',
+      'ContentConsignmentFailure',
+    ]);
+    return {
+      label: `rem:${evidence}`,
+      raw: buildRemMessage({
+        provider,
+        submission,
+        evidence,
+        includeOriginal: evidence === 'ContentConsignment',
+      }),
+    };
   }
   const envelope = buildTransportEnvelope({ provider, submission });
-  if (roll < 0.97) return { label: 'mailing-list', raw: wrapForMailingList(envelope, { listId: '<protocollo.comune.test>', listAddress: 'protocollo@liste.comune.test' }) };
+  if (roll < 0.97)
+    return {
+      label: 'mailing-list',
+      raw: wrapForMailingList(envelope, {
+        listId: '<protocollo.comune.test>',
+        listAddress: 'protocollo@liste.comune.test',
+      }),
+    };
   const forward = prepareSubmission({
     provider,
     date: submission.date,
-    message: forwardMessage(envelope, { from: `inoltro${index}@${provider.domain}`, to: ['archivio@comune.pec.test'], date: submission.date }),
+    message: forwardMessage(envelope, {
+      from: `inoltro${index}@${provider.domain}`,
+      to: ['archivio@comune.pec.test'],
+      date: submission.date,
+    }),
   });
   return { label: 'forward', raw: buildTransportEnvelope({ provider, submission: forward }) };
 }

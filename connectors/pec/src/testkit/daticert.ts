@@ -38,7 +38,10 @@ export function buildDaticert(options: DaticertOptions): Buffer {
     `<postacert tipo="${escape(options.tipo)}" errore="${options.errore ?? 'nessuno'}">`,
     '  <intestazione>',
     `    <mittente>${escape(options.mittente)}</mittente>`,
-    ...options.destinatari.map((d) => `    <destinatari tipo="${d.tipo ?? 'certificato'}">${escape(d.address)}</destinatari>`),
+    ...options.destinatari.map(
+      (d) =>
+        `    <destinatari tipo="${d.tipo ?? 'certificato'}">${escape(d.address)}</destinatari>`,
+    ),
     `    <risposte>${escape(options.risposte ?? options.mittente)}</risposte>`,
     ...(options.oggetto === undefined ? [] : [`    <oggetto>${escape(options.oggetto)}</oggetto>`]),
     '  </intestazione>',
@@ -51,9 +54,13 @@ export function buildDaticert(options: DaticertOptions): Buffer {
     `    <identificativo>${escape(options.identificativo)}</identificativo>`,
     ...(options.msgid === undefined ? [] : [`    <msgid>${escape(options.msgid)}</msgid>`]),
     ...(options.ricevuta === undefined ? [] : [`    <ricevuta tipo="${options.ricevuta}" />`]),
-    ...(options.consegna === undefined ? [] : [`    <consegna>${escape(options.consegna)}</consegna>`]),
+    ...(options.consegna === undefined
+      ? []
+      : [`    <consegna>${escape(options.consegna)}</consegna>`]),
     ...(options.ricezione ?? []).map((r) => `    <ricezione>${escape(r)}</ricezione>`),
-    ...(options.erroreEsteso === undefined ? [] : [`    <errore-esteso>${escape(options.erroreEsteso)}</errore-esteso>`]),
+    ...(options.erroreEsteso === undefined
+      ? []
+      : [`    <errore-esteso>${escape(options.erroreEsteso)}</errore-esteso>`]),
     '  </dati>',
     '</postacert>',
   ];
@@ -61,5 +68,9 @@ export function buildDaticert(options: DaticertOptions): Buffer {
 }
 
 export function escape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
 }

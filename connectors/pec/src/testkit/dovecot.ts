@@ -5,7 +5,17 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  writeFile,
+} from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -53,7 +63,8 @@ export function findDovecot(): string | null {
 
 /** Whether this process may start Dovecot the verified way (installed, and running as root). */
 export function dovecotUnavailableReason(): string | null {
-  if (!findDovecot()) return `dovecot not found (looked in ${DOVECOT_BINARY_CANDIDATES.join(', ')})`;
+  if (!findDovecot())
+    return `dovecot not found (looked in ${DOVECOT_BINARY_CANDIDATES.join(', ')})`;
   if (userInfo().uid !== 0) return 'dovecot test instances must be started as root';
   return null;
 }
@@ -123,7 +134,9 @@ async function waitForPort(port: number, open: boolean, timeoutMs = 15_000): Pro
     if ((await portAccepts(port)) === open) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`dovecot on port ${port} did not ${open ? 'start' : 'stop'} within ${timeoutMs} ms`);
+  throw new Error(
+    `dovecot on port ${port} did not ${open ? 'start' : 'stop'} within ${timeoutMs} ms`,
+  );
 }
 
 /**
@@ -163,7 +176,9 @@ async function launch(binary: string, args: string[]): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const child = spawn(binary, args, { stdio: 'ignore' });
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${binary} exited with ${code}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${binary} exited with ${code}`)),
+    );
   });
 }
 
@@ -179,7 +194,9 @@ async function nobodyIds(): Promise<{ uid: number; gid: number }> {
   return { uid, gid };
 }
 
-export async function startDovecot(options: { users?: DovecotUser[] } = {}): Promise<DovecotServer> {
+export async function startDovecot(
+  options: { users?: DovecotUser[] } = {},
+): Promise<DovecotServer> {
   const reason = dovecotUnavailableReason();
   if (reason) throw new Error(reason);
   const binary = findDovecot() as string;
@@ -242,10 +259,16 @@ export async function startDovecot(options: { users?: DovecotUser[] } = {}): Pro
       const target = folderDir(dir, user, folder);
       const uidlistPath = join(target, 'dovecot-uidlist');
       const previous = existsSync(uidlistPath)
-        ? Number(/ V(\d+)/.exec((await readFile(uidlistPath, 'latin1')).split('\n')[0] ?? '')?.[1] ?? 0)
+        ? Number(
+            / V(\d+)/.exec((await readFile(uidlistPath, 'latin1')).split('\n')[0] ?? '')?.[1] ?? 0,
+          )
         : 0;
       for (const name of await readdir(target)) {
-        if (name === 'dovecot-uidlist' || name.startsWith('dovecot.index') || name.startsWith('dovecot.list.index')) {
+        if (
+          name === 'dovecot-uidlist' ||
+          name.startsWith('dovecot.index') ||
+          name.startsWith('dovecot.list.index')
+        ) {
           await rm(join(target, name), { force: true });
         }
       }

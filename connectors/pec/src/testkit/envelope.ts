@@ -29,7 +29,8 @@ export function buildTransportEnvelope(options: TransportEnvelopeOptions): Buffe
   ];
   if (submission.cc.length > 0) headers.push(['Cc', submission.cc.join(', ')]);
   headers.push(['Subject', `POSTA CERTIFICATA: ${submission.subject}`]);
-  if (submission.receiptType !== 'completa') headers.push(['X-TipoRicevuta', submission.receiptType]);
+  if (submission.receiptType !== 'completa')
+    headers.push(['X-TipoRicevuta', submission.receiptType]);
   const notice = transportNotice(submission);
   return buildCertifiedMessage({
     provider,

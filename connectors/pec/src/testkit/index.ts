@@ -1,10 +1,26 @@
-export { createTestCa, toPem, type SigningIdentity, type TestCa, type TestCaOptions } from './ca.js';
+export {
+  createTestCa,
+  toPem,
+  type SigningIdentity,
+  type TestCa,
+  type TestCaOptions,
+} from './ca.js';
 export { createTestProvider, providerAddress, type TestProvider } from './provider.js';
 export { buildOriginalMessage, type OriginalMessage, type TestAttachment } from './original.js';
-export { prepareSubmission, replaceMessageId, type Submission, type SubmissionOptions } from './submission.js';
+export {
+  prepareSubmission,
+  replaceMessageId,
+  type Submission,
+  type SubmissionOptions,
+} from './submission.js';
 export { buildDaticert, type DaticertOptions, type DaticertRecipient } from './daticert.js';
 export { buildCertifiedMessage, type CertifiedMessageSpec } from './certified.js';
-export { buildAnomalyEnvelope, buildTransportEnvelope, type AnomalyEnvelopeOptions, type TransportEnvelopeOptions } from './envelope.js';
+export {
+  buildAnomalyEnvelope,
+  buildTransportEnvelope,
+  type AnomalyEnvelopeOptions,
+  type TransportEnvelopeOptions,
+} from './envelope.js';
 export {
   buildAccettazione,
   buildAvvenutaConsegna,
@@ -20,8 +36,28 @@ export {
 } from './receipts.js';
 export { buildRemMessage, ERDS_NAMESPACE, type RemMessageOptions } from './rem.js';
 export { signDetached, signEntity, type SignatureHash, type SignedEntity } from './smime.js';
-export { forwardMessage, wrapForMailingList, type ForwardOptions, type MailingListOptions } from './wrappers.js';
-export { dovecotUnavailableReason, findDovecot, freePort, startDovecot, type DovecotServer, type DovecotUser } from './dovecot.js';
+export {
+  forwardMessage,
+  wrapForMailingList,
+  type ForwardOptions,
+  type MailingListOptions,
+} from './wrappers.js';
+export {
+  dovecotUnavailableReason,
+  findDovecot,
+  freePort,
+  startDovecot,
+  type DovecotServer,
+  type DovecotUser,
+} from './dovecot.js';
 export { buildCorpus, type CorpusMessage, type CorpusOptions } from './corpus.js';
 export { pick, seededRandom } from './random.js';
-export { NO_FAULTS, SmtpFrontError, startSmtpFront, type ProcessedSubmission, type SmtpFront, type SmtpFrontFaults, type SmtpFrontOptions } from './smtp-front.js';
+export {
+  NO_FAULTS,
+  SmtpFrontError,
+  startSmtpFront,
+  type ProcessedSubmission,
+  type SmtpFront,
+  type SmtpFrontFaults,
+  type SmtpFrontOptions,
+} from './smtp-front.js';

@@ -12,7 +12,9 @@ export type HeaderLines = Array<[name: string, value: string]>;
 
 /** Header lines, folded at 76 columns; values with non-ASCII characters become encoded words. */
 export function writeHeaders(headers: HeaderLines): string {
-  return headers.map(([name, value]) => libmime.foldLines(`${name}: ${encodeIfNeeded(value)}`, 76) + CRLF).join('');
+  return headers
+    .map(([name, value]) => libmime.foldLines(`${name}: ${encodeIfNeeded(value)}`, 76) + CRLF)
+    .join('');
 }
 
 function encodeIfNeeded(value: string): string {
@@ -35,7 +37,10 @@ export function base64Lines(content: Buffer): string {
 export function quotedPrintable(text: string, charset: 'iso-8859-1' | 'utf-8'): string {
   const lines = text.replace(/\r?\n/g, CRLF);
   // Latin-1 cannot hold every character a subject may carry: providers write '?' for those.
-  const bytes = charset === 'utf-8' ? Buffer.from(lines, 'utf8') : Buffer.from(lines.replace(/[^\x00-\xff]/gu, '?'), 'latin1');
+  const bytes =
+    charset === 'utf-8'
+      ? Buffer.from(lines, 'utf8')
+      : Buffer.from(lines.replace(/[^\x00-\xff]/gu, '?'), 'latin1');
   return libqp.wrap(libqp.encode(bytes), 76);
 }
 
@@ -52,14 +57,18 @@ export interface BodyPart {
 }
 
 export function writePart(part: BodyPart): Buffer {
-  return Buffer.concat([Buffer.from(writeHeaders(part.headers) + CRLF, 'utf8'), toBuffer(part.body)]);
+  return Buffer.concat([
+    Buffer.from(writeHeaders(part.headers) + CRLF, 'utf8'),
+    toBuffer(part.body),
+  ]);
 }
 
 /** The body of a multipart entity: parts separated by `boundary`, closed, CRLF throughout. */
 export function writeMultipartBody(boundary: string, parts: Buffer[], preamble = ''): Buffer {
   const chunks: Buffer[] = [];
   if (preamble) chunks.push(Buffer.from(preamble + CRLF, 'latin1'));
-  for (const part of parts) chunks.push(Buffer.from(`--${boundary}${CRLF}`, 'latin1'), part, Buffer.from(CRLF, 'latin1'));
+  for (const part of parts)
+    chunks.push(Buffer.from(`--${boundary}${CRLF}`, 'latin1'), part, Buffer.from(CRLF, 'latin1'));
   chunks.push(Buffer.from(`--${boundary}--${CRLF}`, 'latin1'));
   return Buffer.concat(chunks);
 }
@@ -72,7 +81,20 @@ export function toBuffer(body: Buffer | string): Buffer {
 export function rfc5322Date(date: Date, offsetMinutes: number): string {
   const local = new Date(date.getTime() + offsetMinutes * 60_000);
   const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const months = [
+    'Jan',
+    'Feb',
+    'Mar',
+    'Apr',
+    'May',
+    'Jun',
+    'Jul',
+    'Aug',
+    'Sep',
+    'Oct',
+    'Nov',
+    'Dec',
+  ];
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${days[local.getUTCDay()]}, ${pad(local.getUTCDate())} ${months[local.getUTCMonth()]} ${local.getUTCFullYear()} ${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}:${pad(local.getUTCSeconds())} ${zone(offsetMinutes)}`;
 }
@@ -85,11 +107,13 @@ export function zone(offsetMinutes: number): string {
 }
 
 /** Italian civil time offset at `date` (CET/CEST), as providers stamp it. */
-const ROME = new Intl.DateTimeFormat('en-US', { timeZone: 'Europe/Rome', timeZoneName: 'longOffset' });
+const ROME = new Intl.DateTimeFormat('en-US', {
+  timeZone: 'Europe/Rome',
+  timeZoneName: 'longOffset',
+});
 
 export function romeOffsetMinutes(date: Date): number {
-  const name = ROME.formatToParts(date)
-    .find((part) => part.type === 'timeZoneName')?.value;
+  const name = ROME.formatToParts(date).find((part) => part.type === 'timeZoneName')?.value;
   const match = /GMT([+-])(\d{2}):(\d{2})/.exec(name ?? '');
   if (!match) return 0;
   return (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3]));

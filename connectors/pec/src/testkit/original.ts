@@ -43,7 +43,9 @@ export interface OriginalMessage {
 
 export function clientMessageId(message: OriginalMessage): string {
   if (message.messageId) return message.messageId;
-  const hash = createHash('sha1').update(`${message.from}|${message.to.join(',')}|${message.subject}|${message.text}|${message.date?.toISOString() ?? ''}`);
+  const hash = createHash('sha1').update(
+    `${message.from}|${message.to.join(',')}|${message.subject}|${message.text}|${message.date?.toISOString() ?? ''}`,
+  );
   return `<${hash.digest('hex').slice(0, 20)}@${message.from.split('@')[1] ?? 'client.test'}>`;
 }
 
@@ -57,10 +59,14 @@ export function buildOriginalMessage(message: OriginalMessage): Buffer {
   ];
   if (message.cc?.length) headers.push(['Cc', message.cc.join(', ')]);
   headers.push(['Subject', message.subject], ['Message-ID', clientMessageId(message)]);
-  if (message.receiptType && message.receiptType !== 'completa') headers.push(['X-TipoRicevuta', message.receiptType]);
+  if (message.receiptType && message.receiptType !== 'completa')
+    headers.push(['X-TipoRicevuta', message.receiptType]);
   headers.push(...(message.headers ?? []), ['MIME-Version', '1.0']);
   const body = bodyEntity(message);
-  return Buffer.concat([Buffer.from(writeHeaders([...headers, ...body.headers]) + CRLF, 'utf8'), toBuffer(body.body)]);
+  return Buffer.concat([
+    Buffer.from(writeHeaders([...headers, ...body.headers]) + CRLF, 'utf8'),
+    toBuffer(body.body),
+  ]);
 }
 
 function bodyEntity(message: OriginalMessage): { headers: HeaderLines; body: Buffer | string } {
@@ -68,7 +74,10 @@ function bodyEntity(message: OriginalMessage): { headers: HeaderLines; body: Buf
   if (!message.attachments?.length) return text;
   const parts = [writePart(text), ...message.attachments.map(attachmentPart)];
   const boundary = boundaryFor('mixed', ...parts);
-  return { headers: [['Content-Type', `multipart/mixed; boundary="${boundary}"`]], body: writeMultipartBody(boundary, parts) };
+  return {
+    headers: [['Content-Type', `multipart/mixed; boundary="${boundary}"`]],
+    body: writeMultipartBody(boundary, parts),
+  };
 }
 
 function textEntity(message: OriginalMessage): { headers: HeaderLines; body: string | Buffer } {
@@ -76,25 +85,42 @@ function textEntity(message: OriginalMessage): { headers: HeaderLines; body: str
   if (message.html === undefined) return plain;
   const parts = [writePart(plain), writePart(textPart('text/html', message.html))];
   const boundary = boundaryFor('alternative', ...parts);
-  return { headers: [['Content-Type', `multipart/alternative; boundary="${boundary}"`]], body: writeMultipartBody(boundary, parts) };
+  return {
+    headers: [['Content-Type', `multipart/alternative; boundary="${boundary}"`]],
+    body: writeMultipartBody(boundary, parts),
+  };
 }
 
 function textPart(type: string, text: string): { headers: HeaderLines; body: string } {
   if (/^[\x20-\x7e\r\n\t]*$/.test(text) && !/[^\r\n]{990}/.test(text)) {
-    return { headers: [['Content-Type', `${type}; charset=us-ascii`], ['Content-Transfer-Encoding', '7bit']], body: text.replace(/\r?\n/g, CRLF) + CRLF };
+    return {
+      headers: [
+        ['Content-Type', `${type}; charset=us-ascii`],
+        ['Content-Transfer-Encoding', '7bit'],
+      ],
+      body: text.replace(/\r?\n/g, CRLF) + CRLF,
+    };
   }
   return {
-    headers: [['Content-Type', `${type}; charset=utf-8`], ['Content-Transfer-Encoding', 'quoted-printable']],
+    headers: [
+      ['Content-Type', `${type}; charset=utf-8`],
+      ['Content-Transfer-Encoding', 'quoted-printable'],
+    ],
     body: quotedPrintable(text, 'utf-8') + CRLF,
   };
 }
 
 function attachmentPart(attachment: TestAttachment): Buffer {
   const contentType = attachment.contentType ?? 'application/octet-stream';
-  const disposition = structuredValue(attachment.disposition ?? 'attachment', { filename: attachment.filename });
+  const disposition = structuredValue(attachment.disposition ?? 'attachment', {
+    filename: attachment.filename,
+  });
   if (contentType === 'message/rfc822') {
     return writePart({
-      headers: [['Content-Type', structuredValue('message/rfc822', { name: attachment.filename })], ['Content-Disposition', disposition]],
+      headers: [
+        ['Content-Type', structuredValue('message/rfc822', { name: attachment.filename })],
+        ['Content-Disposition', disposition],
+      ],
       body: toBuffer(attachment.content),
     });
   }

@@ -15,10 +15,17 @@ export function providerAddress(provider: TestProvider): string {
   return `posta-certificata@${provider.domain}`;
 }
 
-export function createTestProvider(ca: TestCa, options: { name?: string; domain?: string; hash?: SignatureHash } = {}): TestProvider {
+export function createTestProvider(
+  ca: TestCa,
+  options: { name?: string; domain?: string; hash?: SignatureHash } = {},
+): TestProvider {
   const domain = options.domain ?? 'pec.test';
   const name = options.name ?? `Gestore di test ${domain}`;
-  const provider: TestProvider = { name, domain, identity: ca.issueProvider({ address: `posta-certificata@${domain}`, commonName: name }) };
+  const provider: TestProvider = {
+    name,
+    domain,
+    identity: ca.issueProvider({ address: `posta-certificata@${domain}`, commonName: name }),
+  };
   if (options.hash) provider.hash = options.hash;
   return provider;
 }

@@ -52,8 +52,12 @@ export function buildReceipt(options: ReceiptOptions): Buffer {
   const { provider, submission, kind } = options;
   const date = options.date ?? submission.date;
   const virus = options.virus === true || kind === 'rilevazione-virus';
-  const receiptType = kind === 'avvenuta-consegna' ? (options.receiptType ?? deliveryReceiptType(submission, options.recipient)) : undefined;
-  const recipient = options.recipient ?? (needsRecipient(kind) ? submission.recipients[0]?.address : undefined);
+  const receiptType =
+    kind === 'avvenuta-consegna'
+      ? (options.receiptType ?? deliveryReceiptType(submission, options.recipient))
+      : undefined;
+  const recipient =
+    options.recipient ?? (needsRecipient(kind) ? submission.recipients[0]?.address : undefined);
   const receiptId = options.receiptId ?? derivedId(kind, submission, recipient, date, provider);
   const providerOnly = kind === 'presa-in-carico' || kind === 'rilevazione-virus';
   const headers: HeaderLines = [
@@ -84,7 +88,9 @@ export function buildReceipt(options: ReceiptOptions): Buffer {
     msgid: submission.clientMessageId,
     ...(receiptType ? { ricevuta: receiptType } : {}),
     ...(recipient && needsRecipient(kind) ? { consegna: recipient } : {}),
-    ...(kind === 'presa-in-carico' ? { ricezione: options.ricezione ?? submission.recipients.map((r) => r.address) } : {}),
+    ...(kind === 'presa-in-carico'
+      ? { ricezione: options.ricezione ?? submission.recipients.map((r) => r.address) }
+      : {}),
     ...(erroreEsteso ? { erroreEsteso } : {}),
   });
   return buildCertifiedMessage({
@@ -99,16 +105,27 @@ export function buildReceipt(options: ReceiptOptions): Buffer {
   });
 }
 
-export const buildAccettazione = (o: Omit<ReceiptOptions, 'kind'>) => buildReceipt({ ...o, kind: 'accettazione' });
-export const buildNonAccettazione = (o: Omit<ReceiptOptions, 'kind'>) => buildReceipt({ ...o, kind: 'non-accettazione' });
-export const buildPresaInCarico = (o: Omit<ReceiptOptions, 'kind'>) => buildReceipt({ ...o, kind: 'presa-in-carico' });
-export const buildAvvenutaConsegna = (o: Omit<ReceiptOptions, 'kind'>) => buildReceipt({ ...o, kind: 'avvenuta-consegna' });
-export const buildErroreConsegna = (o: Omit<ReceiptOptions, 'kind'>) => buildReceipt({ ...o, kind: 'errore-consegna' });
-export const buildPreavvisoErroreConsegna = (o: Omit<ReceiptOptions, 'kind'>) => buildReceipt({ ...o, kind: 'preavviso-errore-consegna' });
-export const buildRilevazioneVirus = (o: Omit<ReceiptOptions, 'kind'>) => buildReceipt({ ...o, kind: 'rilevazione-virus' });
+export const buildAccettazione = (o: Omit<ReceiptOptions, 'kind'>) =>
+  buildReceipt({ ...o, kind: 'accettazione' });
+export const buildNonAccettazione = (o: Omit<ReceiptOptions, 'kind'>) =>
+  buildReceipt({ ...o, kind: 'non-accettazione' });
+export const buildPresaInCarico = (o: Omit<ReceiptOptions, 'kind'>) =>
+  buildReceipt({ ...o, kind: 'presa-in-carico' });
+export const buildAvvenutaConsegna = (o: Omit<ReceiptOptions, 'kind'>) =>
+  buildReceipt({ ...o, kind: 'avvenuta-consegna' });
+export const buildErroreConsegna = (o: Omit<ReceiptOptions, 'kind'>) =>
+  buildReceipt({ ...o, kind: 'errore-consegna' });
+export const buildPreavvisoErroreConsegna = (o: Omit<ReceiptOptions, 'kind'>) =>
+  buildReceipt({ ...o, kind: 'preavviso-errore-consegna' });
+export const buildRilevazioneVirus = (o: Omit<ReceiptOptions, 'kind'>) =>
+  buildReceipt({ ...o, kind: 'rilevazione-virus' });
 
 function needsRecipient(kind: ReceiptKind): boolean {
-  return kind === 'avvenuta-consegna' || kind === 'errore-consegna' || kind === 'preavviso-errore-consegna';
+  return (
+    kind === 'avvenuta-consegna' ||
+    kind === 'errore-consegna' ||
+    kind === 'preavviso-errore-consegna'
+  );
 }
 
 /** Cc recipients always get sintetica (docs/pec.md). */
@@ -122,15 +139,28 @@ function defaultErrore(kind: ReceiptKind): DaticertOptions['errore'] {
   return 'nessuno';
 }
 
-function defaultErroreEsteso(kind: ReceiptKind, provider: TestProvider, virus: boolean): string | undefined {
+function defaultErroreEsteso(
+  kind: ReceiptKind,
+  provider: TestProvider,
+  virus: boolean,
+): string | undefined {
   if (virus) return `5.7.1 - ${provider.name} - virus rilevato nel messaggio`;
   if (kind === 'errore-consegna') return `5.1.1 - ${provider.name} - indirizzo non valido`;
-  if (kind === 'preavviso-errore-consegna') return `4.4.7 - ${provider.name} - consegna non avvenuta entro 12 ore`;
+  if (kind === 'preavviso-errore-consegna')
+    return `4.4.7 - ${provider.name} - consegna non avvenuta entro 12 ore`;
   return undefined;
 }
 
-function derivedId(kind: ReceiptKind, submission: Submission, recipient: string | undefined, date: Date, provider: TestProvider): string {
-  const hash = createHash('sha1').update(`${kind}|${submission.identificativo}|${recipient ?? ''}|${date.toISOString()}`).digest('hex');
+function derivedId(
+  kind: ReceiptKind,
+  submission: Submission,
+  recipient: string | undefined,
+  date: Date,
+  provider: TestProvider,
+): string {
+  const hash = createHash('sha1')
+    .update(`${kind}|${submission.identificativo}|${recipient ?? ''}|${date.toISOString()}`)
+    .digest('hex');
   return `${kind}.${hash.slice(0, 16)}@${provider.domain}`;
 }
 
@@ -138,19 +168,66 @@ function domainOf(address: string): string {
   return address.split('@')[1] ?? 'pec.test';
 }
 
-function receiptNotice(kind: ReceiptKind, submission: Submission, date: Date, recipient: string | undefined): string {
+function receiptNotice(
+  kind: ReceiptKind,
+  submission: Submission,
+  date: Date,
+  recipient: string | undefined,
+): string {
   const when = `Il giorno ${noticeTime(date)}`;
   const message = `messaggio "${submission.subject}" proveniente da "${submission.sender}"`;
   const about = `il ${message}`;
   const to = recipient ?? submission.recipients.map((r) => r.address).join(', ');
   const lines: Record<ReceiptKind, string[]> = {
-    accettazione: ['Ricevuta di accettazione', '', `${when} ${about}`, `ed indirizzato a: ${to}`, 'è stato accettato dal sistema ed inoltrato.'],
-    'non-accettazione': ['Avviso di non accettazione', '', `${when} ${about}`, `ed indirizzato a: ${to}`, 'non è stato accettato dal sistema.'],
-    'presa-in-carico': ['Ricevuta di presa in carico', '', `${when} ${about}`, `ed indirizzato a: ${to}`, 'è stato preso in carico dal gestore di destinazione.'],
-    'avvenuta-consegna': ['Ricevuta di avvenuta consegna', '', `${when} ${about}`, `ed indirizzato a "${to}"`, 'è stato consegnato nella casella di destinazione.'],
-    'errore-consegna': ['Avviso di mancata consegna', '', `${when} nel ${message}`, `ed indirizzato a "${to}"`, 'è stato rilevato un errore: la consegna non è avvenuta.'],
-    'preavviso-errore-consegna': ['Avviso di mancata consegna per superamento tempo massimo', '', `${when} ${about}`, `ed indirizzato a "${to}"`, 'non è ancora stato consegnato.'],
-    'rilevazione-virus': ['Problema di sicurezza', '', `${when} ${about}`, `ed indirizzato a: ${to}`, 'contiene un virus e non è stato inoltrato.'],
+    accettazione: [
+      'Ricevuta di accettazione',
+      '',
+      `${when} ${about}`,
+      `ed indirizzato a: ${to}`,
+      'è stato accettato dal sistema ed inoltrato.',
+    ],
+    'non-accettazione': [
+      'Avviso di non accettazione',
+      '',
+      `${when} ${about}`,
+      `ed indirizzato a: ${to}`,
+      'non è stato accettato dal sistema.',
+    ],
+    'presa-in-carico': [
+      'Ricevuta di presa in carico',
+      '',
+      `${when} ${about}`,
+      `ed indirizzato a: ${to}`,
+      'è stato preso in carico dal gestore di destinazione.',
+    ],
+    'avvenuta-consegna': [
+      'Ricevuta di avvenuta consegna',
+      '',
+      `${when} ${about}`,
+      `ed indirizzato a "${to}"`,
+      'è stato consegnato nella casella di destinazione.',
+    ],
+    'errore-consegna': [
+      'Avviso di mancata consegna',
+      '',
+      `${when} nel ${message}`,
+      `ed indirizzato a "${to}"`,
+      'è stato rilevato un errore: la consegna non è avvenuta.',
+    ],
+    'preavviso-errore-consegna': [
+      'Avviso di mancata consegna per superamento tempo massimo',
+      '',
+      `${when} ${about}`,
+      `ed indirizzato a "${to}"`,
+      'non è ancora stato consegnato.',
+    ],
+    'rilevazione-virus': [
+      'Problema di sicurezza',
+      '',
+      `${when} ${about}`,
+      `ed indirizzato a: ${to}`,
+      'contiene un virus e non è stato inoltrato.',
+    ],
   };
   return [...lines[kind], `Identificativo messaggio: ${submission.identificativo}`].join('\n');
 }
@@ -161,7 +238,9 @@ function receiptNotice(kind: ReceiptKind, submission: Submission, date: Date, re
  */
 export function toBreveOriginal(original: Buffer): Buffer {
   const root = parseEntity(original, []);
-  const named = [...walk(root)].filter((entity) => entity !== root && entity.children.length === 0 && entity.filename);
+  const named = [...walk(root)].filter(
+    (entity) => entity !== root && entity.children.length === 0 && entity.filename,
+  );
   const chunks: Buffer[] = [];
   let cursor = 0;
   for (const entity of named) {
@@ -172,7 +251,10 @@ export function toBreveOriginal(original: Buffer): Buffer {
       ['Content-Transfer-Encoding', '7bit'],
       ['Content-Disposition', `attachment; filename="${filename}"`],
     ]);
-    chunks.push(original.subarray(cursor, entity.start), Buffer.from(headers + CRLF + sha1, 'utf8'));
+    chunks.push(
+      original.subarray(cursor, entity.start),
+      Buffer.from(headers + CRLF + sha1, 'utf8'),
+    );
     cursor = entity.end;
   }
   chunks.push(original.subarray(cursor));

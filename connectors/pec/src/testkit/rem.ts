@@ -30,7 +30,10 @@ export interface RemMessageOptions {
 export function buildRemMessage(options: RemMessageOptions): Buffer {
   const { provider, submission } = options;
   const date = options.date ?? submission.date;
-  const id = createHash('sha1').update(`${options.evidence}|${submission.identificativo}|${date.toISOString()}`).digest('hex').slice(0, 16);
+  const id = createHash('sha1')
+    .update(`${options.evidence}|${submission.identificativo}|${date.toISOString()}`)
+    .digest('hex')
+    .slice(0, 16);
   const headers: HeaderLines = [
     ['Message-ID', `<rem.${id}@${provider.domain}>`],
     ['REM-UAMessageIdentifier', submission.clientMessageId],
@@ -39,7 +42,12 @@ export function buildRemMessage(options: RemMessageOptions): Buffer {
     ['Subject', `REM ${options.evidence}: ${submission.subject}`],
   ];
   const sections = [
-    section('rem_message/evidence', 'application/xml; name="evidence.xml"', 'evidence.xml', evidenceXml(options, id, date)),
+    section(
+      'rem_message/evidence',
+      'application/xml; name="evidence.xml"',
+      'evidence.xml',
+      evidenceXml(options, id, date),
+    ),
   ];
   if (options.includeOriginal) {
     sections.unshift(
@@ -84,11 +92,15 @@ function evidenceXml(options: RemMessageOptions, id: string, date: Date): Buffer
     `  <ev:EventTime>${date.toISOString()}</ev:EventTime>`,
     `  <ev:SenderDetails><ev:ElectronicAddress>mailto:${escape(options.submission.sender)}</ev:ElectronicAddress></ev:SenderDetails>`,
     '  <ev:RecipientDetails>',
-    ...recipients.map((r) => `    <ev:ElectronicAddress>mailto:${escape(r)}</ev:ElectronicAddress>`),
+    ...recipients.map(
+      (r) => `    <ev:ElectronicAddress>mailto:${escape(r)}</ev:ElectronicAddress>`,
+    ),
     '  </ev:RecipientDetails>',
     `  <ev:UAMessageIdentifier>${escape(options.submission.clientMessageId)}</ev:UAMessageIdentifier>`,
     ...(options.reason
-      ? [`  <ev:EventReasons><ev:EventReason><ev:Code>${escape(options.reason.code)}</ev:Code>${options.reason.details ? `<ev:Details>${escape(options.reason.details)}</ev:Details>` : ''}</ev:EventReason></ev:EventReasons>`]
+      ? [
+          `  <ev:EventReasons><ev:EventReason><ev:Code>${escape(options.reason.code)}</ev:Code>${options.reason.details ? `<ev:Details>${escape(options.reason.details)}</ev:Details>` : ''}</ev:EventReason></ev:EventReasons>`,
+        ]
       : []),
     `</ev:${options.evidence}>`,
   ];

@@ -26,7 +26,13 @@ export interface SmtpFrontFaults {
   anomaly: boolean;
 }
 
-export const NO_FAULTS: SmtpFrontFaults = { delayMs: 0, nonDelivery: false, timeoutWarnings: false, virus: false, anomaly: false };
+export const NO_FAULTS: SmtpFrontFaults = {
+  delayMs: 0,
+  nonDelivery: false,
+  timeoutWarnings: false,
+  virus: false,
+  anomaly: false,
+};
 
 export interface SmtpFrontOptions {
   provider: TestProvider;
@@ -70,7 +76,12 @@ export class SmtpFrontError extends Error {
 
 export async function startSmtpFront(options: SmtpFrontOptions): Promise<SmtpFront> {
   const folder = options.folder ?? 'INBOX';
-  const mailboxes = new Map(Object.entries(options.mailboxes).map(([address, password]) => [address.toLowerCase(), password]));
+  const mailboxes = new Map(
+    Object.entries(options.mailboxes).map(([address, password]) => [
+      address.toLowerCase(),
+      password,
+    ]),
+  );
   const pending = new Set<Promise<void>>();
   const processed: ProcessedSubmission[] = [];
   const failures: Error[] = [];
@@ -94,10 +105,20 @@ export async function startSmtpFront(options: SmtpFrontOptions): Promise<SmtpFro
 
   const handle = async (raw: Buffer, sender: string, recipients: string[]) => {
     const active = faults;
-    const submission = prepareSubmission({ provider: options.provider, message: raw, recipients: recipients.map((address) => ({ address })) });
+    const submission = prepareSubmission({
+      provider: options.provider,
+      message: raw,
+      recipients: recipients.map((address) => ({ address })),
+    });
     const deliveries: string[] = [];
-    const receipt = async (kind: ReceiptKind, extra: { recipient?: string; virus?: boolean; errore?: 'no-dest' } = {}) => {
-      await append(sender, buildReceipt({ provider: options.provider, submission, kind, ...extra }));
+    const receipt = async (
+      kind: ReceiptKind,
+      extra: { recipient?: string; virus?: boolean; errore?: 'no-dest' } = {},
+    ) => {
+      await append(
+        sender,
+        buildReceipt({ provider: options.provider, submission, kind, ...extra }),
+      );
       deliveries.push(`${kind} → ${sender}`);
     };
     if (active.virus) {
@@ -112,7 +133,11 @@ export async function startSmtpFront(options: SmtpFrontOptions): Promise<SmtpFro
           await receipt('errore-consegna', { recipient, errore: 'no-dest' });
         } else {
           const envelope = active.anomaly
-            ? buildAnomalyEnvelope({ provider: options.provider, message: raw, recipients: [{ address: recipient }] })
+            ? buildAnomalyEnvelope({
+                provider: options.provider,
+                message: raw,
+                recipients: [{ address: recipient }],
+              })
             : buildTransportEnvelope({ provider: options.provider, submission });
           await append(recipient, envelope);
           deliveries.push(`${active.anomaly ? 'anomalia' : 'posta-certificata'} → ${recipient}`);
@@ -131,13 +156,19 @@ export async function startSmtpFront(options: SmtpFrontOptions): Promise<SmtpFro
     logger: false,
     onAuth(auth, _session, callback) {
       const address = (auth.username ?? '').toLowerCase();
-      if (mailboxes.get(address) !== auth.password) return callback(new SmtpFrontError(535, '5.7.8 Authentication credentials invalid'));
+      if (mailboxes.get(address) !== auth.password)
+        return callback(new SmtpFrontError(535, '5.7.8 Authentication credentials invalid'));
       callback(null, { user: address });
     },
     // A PEC provider only accepts mail its authenticated user sends from their own address.
     onMailFrom(address, session, callback) {
       if (address.address.toLowerCase() !== session.user) {
-        return callback(new SmtpFrontError(553, `5.7.1 Sender ${address.address} is not the authenticated mailbox ${String(session.user)}`));
+        return callback(
+          new SmtpFrontError(
+            553,
+            `5.7.1 Sender ${address.address} is not the authenticated mailbox ${String(session.user)}`,
+          ),
+        );
       }
       callback();
     },

@@ -38,19 +38,38 @@ export interface SubmissionOptions {
 }
 
 export function prepareSubmission(options: SubmissionOptions): Submission {
-  const date = options.date ?? (Buffer.isBuffer(options.message) ? new Date() : (options.message.date ?? new Date()));
-  const raw = Buffer.isBuffer(options.message) ? options.message : buildOriginalMessage({ ...options.message, date: options.message.date ?? date });
-  const facts = Buffer.isBuffer(options.message) ? factsFromRaw(raw) : factsFromMessage(options.message);
-  const identificativo = stripBrackets(options.identificativo) ?? providerId(options.provider, date, facts.clientMessageId, facts.sender);
-  const listed: DaticertRecipient[] = options.recipients ?? [...facts.to, ...facts.cc].map((address) => ({ address }));
+  const date =
+    options.date ??
+    (Buffer.isBuffer(options.message) ? new Date() : (options.message.date ?? new Date()));
+  const raw = Buffer.isBuffer(options.message)
+    ? options.message
+    : buildOriginalMessage({ ...options.message, date: options.message.date ?? date });
+  const facts = Buffer.isBuffer(options.message)
+    ? factsFromRaw(raw)
+    : factsFromMessage(options.message);
+  const identificativo =
+    stripBrackets(options.identificativo) ??
+    providerId(options.provider, date, facts.clientMessageId, facts.sender);
+  const listed: DaticertRecipient[] =
+    options.recipients ?? [...facts.to, ...facts.cc].map((address) => ({ address }));
   const recipients = listed.map((r) => ({
     address: r.address,
     tipo: r.tipo ?? 'certificato',
   }));
-  return { ...facts, recipients, identificativo, date, original: raw, postacert: replaceMessageId(raw, `<${identificativo}>`) };
+  return {
+    ...facts,
+    recipients,
+    identificativo,
+    date,
+    original: raw,
+    postacert: replaceMessageId(raw, `<${identificativo}>`),
+  };
 }
 
-type Facts = Pick<Submission, 'sender' | 'to' | 'cc' | 'subject' | 'clientMessageId' | 'receiptType'>;
+type Facts = Pick<
+  Submission,
+  'sender' | 'to' | 'cc' | 'subject' | 'clientMessageId' | 'receiptType'
+>;
 
 function factsFromMessage(message: OriginalMessage): Facts {
   return {
@@ -65,14 +84,19 @@ function factsFromMessage(message: OriginalMessage): Facts {
 
 function factsFromRaw(raw: Buffer): Facts {
   const headers = headersOf(raw);
-  const addresses = (name: string) => parseAddressHeader(headers.getAll(name), { flatten: true }).value.map((a) => a.address ?? '').filter(Boolean);
+  const addresses = (name: string) =>
+    parseAddressHeader(headers.getAll(name), { flatten: true })
+      .value.map((a) => a.address ?? '')
+      .filter(Boolean);
   const requested = headers.get('x-tiporicevuta')?.trim().toLowerCase();
   return {
     sender: addresses('from')[0] ?? '',
     to: addresses('to'),
     cc: addresses('cc'),
     subject: libmime.decodeWords(headers.get('subject') ?? ''),
-    clientMessageId: withBrackets(headers.get('message-id')) ?? `<${createHash('sha1').update(raw).digest('hex').slice(0, 20)}@client.test>`,
+    clientMessageId:
+      withBrackets(headers.get('message-id')) ??
+      `<${createHash('sha1').update(raw).digest('hex').slice(0, 20)}@client.test>`,
     receiptType: requested === 'breve' || requested === 'sintetica' ? requested : 'completa',
   };
 }
@@ -85,7 +109,10 @@ function headersOf(raw: Buffer): HeaderList {
 /** Shaped like real ids (`opec…@provider`), derived from the submission so builds are repeatable. */
 function providerId(provider: TestProvider, date: Date, clientId: string, sender: string): string {
   const stamp = date.toISOString().replace(/[-:T]/g, '').slice(0, 14);
-  const hash = createHash('sha1').update(`${clientId}|${sender}|${date.toISOString()}`).digest('hex').slice(0, 10);
+  const hash = createHash('sha1')
+    .update(`${clientId}|${sender}|${date.toISOString()}`)
+    .digest('hex')
+    .slice(0, 10);
   return `opec-test.${stamp}.${hash}@${provider.domain}`;
 }
 
@@ -93,7 +120,10 @@ function providerId(provider: TestProvider, date: Date, clientId: string, sender
 export function replaceMessageId(raw: Buffer, messageId: string): Buffer {
   const bounds = findHeaderEnd(raw, 0, raw.length);
   const headerEnd = bounds ? bounds.headerEnd : raw.length;
-  const lines = raw.subarray(0, headerEnd).toString('latin1').split(/(?<=\n)/);
+  const lines = raw
+    .subarray(0, headerEnd)
+    .toString('latin1')
+    .split(/(?<=\n)/);
   const kept: string[] = [];
   let dropping = false;
   let insertAt = -1;

@@ -1,5 +1,12 @@
 import { findHeaderEnd, parseHeaderSection } from '../mime/headers.js';
-import { boundaryFor, CRLF, writeHeaders, writeMultipartBody, writePart, type HeaderLines } from './mime.js';
+import {
+  boundaryFor,
+  CRLF,
+  writeHeaders,
+  writeMultipartBody,
+  writePart,
+  type HeaderLines,
+} from './mime.js';
 import type { OriginalMessage } from './original.js';
 
 export interface MailingListOptions {
@@ -19,14 +26,23 @@ export interface MailingListOptions {
 /** An envelope as a mailing list relays it; the signed entity inside keeps its exact bytes. */
 export function wrapForMailingList(envelope: Buffer, options: MailingListOptions): Buffer {
   const footer = options.footer ?? `Messaggio inviato tramite la lista ${options.listAddress}`;
-  const footerPart = writePart({ headers: [['Content-Type', 'text/plain; charset=utf-8']], body: footer + CRLF });
+  const footerPart = writePart({
+    headers: [['Content-Type', 'text/plain; charset=utf-8']],
+    body: footer + CRLF,
+  });
   const tag = options.subjectTag ?? `[${options.listAddress.split('@')[0]}]`;
   const bounds = findHeaderEnd(envelope, 0, envelope.length);
   const headerEnd = bounds?.headerEnd ?? envelope.length;
   const bodyStart = bounds?.bodyStart ?? envelope.length;
   const headers = parseHeaderSection(envelope.subarray(0, headerEnd), []);
   if (options.style === 'attachment') {
-    const attached = writePart({ headers: [['Content-Type', 'message/rfc822'], ['Content-Disposition', 'inline']], body: envelope });
+    const attached = writePart({
+      headers: [
+        ['Content-Type', 'message/rfc822'],
+        ['Content-Disposition', 'inline'],
+      ],
+      body: envelope,
+    });
     const boundary = boundaryFor('list', envelope);
     const listHeaders: HeaderLines = [
       ['From', options.listAddress],
@@ -36,9 +52,15 @@ export function wrapForMailingList(envelope: Buffer, options: MailingListOptions
       ['MIME-Version', '1.0'],
       ['Content-Type', `multipart/mixed; boundary="${boundary}"`],
     ];
-    return Buffer.concat([Buffer.from(writeHeaders(listHeaders) + CRLF, 'utf8'), writeMultipartBody(boundary, [footerPart, attached])]);
+    return Buffer.concat([
+      Buffer.from(writeHeaders(listHeaders) + CRLF, 'utf8'),
+      writeMultipartBody(boundary, [footerPart, attached]),
+    ]);
   }
-  const original = writePart({ headers: [['Content-Type', headers.get('content-type') ?? 'text/plain']], body: envelope.subarray(bodyStart) });
+  const original = writePart({
+    headers: [['Content-Type', headers.get('content-type') ?? 'text/plain']],
+    body: envelope.subarray(bodyStart),
+  });
   const boundary = boundaryFor('list', envelope);
   const kept: HeaderLines = headers.fields
     .filter((field) => field.name !== 'content-type' && field.name !== 'subject')
@@ -50,12 +72,18 @@ export function wrapForMailingList(envelope: Buffer, options: MailingListOptions
     ['MIME-Version', '1.0'],
     ['Content-Type', `multipart/mixed; boundary="${boundary}"`],
   ];
-  return Buffer.concat([Buffer.from(writeHeaders(listHeaders) + CRLF, 'utf8'), writeMultipartBody(boundary, [original, footerPart])]);
+  return Buffer.concat([
+    Buffer.from(writeHeaders(listHeaders) + CRLF, 'utf8'),
+    writeMultipartBody(boundary, [original, footerPart]),
+  ]);
 }
 
 function canonicalName(name: string): string {
   if (name === 'message-id') return 'Message-ID';
-  return name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase());
+  return name.replace(
+    /(^|-)([a-z])/g,
+    (_, dash: string, letter: string) => dash + letter.toUpperCase(),
+  );
 }
 
 export interface ForwardOptions {
@@ -69,13 +97,18 @@ export interface ForwardOptions {
 /** A message forwarding a received envelope as an attachment, the way mail clients do. */
 export function forwardMessage(envelope: Buffer, options: ForwardOptions): OriginalMessage {
   const bounds = findHeaderEnd(envelope, 0, envelope.length);
-  const subject = parseHeaderSection(envelope.subarray(0, bounds?.headerEnd ?? envelope.length), []).get('subject') ?? '';
+  const subject =
+    parseHeaderSection(envelope.subarray(0, bounds?.headerEnd ?? envelope.length), []).get(
+      'subject',
+    ) ?? '';
   const message: OriginalMessage = {
     from: options.from,
     to: options.to,
     subject: options.subject ?? `I: ${subject}`,
     text: options.text ?? 'Inoltro il messaggio di posta certificata in allegato.',
-    attachments: [{ filename: 'postacert-inoltrata.eml', contentType: 'message/rfc822', content: envelope }],
+    attachments: [
+      { filename: 'postacert-inoltrata.eml', contentType: 'message/rfc822', content: envelope },
+    ],
   };
   if (options.date) message.date = options.date;
   return message;

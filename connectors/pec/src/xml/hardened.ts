@@ -13,12 +13,20 @@ const MAX_DOCUMENT_BYTES = 1024 * 1024;
  * parser itself expands no entity. Predefined entities are decoded afterwards by `unescapeXml`.
  * Returns null and says why in `problems` when the document cannot be read safely.
  */
-export function parseXmlDocument(bytes: Buffer, label: string, arrays: readonly string[], problems: string[]): XmlNode | null {
+export function parseXmlDocument(
+  bytes: Buffer,
+  label: string,
+  arrays: readonly string[],
+  problems: string[],
+): XmlNode | null {
   if (bytes.length > MAX_DOCUMENT_BYTES) {
     problems.push(`${label} is larger than ${MAX_DOCUMENT_BYTES} bytes: not parsed`);
     return null;
   }
-  const text = (isUtf8(bytes) ? bytes.toString('utf8') : bytes.toString('latin1')).replace(/^\uFEFF/, '');
+  const text = (isUtf8(bytes) ? bytes.toString('utf8') : bytes.toString('latin1')).replace(
+    /^\uFEFF/,
+    '',
+  );
   if (FORBIDDEN_DECLARATION.test(text)) {
     problems.push(`${label} declares a DOCTYPE or ENTITY: refused`);
     return null;
@@ -27,7 +35,9 @@ export function parseXmlDocument(bytes: Buffer, label: string, arrays: readonly 
   try {
     return parser.parse(text, true) as XmlNode;
   } catch (error) {
-    problems.push(`${label} is not well-formed XML: ${error instanceof Error ? error.message : String(error)}`);
+    problems.push(
+      `${label} is not well-formed XML: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return null;
   }
 }

@@ -12,7 +12,14 @@ const MailboxHealth = z.object({
   lastError: z.string().nullable(),
   consecutiveFailures: z.number().int(),
   lastSyncAt: z.string().nullable(),
-  folders: z.array(z.object({ folder: z.string(), uidValidity: z.string(), lastUid: z.number().int(), updatedAt: z.string() })),
+  folders: z.array(
+    z.object({
+      folder: z.string(),
+      uidValidity: z.string(),
+      lastUid: z.number().int(),
+      updatedAt: z.string(),
+    }),
+  ),
 });
 
 const MailboxView = z.object({
@@ -45,9 +52,18 @@ const SendBody = z.object({
   cc: z.array(z.email()).max(100).optional(),
   subject: z.string().min(1).max(998),
   text: z.string().max(5 * 1024 * 1024),
-  html: z.string().max(5 * 1024 * 1024).optional(),
+  html: z
+    .string()
+    .max(5 * 1024 * 1024)
+    .optional(),
   attachments: z
-    .array(z.object({ filename: z.string().min(1).max(255), contentType: z.string().max(255).optional(), contentBase64: z.base64() }))
+    .array(
+      z.object({
+        filename: z.string().min(1).max(255),
+        contentType: z.string().max(255).optional(),
+        contentBase64: z.base64(),
+      }),
+    )
     .max(50)
     .optional(),
   receiptType: z.enum(['completa', 'breve', 'sintetica']).optional(),
@@ -61,10 +77,22 @@ const SentMessage = z.object({
 });
 
 export function mailboxEndpoints(intake: Intake): Endpoint[] {
-  const json = (description: string, schema: z.ZodType, status = 200) => ({ status, description, contentType: 'application/json', schema });
+  const json = (description: string, schema: z.ZodType, status = 200) => ({
+    status,
+    description,
+    contentType: 'application/json',
+    schema,
+  });
   return [
     endpoint(
-      { method: 'get', path: '/mailboxes', operationId: 'listMailboxes', summary: 'The PEC mailboxes watched, with their health', permission: 'mailboxes:read', success: json('Mailboxes', z.array(MailboxView)) },
+      {
+        method: 'get',
+        path: '/mailboxes',
+        operationId: 'listMailboxes',
+        summary: 'The PEC mailboxes watched, with their health',
+        permission: 'mailboxes:read',
+        success: json('Mailboxes', z.array(MailboxView)),
+      },
       async ({ actor }) => intake.mailboxes.list(actor.tenantId),
     ),
     endpoint(
@@ -72,7 +100,8 @@ export function mailboxEndpoints(intake: Intake): Endpoint[] {
         method: 'post',
         path: '/mailboxes',
         operationId: 'createMailbox',
-        summary: 'Add a PEC mailbox and start watching it (the password is stored encrypted, never returned)',
+        summary:
+          'Add a PEC mailbox and start watching it (the password is stored encrypted, never returned)',
         permission: 'mailboxes:manage',
         body: MailboxInput,
         success: json('Created', MailboxView, 201),
@@ -80,7 +109,15 @@ export function mailboxEndpoints(intake: Intake): Endpoint[] {
       async ({ actor, body }) => intake.createMailbox(actor.tenantId, body),
     ),
     endpoint(
-      { method: 'get', path: '/mailboxes/:id', operationId: 'getMailbox', summary: 'One mailbox', permission: 'mailboxes:read', params: IdParams, success: json('Mailbox', MailboxView) },
+      {
+        method: 'get',
+        path: '/mailboxes/:id',
+        operationId: 'getMailbox',
+        summary: 'One mailbox',
+        permission: 'mailboxes:read',
+        params: IdParams,
+        success: json('Mailbox', MailboxView),
+      },
       async ({ actor, params }) => intake.mailboxes.get(actor.tenantId, params.id),
     ),
     endpoint(
@@ -88,7 +125,8 @@ export function mailboxEndpoints(intake: Intake): Endpoint[] {
         method: 'put',
         path: '/mailboxes/:id',
         operationId: 'updateMailbox',
-        summary: 'Change a mailbox (fields left out keep their value); new credentials reset its health',
+        summary:
+          'Change a mailbox (fields left out keep their value); new credentials reset its health',
         permission: 'mailboxes:manage',
         params: IdParams,
         body: MailboxPatch,
@@ -124,7 +162,15 @@ export function mailboxEndpoints(intake: Intake): Endpoint[] {
       async ({ actor, params }) => intake.mailboxes.testConnection(actor.tenantId, params.id),
     ),
     endpoint(
-      { method: 'get', path: '/mailboxes/:id/health', operationId: 'getMailboxHealth', summary: 'Sync health and per-folder checkpoints', permission: 'mailboxes:read', params: IdParams, success: json('Health', MailboxHealth) },
+      {
+        method: 'get',
+        path: '/mailboxes/:id/health',
+        operationId: 'getMailboxHealth',
+        summary: 'Sync health and per-folder checkpoints',
+        permission: 'mailboxes:read',
+        params: IdParams,
+        success: json('Health', MailboxHealth),
+      },
       async ({ actor, params }) => intake.mailboxes.health(actor.tenantId, params.id),
     ),
     endpoint(
@@ -144,7 +190,8 @@ export function mailboxEndpoints(intake: Intake): Endpoint[] {
         method: 'post',
         path: '/mailboxes/:id/send',
         operationId: 'sendPec',
-        summary: "Send a certified message through the mailbox's SMTP; receipts then move its delivery state",
+        summary:
+          "Send a certified message through the mailbox's SMTP; receipts then move its delivery state",
         permission: 'pec:send',
         params: IdParams,
         body: SendBody,
@@ -153,7 +200,11 @@ export function mailboxEndpoints(intake: Intake): Endpoint[] {
       async ({ actor, params, body }) =>
         intake.outgoing.send(actor.tenantId, params.id, {
           ...body,
-          attachments: body.attachments?.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.contentBase64, 'base64') })),
+          attachments: body.attachments?.map((a) => ({
+            filename: a.filename,
+            contentType: a.contentType,
+            content: Buffer.from(a.contentBase64, 'base64'),
+          })),
         }),
     ),
   ];

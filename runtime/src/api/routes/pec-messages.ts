@@ -43,7 +43,13 @@ const MessageDetail = MessageView.extend({
   ),
 });
 
-const MessagePart = z.object({ index: z.number().int(), filename: z.string().nullable(), contentType: z.string(), size: z.number().int(), sha256: z.string() });
+const MessagePart = z.object({
+  index: z.number().int(),
+  filename: z.string().nullable(),
+  contentType: z.string(),
+  size: z.number().int(),
+  sha256: z.string(),
+});
 
 export function pecMessageEndpoints(intake: Intake): Endpoint[] {
   return [
@@ -52,10 +58,16 @@ export function pecMessageEndpoints(intake: Intake): Endpoint[] {
         method: 'get',
         path: '/messages',
         operationId: 'listPecMessages',
-        summary: 'PEC messages, newest first, filtered by mailbox, direction, kind, delivery or signature status, ids, dates',
+        summary:
+          'PEC messages, newest first, filtered by mailbox, direction, kind, delivery or signature status, ids, dates',
         permission: 'pec:read',
         query: MessageFilter,
-        success: { status: 200, description: 'Messages', contentType: 'application/json', schema: z.array(MessageView) },
+        success: {
+          status: 200,
+          description: 'Messages',
+          contentType: 'application/json',
+          schema: z.array(MessageView),
+        },
       },
       async ({ actor, query }) => intake.messages.list(actor.tenantId, query),
     ),
@@ -64,10 +76,16 @@ export function pecMessageEndpoints(intake: Intake): Endpoint[] {
         method: 'get',
         path: '/messages/:id',
         operationId: 'getPecMessage',
-        summary: 'One message with its parse summary and, when we sent it, its delivery state and history',
+        summary:
+          'One message with its parse summary and, when we sent it, its delivery state and history',
         permission: 'pec:read',
         params: IdParams,
-        success: { status: 200, description: 'Message', contentType: 'application/json', schema: MessageDetail },
+        success: {
+          status: 200,
+          description: 'Message',
+          contentType: 'application/json',
+          schema: MessageDetail,
+        },
       },
       async ({ actor, params }) => intake.messages.get(actor.tenantId, params.id),
     ),
@@ -79,7 +97,12 @@ export function pecMessageEndpoints(intake: Intake): Endpoint[] {
         summary: 'The exact bytes of the message (.eml)',
         permission: 'pec:read',
         params: IdParams,
-        success: { status: 200, description: 'The raw message', contentType: 'message/rfc822', schema: z.string() },
+        success: {
+          status: 200,
+          description: 'The raw message',
+          contentType: 'message/rfc822',
+          schema: z.string(),
+        },
       },
       async ({ ctx, actor, params }) => {
         const raw = await intake.messages.raw(actor.tenantId, params.id);
@@ -93,10 +116,15 @@ export function pecMessageEndpoints(intake: Intake): Endpoint[] {
         method: 'get',
         path: '/messages/:id/parts',
         operationId: 'listPecMessageParts',
-        summary: "The attachments of the message the sender wrote",
+        summary: 'The attachments of the message the sender wrote',
         permission: 'pec:read',
         params: IdParams,
-        success: { status: 200, description: 'Parts', contentType: 'application/json', schema: z.array(MessagePart) },
+        success: {
+          status: 200,
+          description: 'Parts',
+          contentType: 'application/json',
+          schema: z.array(MessagePart),
+        },
       },
       async ({ actor, params }) => intake.messages.parts(actor.tenantId, params.id),
     ),

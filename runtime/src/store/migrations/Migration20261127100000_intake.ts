@@ -51,7 +51,11 @@ function mailboxes(schema: Schema): Schema {
     .createTable('mailbox_checkpoint', (t) => {
       t.increments('id').primary();
       tenantColumn(t);
-      t.string('mailbox_id', 64).notNullable().references('id').inTable('mailbox').onDelete('CASCADE');
+      t.string('mailbox_id', 64)
+        .notNullable()
+        .references('id')
+        .inTable('mailbox')
+        .onDelete('CASCADE');
       t.string('folder').notNullable();
       t.string('uid_validity', 20).notNullable();
       t.integer('last_uid').notNullable();

@@ -31,10 +31,21 @@ export function pecFixtures(): PecFixtures {
           subject: `Istanza numero ${n}`,
           text: `Si chiede cortesemente il rilascio del documento ${n}.\r\n`,
           date: new Date(base + n * 1000),
-          attachments: attachment ? [{ filename: `allegato-${n}.pdf`, contentType: 'application/pdf', content: attachment }] : [],
+          attachments: attachment
+            ? [
+                {
+                  filename: `allegato-${n}.pdf`,
+                  contentType: 'application/pdf',
+                  content: attachment,
+                },
+              ]
+            : [],
         },
       });
-      return { raw: buildTransportEnvelope({ provider, submission }), providerId: submission.identificativo };
+      return {
+        raw: buildTransportEnvelope({ provider, submission }),
+        providerId: submission.identificativo,
+      };
     },
   };
 }

@@ -8,9 +8,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
-import { dovecotUnavailableReason, startDovecot, type DovecotServer } from '@pectrack/connector-pec/testkit';
+import {
+  dovecotUnavailableReason,
+  startDovecot,
+  type DovecotServer,
+} from '@pectrack/connector-pec/testkit';
 import { createRuntime, type Runtime } from '../../../src/runtime.js';
-import { createIntakeContext, type IntakeContext, type IntakeLimits } from '../../../src/intake/index.js';
+import {
+  createIntakeContext,
+  type IntakeContext,
+  type IntakeLimits,
+} from '../../../src/intake/index.js';
 import { mailboxServices, type MailboxServices } from '../../../src/intake/mailboxes.js';
 import { FileBlobStore } from '../../../src/store/blobs.js';
 import { servicesRequired, type TestDatabase } from '../../support/databases.js';
@@ -19,8 +27,11 @@ import type { PecFixtures } from './fixtures.js';
 
 export const dovecotMissing = dovecotUnavailableReason();
 if (dovecotMissing) {
-  if (servicesRequired()) throw new Error(`${dovecotMissing}; CI=true or PECTRACK_REQUIRE_SERVICES=1 requires Dovecot`);
-  console.warn(`\n!!! SKIPPING the IMAP intake suites: ${dovecotMissing}. Install dovecot-imapd to run them.\n`);
+  if (servicesRequired())
+    throw new Error(`${dovecotMissing}; CI=true or PECTRACK_REQUIRE_SERVICES=1 requires Dovecot`);
+  console.warn(
+    `\n!!! SKIPPING the IMAP intake suites: ${dovecotMissing}. Install dovecot-imapd to run them.\n`,
+  );
 }
 
 export const TENANT = 'default';
@@ -34,7 +45,14 @@ export interface IntakeHarness {
   secretKey: Buffer;
   blobDir: string;
   /** Creates a Dovecot login and the Mailbox row watching it. */
-  addMailbox(address: string, options?: { folders?: string[]; flagKeyword?: string | null; smtp?: { host: string; port: number } }): Promise<string>;
+  addMailbox(
+    address: string,
+    options?: {
+      folders?: string[];
+      flagKeyword?: string | null;
+      smtp?: { host: string; port: number };
+    },
+  ): Promise<string>;
   imap(address: string): Promise<ImapFlow>;
   append(address: string, messages: Buffer[], folder?: string): Promise<void>;
   close(): Promise<void>;
