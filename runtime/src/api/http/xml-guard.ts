@@ -3,12 +3,8 @@
  * a DOCTYPE enables entity expansion (billion laughs) and external entities
  * (local file reads). Checked on the raw text before any parser sees it.
  */
+import { declarationIn } from '../../engine/model/xml-guard.js';
 import { BadRequestError } from '../../errors.js';
-
-const FORBIDDEN: { pattern: RegExp; construct: string }[] = [
-  { pattern: /<!DOCTYPE/i, construct: 'DOCTYPE' },
-  { pattern: /<!ENTITY/i, construct: 'ENTITY' },
-];
 
 export function guardXml(xml: string, source = 'document'): void {
   const start = xml.replace(/^\uFEFF/, '').trimStart();
@@ -18,13 +14,12 @@ export function guardXml(xml: string, source = 'document'): void {
       source,
     });
   }
-  for (const { pattern, construct } of FORBIDDEN) {
-    if (pattern.test(xml)) {
-      throw new BadRequestError(
-        'xml-forbidden-construct',
-        `${source} contains a ${construct} declaration; DOCTYPE and ENTITY declarations are refused because entity expansion can exhaust the server (billion laughs) or read local files`,
-        { source, construct },
-      );
-    }
+  const construct = declarationIn(xml);
+  if (construct) {
+    throw new BadRequestError(
+      'xml-forbidden-construct',
+      `${source} contains a ${construct} declaration; DOCTYPE and ENTITY declarations are refused because entity expansion can exhaust the server (billion laughs) or read local files`,
+      { source, construct },
+    );
   }
 }
