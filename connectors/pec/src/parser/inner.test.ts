@@ -27,8 +27,15 @@ describe('readInnerMessage', () => {
     const problems: string[] = [];
     const { inner, attachesMessages } = await readInnerMessage(
       message([
-        { headers: 'Content-Type: text/plain; charset=utf-8', body: 'Chiedo copia della delibera.' },
-        { headers: 'Content-Type: application/pdf; name="domanda.pdf"\r\nContent-Disposition: attachment; filename="domanda.pdf"\r\nContent-Transfer-Encoding: base64', body: base64Lines(pdf) },
+        {
+          headers: 'Content-Type: text/plain; charset=utf-8',
+          body: 'Chiedo copia della delibera.',
+        },
+        {
+          headers:
+            'Content-Type: application/pdf; name="domanda.pdf"\r\nContent-Disposition: attachment; filename="domanda.pdf"\r\nContent-Transfer-Encoding: base64',
+          body: base64Lines(pdf),
+        },
       ]),
       problems,
     );
@@ -42,7 +49,14 @@ describe('readInnerMessage', () => {
       messageId: '<istanza-1@mittente.pec.test>',
       text: 'Chiedo copia della delibera.',
     });
-    expect(inner?.attachments).toEqual([{ filename: 'domanda.pdf', contentType: 'application/pdf', size: pdf.length, sha256: sha('sha256', pdf) }]);
+    expect(inner?.attachments).toEqual([
+      {
+        filename: 'domanda.pdf',
+        contentType: 'application/pdf',
+        size: pdf.length,
+        sha256: sha('sha256', pdf),
+      },
+    ]);
   });
 
   it('reads the SHA-1 of a breve receipt .hash part and says when a message is attached', async () => {
@@ -50,12 +64,24 @@ describe('readInnerMessage', () => {
     const { inner, attachesMessages } = await readInnerMessage(
       message([
         { headers: 'Content-Type: text/plain', body: 'Ricevuta breve.' },
-        { headers: 'Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="domanda.pdf.hash"', body: sha('sha1', pdf).toUpperCase() },
-        { headers: 'Content-Type: message/rfc822; name="inoltro.eml"\r\nContent-Disposition: attachment; filename="inoltro.eml"', body: 'Subject: inoltro\r\n\r\ntesto\r\n' },
+        {
+          headers:
+            'Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="domanda.pdf.hash"',
+          body: sha('sha1', pdf).toUpperCase(),
+        },
+        {
+          headers:
+            'Content-Type: message/rfc822; name="inoltro.eml"\r\nContent-Disposition: attachment; filename="inoltro.eml"',
+          body: 'Subject: inoltro\r\n\r\ntesto\r\n',
+        },
       ]),
       [],
     );
-    expect(inner?.attachments[0]).toMatchObject({ filename: 'domanda.pdf.hash', size: 40, hashOf: { filename: 'domanda.pdf', sha1: sha('sha1', pdf) } });
+    expect(inner?.attachments[0]).toMatchObject({
+      filename: 'domanda.pdf.hash',
+      size: 40,
+      hashOf: { filename: 'domanda.pdf', sha1: sha('sha1', pdf) },
+    });
     expect(attachesMessages).toBe(true);
   });
 
@@ -63,9 +89,16 @@ describe('readInnerMessage', () => {
     const line = 'abcdefghij'.repeat(7) + '\r\n';
     const body = line.repeat(Math.ceil((MAX_BODY_CHARS * 1.2) / line.length));
     const problems: string[] = [];
-    const { inner } = await readInnerMessage(message([{ headers: 'Content-Type: text/plain', body }]), problems);
+    const { inner } = await readInnerMessage(
+      message([{ headers: 'Content-Type: text/plain', body }]),
+      problems,
+    );
     expect(inner?.text.length).toBe(MAX_BODY_CHARS);
     expect(inner?.text.startsWith('abcdefghij')).toBe(true);
-    expect(problems).toEqual([expect.stringMatching(/^inner message text is \d+ characters long: only the first 1000000 are kept$/)]);
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^inner message text is \d+ characters long: only the first 1000000 are kept$/,
+      ),
+    ]);
   });
 });

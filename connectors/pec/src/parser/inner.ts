@@ -34,16 +34,23 @@ export async function readInnerMessage(bytes: Buffer, problems: string[]): Promi
       attachments: mail.attachments.map(toAttachmentInfo),
     };
     if (mail.html) inner.html = bounded(mail.html, 'html', problems);
-    return { inner, attachesMessages: mail.attachments.some((a) => a.contentType === 'message/rfc822') };
+    return {
+      inner,
+      attachesMessages: mail.attachments.some((a) => a.contentType === 'message/rfc822'),
+    };
   } catch (error) {
-    problems.push(`inner message cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+    problems.push(
+      `inner message cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return { inner: null, attachesMessages: false };
   }
 }
 
 function bounded(body: string, name: 'text' | 'html', problems: string[]): string {
   if (body.length <= MAX_BODY_CHARS) return body;
-  problems.push(`inner message ${name} is ${body.length} characters long: only the first ${MAX_BODY_CHARS} are kept`);
+  problems.push(
+    `inner message ${name} is ${body.length} characters long: only the first ${MAX_BODY_CHARS} are kept`,
+  );
   return body.slice(0, MAX_BODY_CHARS);
 }
 
@@ -55,7 +62,9 @@ function text(value: HeaderValue): string | null {
 }
 
 function isAddressObject(value: unknown): value is AddressObject {
-  return typeof value === 'object' && value !== null && Array.isArray((value as AddressObject).value);
+  return (
+    typeof value === 'object' && value !== null && Array.isArray((value as AddressObject).value)
+  );
 }
 
 function address(value: HeaderValue): AddressObject | undefined {

@@ -47,7 +47,12 @@ export interface StreamedMail {
 export function readMailStream(bytes: Buffer): Promise<StreamedMail> {
   return new Promise((resolve, reject) => {
     const parser = new MailParser(OPTIONS);
-    const mail: StreamedMail = { headers: new Map(), text: undefined, html: undefined, attachments: [] };
+    const mail: StreamedMail = {
+      headers: new Map(),
+      text: undefined,
+      html: undefined,
+      attachments: [],
+    };
     let settled = false;
     const fail = (error: unknown) => {
       if (settled) return;
@@ -58,7 +63,11 @@ export function readMailStream(bytes: Buffer): Promise<StreamedMail> {
     let reading = false;
     const readNext = (): void => {
       reading = true;
-      for (let item = parser.read() as AttachmentStream | MessageText | null; item !== null; item = parser.read() as AttachmentStream | MessageText | null) {
+      for (
+        let item = parser.read() as AttachmentStream | MessageText | null;
+        item !== null;
+        item = parser.read() as AttachmentStream | MessageText | null
+      ) {
         if (item.type === 'attachment') {
           drainAttachment(item, mail.attachments, readNext, fail);
           return;
@@ -100,7 +109,12 @@ function feed(parser: MailParser, bytes: Buffer): void {
 }
 
 /** Hashes (mailparser's StreamHash) and counts the content, keeps only a small part's bytes, then lets the parser go on. */
-function drainAttachment(attachment: AttachmentStream, into: StreamedAttachment[], next: () => void, fail: (error: unknown) => void): void {
+function drainAttachment(
+  attachment: AttachmentStream,
+  into: StreamedAttachment[],
+  next: () => void,
+  fail: (error: unknown) => void,
+): void {
   let small: Buffer[] | null = [];
   let seen = 0;
   attachment.content.on('data', (chunk: Buffer) => {
