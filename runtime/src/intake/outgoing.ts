@@ -2,7 +2,9 @@
  * Certified sending through the mailbox's own SMTP. The outgoing Message row (with the
  * Message-ID every receipt will refer to) and one recipient row per address are committed
  * BEFORE the submission, so a receipt that comes back at once always finds them; the
- * submission's outcome is then recorded as the first delivery step.
+ * submission's outcome is then recorded as the first delivery step. A caller's idempotency key
+ * is stored on that row, so a retried call sends at most once more and only when the provider
+ * never took the message (see `submit` for the window that remains).
  */
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
@@ -10,6 +12,7 @@ import {
   composePec,
   createPecTransport,
   OutgoingPecError,
+  type ComposedPec,
   type OutgoingPec,
   type PecTransport,
   type SmtpSettings,
@@ -27,16 +30,30 @@ import { TenantSchema } from '../store/entities/tenant.js';
 import { TENANT_FILTER } from '../store/orm.js';
 import type { IntakeContext } from './context.js';
 import { messageStatus } from './delivery.js';
+import {
+  checkedIdempotencyKey,
+  findEarlierSend,
+  recomposed,
+  reopenForSubmission,
+  sentMessageOf,
+  SUBMISSION_FAILED,
+  SUBMITTED,
+  wasSubmitted,
+  type SentMessage,
+} from './earlier-send.js';
 import { decryptSecret } from './secrets.js';
 
 export type SendInput = Omit<OutgoingPec, 'from' | 'messageId'>;
 
-export interface SentMessage {
-  id: string;
-  messageId: string;
-  deliveryStatus: DeliveryStatus;
-  recipients: { address: string; status: DeliveryStatus }[];
+export interface SendOptions {
+  /**
+   * The same for every retry of one logical send (a process task's call): the first call records
+   * the message under it, a later one returns that message instead of certifying a second.
+   */
+  idempotencyKey?: string;
 }
+
+export type { SentMessage };
 
 export class SubmissionFailedError extends PecTrackError {
   constructor(message: string, details: Record<string, unknown>) {
@@ -57,64 +74,112 @@ export function outgoingServices(
     return fork;
   };
 
-  return {
-    async send(tenantId: string, mailboxId: string, input: SendInput): Promise<SentMessage> {
-      const mailbox = await em(tenantId).findOne(MailboxSchema, { id: mailboxId });
-      if (!mailbox) throw new NotFoundError('mailbox', mailboxId);
-      const settings = smtpSettingsOf(mailbox, ctx.secretKey);
-      const composed = await composeOrExplain({ ...input, from: mailbox.address });
-      const stored = await ctx.blobs.put(composed.raw);
-      const recipients = composed.envelope.to.map((a) => a.toLowerCase());
+  /**
+   * A new message is composed, stored and recorded under its key; a message recorded by an
+   * earlier call but never taken by the provider (a crash between the commit and SMTP, or a
+   * refused submission) is reopened and goes out again as the same bytes and Message-ID.
+   */
+  async function prepare(
+    tenantId: string,
+    mailbox: Mailbox,
+    input: SendInput,
+    key: string | null,
+    earlier: Message | null,
+  ) {
+    if (earlier) {
       const row = await em(tenantId).transactional((tx) =>
-        recordSubmission(
+        reopenForSubmission(tx, earlier, ctx.now()),
+      );
+      return { row, composed: await recomposed(ctx.blobs, earlier) };
+    }
+    const composed = await composeOrExplain({ ...input, from: mailbox.address });
+    const stored = await ctx.blobs.put(composed.raw);
+    const recipients = composed.envelope.to.map((a) => a.toLowerCase());
+    const row = await em(tenantId).transactional((tx) =>
+      recordSubmission(
+        tx,
+        tenantId,
+        mailbox,
+        composed.messageId,
+        input,
+        key,
+        recipients,
+        stored,
+        ctx.now(),
+      ),
+    );
+    return { row, composed };
+  }
+
+  /**
+   * At-least-once window left: if the process dies after the provider accepted the message but
+   * before the outcome below is committed, the row shows no acceptance and a retry submits the
+   * same bytes again (same Message-ID, so both receipts correlate to this row, but the provider
+   * certifies two messages). Only an acceptance receipt already correlated closes that window.
+   */
+  async function submit(
+    tenantId: string,
+    settings: SmtpSettings,
+    row: Message,
+    composed: ComposedPec,
+  ): Promise<SentMessage> {
+    const recipients = row.recipients;
+    const transport = transportFor(settings);
+    try {
+      const result = await transport.submit(composed);
+      const rejected = new Set(result.rejected.map((a) => a.toLowerCase()));
+      return await em(tenantId).transactional((tx) =>
+        recordOutcome(
           tx,
-          tenantId,
-          mailbox,
-          composed.messageId,
-          input,
+          row,
           recipients,
-          stored,
+          (address) => (rejected.has(address) ? 'failed' : 'submitted'),
+          SUBMITTED,
+          { response: result.response },
           ctx.now(),
         ),
       );
+    } catch (error) {
+      await em(tenantId).transactional((tx) =>
+        recordOutcome(
+          tx,
+          row,
+          recipients,
+          () => 'failed',
+          SUBMISSION_FAILED,
+          { error: (error as Error).message },
+          ctx.now(),
+        ),
+      );
+      throw new SubmissionFailedError(
+        `the provider refused the message: ${(error as Error).message}`,
+        {
+          messageId: composed.messageId,
+          id: row.id,
+        },
+      );
+    } finally {
+      transport.close();
+    }
+  }
 
-      const transport = transportFor(settings);
-      try {
-        const result = await transport.submit(composed);
-        const rejected = new Set(result.rejected.map((a) => a.toLowerCase()));
-        return await em(tenantId).transactional((tx) =>
-          recordOutcome(
-            tx,
-            row,
-            recipients,
-            (address) => (rejected.has(address) ? 'failed' : 'submitted'),
-            'submitted',
-            { response: result.response },
-            ctx.now(),
-          ),
-        );
-      } catch (error) {
-        await em(tenantId).transactional((tx) =>
-          recordOutcome(
-            tx,
-            row,
-            recipients,
-            () => 'failed',
-            'submission-failed',
-            { error: (error as Error).message },
-            ctx.now(),
-          ),
-        );
-        throw new SubmissionFailedError(
-          `the provider refused the message: ${(error as Error).message}`,
-          {
-            messageId: composed.messageId,
-            id: row.id,
-          },
-        );
-      } finally {
-        transport.close();
-      }
+  return {
+    async send(
+      tenantId: string,
+      mailboxId: string,
+      input: SendInput,
+      options: SendOptions = {},
+    ): Promise<SentMessage> {
+      const key =
+        options.idempotencyKey === undefined ? null : checkedIdempotencyKey(options.idempotencyKey);
+      const earlier = key === null ? null : await findEarlierSend(em(tenantId), key);
+      if (earlier && (await wasSubmitted(em(tenantId), earlier)))
+        return sentMessageOf(em(tenantId), earlier);
+      const mailbox = await em(tenantId).findOne(MailboxSchema, { id: mailboxId });
+      if (!mailbox) throw new NotFoundError('mailbox', mailboxId);
+      const settings = smtpSettingsOf(mailbox, ctx.secretKey);
+      const { row, composed } = await prepare(tenantId, mailbox, input, key, earlier);
+      return submit(tenantId, settings, row, composed);
     },
   };
 }
@@ -156,6 +221,7 @@ async function recordSubmission(
   mailbox: Mailbox,
   messageId: string,
   input: SendInput,
+  idempotencyKey: string | null,
   recipients: string[],
   stored: { sha256: string; size: number },
   now: Date,
@@ -186,6 +252,7 @@ async function recordSubmission(
     problems: [],
     deliveryStatus: 'submitted',
     receivedAt: now,
+    idempotencyKey,
   });
   // Recipient rows reference the message by id only (no ORM relation): the message goes first.
   await tx.flush();

@@ -20,14 +20,20 @@ export function pecConnector(intake: Intake): Connector {
     async send(request) {
       const attachments = await readAttachments(intake.ctx.blobs, request.attachments ?? []);
       try {
-        const sent = await intake.outgoing.send(request.tenantId, request.mailboxId, {
-          to: request.to,
-          cc: request.cc,
-          subject: request.subject,
-          text: request.text,
-          attachments,
-          receiptType: request.receiptType,
-        });
+        const sent = await intake.outgoing.send(
+          request.tenantId,
+          request.mailboxId,
+          {
+            to: request.to,
+            cc: request.cc,
+            subject: request.subject,
+            text: request.text,
+            attachments,
+            receiptType: request.receiptType,
+          },
+          // A re-run of the same task's job finds the message this key recorded instead of certifying another.
+          { idempotencyKey: request.idempotencyKey },
+        );
         return { id: sent.id, messageId: sent.messageId, deliveryStatus: sent.deliveryStatus };
       } catch (error) {
         if (!(error instanceof PecTrackError)) throw final('PEC_SEND_FAILED', error);

@@ -34,6 +34,8 @@ export interface Message {
   problems: string[];
   deliveryStatus: DeliveryStatus | null;
   receivedAt: Date;
+  /** For outgoing mail: the asking call's idempotency key, so its retries send once. */
+  idempotencyKey?: string | null;
 }
 
 export const MessageSchema = new EntitySchema<Message>({
@@ -61,6 +63,7 @@ export const MessageSchema = new EntitySchema<Message>({
     problems: { type: 'json' },
     deliveryStatus: { type: 'string', length: 16, nullable: true },
     receivedAt: { type: 'datetime' },
+    idempotencyKey: { type: 'string', nullable: true },
   },
 });
 

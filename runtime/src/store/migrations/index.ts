@@ -1,9 +1,14 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261127000000_initial } from './Migration20261127000000_initial.js';
 import { Migration20261127100000_intake } from './Migration20261127100000_intake.js';
+import { Migration20261127200000_outgoing_idempotency } from './Migration20261127200000_outgoing_idempotency.js';
 
 /** Listed explicitly so migrations run the same from src (tsx, vitest) and from dist. */
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261127000000_initial', class: Migration20261127000000_initial },
   { name: 'Migration20261127100000_intake', class: Migration20261127100000_intake },
+  {
+    name: 'Migration20261127200000_outgoing_idempotency',
+    class: Migration20261127200000_outgoing_idempotency,
+  },
 ];

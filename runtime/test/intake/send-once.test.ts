@@ -1,0 +1,138 @@
+/**
+ * Sending under an idempotency key (what a retried process task does) certifies at most once:
+ * a repeat of a submitted send returns the recorded message without touching SMTP, and a
+ * message recorded but never taken by the provider goes out on the retry with its Message-ID.
+ * Real Dovecot, the testkit provider's SMTP front, SQLite and PostgreSQL (the new column).
+ */
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPecTransport } from '@pectrack/connector-pec';
+import { startSmtpFront, type SmtpFront } from '@pectrack/connector-pec/testkit';
+import { outgoingServices, type OutgoingServices } from '../../src/intake/outgoing.js';
+import { knexOf } from '../../src/store/orm.js';
+import { testDatabases } from '../support/databases.js';
+import { pecFixtures } from './support/fixtures.js';
+import {
+  dovecotMissing,
+  PASSWORD,
+  startHarness,
+  TENANT,
+  type IntakeHarness,
+} from './support/services.js';
+
+const fixtures = pecFixtures();
+const SENDER = 'protocollo@comune.pec.test';
+const RECIPIENT = 'ufficio.tecnico@regione.pec.test';
+const LETTER = { to: [RECIPIENT], subject: 'Richiesta parere', text: 'Si trasmette la pratica.' };
+
+/** A port nothing listens on: the provider is down, so nothing is submitted. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+for (const database of await testDatabases()) {
+  describe.skipIf(Boolean(dovecotMissing) || !database.available)(
+    `sending once per idempotency key (${database.kind})`,
+    () => {
+      let h: IntakeHarness;
+      let front: SmtpFront;
+      let outgoing: OutgoingServices;
+      let senderId: string;
+
+      beforeAll(async () => {
+        h = await startHarness(database, fixtures);
+        front = await startSmtpFront({
+          provider: fixtures.provider,
+          imap: { host: h.dovecot.host, port: h.dovecot.port },
+          mailboxes: { [SENDER]: PASSWORD, [RECIPIENT]: PASSWORD },
+        });
+        senderId = await h.addMailbox(SENDER, { smtp: { host: front.host, port: front.port } });
+        await h.addMailbox(RECIPIENT);
+        outgoing = outgoingServices(h.ctx);
+      });
+      afterAll(async () => {
+        await front?.close();
+        await h?.close();
+      });
+
+      const submittedIds = async () => {
+        await front.settled();
+        return front.processed.map((p) => p.submission.clientMessageId);
+      };
+      const rowsWithKey = (key: string) =>
+        knexOf(h.runtime.orm)('message').where({ idempotency_key: key }).select('id', 'message_id');
+      const events = async (id: string) =>
+        (
+          await knexOf(h.runtime.orm)('message_event')
+            .where({ message_id: id })
+            .orderBy('id')
+            .select('event')
+        ).map((e: { event: string }) => e.event);
+
+      it('the same key twice submits once and returns the same outgoing message', async () => {
+        const before = (await submittedIds()).length;
+        const first = await outgoing.send(TENANT, senderId, LETTER, { idempotencyKey: 'task:a:1' });
+        const again = await outgoing.send(TENANT, senderId, LETTER, { idempotencyKey: 'task:a:1' });
+
+        expect(again).toEqual(first);
+        const submitted = await submittedIds();
+        expect(submitted.slice(before)).toEqual([first.messageId]);
+        expect(await rowsWithKey('task:a:1')).toEqual([
+          { id: first.id, message_id: first.messageId },
+        ]);
+        expect(await events(first.id)).toEqual(['submitted']);
+      });
+
+      it('different keys are different messages', async () => {
+        const one = await outgoing.send(TENANT, senderId, LETTER, { idempotencyKey: 'task:b:1' });
+        const two = await outgoing.send(TENANT, senderId, LETTER, { idempotencyKey: 'task:b:2' });
+        expect(two.id).not.toBe(one.id);
+        expect((await submittedIds()).slice(-2)).toEqual([one.messageId, two.messageId]);
+      });
+
+      it('a message recorded but never submitted goes out on the retry with its Message-ID', async () => {
+        const port = await closedPort();
+        const providerDown = outgoingServices(h.ctx, (settings) =>
+          createPecTransport({ ...settings, port }),
+        );
+        const before = (await submittedIds()).length;
+        await expect(
+          providerDown.send(TENANT, senderId, LETTER, { idempotencyKey: 'task:c:1' }),
+        ).rejects.toMatchObject({ code: 'pec-submission-failed' });
+        const [recorded] = await rowsWithKey('task:c:1');
+        expect(await submittedIds()).toHaveLength(before);
+
+        const retried = await outgoing.send(TENANT, senderId, LETTER, {
+          idempotencyKey: 'task:c:1',
+        });
+        const once = await outgoing.send(TENANT, senderId, LETTER, { idempotencyKey: 'task:c:1' });
+
+        expect(retried).toMatchObject({
+          id: recorded.id,
+          messageId: recorded.message_id,
+          deliveryStatus: 'submitted',
+          recipients: [{ address: RECIPIENT, status: 'submitted' }],
+        });
+        expect(once).toEqual(retried);
+        expect((await submittedIds()).slice(before)).toEqual([recorded.message_id]);
+        expect(await rowsWithKey('task:c:1')).toHaveLength(1);
+        expect(await events(recorded.id)).toEqual(['submission-failed', 'submitted']);
+      });
+
+      it('refuses an empty key, naming the field, and records nothing', async () => {
+        const rows = await knexOf(h.runtime.orm)('message').count({ n: '*' });
+        await expect(
+          outgoing.send(TENANT, senderId, LETTER, { idempotencyKey: '' }),
+        ).rejects.toMatchObject({
+          code: 'invalid-idempotency-key',
+          details: { field: 'idempotencyKey' },
+        });
+        expect(await knexOf(h.runtime.orm)('message').count({ n: '*' })).toEqual(rows);
+      });
+    },
+  );
+}
