@@ -116,6 +116,8 @@ export function outgoingServices(
    * before the outcome below is committed, the row shows no acceptance and a retry submits the
    * same bytes again (same Message-ID, so both receipts correlate to this row, but the provider
    * certifies two messages). Only an acceptance receipt already correlated closes that window.
+   * Two calls with one key at the same moment are not guarded here: the scheduler runs a job's
+   * attempts one after another.
    */
   async function submit(
     tenantId: string,
@@ -175,7 +177,10 @@ export function outgoingServices(
       const earlier = key === null ? null : await findEarlierSend(em(tenantId), key);
       if (earlier && (await wasSubmitted(em(tenantId), earlier)))
         return sentMessageOf(em(tenantId), earlier);
-      const mailbox = await em(tenantId).findOne(MailboxSchema, { id: mailboxId });
+      // A resubmission goes through the mailbox its recorded bytes were written for.
+      const mailbox = await em(tenantId).findOne(MailboxSchema, {
+        id: earlier?.mailboxId ?? mailboxId,
+      });
       if (!mailbox) throw new NotFoundError('mailbox', mailboxId);
       const settings = smtpSettingsOf(mailbox, ctx.secretKey);
       const { row, composed } = await prepare(tenantId, mailbox, input, key, earlier);
