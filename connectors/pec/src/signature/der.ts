@@ -76,3 +76,52 @@ function byteAt(bytes: Uint8Array, at: number, limit: number): number {
   if (at >= limit || value === undefined) throw new Error('ASN.1 value truncated');
   return value;
 }
+
+/** Universal tag numbers the CMS reader checks. */
+export const TAG = {
+  integer: 2,
+  octetString: 4,
+  objectIdentifier: 6,
+  sequence: 16,
+  set: 17,
+} as const;
+
+export function isUniversal(tlv: Tlv, tagNumber: number): boolean {
+  return tlv.tagClass === 0 && tlv.tagNumber === tagNumber;
+}
+
+export function isContextTag(tlv: Tlv, tagNumber: number): boolean {
+  return tlv.tagClass === 2 && tlv.tagNumber === tagNumber;
+}
+
+export function contentOf(bytes: Uint8Array, tlv: Tlv): Uint8Array {
+  return bytes.subarray(tlv.contentStart, tlv.contentEnd);
+}
+
+/** Dotted form of an OBJECT IDENTIFIER value. */
+export function oidOf(bytes: Uint8Array, tlv: Tlv): string {
+  if (
+    !isUniversal(tlv, TAG.objectIdentifier) ||
+    tlv.constructed ||
+    tlv.contentEnd === tlv.contentStart
+  )
+    throw new Error('expected an OBJECT IDENTIFIER');
+  const arcs: number[] = [];
+  let value = 0;
+  for (let at = tlv.contentStart; at < tlv.contentEnd; at += 1) {
+    const octet = bytes[at] ?? 0;
+    value = value * 128 + (octet & 0x7f);
+    if (octet & 0x80) continue;
+    if (arcs.length > 0) arcs.push(value);
+    else {
+      const first = Math.min(2, Math.floor(value / 40));
+      arcs.push(first, value - first * 40);
+    }
+    value = 0;
+  }
+  return arcs.join('.');
+}
+
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+}

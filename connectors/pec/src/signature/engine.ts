@@ -19,10 +19,11 @@ const RSA_PKCS1 = new Set([
 ]);
 
 /**
- * PKI.js's engine on node:crypto. Digests and RSA PKCS#1 v1.5 verification run synchronously in
+ * PKI.js's engine on node:crypto, for the certificate chain check (the per-message SignerInfo check
+ * does not use PKI.js: signer.ts). Digests and RSA PKCS#1 v1.5 verification run synchronously in
  * node:crypto with the key object kept per certificate: WebCrypto would hop to the thread pool and
- * import the same provider key again for every message, which under load cost more than the rest
- * of the parse. Everything else (RSA-PSS, ECDSA, chain building) is PKI.js's WebCrypto path.
+ * import the same key again for every chain. Everything else (RSA-PSS, ECDSA) is PKI.js's
+ * WebCrypto path.
  */
 class NodeCryptoEngine extends pkijs.CryptoEngine {
   private readonly keys = new WeakMap<pkijs.PublicKeyInfo, KeyObject>();
@@ -75,31 +76,5 @@ const engine = new NodeCryptoEngine({
   crypto: webcrypto as unknown as EngineCrypto,
 });
 pkijs.setEngine('nodejs', engine);
-
-/**
- * The engine and the `data` to give PKI.js for one detached verification. PKI.js copies the content
- * it is given (`new Uint8Array(data)`) before hashing it: 30 MB more for a 30 MB envelope. It gets a
- * one-byte stand-in instead, and this engine hashes (or verifies) the content in place whenever
- * PKI.js passes the stand-in on.
- */
-export function detachedContentEngine(content: Uint8Array): {
-  engine: pkijs.CryptoEngine;
-  data: ArrayBuffer;
-} {
-  const standIn = new ArrayBuffer(1);
-  const resolve = <T extends ArrayBuffer | ArrayBufferView>(data: T): T | Uint8Array =>
-    (ArrayBuffer.isView(data) ? data.buffer : data) === standIn ? content : data;
-  const forContent: pkijs.CryptoEngine = Object.create(engine, {
-    digest: {
-      value: (...[algorithm, data]: Parameters<pkijs.CryptoEngine['digest']>) =>
-        engine.digest(algorithm, resolve(data)),
-    },
-    verifyWithPublicKey: {
-      value: (...[data, ...rest]: Parameters<pkijs.CryptoEngine['verifyWithPublicKey']>) =>
-        engine.verifyWithPublicKey(resolve(data), ...rest),
-    },
-  });
-  return { engine: forContent, data: standIn };
-}
 
 export { pkijs };

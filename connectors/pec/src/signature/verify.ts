@@ -1,16 +1,10 @@
-import * as asn1js from 'asn1js';
 import type { ChainResult, TrustAnchors } from './anchors.js';
-import { certificateFingerprint, readDetachedSignedData } from './cms.js';
-import { detachedContentEngine, pkijs } from './engine.js';
+import type { CarriedCertificate } from './certificates.js';
+import { readDetachedSignedData, type DetachedSignedData } from './cms.js';
+import { pkijs } from './engine.js';
+import { checkSigner, DIGEST_NAMES } from './signer.js';
 import type { SignatureCheck, SignerIdentity } from './types.js';
 
-const SIGNING_TIME = '1.2.840.113549.1.9.5';
-const DIGEST_NAMES: Record<string, string> = {
-  '1.3.14.3.2.26': 'sha1',
-  '2.16.840.1.101.3.4.2.1': 'sha256',
-  '2.16.840.1.101.3.4.2.2': 'sha384',
-  '2.16.840.1.101.3.4.2.3': 'sha512',
-};
 const MAX_CACHED_CHAINS = 1024;
 
 /**
@@ -22,7 +16,7 @@ export async function verifyDetachedSignature(
   p7s: Buffer,
   anchors: TrustAnchors | null,
 ): Promise<SignatureCheck> {
-  let signedData: pkijs.SignedData;
+  let signedData: DetachedSignedData;
   try {
     signedData = readDetachedSignedData(p7s);
   } catch (error) {
@@ -30,14 +24,13 @@ export async function verifyDetachedSignature(
   }
   const signerInfo = signedData.signerInfos[0];
   if (!signerInfo) return { status: 'invalid', reason: 'smime.p7s has no signer' };
-  const algorithm =
-    DIGEST_NAMES[signerInfo.digestAlgorithm.algorithmId] ?? signerInfo.digestAlgorithm.algorithmId;
-  const verified = await verifyContent(signedData, signedBytes);
+  const algorithm = DIGEST_NAMES[signerInfo.digestAlgorithm] ?? signerInfo.digestAlgorithm;
+  const verified = checkSigner(signedData.certificates, signerInfo, signedBytes);
   if (!verified.ok)
     return { status: 'invalid', algorithm, reason: verified.reason, ...signerOf(verified.signer) };
-  const checkDate = signingTime(signerInfo) ?? new Date();
+  const checkDate = signerInfo.signingTime ?? new Date();
   const chain = anchors
-    ? await checkChain(signedData, verified.signer, anchors, checkDate)
+    ? await checkChain(signedData.certificates, verified.signer, anchors, checkDate)
     : { trusted: false, reason: 'no trust anchors configured' };
   const signer = signerOf(verified.signer);
   return chain.trusted
@@ -45,73 +38,21 @@ export async function verifyDetachedSignature(
     : { status: 'intact-untrusted', algorithm, reason: chain.reason ?? 'untrusted', ...signer };
 }
 
-type ContentVerdict =
-  | { ok: true; signer: pkijs.Certificate }
-  | { ok: false; reason: string; signer: pkijs.Certificate | null };
-
-/**
- * S/MIME signs the canonical (CRLF) form. A message stored with bare LF line ends (some mail stores
- * do that) is tried again in canonical form before it is called tampered.
- */
-async function verifyContent(
-  signedData: pkijs.SignedData,
-  signedBytes: Buffer,
-): Promise<ContentVerdict> {
-  const first = await verifyOnce(signedData, signedBytes);
-  if (first.ok || !hasBareLineFeed(signedBytes)) return first;
-  const second = await verifyOnce(signedData, toCanonicalLineEnds(signedBytes));
-  return second.ok ? second : first;
-}
-
-async function verifyOnce(signedData: pkijs.SignedData, bytes: Buffer): Promise<ContentVerdict> {
-  const { engine, data } = detachedContentEngine(bytes);
-  try {
-    const result = await signedData.verify(
-      { signer: 0, data, extendedMode: true, checkChain: false },
-      engine,
-    );
-    const signer = result.signerCertificate ?? null;
-    if (!signer) return { ok: false, reason: 'signer certificate not found in smime.p7s', signer };
-    return result.signatureVerified
-      ? { ok: true, signer }
-      : { ok: false, reason: 'signature does not verify', signer };
-  } catch (error) {
-    const signer =
-      error instanceof pkijs.SignedDataVerifyError ? (error.signerCertificate ?? null) : null;
-    const reason = error instanceof pkijs.SignedDataVerifyError ? error.message : messageOf(error);
-    return {
-      ok: false,
-      reason: /digest doesn't match/i.test(reason)
-        ? 'signed content was modified: digest does not match'
-        : reason,
-      signer,
-    };
-  }
-}
-
-function hasBareLineFeed(bytes: Buffer): boolean {
-  for (let at = bytes.indexOf(0x0a); at >= 0; at = bytes.indexOf(0x0a, at + 1))
-    if (at === 0 || bytes[at - 1] !== 0x0d) return true;
-  return false;
-}
-
-function toCanonicalLineEnds(bytes: Buffer): Buffer {
-  return Buffer.from(bytes.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
-}
-
 async function checkChain(
-  signedData: pkijs.SignedData,
-  signer: pkijs.Certificate,
+  certificates: readonly CarriedCertificate[],
+  signer: CarriedCertificate,
   anchors: TrustAnchors,
   checkDate: Date,
 ): Promise<ChainResult> {
-  const certificates = (signedData.certificates ?? []).filter(
-    (c): c is pkijs.Certificate => c instanceof pkijs.Certificate,
-  );
-  const key = chainKey(signer, certificates, checkDate);
+  const key = `${[signer, ...certificates].map((c) => c.fingerprint).join(',')}@${checkDate.toISOString().slice(0, 10)}`;
   const cached = anchors.chainCache.get(key);
   if (cached) return cached;
-  const result = await validateChain(signer, certificates, anchors, checkDate);
+  const result = await validateChain(
+    signer.certificate,
+    certificates.map((c) => c.certificate),
+    anchors,
+    checkDate,
+  );
   if (anchors.chainCache.size >= MAX_CACHED_CHAINS) anchors.chainCache.clear();
   anchors.chainCache.set(key, result);
   return result;
@@ -138,25 +79,9 @@ async function validateChain(
   }
 }
 
-function chainKey(
-  signer: pkijs.Certificate,
-  certificates: pkijs.Certificate[],
-  checkDate: Date,
-): string {
-  const prints = [signer, ...certificates].map(certificateFingerprint).join(',');
-  return `${prints}@${checkDate.toISOString().slice(0, 10)}`;
-}
-
-function signingTime(signerInfo: pkijs.SignerInfo): Date | null {
-  const attribute = signerInfo.signedAttrs?.attributes.find((a) => a.type === SIGNING_TIME);
-  const value = attribute?.values[0];
-  if (value instanceof asn1js.UTCTime || value instanceof asn1js.GeneralizedTime)
-    return value.toDate();
-  return null;
-}
-
-function signerOf(certificate: pkijs.Certificate | null): { signer?: SignerIdentity } {
-  if (!certificate) return {};
+function signerOf(carried: CarriedCertificate | null): { signer?: SignerIdentity } {
+  if (!carried) return {};
+  const { certificate } = carried;
   return {
     signer: {
       subject: distinguishedName(certificate.subject),

@@ -1,0 +1,67 @@
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import type { Tlv } from './der.js';
+import { pkijs } from './engine.js';
+
+/** A certificate carried in a SignedData, with what the signer lookup and the signature check need. */
+export interface CarriedCertificate {
+  readonly certificate: pkijs.Certificate;
+  /** SHA-256 of the DER as received. */
+  readonly fingerprint: string;
+  /** DER of the issuer Name, as encoded in the certificate. */
+  readonly issuer: Uint8Array;
+  /** Content octets of the serial number INTEGER. */
+  readonly serialNumber: Uint8Array;
+  /** SHA-1 of the subjectPublicKey bits: what a subjectKeyIdentifier sid names (RFC 5280 4.2.1.2 method 1). */
+  readonly keyIdentifier: Buffer;
+  /** The SubjectPublicKeyInfo DER, turned into a key on first use. */
+  readonly publicKey: () => KeyObject;
+}
+
+const MAX_CACHED_CERTIFICATES = 256;
+
+/** By the SHA-256 of their DER: a mailbox sees the same few provider certificates. */
+const cache = new Map<string, CarriedCertificate>();
+
+/**
+ * The certificate at `tlv`, parsed once: PKI.js schema matching of a certificate costs more than
+ * the whole rest of a verification, and the chain check needs the PKI.js object anyway.
+ */
+export function carriedCertificate(bytes: Uint8Array, tlv: Tlv): CarriedCertificate {
+  const der = bytes.subarray(tlv.start, tlv.end);
+  const fingerprint = createHash('sha256').update(der).digest('hex');
+  let carried = cache.get(fingerprint);
+  if (!carried) {
+    carried = describe(parseCertificate(der), fingerprint);
+    if (cache.size >= MAX_CACHED_CERTIFICATES) cache.clear();
+    cache.set(fingerprint, carried);
+  }
+  return carried;
+}
+
+function parseCertificate(der: Uint8Array): pkijs.Certificate {
+  const asn1 = asn1js.fromBER(der.slice());
+  if (asn1.offset === -1) throw new Error(asn1.result.error || 'not BER');
+  return new pkijs.Certificate({ schema: asn1.result });
+}
+
+function describe(certificate: pkijs.Certificate, fingerprint: string): CarriedCertificate {
+  let key: KeyObject | undefined;
+  return {
+    certificate,
+    fingerprint,
+    issuer: new Uint8Array(certificate.issuer.valueBeforeDecode),
+    serialNumber: certificate.serialNumber.valueBlock.valueHexView,
+    keyIdentifier: createHash('sha1')
+      .update(certificate.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView)
+      .digest(),
+    publicKey: () => {
+      key ??= createPublicKey({
+        key: Buffer.from(certificate.subjectPublicKeyInfo.toSchema().toBER()),
+        format: 'der',
+        type: 'spki',
+      });
+      return key;
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createTestCa, signDetached, type SigningIdentity } from '../testkit/index.js';
+import { loadTrustAnchors, type TrustAnchors } from './anchors.js';
+import { pkijs } from './engine.js';
+import { verifyDetachedSignature } from './verify.js';
+
+const CONTENT = Buffer.from('Content-Type: text/plain\r\n\r\ndelibera n. 12/2026\r\n', 'latin1');
+const SIGNED_AT = new Date(Date.UTC(2026, 10, 2, 9, 30));
+
+let provider: SigningIdentity;
+let anchors: TrustAnchors;
+beforeAll(() => {
+  const ca = createTestCa();
+  provider = ca.issueProvider({ address: 'posta-certificata@pec.mittente.test' });
+  anchors = loadTrustAnchors([ca.certificate]);
+});
+
+/** Re-encodes the signature after `change` edits its one SignerInfo; nothing is signed again. */
+function editSignerInfo(p7s: Buffer, change: (signerInfo: pkijs.SignerInfo) => void): Buffer {
+  const contentInfo = pkijs.ContentInfo.fromBER(p7s);
+  const signedData = new pkijs.SignedData({ schema: contentInfo.content });
+  change(signedData.signerInfos[0]!);
+  contentInfo.content = signedData.toSchema(true);
+  return Buffer.from(contentInfo.toSchema().toBER());
+}
+
+describe('detached signature check', () => {
+  it('is invalid when a signed attribute changed while the messageDigest still matches', async () => {
+    const p7s = editSignerInfo(signDetached(CONTENT, provider, 'sha256', SIGNED_AT), (signer) => {
+      const signingTime = signer.signedAttrs!.attributes.find(
+        (attribute) => attribute.type === '1.2.840.113549.1.9.5',
+      )!;
+      signingTime.values = [new asn1js.UTCTime({ valueDate: new Date(Date.UTC(2026, 0, 1)) })];
+      signer.signedAttrs!.encodedValue = new ArrayBuffer(0);
+    });
+    expect(await verifyDetachedSignature(CONTENT, p7s, anchors)).toMatchObject({
+      status: 'invalid',
+      reason: 'signature does not verify',
+      signer: { email: 'posta-certificata@pec.mittente.test' },
+    });
+  });
+
+  it('finds a signer named by subjectKeyIdentifier', async () => {
+    const certificate = pkijs.Certificate.fromBER(provider.certificate);
+    const keyIdentifier = createHash('sha1')
+      .update(certificate.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView)
+      .digest();
+    const p7s = editSignerInfo(signDetached(CONTENT, provider, 'sha1', SIGNED_AT), (signer) => {
+      signer.version = 3;
+      signer.sid = new asn1js.Primitive({
+        idBlock: { tagClass: 3, tagNumber: 0 },
+        valueHex: keyIdentifier,
+      });
+    });
+    expect(await verifyDetachedSignature(CONTENT, p7s, anchors)).toMatchObject({
+      status: 'valid',
+      algorithm: 'sha1',
+    });
+  });
+
+  it('matches an issuer encoded differently from the certificate by RFC 5280 name comparison', async () => {
+    const p7s = editSignerInfo(signDetached(CONTENT, provider, 'sha256', SIGNED_AT), (signer) => {
+      const sid = signer.sid as pkijs.IssuerAndSerialNumber;
+      sid.issuer = new pkijs.RelativeDistinguishedNames({
+        typesAndValues: [
+          new pkijs.AttributeTypeAndValue({
+            type: '2.5.4.3',
+            value: new asn1js.PrintableString({ value: 'PECTRACK  TEST CA' }),
+          }),
+        ],
+      });
+    });
+    expect(await verifyDetachedSignature(CONTENT, p7s, anchors)).toMatchObject({
+      status: 'valid',
+      signer: { issuer: 'CN=PECtrack Test CA' },
+    });
+  });
+
+  it('is invalid when no carried certificate matches the signer', async () => {
+    const p7s = editSignerInfo(signDetached(CONTENT, provider, 'sha256', SIGNED_AT), (signer) => {
+      signer.sid = new asn1js.Primitive({
+        idBlock: { tagClass: 3, tagNumber: 0 },
+        valueHex: new Uint8Array(20),
+      });
+    });
+    expect(await verifyDetachedSignature(CONTENT, p7s, anchors)).toEqual({
+      status: 'invalid',
+      algorithm: 'sha256',
+      reason: 'Unable to find signer certificate',
+    });
+  });
+});
