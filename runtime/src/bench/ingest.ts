@@ -35,7 +35,7 @@ const USER = 'protocollo@comune.pec.test';
 const PASSWORD = 'bench';
 
 let peakRss = 0;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20);
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const mb = (bytes: number) => (bytes / 1048576).toFixed(0);

@@ -5,6 +5,7 @@
  * server; nothing is ever deleted or moved.
  */
 import type { ImapFlow, MailboxObject } from 'imapflow';
+import type { PecEnvelope } from '@pectrack/connector-pec';
 import type { StoredBlob } from '../store/blobs.js';
 import type { Mailbox } from '../store/entities/mailbox.js';
 import { MailboxCheckpointSchema } from '../store/entities/mailbox.js';
@@ -150,11 +151,18 @@ async function streamOne(ctx: IntakeContext, client: ImapFlow, uid: number): Pro
   return [{ uid, source: Buffer.concat(chunks, stored.size), stored }];
 }
 
-/** Store first, then parse: the bytes are safe even when the parser fails on them. */
+/**
+ * The blob write and the parse run side by side; the item is returned only once the bytes
+ * are stored, so they are safe even when the parser fails on them.
+ */
 async function ingest(ctx: IntakeContext, raw: RawMessage): Promise<IngestedMessage> {
-  const { sha256, size } = raw.stored ?? (await ctx.blobs.put(raw.source));
+  const [{ sha256, size }, parsed] = await Promise.all([
+    raw.stored ?? ctx.blobs.put(raw.source),
+    parseOrFailure(ctx, raw.source),
+  ]);
   try {
-    const envelope = await ctx.parse(raw.source);
+    if ('failure' in parsed) throw parsed.failure;
+    const { envelope } = parsed;
     return { uid: raw.uid, sha256, size, facts: factsOf(envelope, sha256), event: envelope.event };
   } catch (error) {
     ctx.log.warn(
@@ -168,6 +176,17 @@ async function ingest(ctx: IntakeContext, raw: RawMessage): Promise<IngestedMess
       facts: unparseableFacts(sha256, (error as Error).message),
       event: null,
     };
+  }
+}
+
+async function parseOrFailure(
+  ctx: IntakeContext,
+  source: Buffer,
+): Promise<{ envelope: PecEnvelope } | { failure: Error }> {
+  try {
+    return { envelope: await ctx.parse(source) };
+  } catch (error) {
+    return { failure: error as Error };
   }
 }
 

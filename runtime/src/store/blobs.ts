@@ -1,14 +1,14 @@
 /**
  * Content-addressed blob store for raw messages and attachments (ARCHITECTURE §4): a blob's
  * name is the SHA-256 of its bytes, so storing the same message twice costs nothing and a
- * stored blob can be checked against its name. Writes stream through a temporary file and
+ * stored blob can be checked against its name. Writes go through a temporary file and
  * are renamed into place only once complete, so a crash never leaves a truncated blob under
  * a valid name. The interface is what an S3-compatible store would implement too.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
@@ -37,6 +37,8 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 export class FileBlobStore implements BlobStore {
   private readonly tmpDir: string;
+  private tmpReady: Promise<void> | undefined;
+  private readonly knownDirs = new Set<string>();
 
   constructor(private readonly root: string) {
     this.tmpDir = join(root, 'tmp');
@@ -50,8 +52,29 @@ export class FileBlobStore implements BlobStore {
   }
 
   async put(content: Buffer | Readable): Promise<StoredBlob> {
-    await mkdir(this.tmpDir, { recursive: true });
-    const tmp = join(this.tmpDir, randomUUID());
+    return Buffer.isBuffer(content) ? this.putBuffer(content) : this.putStream(content);
+  }
+
+  /**
+   * The common case (a message under the streaming threshold): hashed in one call and written
+   * in one call, without a stream pipeline per message. Renaming over an existing blob is
+   * harmless (same name, same bytes), so no stat precedes it.
+   */
+  private async putBuffer(content: Buffer): Promise<StoredBlob> {
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    const tmp = await this.tmpPath();
+    try {
+      await writeFile(tmp, content);
+      await this.moveInto(tmp, sha256);
+      return { sha256, size: content.length };
+    } catch (error) {
+      await rm(tmp, { force: true });
+      throw error;
+    }
+  }
+
+  private async putStream(source: Readable): Promise<StoredBlob> {
+    const tmp = await this.tmpPath();
     const hash = createHash('sha256');
     let size = 0;
     const measure = new Transform({
@@ -61,21 +84,45 @@ export class FileBlobStore implements BlobStore {
         done(null, chunk);
       },
     });
-    const source = Buffer.isBuffer(content) ? Readable.from([content]) : content;
     try {
       await pipeline(source, measure, createWriteStream(tmp));
       const sha256 = hash.digest('hex');
-      const target = this.pathOf(sha256);
-      if ((await this.size(sha256)) === size) {
-        await rm(tmp, { force: true });
-      } else {
-        await mkdir(join(target, '..'), { recursive: true });
-        await rename(tmp, target);
-      }
+      await this.moveInto(tmp, sha256);
       return { sha256, size };
     } catch (error) {
       await rm(tmp, { force: true });
       throw error;
+    }
+  }
+
+  private async tmpPath(): Promise<string> {
+    this.tmpReady ??= mkdir(this.tmpDir, { recursive: true }).then(() => undefined);
+    try {
+      await this.tmpReady;
+    } catch (error) {
+      this.tmpReady = undefined;
+      throw error;
+    }
+    return join(this.tmpDir, randomUUID());
+  }
+
+  /**
+   * A fan-out directory is created once per process, not once per blob; one removed behind
+   * our back shows up as ENOENT on the rename and is created again.
+   */
+  private async moveInto(tmp: string, sha256: string): Promise<void> {
+    const target = this.pathOf(sha256);
+    const dir = dirname(target);
+    if (!this.knownDirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.knownDirs.add(dir);
+    }
+    try {
+      await rename(tmp, target);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      await mkdir(dir, { recursive: true });
+      await rename(tmp, target);
     }
   }
 
