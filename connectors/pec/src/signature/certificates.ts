@@ -40,7 +40,8 @@ export function carriedCertificate(bytes: Uint8Array, tlv: Tlv): CarriedCertific
 }
 
 function parseCertificate(der: Uint8Array): pkijs.Certificate {
-  const asn1 = asn1js.fromBER(der.slice());
+  // A real copy (Buffer's slice() is a view): the cached certificate must not pin the message's memory.
+  const asn1 = asn1js.fromBER(Uint8Array.prototype.slice.call(der));
   if (asn1.offset === -1) throw new Error(asn1.result.error || 'not BER');
   return new pkijs.Certificate({ schema: asn1.result });
 }

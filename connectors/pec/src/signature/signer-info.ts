@@ -102,7 +102,8 @@ function readSignedAttributes(
     };
   });
   if (attributes.length === 0) throw new Error('SignerInfo signedAttrs is empty');
-  const encoded = bytes.slice(tlv.start, tlv.end);
+  // A copy: `bytes` may be a Buffer, whose slice() would share memory with the caller's signature.
+  const encoded = Uint8Array.prototype.slice.call(bytes, tlv.start, tlv.end);
   encoded[0] = 0x31;
   return { encoded, attributes };
 }
@@ -111,7 +112,7 @@ function readSignedAttributes(
 function readSigningTime(attributes: SignedAttribute[]): Date | undefined {
   const value = attributes.find((attribute) => attribute.type === SIGNING_TIME)?.values[0];
   if (!value) return undefined;
-  const time = asn1js.fromBER(value.slice()).result;
+  const time = asn1js.fromBER(value).result;
   if (!(time instanceof asn1js.UTCTime || time instanceof asn1js.GeneralizedTime)) return undefined;
   const date = time.toDate();
   return Number.isNaN(date.getTime()) ? undefined : date;

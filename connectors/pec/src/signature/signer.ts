@@ -95,7 +95,7 @@ function identifies(sid: SignerIdentifier, certificate: CarriedCertificate): boo
  * certificate's: rare, so PKI.js parses it only then.
  */
 function sameName(certificate: CarriedCertificate, issuer: Uint8Array): boolean {
-  const asn1 = asn1js.fromBER(issuer.slice());
+  const asn1 = asn1js.fromBER(issuer);
   if (asn1.offset === -1) return false;
   try {
     return certificate.certificate.issuer.isEqual(

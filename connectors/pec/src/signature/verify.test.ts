@@ -27,6 +27,14 @@ function editSignerInfo(p7s: Buffer, change: (signerInfo: pkijs.SignerInfo) => v
 }
 
 describe('detached signature check', () => {
+  it('leaves the signature bytes as given, so the same signature checks the same twice', async () => {
+    const p7s = signDetached(CONTENT, provider, 'sha256', SIGNED_AT);
+    const copy = Buffer.from(p7s);
+    expect((await verifyDetachedSignature(CONTENT, p7s, anchors)).status).toBe('valid');
+    expect(p7s.equals(copy)).toBe(true);
+    expect((await verifyDetachedSignature(CONTENT, p7s, anchors)).status).toBe('valid');
+  });
+
   it('is invalid when a signed attribute changed while the messageDigest still matches', async () => {
     const p7s = editSignerInfo(signDetached(CONTENT, provider, 'sha256', SIGNED_AT), (signer) => {
       const signingTime = signer.signedAttrs!.attributes.find(
