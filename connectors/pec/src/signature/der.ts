@@ -39,14 +39,21 @@ export function readTlv(
   }
   const constructed = (identifier & 0x20) !== 0;
   const first = byteAt(bytes, at++, limit);
-  const header = { tagClass: identifier >> 6, constructed, tagNumber, start, contentStart: 0 };
+  const tagClass = identifier >> 6;
   if (first === 0x80) {
     if (!constructed) throw new Error('indefinite length on a primitive value');
-    header.contentStart = at;
     let cursor = at;
     while (!(byteAt(bytes, cursor, limit) === 0 && byteAt(bytes, cursor + 1, limit) === 0))
       cursor = readTlv(bytes, cursor, limit, depth + 1).end;
-    return { ...header, contentEnd: cursor, end: cursor + 2 };
+    return {
+      tagClass,
+      constructed,
+      tagNumber,
+      start,
+      contentStart: at,
+      contentEnd: cursor,
+      end: cursor + 2,
+    };
   }
   let length = first;
   if (first & 0x80) {
@@ -55,9 +62,17 @@ export function readTlv(
     length = 0;
     for (let i = 0; i < count; i += 1) length = length * 256 + byteAt(bytes, at++, limit);
   }
-  header.contentStart = at;
   if (at + length > limit) throw new Error('ASN.1 value runs past its container');
-  return { ...header, contentEnd: at + length, end: at + length };
+  // One object literal of one shape: spreading a partial header cost more than the rest of the read.
+  return {
+    tagClass,
+    constructed,
+    tagNumber,
+    start,
+    contentStart: at,
+    contentEnd: at + length,
+    end: at + length,
+  };
 }
 
 export function childrenOf(bytes: Uint8Array, parent: Tlv, depth = 0): Tlv[] {
