@@ -35,7 +35,13 @@ interface SplitState {
 }
 
 /** Parses the entity tree of `raw[start, end)`. Embedded messages (message/rfc822) are not entered. */
-export function parseEntity(raw: Buffer, problems: string[], limits: EntityLimits = DEFAULT_LIMITS, start = 0, end = raw.length): MimeEntity {
+export function parseEntity(
+  raw: Buffer,
+  problems: string[],
+  limits: EntityLimits = DEFAULT_LIMITS,
+  start = 0,
+  end = raw.length,
+): MimeEntity {
   const state: SplitState = { raw, problems, partsLeft: limits.maxParts };
   return parseAt(state, start, end, limits.maxDepth);
 }
@@ -66,7 +72,10 @@ function parseAt(state: SplitState, start: number, end: number, depthLeft: numbe
   return entity;
 }
 
-function parseStructured(value: string | undefined, fallback: string): { value: string; params: Record<string, string> } {
+function parseStructured(
+  value: string | undefined,
+  fallback: string,
+): { value: string; params: Record<string, string> } {
   if (value === undefined) return { value: fallback, params: {} };
   const parsed = libmime.parseHeaderValue(value);
   return { value: parsed.value.trim().toLowerCase() || fallback, params: parsed.params };
@@ -80,20 +89,32 @@ function decodedParam(value: string | undefined): string | null {
 function splitMultipart(state: SplitState, entity: MimeEntity, depthLeft: number): void {
   const boundary = entity.params.boundary?.trimEnd();
   if (!boundary) {
-    state.problems.push(`${entity.contentType} has no boundary parameter: its parts cannot be read`);
+    state.problems.push(
+      `${entity.contentType} has no boundary parameter: its parts cannot be read`,
+    );
     return;
   }
   if (depthLeft <= 0) {
     state.problems.push(`multipart nesting deeper than the limit: inner parts not read`);
     return;
   }
-  const delimiters = findDelimiters(state.raw, Buffer.from(`--${boundary}`, 'latin1'), entity.bodyStart, entity.end);
+  const delimiters = findDelimiters(
+    state.raw,
+    Buffer.from(`--${boundary}`, 'latin1'),
+    entity.bodyStart,
+    entity.end,
+  );
   if (delimiters.length === 0) {
-    state.problems.push(`${entity.contentType} boundary "${boundary}" never occurs: its parts cannot be read`);
+    state.problems.push(
+      `${entity.contentType} boundary "${boundary}" never occurs: its parts cannot be read`,
+    );
     return;
   }
   const last = delimiters[delimiters.length - 1];
-  if (!last?.closing) state.problems.push(`${entity.contentType} boundary "${boundary}" is never closed (truncated?)`);
+  if (!last?.closing)
+    state.problems.push(
+      `${entity.contentType} boundary "${boundary}" is never closed (truncated?)`,
+    );
   for (let index = 0; index < delimiters.length; index += 1) {
     const delimiter = delimiters[index];
     if (!delimiter || delimiter.closing) break;
@@ -104,7 +125,14 @@ function splitMultipart(state: SplitState, entity: MimeEntity, depthLeft: number
       return;
     }
     state.partsLeft -= 1;
-    entity.children.push(parseAt(state, delimiter.contentStart, Math.max(partEnd, delimiter.contentStart), depthLeft - 1));
+    entity.children.push(
+      parseAt(
+        state,
+        delimiter.contentStart,
+        Math.max(partEnd, delimiter.contentStart),
+        depthLeft - 1,
+      ),
+    );
   }
 }
 

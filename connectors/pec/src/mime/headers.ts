@@ -39,16 +39,22 @@ const FIELD_NAME = /^[!-9;-~]+$/;
  * Where the header section of the entity at `start` ends (the empty line) and its body starts;
  * null when the bytes end before an empty line (a truncated message).
  */
-export function findHeaderEnd(raw: Buffer, start: number, end: number): { headerEnd: number; bodyStart: number } | null {
+export function findHeaderEnd(
+  raw: Buffer,
+  start: number,
+  end: number,
+): { headerEnd: number; bodyStart: number } | null {
   if (raw[start] === LF) return { headerEnd: start, bodyStart: start + 1 };
-  if (raw[start] === 0x0d && raw[start + 1] === LF) return { headerEnd: start, bodyStart: start + 2 };
+  if (raw[start] === 0x0d && raw[start + 1] === LF)
+    return { headerEnd: start, bodyStart: start + 2 };
   let from = start;
   for (;;) {
     const lf = raw.indexOf(LF, from);
     if (lf < 0 || lf >= end) return null;
     const next = lf + 1;
     if (raw[next] === LF && next < end) return { headerEnd: next, bodyStart: next + 1 };
-    if (raw[next] === 0x0d && raw[next + 1] === LF && next + 1 < end) return { headerEnd: next, bodyStart: next + 2 };
+    if (raw[next] === 0x0d && raw[next + 1] === LF && next + 1 < end)
+      return { headerEnd: next, bodyStart: next + 2 };
     from = next;
   }
 }

@@ -32,6 +32,9 @@ export function findCertifiedMessage(bytes: Buffer, attachesMessages: boolean): 
 
 function looksCertified(bytes: Buffer): boolean {
   const bounds = findHeaderEnd(bytes, 0, bytes.length);
-  const headers = parseHeaderSection(bytes.subarray(0, bounds ? bounds.headerEnd : bytes.length), []);
+  const headers = parseHeaderSection(
+    bytes.subarray(0, bounds ? bounds.headerEnd : bytes.length),
+    [],
+  );
   return hasCertifiedMarkers(headers);
 }

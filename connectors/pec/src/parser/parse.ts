@@ -35,7 +35,11 @@ export async function parsePec(raw: Buffer, options: ParseOptions = {}): Promise
   return parseMessage(raw, { anchors, depthLeft: options.maxDepth ?? DEFAULT_MAX_DEPTH }, problems);
 }
 
-async function parseMessage(raw: Buffer, context: ParseContext, problems: string[] = []): Promise<PecEnvelope> {
+async function parseMessage(
+  raw: Buffer,
+  context: ParseContext,
+  problems: string[] = [],
+): Promise<PecEnvelope> {
   const envelope: PecEnvelope = {
     kind: 'unparseable',
     profile: 'plain',
@@ -58,7 +62,11 @@ async function parseMessage(raw: Buffer, context: ParseContext, problems: string
   }
 }
 
-async function fill(envelope: PecEnvelope, raw: Buffer, context: ParseContext): Promise<PecEnvelope> {
+async function fill(
+  envelope: PecEnvelope,
+  raw: Buffer,
+  context: ParseContext,
+): Promise<PecEnvelope> {
   const { problems } = envelope;
   if (raw.length === 0) {
     problems.push('message is empty');
@@ -88,55 +96,102 @@ async function fill(envelope: PecEnvelope, raw: Buffer, context: ParseContext): 
  * A mailing list (RFC 2919 List-Id) relayed the envelope as an attachment: the envelope is what
  * counts. Plain mail from a person that attaches an envelope stays plain, with the envelope nested.
  */
-async function unwrap(envelope: PecEnvelope, wrapped: Buffer, context: ParseContext): Promise<PecEnvelope> {
+async function unwrap(
+  envelope: PecEnvelope,
+  wrapped: Buffer,
+  context: ParseContext,
+): Promise<PecEnvelope> {
   const inner = await parseMessage(wrapped, context);
   return { ...inner, problems: [...envelope.problems, ...inner.problems] };
 }
 
 function detectProfile(headers: HeaderList, parts: EnvelopeParts): Profile {
-  if (parts.remSections.length > 0 || headers.fields.some((field) => field.name.startsWith('rem-'))) return 'REM';
+  if (parts.remSections.length > 0 || headers.fields.some((field) => field.name.startsWith('rem-')))
+    return 'REM';
   if (headers.has('x-trasporto') || headers.has('x-ricevuta')) return 'PEC-2005';
   return parts.signed && parts.daticert.length > 0 ? 'PEC-2005' : 'plain';
 }
 
-async function fillPec(envelope: PecEnvelope, raw: Buffer, headers: HeaderList, parts: EnvelopeParts, context: ParseContext): Promise<PecEnvelope> {
+async function fillPec(
+  envelope: PecEnvelope,
+  raw: Buffer,
+  headers: HeaderList,
+  parts: EnvelopeParts,
+  context: ParseContext,
+): Promise<PecEnvelope> {
   const { problems } = envelope;
-  if (parts.daticert.length > 1) problems.push(`${parts.daticert.length} daticert.xml parts: the first one is used`);
+  if (parts.daticert.length > 1)
+    problems.push(`${parts.daticert.length} daticert.xml parts: the first one is used`);
   const daticert = parts.daticert[0];
   const cert = daticert ? parseDaticert(decodedBody(raw, daticert), problems) : null;
   envelope.certData = cert;
   const kind = structureUnreadable(parts) ? 'unparseable' : pecKind(headers, cert, parts, problems);
   envelope.kind = kind;
-  envelope.providerId = kind === 'posta-certificata' || kind === 'anomalia' ? (cert?.identificativo ?? envelope.providerId) : envelope.providerId;
+  envelope.providerId =
+    kind === 'posta-certificata' || kind === 'anomalia'
+      ? (cert?.identificativo ?? envelope.providerId)
+      : envelope.providerId;
   envelope.originalMessageId = withBrackets(headers.get('x-riferimento-message-id') ?? cert?.msgid);
   envelope.receiptType = cert?.ricevuta ?? receiptTypeHeader(headers, kind);
   envelope.event = kind === 'anomalia' || isPecTipo(kind) ? pecEvent(kind, cert) : null;
   if (!parts.signed) problems.push('certified message is not signed');
-  return fillContent(envelope, raw, parts, context, parts.postacert ? decodedBody(raw, parts.postacert) : null);
+  return fillContent(
+    envelope,
+    raw,
+    parts,
+    context,
+    parts.postacert ? decodedBody(raw, parts.postacert) : null,
+  );
 }
 
-async function fillRem(envelope: PecEnvelope, raw: Buffer, headers: HeaderList, parts: EnvelopeParts, context: ParseContext): Promise<PecEnvelope> {
+async function fillRem(
+  envelope: PecEnvelope,
+  raw: Buffer,
+  headers: HeaderList,
+  parts: EnvelopeParts,
+  context: ParseContext,
+): Promise<PecEnvelope> {
   const { problems } = envelope;
-  const section = (entity: EnvelopeParts['remSections'][number]) => entity.headers.get('rem-section-type')?.toLowerCase() ?? '';
+  const section = (entity: EnvelopeParts['remSections'][number]) =>
+    entity.headers.get('rem-section-type')?.toLowerCase() ?? '';
   const evidencePart = parts.remSections.find((entity) => section(entity).includes('evidence'));
   const evidence = evidencePart ? parseRemEvidence(decodedBody(raw, evidencePart), problems) : null;
   if (!evidencePart) problems.push('REM message carries no evidence section');
-  envelope.kind = structureUnreadable(parts) ? 'unparseable' : evidence?.event ? (evidence.type as EnvelopeKind) : 'rem-message';
+  envelope.kind = structureUnreadable(parts)
+    ? 'unparseable'
+    : evidence?.event
+      ? (evidence.type as EnvelopeKind)
+      : 'rem-message';
   envelope.event = evidence?.event ?? null;
-  envelope.originalMessageId = withBrackets(headers.get('rem-uamessageidentifier') ?? evidence?.uaMessageIdentifier);
-  const original = parts.remSections.find((entity) => section(entity).includes('original')) ?? parts.postacert;
+  envelope.originalMessageId = withBrackets(
+    headers.get('rem-uamessageidentifier') ?? evidence?.uaMessageIdentifier,
+  );
+  const original =
+    parts.remSections.find((entity) => section(entity).includes('original')) ?? parts.postacert;
   if (!parts.signed) problems.push('REM message is not signed');
   return fillContent(envelope, raw, parts, context, original ? decodedBody(raw, original) : null);
 }
 
-async function fillContent(envelope: PecEnvelope, raw: Buffer, parts: EnvelopeParts, context: ParseContext, original: Buffer | null): Promise<PecEnvelope> {
+async function fillContent(
+  envelope: PecEnvelope,
+  raw: Buffer,
+  parts: EnvelopeParts,
+  context: ParseContext,
+  original: Buffer | null,
+): Promise<PecEnvelope> {
   const [signature, reading] = await Promise.all([
     checkSignature(raw, parts, context),
     original ? readInnerMessage(original, envelope.problems) : Promise.resolve(null),
   ]);
   envelope.signature = signature;
   envelope.inner = reading?.inner ?? null;
-  if (original && reading) envelope.nested = await nestedEnvelope(original, reading.attachesMessages, context, envelope.problems);
+  if (original && reading)
+    envelope.nested = await nestedEnvelope(
+      original,
+      reading.attachesMessages,
+      context,
+      envelope.problems,
+    );
   return envelope;
 }
 
@@ -146,17 +201,27 @@ function structureUnreadable(parts: EnvelopeParts): boolean {
 }
 
 /** daticert is signed and wins over headers, which anyone on the way may add or change. */
-function pecKind(headers: HeaderList, cert: CertData | null, parts: EnvelopeParts, problems: string[]): EnvelopeKind {
+function pecKind(
+  headers: HeaderList,
+  cert: CertData | null,
+  parts: EnvelopeParts,
+  problems: string[],
+): EnvelopeKind {
   const headerKind = kindFromHeaders(headers, problems);
   if (cert?.tipo) {
     if (isPecTipo(cert.tipo)) {
-      if (headerKind && headerKind !== cert.tipo) problems.push(`headers say ${headerKind} but daticert tipo is ${cert.tipo}: daticert is used`);
+      if (headerKind && headerKind !== cert.tipo)
+        problems.push(
+          `headers say ${headerKind} but daticert tipo is ${cert.tipo}: daticert is used`,
+        );
       return cert.tipo;
     }
     problems.push(`daticert tipo "${cert.tipo}" is not a known kind`);
   }
-  if (headerKind !== 'anomalia' && parts.daticert.length === 0) problems.push('daticert.xml is missing');
-  if (headerKind === 'anomalia' && !parts.postacert) problems.push('anomaly envelope has no postacert.eml');
+  if (headerKind !== 'anomalia' && parts.daticert.length === 0)
+    problems.push('daticert.xml is missing');
+  if (headerKind === 'anomalia' && !parts.postacert)
+    problems.push('anomaly envelope has no postacert.eml');
   return headerKind ?? 'unparseable';
 }
 
@@ -176,15 +241,26 @@ function receiptTypeHeader(headers: HeaderList, kind: EnvelopeKind): PecEnvelope
   return kind === 'avvenuta-consegna' ? 'completa' : null;
 }
 
-async function checkSignature(raw: Buffer, parts: EnvelopeParts, context: ParseContext): Promise<SignatureCheck> {
+async function checkSignature(
+  raw: Buffer,
+  parts: EnvelopeParts,
+  context: ParseContext,
+): Promise<SignatureCheck> {
   if (!parts.signed) return { status: 'unsigned' };
-  if (parts.signed.children.length === 0) return { status: 'invalid', reason: 'multipart/signed parts cannot be read' };
-  if (!parts.signature) return { status: 'invalid', reason: 'multipart/signed has no signature part' };
+  if (parts.signed.children.length === 0)
+    return { status: 'invalid', reason: 'multipart/signed parts cannot be read' };
+  if (!parts.signature)
+    return { status: 'invalid', reason: 'multipart/signed has no signature part' };
   const signedBytes = raw.subarray(parts.content.start, parts.content.end);
   return verifyDetachedSignature(signedBytes, decodedBody(raw, parts.signature), context.anchors);
 }
 
-async function nestedEnvelope(original: Buffer, attachesMessages: boolean, context: ParseContext, problems: string[]): Promise<PecEnvelope | null> {
+async function nestedEnvelope(
+  original: Buffer,
+  attachesMessages: boolean,
+  context: ParseContext,
+  problems: string[],
+): Promise<PecEnvelope | null> {
   const certified = findCertifiedMessage(original, attachesMessages);
   if (!certified) return null;
   if (context.depthLeft <= 0) {

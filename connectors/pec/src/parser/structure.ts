@@ -19,7 +19,8 @@ const SIGNED_SEARCH_DEPTH = 3;
 export function locateParts(root: MimeEntity): EnvelopeParts {
   const signed = findSigned(root, SIGNED_SEARCH_DEPTH);
   const content = signed?.children[0] ?? root;
-  const signature = signed?.children.find((child, index) => index > 0 && isSignaturePart(child)) ?? null;
+  const signature =
+    signed?.children.find((child, index) => index > 0 && isSignaturePart(child)) ?? null;
   const inside = [...walk(content)];
   const embedded = inside.filter((entity) => entity.contentType === 'message/rfc822');
   return {
@@ -27,7 +28,10 @@ export function locateParts(root: MimeEntity): EnvelopeParts {
     content,
     signature,
     daticert: inside.filter(isDaticert),
-    postacert: embedded.find((entity) => entity.filename?.toLowerCase() === 'postacert.eml') ?? embedded[0] ?? null,
+    postacert:
+      embedded.find((entity) => entity.filename?.toLowerCase() === 'postacert.eml') ??
+      embedded[0] ??
+      null,
     remSections: inside.filter((entity) => entity.headers.has('rem-section-type')),
   };
 }
@@ -43,12 +47,18 @@ function findSigned(entity: MimeEntity, depthLeft: number): MimeEntity | null {
 }
 
 function isSignaturePart(entity: MimeEntity): boolean {
-  return /^application\/(x-)?pkcs7-signature$/.test(entity.contentType) || entity.filename?.toLowerCase() === 'smime.p7s';
+  return (
+    /^application\/(x-)?pkcs7-signature$/.test(entity.contentType) ||
+    entity.filename?.toLowerCase() === 'smime.p7s'
+  );
 }
 
 function isDaticert(entity: MimeEntity): boolean {
   if (entity.filename?.toLowerCase() === 'daticert.xml') return true;
-  return /^(application|text)\/xml$/.test(entity.contentType) && entity.params.name?.toLowerCase() === 'daticert.xml';
+  return (
+    /^(application|text)\/xml$/.test(entity.contentType) &&
+    entity.params.name?.toLowerCase() === 'daticert.xml'
+  );
 }
 
 /** Headers that say a message is certified: it must not be taken for plain mail. */

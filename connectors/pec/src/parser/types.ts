@@ -12,7 +12,8 @@ export type Profile = 'PEC-2005' | 'REM' | 'plain';
  * A daticert `tipo`, `anomalia` (X-Trasporto: errore), `plain`, `unparseable`, a REM evidence
  * type (`SubmissionAcceptance`...), or `rem-message` for a REM message without a known evidence.
  */
-export type EnvelopeKind = PecTipo | 'anomalia' | 'plain' | 'unparseable' | 'rem-message' | RemEvidenceType;
+export type EnvelopeKind =
+  PecTipo | 'anomalia' | 'plain' | 'unparseable' | 'rem-message' | RemEvidenceType;
 
 export interface Address {
   address: string;
