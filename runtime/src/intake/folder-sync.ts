@@ -120,10 +120,40 @@ function prefetch(
   client: ImapFlow,
   batch: PendingMessage[],
 ): Promise<RawMessage[]> {
-  const large = batch.length === 1 && batch[0]!.size > STREAM_ABOVE_BYTES;
-  const pending = large ? streamOne(ctx, client, batch[0]!.uid) : fetchBatch(client, batch);
+  const pending = fetchWhole(ctx, client, batch);
   pending.catch(() => undefined);
   return pending;
+}
+
+const REFETCH_ATTEMPTS = 3;
+const REFETCH_DELAY_MS = 250;
+
+/**
+ * The checkpoint moves past a batch's last UID, so every UID of the batch must come back with its
+ * bytes: a server that answers a FETCH without some of them (a maildir still settling) is asked
+ * again, and a sync that still misses one fails before its commit instead of skipping the message.
+ * A message expunged meanwhile is simply not listed by the next pass.
+ */
+async function fetchWhole(
+  ctx: IntakeContext,
+  client: ImapFlow,
+  batch: PendingMessage[],
+): Promise<RawMessage[]> {
+  const large = batch.length === 1 && batch[0]!.size > STREAM_ABOVE_BYTES;
+  for (let attempt = 1; ; attempt++) {
+    const raws = large
+      ? await streamOne(ctx, client, batch[0]!.uid)
+      : await fetchBatch(client, batch);
+    const returned = new Set(raws.map((r) => r.uid));
+    const missing = batch.filter((m) => !returned.has(m.uid)).map((m) => m.uid);
+    if (missing.length === 0) return raws;
+    if (attempt >= REFETCH_ATTEMPTS) {
+      throw new Error(
+        `IMAP server returned no content for UID ${missing.join(', ')}; the checkpoint stays before them and the sync retries`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, REFETCH_DELAY_MS * attempt));
+  }
 }
 
 async function fetchBatch(client: ImapFlow, batch: PendingMessage[]): Promise<RawMessage[]> {
