@@ -30,26 +30,27 @@ export const MessageFilter = z.object({
 });
 export type MessageFilter = z.input<typeof MessageFilter>;
 
-export interface MessageView {
-  id: string;
-  direction: 'in' | 'out';
-  mailboxId: string;
-  folder: string | null;
-  uid: number | null;
-  kind: string;
-  providerId: string | null;
-  messageId: string | null;
-  originalMessageId: string | null;
-  subject: string | null;
-  sender: string | null;
-  recipients: string[];
-  sha256: string;
-  size: number;
-  signatureStatus: string | null;
-  deliveryStatus: string | null;
-  problems: string[];
-  receivedAt: string;
-}
+/** A Message row as the API lists it: its columns without tenant, dedupe key and summary; dates as ISO text. */
+export type MessageView = Pick<
+  Message,
+  | 'id'
+  | 'direction'
+  | 'mailboxId'
+  | 'folder'
+  | 'uid'
+  | 'kind'
+  | 'providerId'
+  | 'messageId'
+  | 'originalMessageId'
+  | 'subject'
+  | 'sender'
+  | 'recipients'
+  | 'sha256'
+  | 'size'
+  | 'signatureStatus'
+  | 'deliveryStatus'
+  | 'problems'
+> & { receivedAt: string };
 
 export interface MessageDetail extends MessageView {
   summary: Record<string, unknown>;
