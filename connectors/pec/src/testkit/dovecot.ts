@@ -14,6 +14,7 @@ import {
   readFile,
   readlink,
   rm,
+  utimes,
   writeFile,
 } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
@@ -214,10 +215,17 @@ export async function startDovecot(
   const configPath = join(dir, 'dovecot.conf');
   await writeFile(configPath, configText(dir, port));
 
+  // Dovecot looks at the passwd-file at most once a second and rereads it when its mtime (whole
+  // seconds) changed: each write moves the mtime on, and addUser returns only once the second
+  // of the write is over, so the next login is sure to see the new user.
+  let usersMtime = 0;
   const writeUsers = async () => {
     const lines = [...users].map(([user, password]) => `${user}:{PLAIN}${password}\n`).join('');
-    await writeFile(join(dir, 'users'), lines, { mode: 0o644 });
-    await chmod(join(dir, 'users'), 0o644);
+    const file = join(dir, 'users');
+    await writeFile(file, lines, { mode: 0o644 });
+    await chmod(file, 0o644);
+    usersMtime = Math.max(usersMtime + 1, Math.ceil(Date.now() / 1000));
+    await utimes(file, usersMtime, usersMtime);
   };
   await writeUsers();
 
@@ -247,6 +255,7 @@ export async function startDovecot(
     async addUser(user) {
       users.set(user.user, user.password);
       await writeUsers();
+      if (running) await new Promise((resolve) => setTimeout(resolve, 1050 - (Date.now() % 1000)));
     },
     stop,
     start,
