@@ -27,3 +27,9 @@ export {
   type PecSendRequest,
   type PecSendResult,
 } from './connector.js';
+export {
+  ParsePool,
+  ParseWorkerError,
+  type ParsePoolOptions,
+  type ParseRequestOptions,
+} from './pool/parse-pool.js';

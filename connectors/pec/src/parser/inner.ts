@@ -31,7 +31,7 @@ export async function readInnerMessage(bytes: Buffer, problems: string[]): Promi
       date: date instanceof Date && !Number.isNaN(date.getTime()) ? date.toISOString() : null,
       messageId: text(headers.get('message-id')),
       text: bounded(mail.text ?? '', 'text', problems),
-      attachments: mail.attachments.map(toAttachmentInfo),
+      attachments: mail.attachments.map(attachmentInfo),
     };
     if (mail.html) inner.html = bounded(mail.html, 'html', problems);
     return {
@@ -85,7 +85,8 @@ function toAddress(entry: MailAddress): Address {
   return { address: entry.address ?? '', name: entry.name ?? '' };
 }
 
-function toAttachmentInfo(attachment: StreamedAttachment): AttachmentInfo {
+/** An attachment as listed; a breve receipt's `<name>.hash` part also says which file it stands for. */
+export function attachmentInfo(attachment: StreamedAttachment): AttachmentInfo {
   const info: AttachmentInfo = {
     filename: attachment.filename,
     contentType: attachment.contentType,

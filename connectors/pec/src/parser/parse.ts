@@ -9,7 +9,8 @@ import type { SignatureCheck } from '../signature/types.js';
 import { verifyDetachedSignature } from '../signature/verify.js';
 import { findCertifiedMessage, findEmbeddedCertified } from './embedded.js';
 import { stripBrackets, withBrackets } from './identifiers.js';
-import { readInnerMessage } from './inner.js';
+import { readInnerMessage, type InnerReading } from './inner.js';
+import { readInnerOutline } from './outline.js';
 import { locateParts, type EnvelopeParts } from './structure.js';
 import type { EnvelopeKind, ParseOptions, PecEnvelope, Profile } from './types.js';
 
@@ -18,6 +19,7 @@ const DEFAULT_MAX_DEPTH = 8;
 interface ParseContext {
   anchors: TrustAnchors | null;
   depthLeft: number;
+  inner: 'full' | 'outline';
 }
 
 /**
@@ -32,7 +34,12 @@ export async function parsePec(raw: Buffer, options: ParseOptions = {}): Promise
   } catch (error) {
     problems.push(`trust anchors unusable, signatures cannot be trusted: ${messageOf(error)}`);
   }
-  return parseMessage(raw, { anchors, depthLeft: options.maxDepth ?? DEFAULT_MAX_DEPTH }, problems);
+  const context: ParseContext = {
+    anchors,
+    depthLeft: options.maxDepth ?? DEFAULT_MAX_DEPTH,
+    inner: options.inner ?? 'full',
+  };
+  return parseMessage(raw, context, problems);
 }
 
 async function parseMessage(
@@ -181,7 +188,7 @@ async function fillContent(
 ): Promise<PecEnvelope> {
   const [signature, reading] = await Promise.all([
     checkSignature(raw, parts, context),
-    original ? readInnerMessage(original, envelope.problems) : Promise.resolve(null),
+    original ? readInner(original, context, envelope.problems) : Promise.resolve(null),
   ]);
   envelope.signature = signature;
   envelope.inner = reading?.inner ?? null;
@@ -193,6 +200,16 @@ async function fillContent(
       envelope.problems,
     );
   return envelope;
+}
+
+function readInner(
+  original: Buffer,
+  context: ParseContext,
+  problems: string[],
+): Promise<InnerReading> | InnerReading {
+  return context.inner === 'outline'
+    ? readInnerOutline(original, problems)
+    : readInnerMessage(original, problems);
 }
 
 /** A multipart whose parts cannot be found (no boundary, boundary never present): nothing certified can be read. */

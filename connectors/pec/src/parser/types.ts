@@ -38,7 +38,8 @@ export interface InnerMessage {
   /** ISO 8601 UTC. */
   date: string | null;
   messageId: string | null;
-  text: string;
+  /** Absent when the parse was an outline (`inner: 'outline'`): the bodies were not decoded. */
+  text?: string;
   html?: string;
   attachments: AttachmentInfo[];
 }
@@ -65,4 +66,9 @@ export interface ParseOptions {
   trustAnchors?: TrustAnchorSource;
   /** How many forwarded envelopes deep `nested` goes (default 8). */
   maxDepth?: number;
+  /**
+   * How the inner message is read. `full` (default): bodies decoded by mailparser. `outline`:
+   * header fields and the attachment list only, several times cheaper — what intake stores.
+   */
+  inner?: 'full' | 'outline';
 }

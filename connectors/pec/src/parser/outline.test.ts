@@ -1,0 +1,127 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { loadTrustAnchors } from '../signature/anchors.js';
+import { buildCorpus, createTestCa } from '../testkit/index.js';
+import { readInnerOutline } from './outline.js';
+import { parsePec } from './parse.js';
+import type { PecEnvelope } from './types.js';
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+function message(parts: Array<{ headers: string; body: string }>): Buffer {
+  const lines = [
+    'From: =?UTF-8?Q?Mario_Rossi_=C3=A8?= <mario.rossi@mittente.pec.test>',
+    'To: protocollo@comune.pec.test, Ufficio Tributi <tributi@comune.pec.test>',
+    'Cc: Revisori: a@revisori.test, b@revisori.test;',
+    'Subject: =?UTF-8?B?SXN0YW56YSDDqCB1cmdlbnRl?=',
+    'Date: Thu, 01 Oct 2026 10:00:00 +0200 (CEST)',
+    'Message-ID: <istanza-1@mittente.pec.test>',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="b1"',
+    '',
+  ];
+  for (const part of parts) lines.push('--b1', part.headers, '', part.body);
+  lines.push('--b1--', '');
+  return Buffer.from(lines.join('\r\n'), 'latin1');
+}
+
+/** Comparable without the bodies, which only the full reading decodes. */
+function withoutBodies(envelope: PecEnvelope): unknown {
+  const strip = (e: PecEnvelope | null): unknown =>
+    e && {
+      ...e,
+      inner: e.inner && { ...e.inner, text: undefined, html: undefined },
+      nested: strip(e.nested),
+    };
+  return strip(envelope);
+}
+
+describe('readInnerOutline', () => {
+  it('reads header fields and lists attachments with their decoded size and SHA-256', () => {
+    // 75-character lines: slices of a large body do not fall on 4-character groups.
+    const pdf = randomBytes(3 * 1024 * 1024 + 5);
+    const odd = pdf.toString('base64').replace(/.{75}/g, '$&\r\n');
+    const note = Buffer.from('Tariffa: 10 €, scadenza = 30 giorni\r\n', 'utf8');
+    const problems: string[] = [];
+    const { inner, attachesMessages } = readInnerOutline(
+      message([
+        { headers: 'Content-Type: text/plain; charset=utf-8', body: 'Chiedo copia.' },
+        {
+          headers:
+            'Content-Type: application/pdf; name="domanda.pdf"\r\nContent-Disposition: attachment; filename="domanda.pdf"\r\nContent-Transfer-Encoding: base64',
+          body: odd,
+        },
+        {
+          headers:
+            'Content-Type: text/plain; charset=utf-8\r\nContent-Disposition: attachment; filename="nota.txt"\r\nContent-Transfer-Encoding: quoted-printable',
+          body: 'Tariffa: 10 =E2=82=AC, scadenza =3D 30 giorni',
+        },
+        {
+          headers: 'Content-Type: message/rfc822; name="inoltro.eml"',
+          body: 'Subject: inoltro\r\n\r\ntesto',
+        },
+      ]),
+      problems,
+    );
+    expect(problems).toEqual([]);
+    expect(inner).toMatchObject({
+      subject: 'Istanza è urgente',
+      from: { address: 'mario.rossi@mittente.pec.test', name: 'Mario Rossi è' },
+      to: [
+        { address: 'protocollo@comune.pec.test', name: '' },
+        { address: 'tributi@comune.pec.test', name: 'Ufficio Tributi' },
+      ],
+      cc: [
+        { address: 'a@revisori.test', name: '' },
+        { address: 'b@revisori.test', name: '' },
+      ],
+      date: '2026-10-01T08:00:00.000Z',
+      messageId: '<istanza-1@mittente.pec.test>',
+    });
+    expect(inner?.text).toBeUndefined();
+    expect(inner?.attachments).toEqual([
+      {
+        filename: 'domanda.pdf',
+        contentType: 'application/pdf',
+        size: pdf.length,
+        sha256: sha256(pdf),
+      },
+      {
+        filename: 'nota.txt',
+        contentType: 'text/plain',
+        size: note.length - 2,
+        sha256: sha256(note.subarray(0, note.length - 2)),
+      },
+      expect.objectContaining({ filename: 'inoltro.eml', contentType: 'message/rfc822' }),
+    ]);
+    expect(attachesMessages).toBe(true);
+  });
+
+  it('says why when the inner message has no header fields', () => {
+    const problems: string[] = [];
+    expect(readInnerOutline(Buffer.from('\r\njust text'), problems).inner).toBeNull();
+    expect(problems.join('\n')).toMatch(/no header fields/);
+  });
+
+  it("gives the full parse's envelope, bodies aside, for every kind of a testkit mailbox", async () => {
+    const ca = createTestCa();
+    const trustAnchors = loadTrustAnchors([ca.certificate]);
+    const corpus = buildCorpus({
+      ca,
+      count: 400,
+      seed: 11,
+      attachmentSizes: [0, 1500, 40_000, 1_500_000],
+    });
+    const kinds = new Set<string>();
+    let hashParts = 0;
+    for (const { raw } of corpus) {
+      const full = await parsePec(raw, { trustAnchors });
+      const outline = await parsePec(raw, { trustAnchors, inner: 'outline' });
+      expect(withoutBodies(outline)).toEqual(withoutBodies(full));
+      kinds.add(outline.kind);
+      hashParts += outline.inner?.attachments.filter((a) => a.hashOf).length ?? 0;
+    }
+    expect(kinds.size).toBeGreaterThanOrEqual(10);
+    expect(hashParts).toBeGreaterThan(0);
+  });
+});

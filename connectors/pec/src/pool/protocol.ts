@@ -1,0 +1,14 @@
+import type { PecEnvelope } from '../parser/types.js';
+
+/** What a parse worker is started with. */
+export interface WorkerSettings {
+  trustAnchors: ReadonlyArray<string | Uint8Array> | null;
+  inner: 'full' | 'outline';
+}
+
+export interface PoolRequest {
+  id: number;
+  raw: Uint8Array;
+}
+
+export type PoolResponse = { id: number; envelope: PecEnvelope } | { id: number; error: string };
