@@ -2,6 +2,7 @@
  * Runtime configuration from the environment. Every variable is validated up front so a
  * typo fails the start with a message that names the variable, not a crash later.
  */
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -31,6 +32,13 @@ export interface IntakeSettings {
   /** PEM bundle of the certificates provider signatures must chain to (AgID CA1 in production). */
   trustAnchorsFile: string | undefined;
   blobDir: string;
+  /** Worker threads that parse incoming messages; 0 parses on the main thread. */
+  parseWorkers: number;
+}
+
+/** One core stays with the main thread (IMAP, blob writes, commits); the others parse. */
+export function defaultParseWorkers(): number {
+  return Math.max(1, availableParallelism() - 1);
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -64,6 +72,7 @@ const EnvSchema = z.object({
     )
     .optional(),
   PECTRACK_TRUST_ANCHORS: z.string().min(1).optional(),
+  PECTRACK_PARSE_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
 });
 
 export class ConfigError extends Error {
@@ -100,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
       secretKey: vars.PECTRACK_SECRET_KEY,
       trustAnchorsFile: vars.PECTRACK_TRUST_ANCHORS && resolve(vars.PECTRACK_TRUST_ANCHORS),
       blobDir: resolve(dataDir, 'blobs'),
+      parseWorkers: vars.PECTRACK_PARSE_WORKERS ?? defaultParseWorkers(),
     },
   };
 }

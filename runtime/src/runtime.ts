@@ -3,7 +3,7 @@
  * The CLI's `serve` and the tests build on this.
  */
 import { resolve } from 'node:path';
-import type { IntakeSettings, RuntimeConfig } from './config.js';
+import { defaultParseWorkers, type IntakeSettings, type RuntimeConfig } from './config.js';
 import { createIntake, type Intake } from './intake/index.js';
 import { intakeContextFor } from './intake/setup.js';
 import {
@@ -103,6 +103,7 @@ export async function createRuntime(
     async stop() {
       intake.jobs?.stop();
       await scheduler.stop();
+      await intakeContext.close();
       await orm.close();
     },
   };
@@ -110,5 +111,10 @@ export async function createRuntime(
 }
 
 function defaultIntakeSettings(dataDir: string): IntakeSettings {
-  return { secretKey: undefined, trustAnchorsFile: undefined, blobDir: resolve(dataDir, 'blobs') };
+  return {
+    secretKey: undefined,
+    trustAnchorsFile: undefined,
+    blobDir: resolve(dataDir, 'blobs'),
+    parseWorkers: defaultParseWorkers(),
+  };
 }

@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ import {
   startDovecot,
   type DovecotServer,
 } from '@pectrack/connector-pec/testkit';
-import type { RuntimeConfig } from '../config.js';
+import { defaultParseWorkers, type RuntimeConfig } from '../config.js';
 import { createIntakeContext, runMailboxSession } from '../intake/index.js';
 import { mailboxServices } from '../intake/mailboxes.js';
 import { createRuntime } from '../runtime.js';
@@ -30,12 +31,14 @@ import { knexOf } from '../store/orm.js';
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000);
 const LARGE = Number(process.env.BENCH_LARGE ?? 3);
 const LARGE_BYTES = 25 * 1024 * 1024;
+/** As the runtime: the cores but one (PECTRACK_PARSE_WORKERS); 0 parses on the main thread. */
+const PARSE_WORKERS = Number(process.env.PECTRACK_PARSE_WORKERS ?? defaultParseWorkers());
 const CORPUS = join(tmpdir(), `pectrack-bench-ingest-${MESSAGES}-${LARGE}`);
 const USER = 'protocollo@comune.pec.test';
 const PASSWORD = 'bench';
 
 let peakRss = 0;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20);
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const mb = (bytes: number) => (bytes / 1048576).toFixed(0);
@@ -148,6 +151,7 @@ async function ingest(
       blobs: new FileBlobStore(join(dataDir, 'blobs')),
       secretKey: randomBytes(32),
       trustAnchors: [trustAnchorPem],
+      parseWorkers: PARSE_WORKERS,
     });
     const mailbox = await mailboxServices(ctx).create('default', {
       name: 'Protocollo',
@@ -156,9 +160,12 @@ async function ingest(
       username: USER,
       password: PASSWORD,
     });
+    const profile = await startProfile();
     const started = performance.now();
     const summary = await runMailboxSession(ctx, 'default', mailbox.id, { once: true });
     const seconds = (performance.now() - started) / 1000;
+    await profile.stop();
+    await ctx.close();
     const [row] = await knexOf(runtime.orm)('message').count({ n: '*' });
     const stored = Number(row?.n ?? 0);
     if (summary.inserted !== stored)
@@ -168,6 +175,31 @@ async function ingest(
     await runtime.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * BENCH_PROFILE=<file.cpuprofile> records a CPU profile of the ingest alone (not the corpus
+ * delivery nor the raw fetch), to open in Chrome DevTools.
+ */
+async function startProfile(): Promise<{ stop(): Promise<void> }> {
+  const target = process.env.BENCH_PROFILE;
+  if (!target) return { stop: async () => undefined };
+  const session = new Session();
+  session.connect();
+  const post = (method: string) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = (await post('Profiler.stop')) as { profile: object };
+      await writeFile(target, JSON.stringify(profile));
+      session.disconnect();
+      log(`bench:ingest CPU profile of the ingest written to ${target}`);
+    },
+  };
 }
 
 async function main(): Promise<void> {

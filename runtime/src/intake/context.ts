@@ -14,7 +14,10 @@ export interface IntakeContext {
   blobs: BlobStore;
   /** AES-256-GCM key for mailbox passwords (PECTRACK_SECRET_KEY). */
   secretKey: Buffer;
-  parse(raw: Buffer): Promise<PecEnvelope> | PecEnvelope;
+  /** `transfer`: the caller gives the bytes up (a parse worker may take them without a copy). */
+  parse(raw: Buffer, options?: { transfer?: boolean }): Promise<PecEnvelope> | PecEnvelope;
+  /** Stops the parse workers, if any. */
+  close(): Promise<void>;
   now(): Date;
   /** Called after the commit that applied a receipt: publishes the `pec.receipt` BPMN message. */
   publishReceipt(tenantId: string, receipt: AppliedReceipt): Promise<void>;

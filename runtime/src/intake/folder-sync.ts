@@ -32,6 +32,13 @@ interface RawMessage {
   stored?: StoredBlob;
 }
 
+/** A fetched batch whose messages are being stored and parsed. */
+interface PreparedBatch {
+  index: number;
+  items: Promise<IngestedMessage[]>;
+  uids: number[];
+}
+
 /** Above this size a message is streamed to the blob store instead of collected by the fetch. */
 const STREAM_ABOVE_BYTES = 4 * 1024 * 1024;
 const DOWNLOAD_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -69,30 +76,54 @@ export async function syncFolder(
       return result;
     }
     const batches = planBatches(pending, ctx.limits.batchMessages, ctx.limits.batchBytes);
-    let next = prefetch(ctx, client, batches[0]!);
-    for (let index = 0; index < batches.length; index++) {
-      const raws = await next;
-      // Fetch the next batch while this one is hashed, stored and parsed.
-      if (index + 1 < batches.length) next = prefetch(ctx, client, batches[index + 1]!);
-      const items = await Promise.all(raws.map((raw) => ingest(ctx, raw)));
-      position.lastUid = batches[index]!.at(-1)!.uid;
-      const outcome = await recordBatch(ctx.orm, mailbox.tenant.id, position, items, ctx.now());
-      result.fetched += raws.length;
-      result.inserted += outcome.inserted;
-      result.duplicates += outcome.duplicates;
-      for (const receipt of outcome.receipts) await publish(ctx, mailbox, receipt);
-      if (mailbox.flagKeyword)
-        await flag(
-          ctx,
-          client,
-          mailbox,
-          raws.map((r) => r.uid),
-        );
+    // Three stages overlap: batch n+2 is fetched and n+1 stored and parsed while n commits.
+    // Commits stay in UID order, so the checkpoint only ever moves past committed messages.
+    let fetching = settled(fetchWhole(ctx, client, batches[0]!));
+    let previous: PreparedBatch | null = null;
+    for (let index = 0; index <= batches.length; index++) {
+      let current: PreparedBatch | null = null;
+      if (index < batches.length) {
+        const raws = await fetching;
+        if (index + 1 < batches.length)
+          fetching = settled(fetchWhole(ctx, client, batches[index + 1]!));
+        current = {
+          index,
+          items: settled(Promise.all(raws.map((raw) => ingest(ctx, raw)))),
+          uids: raws.map((r) => r.uid),
+        };
+      }
+      if (previous) await commit(ctx, client, mailbox, position, batches, previous, result);
+      previous = current;
     }
     return result;
   } finally {
     lock.release();
   }
+}
+
+async function commit(
+  ctx: IntakeContext,
+  client: ImapFlow,
+  mailbox: Mailbox,
+  position: FolderPosition,
+  batches: PendingMessage[][],
+  batch: PreparedBatch,
+  result: FolderSyncResult,
+): Promise<void> {
+  const items = await batch.items;
+  position.lastUid = batches[batch.index]!.at(-1)!.uid;
+  const outcome = await recordBatch(ctx.orm, mailbox.tenant.id, position, items, ctx.now());
+  result.fetched += items.length;
+  result.inserted += outcome.inserted;
+  result.duplicates += outcome.duplicates;
+  for (const receipt of outcome.receipts) await publish(ctx, mailbox, receipt);
+  if (mailbox.flagKeyword) await flag(ctx, client, mailbox, batch.uids);
+}
+
+/** A stage started ahead: its failure is reported where it is awaited, not as an unhandled rejection. */
+function settled<T>(pending: Promise<T>): Promise<T> {
+  pending.catch(() => undefined);
+  return pending;
 }
 
 async function loadCheckpoint(ctx: IntakeContext, mailbox: Mailbox, folder: string) {
@@ -112,17 +143,6 @@ async function listPending(client: ImapFlow, lastUid: number): Promise<PendingMe
     if (message.uid > lastUid) pending.push({ uid: message.uid, size: message.size ?? 0 });
   }
   return pending.sort((a, b) => a.uid - b.uid);
-}
-
-/** Starts a fetch whose failure is reported where it is awaited, not as an unhandled rejection. */
-function prefetch(
-  ctx: IntakeContext,
-  client: ImapFlow,
-  batch: PendingMessage[],
-): Promise<RawMessage[]> {
-  const pending = fetchWhole(ctx, client, batch);
-  pending.catch(() => undefined);
-  return pending;
 }
 
 const REFETCH_ATTEMPTS = 3;
@@ -188,7 +208,8 @@ async function streamOne(ctx: IntakeContext, client: ImapFlow, uid: number): Pro
 async function ingest(ctx: IntakeContext, raw: RawMessage): Promise<IngestedMessage> {
   const [{ sha256, size }, parsed] = await Promise.all([
     raw.stored ?? ctx.blobs.put(raw.source),
-    parseOrFailure(ctx, raw.source),
+    // A streamed message's bytes are stored already: the parser may take them.
+    parseOrFailure(ctx, raw.source, raw.stored !== undefined),
   ]);
   try {
     if ('failure' in parsed) throw parsed.failure;
@@ -212,9 +233,10 @@ async function ingest(ctx: IntakeContext, raw: RawMessage): Promise<IngestedMess
 async function parseOrFailure(
   ctx: IntakeContext,
   source: Buffer,
+  transfer: boolean,
 ): Promise<{ envelope: PecEnvelope } | { failure: Error }> {
   try {
-    return { envelope: await ctx.parse(source) };
+    return { envelope: await ctx.parse(source, { transfer }) };
   } catch (error) {
     return { failure: error as Error };
   }

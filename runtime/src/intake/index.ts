@@ -1,6 +1,6 @@
 /** IMAP intake and certified sending for the runtime (issue 3, ARCHITECTURE §2). */
 import type { Agenda } from 'agenda';
-import { parsePec, loadTrustAnchors } from '@pectrack/connector-pec';
+import { parsePec, loadTrustAnchors, ParsePool } from '@pectrack/connector-pec';
 import type { BlobStore } from '../store/blobs.js';
 import type { Orm } from '../store/orm.js';
 import {
@@ -39,15 +39,30 @@ export interface IntakeOptions {
   secretKey: Buffer;
   /** Certificates provider signatures must chain to (PEM text or DER); none: every signature is untrusted. */
   trustAnchors?: ReadonlyArray<string | Uint8Array>;
+  /** Worker threads for parsing (ParsePool); 0 or absent parses on the calling thread. */
+  parseWorkers?: number;
   publishReceipt?: (tenantId: string, receipt: AppliedReceipt) => Promise<void>;
   log?: IntakeLogger;
   limits?: Partial<IntakeLimits>;
   now?: () => Date;
 }
 
-function parserFor(options: IntakeOptions): IntakeContext['parse'] {
+/**
+ * Intake stores an outline of the inner message (header fields, attachment list): bodies are
+ * read from the blob by whoever shows them, so a mailbox syncs at close to the server's pace.
+ */
+function parserFor(options: IntakeOptions): Pick<IntakeContext, 'parse' | 'close'> {
+  if (options.parseWorkers) {
+    const pool = new ParsePool({
+      size: options.parseWorkers,
+      inner: 'outline',
+      ...(options.trustAnchors ? { trustAnchors: options.trustAnchors } : {}),
+    });
+    return { parse: (raw, request) => pool.parse(raw, request), close: () => pool.close() };
+  }
   const anchors = options.trustAnchors ? loadTrustAnchors(options.trustAnchors) : undefined;
-  return (raw) => parsePec(raw, anchors ? { trustAnchors: anchors } : {});
+  const parseOptions = { inner: 'outline' as const, ...(anchors ? { trustAnchors: anchors } : {}) };
+  return { parse: (raw) => parsePec(raw, parseOptions), close: async () => undefined };
 }
 
 const SILENT: IntakeLogger = { info: () => undefined, warn: () => undefined };
@@ -57,7 +72,7 @@ export function createIntakeContext(options: IntakeOptions): IntakeContext {
     orm: options.orm,
     blobs: options.blobs,
     secretKey: options.secretKey,
-    parse: parserFor(options),
+    ...parserFor(options),
     now: options.now ?? (() => new Date()),
     publishReceipt: options.publishReceipt ?? (async () => undefined),
     log: options.log ?? SILENT,

@@ -30,6 +30,7 @@ export async function intakeContextFor(
     trustAnchors: settings.trustAnchorsFile
       ? [await readFile(settings.trustAnchorsFile, 'utf8')]
       : undefined,
+    parseWorkers: settings.parseWorkers,
     log,
     publishReceipt: async (tenantId, receipt) => {
       await services.messages.correlate(
