@@ -37,11 +37,24 @@ const CORPUS = join(tmpdir(), `pectrack-bench-ingest-${MESSAGES}-${LARGE}`);
 const USER = 'protocollo@comune.pec.test';
 const PASSWORD = 'bench';
 
+/** Peak RSS of the whole process (parse workers included), and of the ingest phase alone. */
 let peakRss = 0;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
+let ingestPeakRss = 0;
+let phase: 'setup' | 'raw' | 'ingest' = 'setup';
+const sampler = setInterval(() => {
+  const rss = process.memoryUsage.rss();
+  peakRss = Math.max(peakRss, rss);
+  if (phase === 'ingest') ingestPeakRss = Math.max(ingestPeakRss, rss);
+}, 50);
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const mb = (bytes: number) => (bytes / 1048576).toFixed(0);
+
+/** CPU time of every thread of this process (Dovecot's is not counted). */
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+}
 
 /** Message n of the corpus: an ordinary instanza, or one carrying a 25 MB attachment. */
 function isLarge(n: number): boolean {
@@ -106,7 +119,7 @@ async function fillMailbox(dovecot: DovecotServer): Promise<number> {
 /** The baseline: every message's bytes over one imapflow connection, nothing else. */
 async function rawFetch(
   dovecot: DovecotServer,
-): Promise<{ seconds: number; count: number; bytes: number }> {
+): Promise<{ seconds: number; cpuSeconds: number; count: number; bytes: number }> {
   const client = new ImapFlow({
     host: dovecot.host,
     port: dovecot.port,
@@ -115,6 +128,7 @@ async function rawFetch(
     logger: false,
   });
   await client.connect();
+  const cpu = process.cpuUsage();
   const started = performance.now();
   let count = 0;
   let bytes = 0;
@@ -128,14 +142,15 @@ async function rawFetch(
     lock.release();
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpuSeconds = cpuSince(cpu);
   await client.logout();
-  return { seconds, count, bytes };
+  return { seconds, cpuSeconds, count, bytes };
 }
 
 async function ingest(
   dovecot: DovecotServer,
   trustAnchorPem: string,
-): Promise<{ seconds: number; stored: number }> {
+): Promise<{ seconds: number; cpuSeconds: number; stored: number }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'pectrack-bench-ingest-data-'));
   const config: RuntimeConfig = {
     dataDir,
@@ -161,16 +176,18 @@ async function ingest(
       password: PASSWORD,
     });
     const profile = await startProfile();
+    const cpu = process.cpuUsage();
     const started = performance.now();
     const summary = await runMailboxSession(ctx, 'default', mailbox.id, { once: true });
     const seconds = (performance.now() - started) / 1000;
+    const cpuSeconds = cpuSince(cpu);
     await profile.stop();
     await ctx.close();
     const [row] = await knexOf(runtime.orm)('message').count({ n: '*' });
     const stored = Number(row?.n ?? 0);
     if (summary.inserted !== stored)
       throw new Error(`ingested ${summary.inserted} but ${stored} rows are stored`);
-    return { seconds, stored };
+    return { seconds, cpuSeconds, stored };
   } finally {
     await runtime.stop();
     await rm(dataDir, { recursive: true, force: true });
@@ -207,15 +224,17 @@ async function main(): Promise<void> {
   const dovecot = await startDovecot({ users: [{ user: USER, password: PASSWORD }] });
   try {
     const count = await fillMailbox(dovecot);
+    phase = 'raw';
     const raw = await rawFetch(dovecot);
+    phase = 'ingest';
     if (raw.count !== count) throw new Error(`raw fetch saw ${raw.count} of ${count} messages`);
     log(
-      `bench:ingest raw imapflow fetch: ${raw.count} messages, ${(raw.bytes / 1048576).toFixed(0)} MB in ${raw.seconds.toFixed(1)} s (peak RSS so far ${mb(peakRss)} MB)`,
+      `bench:ingest raw imapflow fetch: ${raw.count} messages, ${(raw.bytes / 1048576).toFixed(0)} MB in ${raw.seconds.toFixed(1)} s, ${raw.cpuSeconds.toFixed(1)} s CPU in this process (peak RSS so far ${mb(peakRss)} MB)`,
     );
     const ours = await ingest(dovecot, trustAnchorPem);
     if (ours.stored !== count) throw new Error(`ingest stored ${ours.stored} of ${count} messages`);
     log(
-      `bench:ingest end to end (fetch, blob store, parse, commit): ${ours.stored} messages in ${ours.seconds.toFixed(1)} s (peak RSS ${mb(peakRss)} MB)`,
+      `bench:ingest end to end (fetch, blob store, parse, commit): ${ours.stored} messages in ${ours.seconds.toFixed(1)} s, ${ours.cpuSeconds.toFixed(1)} s CPU in this process with ${PARSE_WORKERS} parse worker(s) (peak RSS ${mb(peakRss)} MB, ${mb(ingestPeakRss)} MB during the ingest)`,
     );
     clearInterval(sampler);
     const rate = ours.stored / ours.seconds;

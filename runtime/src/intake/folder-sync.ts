@@ -41,7 +41,7 @@ interface PreparedBatch {
 
 /** Above this size a message is streamed to the blob store instead of collected by the fetch. */
 const STREAM_ABOVE_BYTES = 4 * 1024 * 1024;
-const DOWNLOAD_CHUNK_BYTES = 4 * 1024 * 1024;
+const DOWNLOAD_CHUNK_BYTES = 1024 * 1024;
 
 export async function syncFolder(
   ctx: IntakeContext,
@@ -111,6 +111,7 @@ async function commit(
   result: FolderSyncResult,
 ): Promise<void> {
   const items = await batch.items;
+  await ctx.blobs.flush();
   position.lastUid = batches[batch.index]!.at(-1)!.uid;
   const outcome = await recordBatch(ctx.orm, mailbox.tenant.id, position, items, ctx.now());
   result.fetched += items.length;
@@ -196,9 +197,19 @@ async function streamOne(ctx: IntakeContext, client: ImapFlow, uid: number): Pro
   });
   if (!download.content) return [];
   const stored = await ctx.blobs.put(download.content);
-  const chunks: Buffer[] = [];
-  for await (const chunk of await ctx.blobs.open(stored.sha256)) chunks.push(chunk as Buffer);
-  return [{ uid, source: Buffer.concat(chunks, stored.size), stored }];
+  // Read back into one buffer of the stored size: collecting chunks and joining them would
+  // hold the message twice at the moment of the join.
+  const source = Buffer.allocUnsafe(stored.size);
+  let filled = 0;
+  for await (const chunk of await ctx.blobs.open(stored.sha256)) {
+    const bytes = chunk as Buffer;
+    if (filled + bytes.length > source.length)
+      throw new Error(`blob ${stored.sha256} is longer than the ${stored.size} bytes stored`);
+    filled += bytes.copy(source, filled);
+  }
+  if (filled !== stored.size)
+    throw new Error(`blob ${stored.sha256} gave ${filled} of its ${stored.size} bytes back`);
+  return [{ uid, source, stored }];
 }
 
 /**

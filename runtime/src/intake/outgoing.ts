@@ -94,6 +94,7 @@ export function outgoingServices(
     }
     const composed = await composeOrExplain({ ...input, from: mailbox.address });
     const stored = await ctx.blobs.put(composed.raw);
+    await ctx.blobs.flush();
     const recipients = composed.envelope.to.map((a) => a.toLowerCase());
     const row = await em(tenantId).transactional((tx) =>
       recordSubmission(

@@ -59,4 +59,30 @@ describe('FileBlobStore', () => {
     expect(await store.size('0'.repeat(64))).toBeNull();
     await expect(store.open('../../etc/passwd')).rejects.toThrow(/64 lowercase hex/);
   });
+
+  describe('flush, the durability barrier before a commit', () => {
+    it('syncs the file system once (sync -f), falling back to fsync per file when that fails', async () => {
+      const own = await mkdtemp(join(tmpdir(), 'pectrack-blob-flush-'));
+      const synced = new FileBlobStore(own, { syncCommand: true });
+      await synced.put(randomBytes(10_000));
+      await expect(synced.flush()).resolves.toBeUndefined();
+      await rm(own, { recursive: true, force: true });
+      const gone = new FileBlobStore(join(own, 'missing'), { syncCommand: true });
+      (gone as unknown as { unflushed: Set<string> }).unflushed.add(join(own, 'missing', 'x'));
+      await expect(gone.flush()).rejects.toThrow(/ENOENT.*missing/);
+    });
+
+    it('fsyncs each new file otherwise, and keeps what failed for the next flush', async () => {
+      const own = await mkdtemp(join(tmpdir(), 'pectrack-blob-flush-'));
+      const store = new FileBlobStore(own, { syncCommand: false });
+      const content = randomBytes(5_000);
+      const { sha256 } = await store.put(content);
+      await rm(store.pathOf(sha256));
+      await expect(store.flush()).rejects.toThrow(/ENOENT/);
+      await expect(store.flush()).rejects.toThrow(/ENOENT/);
+      await store.put(content);
+      await expect(store.flush()).resolves.toBeUndefined();
+      await rm(own, { recursive: true, force: true });
+    });
+  });
 });

@@ -77,8 +77,31 @@ function parseStructured(
   fallback: string,
 ): { value: string; params: Record<string, string> } {
   if (value === undefined) return { value: fallback, params: {} };
-  const parsed = libmime.parseHeaderValue(value);
+  const parsed = splitSimple(value) ?? libmime.parseHeaderValue(value);
   return { value: parsed.value.trim().toLowerCase() || fallback, params: parsed.params };
+}
+
+/** Anything beyond `;`-separated `key=value` / `key="value"`: libmime's full reading. */
+const NOT_SIMPLE = /[()*\\]|=\?/;
+const SIMPLE_PARAM = /^\s*([^\s=";]+)\s*(?:=\s*(?:"([^"]*)"|([^\s"]*))\s*)?$/;
+
+/**
+ * What libmime.parseHeaderValue gives for a simple value (the first of repeated parameters wins,
+ * keys lower-cased), at a fraction of its cost; null sends the value to libmime.
+ */
+function splitSimple(value: string): { value: string; params: Record<string, string> } | null {
+  if (NOT_SIMPLE.test(value)) return null;
+  const [head = '', ...rest] = value.split(';');
+  if (head.includes('"') || head.includes('=')) return null;
+  const params: Record<string, string> = {};
+  for (const part of rest) {
+    if (part.trim() === '') continue;
+    const match = SIMPLE_PARAM.exec(part);
+    if (!match) return null;
+    const key = match[1]!.toLowerCase();
+    if (!(key in params)) params[key] = match[2] ?? match[3] ?? '';
+  }
+  return { value: head.trim(), params };
 }
 
 function decodedParam(value: string | undefined): string | null {
