@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
@@ -24,12 +25,20 @@ describe('configuration from the environment', () => {
     });
   });
 
+  it('parses on the cores but one unless PECTRACK_PARSE_WORKERS says otherwise (0: main thread)', () => {
+    expect(loadConfig({}).intake?.parseWorkers).toBe(Math.max(1, availableParallelism() - 1));
+    expect(loadConfig({ PECTRACK_PARSE_WORKERS: '0' }).intake?.parseWorkers).toBe(0);
+    expect(loadConfig({ PECTRACK_PARSE_WORKERS: '3' }).intake?.parseWorkers).toBe(3);
+  });
+
   it.each([
     ['PECTRACK_PORT', 'eighty'],
     ['PECTRACK_PORT', '70000'],
     ['PECTRACK_LOG_LEVEL', 'chatty'],
     ['PECTRACK_DATABASE_URL', 'mysql://db/pectrack'],
     ['PECTRACK_TENANT', 'Comune di Roma'],
+    ['PECTRACK_PARSE_WORKERS', 'many'],
+    ['PECTRACK_PARSE_WORKERS', '-1'],
   ])('refuses %s=%s with an error naming the variable', (variable, value) => {
     const error = (() => {
       try {
