@@ -73,6 +73,7 @@ export async function startHarness(
     blobs: new FileBlobStore(blobDir),
     secretKey,
     trustAnchors: [fixtures.ca.certificatePem],
+    parseWorkers: 1,
     limits: { backoffMs: 100, maxBackoffMs: 1_000, ...limits },
     publishReceipt: async (tenantId, receipt) => {
       await runtime.services.messages.correlate(admin(tenantId), {
@@ -118,6 +119,7 @@ export async function startHarness(
     imap,
     append: (address, messages, folder = 'INBOX') => dovecot.deliver(address, messages, folder),
     async close() {
+      await ctx.close();
       await runtime.stop();
       await dovecot.close();
       await rm(blobDir, { recursive: true, force: true });

@@ -25,7 +25,10 @@ const ctx = createIntakeContext({
   secretKey: Buffer.from(config.secretKeyHex, 'hex'),
   trustAnchors: [config.trustAnchorPem],
   limits: { batchMessages: config.batchMessages },
+  // As the runtime does: the process killed mid-sync parses on a worker thread.
+  parseWorkers: 1,
 });
 const summary = await runMailboxSession(ctx, config.tenantId, config.mailboxId, { once: true });
 process.stdout.write(`${JSON.stringify(summary)}\n`);
+await ctx.close();
 await orm.close();
