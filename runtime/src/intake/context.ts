@@ -1,5 +1,5 @@
 /** What the intake needs from the runtime, injected so tests and the runtime wire the same code. */
-import type { PecEnvelope } from '@pectrack/connector-pec';
+import type { ParseRequestOptions, PecEnvelope } from '@pectrack/connector-pec';
 import type { BlobStore } from '../store/blobs.js';
 import type { Orm } from '../store/orm.js';
 import type { AppliedReceipt } from './receipts.js';
@@ -14,8 +14,8 @@ export interface IntakeContext {
   blobs: BlobStore;
   /** AES-256-GCM key for mailbox passwords (PECTRACK_SECRET_KEY). */
   secretKey: Buffer;
-  /** `transfer`: the caller gives the bytes up (a parse worker may take them without a copy). */
-  parse(raw: Buffer, options?: { transfer?: boolean }): Promise<PecEnvelope> | PecEnvelope;
+  /** `reread`: the bytes may move to a parse worker, which reads them again should it die. */
+  parse(raw: Buffer, options?: ParseRequestOptions): Promise<PecEnvelope> | PecEnvelope;
   /** Stops the parse workers, if any. */
   close(): Promise<void>;
   now(): Date;

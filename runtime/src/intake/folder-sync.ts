@@ -5,7 +5,7 @@
  * server; nothing is ever deleted or moved.
  */
 import type { ImapFlow, MailboxObject } from 'imapflow';
-import type { PecEnvelope } from '@pectrack/connector-pec';
+import type { ParseRequestOptions, PecEnvelope } from '@pectrack/connector-pec';
 import type { StoredBlob } from '../store/blobs.js';
 import type { Mailbox } from '../store/entities/mailbox.js';
 import { MailboxCheckpointSchema } from '../store/entities/mailbox.js';
@@ -197,8 +197,14 @@ async function streamOne(ctx: IntakeContext, client: ImapFlow, uid: number): Pro
   });
   if (!download.content) return [];
   const stored = await ctx.blobs.put(download.content);
-  // Read back into one buffer of the stored size: collecting chunks and joining them would
-  // hold the message twice at the moment of the join.
+  return [{ uid, source: await readBack(ctx, stored), stored }];
+}
+
+/**
+ * A stored blob in one buffer of its size: collecting chunks and joining them would hold the
+ * message twice at the moment of the join.
+ */
+async function readBack(ctx: IntakeContext, stored: StoredBlob): Promise<Buffer> {
   const source = Buffer.allocUnsafe(stored.size);
   let filled = 0;
   for await (const chunk of await ctx.blobs.open(stored.sha256)) {
@@ -209,7 +215,7 @@ async function streamOne(ctx: IntakeContext, client: ImapFlow, uid: number): Pro
   }
   if (filled !== stored.size)
     throw new Error(`blob ${stored.sha256} gave ${filled} of its ${stored.size} bytes back`);
-  return [{ uid, source, stored }];
+  return source;
 }
 
 /**
@@ -219,8 +225,9 @@ async function streamOne(ctx: IntakeContext, client: ImapFlow, uid: number): Pro
 async function ingest(ctx: IntakeContext, raw: RawMessage): Promise<IngestedMessage> {
   const [{ sha256, size }, parsed] = await Promise.all([
     raw.stored ?? ctx.blobs.put(raw.source),
-    // A streamed message's bytes are stored already: the parser may take them.
-    parseOrFailure(ctx, raw.source, raw.stored !== undefined),
+    // A streamed message's bytes are stored already: the parser may take them, and read
+    // them again from the store should its worker die.
+    parseOrFailure(ctx, raw.source, raw.stored ? { reread: () => readBack(ctx, raw.stored!) } : {}),
   ]);
   try {
     if ('failure' in parsed) throw parsed.failure;
@@ -244,10 +251,10 @@ async function ingest(ctx: IntakeContext, raw: RawMessage): Promise<IngestedMess
 async function parseOrFailure(
   ctx: IntakeContext,
   source: Buffer,
-  transfer: boolean,
+  options: ParseRequestOptions,
 ): Promise<{ envelope: PecEnvelope } | { failure: Error }> {
   try {
-    return { envelope: await ctx.parse(source, { transfer }) };
+    return { envelope: await ctx.parse(source, options) };
   } catch (error) {
     return { failure: error as Error };
   }

@@ -23,10 +23,11 @@ export interface ParsePoolOptions {
 
 export interface ParseRequestOptions {
   /**
-   * The caller gives the bytes up: a buffer that owns its whole memory moves to the worker
-   * instead of being copied (a 30 MB message is not held twice). The buffer is unusable afterwards.
+   * Lets the bytes move to the worker instead of being copied (a 30 MB message is not held
+   * twice): the buffer is unusable afterwards, and should its worker die, the pool calls this
+   * to read the bytes again for a retry.
    */
-  transfer?: boolean;
+  reread?: () => Promise<Buffer>;
 }
 
 export class ParseWorkerError extends Error {
@@ -39,42 +40,61 @@ export class ParseWorkerError extends Error {
 const WORKER_FILE = fileURLToPath(new URL('../../dist/pool/worker.js', import.meta.url));
 const DEFAULT_IDLE_MS = 30_000;
 
-interface Pending {
+/** One parse asked of the pool. */
+interface Job {
+  id: number;
+  /** The caller's bytes, kept for a retry; null once they moved to a worker. */
+  raw: Buffer | null;
+  reread: (() => Promise<Buffer>) | undefined;
+  /** Set once the job runs alone on a worker after a worker died with it in flight. */
+  isolated: boolean;
   resolve(envelope: PecEnvelope): void;
   reject(error: Error): void;
 }
 
 class PoolWorker {
   readonly worker: Worker;
-  readonly pending = new Map<number, Pending>();
+  readonly jobs = new Map<number, Job>();
   private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     settings: WorkerSettings,
-    private readonly idleMs: number,
-    private readonly onGone: (self: PoolWorker) => void,
+    options: ParsePoolOptions,
+    private readonly onGone: (self: PoolWorker, victims: Job[], reason: string) => void,
   ) {
+    // No resourceLimits: a worker over its heap limit can abort the whole process (Node's
+    // OOM handler), so a cap would promise an isolation it does not give.
     this.worker = new Worker(WORKER_FILE, { workerData: settings });
+    this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
     this.worker.unref();
     this.worker.on('message', (response: PoolResponse) => this.settle(response));
     this.worker.on('error', (error) => this.fail(`parse worker failed: ${error.message}`));
     this.worker.on('exit', (code) => this.fail(`parse worker exited with code ${code}`));
   }
 
-  send(request: PoolRequest, transfer: ArrayBuffer[], pending: Pending): void {
+  private readonly idleMs: number;
+
+  send(job: Job): void {
     clearTimeout(this.idleTimer);
-    if (this.pending.size === 0) this.worker.ref();
-    this.pending.set(request.id, pending);
-    this.worker.postMessage(request, transfer);
+    if (this.jobs.size === 0) this.worker.ref();
+    this.jobs.set(job.id, job);
+    const raw = job.raw!;
+    const owned =
+      job.reread !== undefined && raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength;
+    // A view into a larger buffer would carry all of that buffer to the worker: copy its bytes.
+    const bytes = owned ? raw : new Uint8Array(raw);
+    if (owned) job.raw = null;
+    const request: PoolRequest = { id: job.id, raw: bytes };
+    this.worker.postMessage(request, [bytes.buffer as ArrayBuffer]);
   }
 
   private settle(response: PoolResponse): void {
-    const pending = this.pending.get(response.id);
-    if (!pending) return;
-    this.pending.delete(response.id);
-    if ('envelope' in response) pending.resolve(response.envelope);
-    else pending.reject(new ParseWorkerError(response.error));
-    if (this.pending.size > 0) return;
+    const job = this.jobs.get(response.id);
+    if (!job) return;
+    this.jobs.delete(response.id);
+    if ('envelope' in response) job.resolve(response.envelope);
+    else job.reject(new ParseWorkerError(response.error));
+    if (this.jobs.size > 0) return;
     // Idle: no longer keeps the process alive, and exits after a while.
     this.worker.unref();
     this.idleTimer = setTimeout(() => void this.worker.terminate(), this.idleMs);
@@ -83,15 +103,24 @@ class PoolWorker {
 
   private fail(reason: string): void {
     clearTimeout(this.idleTimer);
-    this.onGone(this);
-    for (const pending of this.pending.values()) pending.reject(new ParseWorkerError(reason));
-    this.pending.clear();
+    const victims = [...this.jobs.values()];
+    this.jobs.clear();
+    this.onGone(this, victims, reason);
   }
 }
 
+/**
+ * When a worker dies (terminated while busy, an error outside the parser), any of the messages
+ * it held may be the cause: each is parsed again alone on a worker of its own, so only the
+ * message that kills a worker by itself is rejected, and the others come back as if nothing
+ * had happened.
+ */
 export class ParsePool {
   private readonly workers: PoolWorker[] = [];
   private readonly settings: WorkerSettings;
+  private readonly suspects: Job[] = [];
+  private isolating = false;
+  private isolation: PoolWorker | null = null;
   private nextId = 1;
   private closed = false;
 
@@ -111,30 +140,92 @@ export class ParsePool {
   /** Like parsePec: resolves with the envelope; rejects only when a worker itself fails. */
   parse(raw: Buffer, request: ParseRequestOptions = {}): Promise<PecEnvelope> {
     if (this.closed) return Promise.reject(new ParseWorkerError('parse pool is closed'));
-    const owned =
-      request.transfer && raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength;
-    // A view into a larger buffer would carry all of that buffer to the worker: copy its bytes.
-    const bytes = owned ? raw : new Uint8Array(raw);
-    const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.leastBusy().send({ id, raw: bytes }, [bytes.buffer as ArrayBuffer], { resolve, reject });
+      const job: Job = {
+        id: this.nextId++,
+        raw,
+        reread: request.reread,
+        isolated: false,
+        resolve,
+        reject,
+      };
+      this.leastBusy().send(job);
     });
   }
 
   async close(): Promise<void> {
     this.closed = true;
     const workers = this.workers.splice(0);
+    if (this.isolation) workers.push(this.isolation);
+    this.isolation = null;
     await Promise.all(workers.map((w) => w.worker.terminate()));
+    for (const job of this.suspects.splice(0))
+      job.reject(new ParseWorkerError('parse pool is closed'));
+  }
+
+  private spawn(): PoolWorker {
+    return new PoolWorker(this.settings, this.options, (gone, victims, reason) =>
+      this.buried(gone, victims, reason),
+    );
   }
 
   private leastBusy(): PoolWorker {
     if (this.workers.length < this.options.size) {
-      const worker = new PoolWorker(this.settings, this.options.idleMs ?? DEFAULT_IDLE_MS, (gone) =>
-        this.workers.splice(this.workers.indexOf(gone) >>> 0, 1),
-      );
+      const worker = this.spawn();
       this.workers.push(worker);
       return worker;
     }
-    return this.workers.reduce((best, w) => (w.pending.size < best.pending.size ? w : best));
+    return this.workers.reduce((best, w) => (w.jobs.size < best.jobs.size ? w : best));
+  }
+
+  private buried(gone: PoolWorker, victims: Job[], reason: string): void {
+    const index = this.workers.indexOf(gone);
+    if (index >= 0) this.workers.splice(index, 1);
+    if (this.isolation === gone) this.isolation = null;
+    for (const job of victims) {
+      if (this.closed) job.reject(new ParseWorkerError('parse pool is closed'));
+      // Alone on its worker: this message is what the worker died of.
+      else if (job.isolated)
+        job.reject(new ParseWorkerError(`the parse worker died on this message: ${reason}`));
+      else {
+        job.isolated = true;
+        this.suspects.push(job);
+      }
+    }
+    void this.isolate();
+  }
+
+  /** Parses the suspects one at a time on a worker kept for them. */
+  private async isolate(): Promise<void> {
+    if (this.isolating) return;
+    this.isolating = true;
+    try {
+      for (let job = this.suspects.shift(); job; job = this.suspects.shift()) {
+        const suspect = job;
+        try {
+          suspect.raw ??= await suspect.reread!();
+        } catch (error) {
+          suspect.reject(
+            new ParseWorkerError(
+              `the parse worker died and the message could not be read again: ${(error as Error).message}`,
+            ),
+          );
+          continue;
+        }
+        if (this.closed) {
+          suspect.reject(new ParseWorkerError('parse pool is closed'));
+          continue;
+        }
+        await new Promise<void>((done) => {
+          const { resolve, reject } = suspect;
+          suspect.resolve = (envelope) => (resolve(envelope), done());
+          suspect.reject = (error) => (reject(error), done());
+          this.isolation ??= this.spawn();
+          this.isolation.send(suspect);
+        });
+      }
+    } finally {
+      this.isolating = false;
+    }
   }
 }
