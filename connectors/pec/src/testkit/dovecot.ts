@@ -13,6 +13,7 @@ import {
   readdir,
   readFile,
   readlink,
+  rename,
   rm,
   utimes,
   writeFile,
@@ -300,9 +301,12 @@ export async function startDovecot(
       for (const message of messages) {
         // Names sort in delivery order, so UIDs follow the order of `messages`.
         const name = `${stamp}.P${process.pid}Q${String(deliveries++).padStart(9, '0')}.pectrack,S=${message.length}`;
-        const path = join(target, 'new', name);
-        await writeFile(path, message);
-        await chown(path, nobody.uid, nobody.gid);
+        // The maildir way: written whole under tmp/, then renamed into new/, so Dovecot never
+        // lists a message whose bytes are still being written.
+        const staging = join(target, 'tmp', name);
+        await writeFile(staging, message);
+        await chown(staging, nobody.uid, nobody.gid);
+        await rename(staging, join(target, 'new', name));
       }
     },
     async close() {
