@@ -3,7 +3,6 @@
  * the outgoing Message row, whether the provider ever accepted it, and its bytes to submit again
  * under the same Message-ID.
  */
-import type { Readable } from 'node:stream';
 import type { EntityManager } from '@mikro-orm/core';
 import type { ComposedPec } from '@pectrack/connector-pec';
 import { BadRequestError } from '../errors.js';
@@ -14,7 +13,7 @@ import {
   type DeliveryStatus,
   type Message,
 } from '../store/entities/message.js';
-import type { BlobStore } from '../store/blobs.js';
+import { readBlob, type BlobStore } from '../store/blobs.js';
 
 /** Message events recording the submission's outcome. */
 export const SUBMITTED = 'submitted';
@@ -93,11 +92,8 @@ export async function reopenForSubmission(
 
 /** The exact bytes recorded the first time, so the provider sees the same Message-ID. */
 export async function recomposed(blobs: BlobStore, row: Message): Promise<ComposedPec> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of (await blobs.open(row.sha256)) as Readable)
-    chunks.push(chunk as Buffer);
   return {
-    raw: Buffer.concat(chunks),
+    raw: await readBlob(blobs, row.sha256, row.size),
     messageId: row.messageId ?? '',
     envelope: { from: row.sender ?? '', to: row.recipients },
   };

@@ -6,7 +6,7 @@
  */
 import type { ImapFlow, MailboxObject } from 'imapflow';
 import type { ParseRequestOptions, PecEnvelope } from '@pectrack/connector-pec';
-import type { StoredBlob } from '../store/blobs.js';
+import { readBlob, type StoredBlob } from '../store/blobs.js';
 import type { Mailbox } from '../store/entities/mailbox.js';
 import { MailboxCheckpointSchema } from '../store/entities/mailbox.js';
 import { TENANT_FILTER } from '../store/orm.js';
@@ -34,7 +34,8 @@ interface RawMessage {
 
 /** A fetched batch whose messages are being stored and parsed. */
 interface PreparedBatch {
-  index: number;
+  /** The batch's last UID: where the checkpoint moves once it commits. */
+  lastUid: number;
   items: Promise<IngestedMessage[]>;
   uids: number[];
 }
@@ -87,12 +88,12 @@ export async function syncFolder(
         if (index + 1 < batches.length)
           fetching = settled(fetchWhole(ctx, client, batches[index + 1]!));
         current = {
-          index,
+          lastUid: batches[index]!.at(-1)!.uid,
           items: settled(Promise.all(raws.map((raw) => ingest(ctx, raw)))),
           uids: raws.map((r) => r.uid),
         };
       }
-      if (previous) await commit(ctx, client, mailbox, position, batches, previous, result);
+      if (previous) await commit(ctx, client, mailbox, position, previous, result);
       previous = current;
     }
     return result;
@@ -106,13 +107,12 @@ async function commit(
   client: ImapFlow,
   mailbox: Mailbox,
   position: FolderPosition,
-  batches: PendingMessage[][],
   batch: PreparedBatch,
   result: FolderSyncResult,
 ): Promise<void> {
   const items = await batch.items;
   await ctx.blobs.flush();
-  position.lastUid = batches[batch.index]!.at(-1)!.uid;
+  position.lastUid = batch.lastUid;
   const outcome = await recordBatch(ctx.orm, mailbox.tenant.id, position, items, ctx.now());
   result.fetched += items.length;
   result.inserted += outcome.inserted;
@@ -197,25 +197,7 @@ async function streamOne(ctx: IntakeContext, client: ImapFlow, uid: number): Pro
   });
   if (!download.content) return [];
   const stored = await ctx.blobs.put(download.content);
-  return [{ uid, source: await readBack(ctx, stored), stored }];
-}
-
-/**
- * A stored blob in one buffer of its size: collecting chunks and joining them would hold the
- * message twice at the moment of the join.
- */
-async function readBack(ctx: IntakeContext, stored: StoredBlob): Promise<Buffer> {
-  const source = Buffer.allocUnsafe(stored.size);
-  let filled = 0;
-  for await (const chunk of await ctx.blobs.open(stored.sha256)) {
-    const bytes = chunk as Buffer;
-    if (filled + bytes.length > source.length)
-      throw new Error(`blob ${stored.sha256} is longer than the ${stored.size} bytes stored`);
-    filled += bytes.copy(source, filled);
-  }
-  if (filled !== stored.size)
-    throw new Error(`blob ${stored.sha256} gave ${filled} of its ${stored.size} bytes back`);
-  return source;
+  return [{ uid, source: await reread(ctx, stored), stored }];
 }
 
 /**
@@ -227,7 +209,7 @@ async function ingest(ctx: IntakeContext, raw: RawMessage): Promise<IngestedMess
     raw.stored ?? ctx.blobs.put(raw.source),
     // A streamed message's bytes are stored already: the parser may take them, and read
     // them again from the store should its worker die.
-    parseOrFailure(ctx, raw.source, raw.stored ? { reread: () => readBack(ctx, raw.stored!) } : {}),
+    parseOrFailure(ctx, raw.source, raw.stored ? { reread: () => reread(ctx, raw.stored!) } : {}),
   ]);
   try {
     if ('failure' in parsed) throw parsed.failure;
@@ -246,6 +228,10 @@ async function ingest(ctx: IntakeContext, raw: RawMessage): Promise<IngestedMess
       event: null,
     };
   }
+}
+
+function reread(ctx: IntakeContext, stored: StoredBlob): Promise<Buffer> {
+  return readBlob(ctx.blobs, stored.sha256, stored.size);
 }
 
 async function parseOrFailure(

@@ -12,6 +12,7 @@ import {
   OutgoingRecipientSchema,
   type Message,
 } from '../store/entities/message.js';
+import { readBlob } from '../store/blobs.js';
 import { TENANT_FILTER } from '../store/orm.js';
 import type { IntakeContext } from './context.js';
 
@@ -173,10 +174,7 @@ export function messageQueries(ctx: IntakeContext) {
     /** The attachments of the message the sender wrote (postacert.eml's, for a certified message). */
     async parts(tenantId: string, id: string): Promise<MessagePart[]> {
       const message = await load(tenantId, id);
-      const stream = await ctx.blobs.open(message.sha256);
-      const chunks: Buffer[] = [];
-      for await (const chunk of stream) chunks.push(chunk as Buffer);
-      const envelope = await ctx.parse(Buffer.concat(chunks));
+      const envelope = await ctx.parse(await readBlob(ctx.blobs, message.sha256, message.size));
       return (envelope.inner?.attachments ?? []).map((a, index) => ({
         index,
         filename: a.filename,

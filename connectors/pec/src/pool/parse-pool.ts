@@ -56,6 +56,7 @@ class PoolWorker {
   readonly worker: Worker;
   readonly jobs = new Map<number, Job>();
   private idleTimer: NodeJS.Timeout | undefined;
+  private readonly idleMs: number;
 
   constructor(
     settings: WorkerSettings,
@@ -71,8 +72,6 @@ class PoolWorker {
     this.worker.on('error', (error) => this.fail(`parse worker failed: ${error.message}`));
     this.worker.on('exit', (code) => this.fail(`parse worker exited with code ${code}`));
   }
-
-  private readonly idleMs: number;
 
   send(job: Job): void {
     clearTimeout(this.idleTimer);

@@ -4,7 +4,6 @@
  * Every failure is final: a retry could certify the same message twice, so a person decides,
  * by retrying the incident.
  */
-import type { Readable } from 'node:stream';
 import { ConnectorError, type Connector } from '@pectrack/connector-sdk';
 import {
   createPecConnector,
@@ -13,7 +12,7 @@ import {
 } from '@pectrack/connector-pec';
 import { PecTrackError } from '../../errors.js';
 import type { Intake } from '../../intake/index.js';
-import { BlobNotFoundError, type BlobStore } from '../../store/blobs.js';
+import { BlobNotFoundError, readBlob, type BlobStore } from '../../store/blobs.js';
 
 export function pecConnector(intake: Intake): Connector {
   return createPecConnector({
@@ -54,7 +53,7 @@ async function readAttachments(
         return {
           filename: reference.filename,
           contentType: reference.contentType,
-          content: await collect(await blobs.open(reference.blob)),
+          content: await readBlob(blobs, reference.blob),
         };
       } catch (error) {
         if (error instanceof BlobNotFoundError)
@@ -63,12 +62,6 @@ async function readAttachments(
       }
     }),
   );
-}
-
-async function collect(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 function final(code: string, error: unknown, field?: string): ConnectorError {
