@@ -1,7 +1,7 @@
 /**
- * Ingests one folder: every UID above the checkpoint, in batches. Each batch is fetched while
- * the previous one is stored and parsed, written to the blob store, parsed, and committed with
- * the checkpoint in one transaction (record.ts). Only then is the optional keyword set on the
+ * Ingests one folder: every UID above the checkpoint, in batches. Each batch is fetched, written
+ * to the blob store and parsed while earlier batches commit, and is committed with the
+ * checkpoint in one transaction (record.ts). Only then is the optional keyword set on the
  * server; nothing is ever deleted or moved.
  */
 import type { ImapFlow, MailboxObject } from 'imapflow';
@@ -11,6 +11,7 @@ import type { Mailbox } from '../store/entities/mailbox.js';
 import { MailboxCheckpointSchema } from '../store/entities/mailbox.js';
 import { TENANT_FILTER } from '../store/orm.js';
 import { planBatches, uidSet, type PendingMessage } from './batches.js';
+import { CommitChain, settled } from './commit-chain.js';
 import type { IntakeContext } from './context.js';
 import { factsOf, unparseableFacts } from './facts.js';
 import { recordBatch, type IngestedMessage, type FolderPosition } from './record.js';
@@ -40,6 +41,8 @@ interface PreparedBatch {
   uids: number[];
 }
 
+/** Fetched batches not yet committed, the one being fetched included. */
+const BATCHES_IN_FLIGHT = 3;
 /** Above this size a message is streamed to the blob store instead of collected by the fetch. */
 const STREAM_ABOVE_BYTES = 4 * 1024 * 1024;
 const DOWNLOAD_CHUNK_BYTES = 1024 * 1024;
@@ -77,25 +80,29 @@ export async function syncFolder(
       return result;
     }
     const batches = planBatches(pending, ctx.limits.batchMessages, ctx.limits.batchBytes);
-    // Three stages overlap: batch n+2 is fetched and n+1 stored and parsed while n commits.
-    // Commits stay in UID order, so the checkpoint only ever moves past committed messages.
-    let fetching = settled(fetchWhole(ctx, client, batches[0]!));
-    let previous: PreparedBatch | null = null;
-    for (let index = 0; index <= batches.length; index++) {
-      let current: PreparedBatch | null = null;
-      if (index < batches.length) {
-        const raws = await fetching;
-        if (index + 1 < batches.length)
-          fetching = settled(fetchWhole(ctx, client, batches[index + 1]!));
-        current = {
-          lastUid: batches[index]!.at(-1)!.uid,
+    // Fetching, storing+parsing and committing overlap: each fetched batch starts its store and
+    // parse at once and queues its commit behind the previous one, so the wait for the disk
+    // (blob flush, database commit) never stalls the fetch or the parser. Commits stay in UID
+    // order and a failed commit stops the ones after it: the checkpoint only ever moves past
+    // committed messages. At most BATCHES_IN_FLIGHT batches are held in memory at once.
+    const commits = new CommitChain(BATCHES_IN_FLIGHT);
+    try {
+      for (const batch of batches) {
+        await commits.room();
+        const raws = await fetchWhole(ctx, client, batch);
+        const prepared: PreparedBatch = {
+          lastUid: batch.at(-1)!.uid,
           items: settled(Promise.all(raws.map((raw) => ingest(ctx, raw)))),
           uids: raws.map((r) => r.uid),
         };
+        commits.add(() => commit(ctx, client, mailbox, position, prepared, result));
       }
-      if (previous) await commit(ctx, client, mailbox, position, previous, result);
-      previous = current;
+    } catch (error) {
+      // Batches fetched before the failure still commit, and nothing runs after the lock is released.
+      await commits.drained().catch(() => undefined);
+      throw error;
     }
+    await commits.drained();
     return result;
   } finally {
     lock.release();
@@ -119,12 +126,6 @@ async function commit(
   result.duplicates += outcome.duplicates;
   for (const receipt of outcome.receipts) await publish(ctx, mailbox, receipt);
   if (mailbox.flagKeyword) await flag(ctx, client, mailbox, batch.uids);
-}
-
-/** A stage started ahead: its failure is reported where it is awaited, not as an unhandled rejection. */
-function settled<T>(pending: Promise<T>): Promise<T> {
-  pending.catch(() => undefined);
-  return pending;
 }
 
 async function loadCheckpoint(ctx: IntakeContext, mailbox: Mailbox, folder: string) {
