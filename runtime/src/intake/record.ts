@@ -13,6 +13,7 @@ import {
   type Platform,
   type RequiredEntityData,
 } from '@mikro-orm/core';
+import type { Database, Statement } from 'better-sqlite3';
 import type { Knex } from '@mikro-orm/knex';
 import type { DeliveryEvent } from '@pectrack/connector-pec';
 import { MailboxCheckpointSchema } from '../store/entities/mailbox.js';
@@ -136,12 +137,52 @@ async function insertRows(
   );
   const trx = tx.getTransactionContext<Knex.Transaction>()!;
   try {
+    if (trx.client.driverName === 'better-sqlite3') {
+      await insertPrepared(trx, meta.tableName, stored);
+      return;
+    }
     for (let start = 0; start < stored.length; start += ROWS_PER_INSERT)
       await trx.insert(stored.slice(start, start + ROWS_PER_INSERT)).into(meta.tableName);
   } catch (error) {
     // As the ORM would report it, so a unique-key race is retried by recordBatch.
     throw tx.getDriver().convertException(error as Error);
   }
+}
+
+/** Per SQLite connection, the insert statement of each table and column list. */
+const preparedInserts = new WeakMap<Database, Map<string, Statement>>();
+
+/**
+ * On SQLite the statement runs on the transaction's own connection, prepared once per
+ * process: knex would prepare a new 200-row statement for every batch, which cost more
+ * than running it row by row.
+ */
+async function insertPrepared(
+  trx: Knex.Transaction,
+  table: string,
+  rows: Record<string, unknown>[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const columns = Object.keys(rows[0]!);
+  const db = (await trx.client.acquireConnection()) as Database;
+  let statements = preparedInserts.get(db);
+  if (!statements) preparedInserts.set(db, (statements = new Map()));
+  const key = `${table}(${columns.join(',')})`;
+  let insert = statements.get(key);
+  if (!insert) {
+    const names = columns.map((column) => `"${column}"`).join(', ');
+    const marks = columns.map(() => '?').join(', ');
+    insert = db.prepare(`insert into "${table}" (${names}) values (${marks})`);
+    statements.set(key, insert);
+  }
+  for (const row of rows) insert.run(columns.map((column) => sqliteValue(row[column])));
+}
+
+/** As knex binds values for better-sqlite3: booleans as 0/1, dates as epoch milliseconds. */
+function sqliteValue(value: unknown): unknown {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (value instanceof Date) return value.valueOf();
+  return value === undefined ? null : value;
 }
 
 function columnValue(platform: Platform, property: EntityProperty, value: unknown): unknown {
