@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
-import { XMLParser } from 'fast-xml-parser';
+import { localName, readXml, type XmlNode } from './reader.js';
 
-export type XmlNode = Record<string, unknown>;
+export { localName, type XmlNode };
 
 const FORBIDDEN_DECLARATION = /<!(DOCTYPE|ENTITY)/i;
 /** Real daticert.xml and evidence documents are a few KB; a huge one is an attack on the parser's time. */
@@ -9,8 +9,8 @@ const MAX_DOCUMENT_BYTES = 1024 * 1024;
 
 /**
  * Hardened XML reading for provider documents (daticert.xml, REM evidence): a DOCTYPE is refused
- * before the parser sees the text, so no DTD, entity expansion or external fetch can happen, and the
- * parser itself expands no entity. Predefined entities are decoded afterwards by `unescapeXml`.
+ * before the reader sees the text, so no DTD, entity expansion or external fetch can happen, and the
+ * reader (reader.ts) expands no entity. Predefined entities are decoded afterwards by `unescapeXml`.
  * Returns null and says why in `problems` when the document cannot be read safely.
  */
 export function parseXmlDocument(
@@ -31,44 +31,14 @@ export function parseXmlDocument(
     problems.push(`${label} declares a DOCTYPE or ENTITY: refused`);
     return null;
   }
-  const parser = parserFor(arrays);
   try {
-    return parser.parse(text, true) as XmlNode;
+    return readXml(text, new Set(arrays));
   } catch (error) {
     problems.push(
       `${label} is not well-formed XML: ${error instanceof Error ? error.message : String(error)}`,
     );
     return null;
   }
-}
-
-const parsers = new Map<string, XMLParser>();
-
-function parserFor(arrays: readonly string[]): XMLParser {
-  const key = arrays.join(',');
-  let parser = parsers.get(key);
-  if (!parser) {
-    parser = new XMLParser({
-      ignoreAttributes: false,
-      attributeNamePrefix: '',
-      attributesGroupName: '@',
-      processEntities: false,
-      htmlEntities: false,
-      parseTagValue: false,
-      parseAttributeValue: false,
-      trimValues: true,
-      ignoreDeclaration: true,
-      ignorePiTags: true,
-      isArray: (name) => arrays.includes(localName(name)),
-    });
-    parsers.set(key, parser);
-  }
-  return parser;
-}
-
-export function localName(name: string): string {
-  const colon = name.indexOf(':');
-  return colon < 0 ? name : name.slice(colon + 1);
 }
 
 export function asNode(value: unknown): XmlNode | null {
