@@ -97,6 +97,47 @@ describe('readInnerOutline', () => {
     expect(attachesMessages).toBe(true);
   });
 
+  it('decodes large base64 bodies exactly whatever their line shape', () => {
+    const pdf = randomBytes(700 * 1024 + 2);
+    const base64 = pdf.toString('base64');
+    const lines = (text: string, width: number, end = '\r\n') =>
+      text.replace(new RegExp(`.{${width}}`, 'g'), `$&${end}`);
+    const withStray = (text: string, at: number, stray: string) =>
+      text.slice(0, at) + stray + text.slice(at);
+    const bodies = {
+      'standard 76-character lines': lines(base64, 76),
+      'bare LF line ends': lines(base64, 76, '\n'),
+      'a stray space half way': withStray(lines(base64, 76), 400_000, ' '),
+      'a stray byte at a slice edge': withStray(lines(base64, 76), 65_000, '\u00e9'),
+      'padding inside (two blocks joined)': lines(
+        pdf.subarray(0, 100_001).toString('base64') + pdf.subarray(100_001).toString('base64'),
+        76,
+      ),
+      'one long line': base64,
+      '72-character lines then 76':
+        lines(base64.slice(0, 300_000), 72) + lines(base64.slice(300_000), 76),
+    };
+    for (const [shape, body] of Object.entries(bodies)) {
+      // As decoders do: every byte outside the alphabet, padding included, is skipped.
+      const expected = Buffer.from(body.replace(/[^A-Za-z0-9+/]/g, ''), 'base64');
+      const { inner } = readInnerOutline(
+        message([
+          {
+            headers:
+              'Content-Type: application/pdf; name="a.pdf"\r\nContent-Disposition: attachment; filename="a.pdf"\r\nContent-Transfer-Encoding: base64',
+            body,
+          },
+        ]),
+        [],
+      );
+      expect(inner?.attachments[0], shape).toMatchObject({
+        size: expected.length,
+        sha256: sha256(expected),
+      });
+      if (!shape.startsWith('padding')) expect(expected.equals(pdf), shape).toBe(true);
+    }
+  });
+
   it('says why when the inner message has no header fields', () => {
     const problems: string[] = [];
     expect(readInnerOutline(Buffer.from('\r\njust text'), problems).inner).toBeNull();
