@@ -113,10 +113,19 @@ export class FileBlobStore implements BlobStore {
     this.syncFilesystem = options.syncCommand ?? process.platform === 'linux';
   }
 
-  /** Two levels of fan-out keep directories small with millions of blobs. */
+  /**
+   * One level of fan-out: 256 directories, each created once. Ten million blobs make 40,000
+   * entries a directory, which indexed directories (ext4, XFS) look up directly; a second level
+   * cost a `mkdir` for nearly every blob of a young store (65,536 directories to create).
+   */
   pathOf(sha256: string): string {
     if (!SHA256_HEX.test(sha256))
       throw new Error(`sha256 must be 64 lowercase hex digits, got "${sha256}"`);
+    return join(this.root, sha256.slice(0, 2), sha256);
+  }
+
+  /** Where stores written before the one-level layout keep a blob: still read, never written. */
+  private legacyPathOf(sha256: string): string {
     return join(this.root, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
   }
 
@@ -211,17 +220,23 @@ export class FileBlobStore implements BlobStore {
   }
 
   async open(sha256: string): Promise<Readable> {
-    const path = this.pathOf(sha256);
-    if ((await this.size(sha256)) === null) throw new BlobNotFoundError(sha256);
-    return createReadStream(path);
+    const found = await this.locate(sha256);
+    if (!found) throw new BlobNotFoundError(sha256);
+    return createReadStream(found.path);
   }
 
   async size(sha256: string): Promise<number | null> {
-    try {
-      return (await stat(this.pathOf(sha256))).size;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw error;
+    return (await this.locate(sha256))?.size ?? null;
+  }
+
+  private async locate(sha256: string): Promise<{ path: string; size: number } | null> {
+    for (const path of [this.pathOf(sha256), this.legacyPathOf(sha256)]) {
+      try {
+        return { path, size: (await stat(path)).size };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
     }
+    return null;
   }
 }

@@ -1,6 +1,6 @@
 /** The content-addressed blob store on the local file system. */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -52,6 +52,21 @@ describe('FileBlobStore', () => {
     });
     await expect(store.put(failing)).rejects.toThrow('connection reset');
     expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+  });
+
+  it('keeps a blob one directory deep and still reads one a two-level store wrote', async () => {
+    const content = randomBytes(2_000);
+    const { sha256 } = await store.put(content);
+    expect(store.pathOf(sha256)).toBe(join(dir, sha256.slice(0, 2), sha256));
+    expect(await readdir(join(dir, sha256.slice(0, 2)))).toContain(sha256);
+
+    const older = randomBytes(3_000);
+    const olderSha = createHash('sha256').update(older).digest('hex');
+    const legacyDir = join(dir, olderSha.slice(0, 2), olderSha.slice(2, 4));
+    await mkdir(legacyDir, { recursive: true });
+    await writeFile(join(legacyDir, olderSha), older);
+    expect(await store.size(olderSha)).toBe(older.length);
+    expect(await read(olderSha)).toEqual(older);
   });
 
   it('reports a missing blob and refuses a malformed address', async () => {
