@@ -63,6 +63,18 @@ describe('readXml', () => {
     }
   });
 
+  it('reads elements named like JavaScript internals as plain children', () => {
+    const tree = readXml(
+      '<a><__proto__><polluted>yes</polluted></__proto__><constructor>c</constructor></a>',
+      new Set(),
+    );
+    const root = tree.a as Record<string, unknown>;
+    expect(Object.keys(root)).toEqual(['__proto__', 'constructor']);
+    expect(root.constructor).toBe('c');
+    expect(Object.getOwnPropertyDescriptor(root, '__proto__')?.value).toEqual({ polluted: 'yes' });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('refuses what is not well-formed, naming the fault', () => {
     const cases: Array<[string, RegExp]> = [
       ['<postacert tipo="x"><dati></postacert>', /closing tag mismatch/],

@@ -31,7 +31,7 @@ interface OpenElement {
 }
 
 export function readXml(text: string, arrays: ReadonlySet<string>): XmlNode {
-  const document: XmlNode = {};
+  const document = emptyNode();
   const stack: OpenElement[] = [];
   let roots = 0;
   const fail = (message: string, context?: () => { line: number; column: number }): never => {
@@ -46,7 +46,7 @@ export function readXml(text: string, arrays: ReadonlySet<string>): XmlNode {
     const values = attributes();
     const element: OpenElement = {
       name,
-      node: {},
+      node: emptyNode(),
       attributes: Object.keys(values).length > 0 ? values : null,
       text: '',
       hasChildren: false,
@@ -65,6 +65,11 @@ export function readXml(text: string, arrays: ReadonlySet<string>): XmlNode {
   parser.parse(text);
   if (roots === 0) fail('no root element');
   return document;
+}
+
+/** Without a prototype: an element named `__proto__` is a child like any other. */
+function emptyNode(): XmlNode {
+  return Object.create(null) as XmlNode;
 }
 
 function appendText(stack: OpenElement[], value: string): void {
