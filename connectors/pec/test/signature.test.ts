@@ -1,7 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTrustAnchors, parsePec } from '../src/index.js';
 import { childrenOf, readTlv } from '../src/signature/der.js';
-import { buildReceipt, buildTransportEnvelope, createTestCa } from '../src/testkit/index.js';
+import {
+  buildReceipt,
+  buildTransportEnvelope,
+  createTestCa,
+  createTestProvider,
+} from '../src/testkit/index.js';
 import { submit, testWorld } from './fixtures.js';
 
 let world: ReturnType<typeof testWorld>;
@@ -53,6 +58,29 @@ describe('signature check', () => {
       status: 'valid',
       algorithm: 'sha256',
     });
+  });
+
+  it('is valid for a provider that signs with an ECDSA key, envelope and receipt alike', async () => {
+    const ecProvider = createTestProvider(world.ca, {
+      domain: 'pec.ecdsa.test',
+      name: 'Gestore ECDSA',
+      keyType: 'ec',
+      hash: 'sha256',
+    });
+    const submission = submit(ecProvider);
+    const signed = [
+      buildTransportEnvelope({ provider: ecProvider, submission }),
+      buildReceipt({ provider: ecProvider, submission, kind: 'accettazione' }),
+    ];
+    for (const raw of signed) {
+      const parsed = await parsePec(raw, { trustAnchors: world.anchors });
+      expect(parsed.signature).toMatchObject({
+        status: 'valid',
+        algorithm: 'sha256',
+        signer: { email: 'posta-certificata@pec.ecdsa.test' },
+      });
+      expect(parsed.problems).toEqual([]);
+    }
   });
 
   it('accepts anchors given as PEM text or DER bytes', async () => {

@@ -96,6 +96,7 @@ function byteAt(bytes: Uint8Array, at: number, limit: number): number {
 export const TAG = {
   integer: 2,
   octetString: 4,
+  null: 5,
   objectIdentifier: 6,
   sequence: 16,
   set: 17,

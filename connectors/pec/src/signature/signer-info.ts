@@ -26,6 +26,8 @@ export interface SignerInfo {
   sid: SignerIdentifier;
   digestAlgorithm: string;
   signatureAlgorithm: string;
+  /** The signature algorithm's parameters (DER), when it has any besides NULL: RSASSA-PSS's. */
+  signatureParameters?: Uint8Array;
   signature: Uint8Array;
   /**
    * The signed attributes as they travelled, re-tagged as the explicit SET OF that is signed
@@ -54,11 +56,13 @@ export function readSignerInfo(bytes: Uint8Array, tlv: Tlv): SignerInfo {
     throw new Error('SignerInfo signature is not an OCTET STRING');
   const attributes = signedAttributes && readSignedAttributes(bytes, signedAttributes);
   const signingTime = attributes && readSigningTime(attributes.attributes);
+  const signatureParameters = parametersOf(bytes, signatureAlgorithm);
   return {
     sid: readSignerIdentifier(bytes, sid),
     digestAlgorithm: algorithmOf(bytes, digestAlgorithm, 'digestAlgorithm'),
     signatureAlgorithm: algorithmOf(bytes, signatureAlgorithm, 'signatureAlgorithm'),
     signature: contentOf(bytes, signature),
+    ...(signatureParameters && { signatureParameters }),
     ...(attributes && { signedAttributes: attributes }),
     ...(signingTime && { signingTime }),
   };
@@ -90,6 +94,13 @@ function algorithmOf(bytes: Uint8Array, tlv: Tlv, field: string): string {
   if (!algorithm || !isUniversal(algorithm, TAG.objectIdentifier))
     throw new Error(`SignerInfo ${field} is not an AlgorithmIdentifier`);
   return oidOf(bytes, algorithm);
+}
+
+/** An AlgorithmIdentifier's parameters as DER, or undefined when absent or NULL. */
+function parametersOf(bytes: Uint8Array, tlv: Tlv): Uint8Array | undefined {
+  const parameters = childrenOf(bytes, tlv)[1];
+  if (!parameters || isUniversal(parameters, TAG.null)) return undefined;
+  return bytes.subarray(parameters.start, parameters.end);
 }
 
 function readSignedAttributes(

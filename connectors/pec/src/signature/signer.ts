@@ -1,4 +1,10 @@
-import { createHash, verify } from 'node:crypto';
+import {
+  constants,
+  createHash,
+  verify,
+  type KeyObject,
+  type VerifyKeyObjectInput,
+} from 'node:crypto';
 import * as asn1js from 'asn1js';
 import type { CarriedCertificate } from './certificates.js';
 import { contentOf, readTlv, sameBytes } from './der.js';
@@ -19,21 +25,35 @@ export const DIGEST_NAMES: Readonly<Record<string, string>> = {
   '2.16.840.1.101.3.4.2.3': 'sha512',
 };
 /**
- * RSA PKCS#1 v1.5, which every PEC provider uses: rsaEncryption takes the SignerInfo's digest
- * algorithm, the sha*WithRSAEncryption OIDs name their own hash.
+ * How a signature value is checked: RSA PKCS#1 v1.5 (what PEC providers use), ECDSA (DER
+ * signature values) and RSASSA-PSS, as eIDAS trust services may sign. `null` as hash: the
+ * algorithm names the key only (rsaEncryption, id-ecPublicKey) and the digest algorithm applies.
  */
-const RSA_PKCS1_HASH: Readonly<Record<string, string | null>> = {
-  '1.2.840.113549.1.1.1': null,
-  '1.2.840.113549.1.1.5': 'sha1',
-  '1.2.840.113549.1.1.11': 'sha256',
-  '1.2.840.113549.1.1.12': 'sha384',
-  '1.2.840.113549.1.1.13': 'sha512',
+interface Scheme {
+  key: 'rsa' | 'ec';
+  hash: string | null;
+  pss?: true;
+}
+
+const SCHEMES: Readonly<Record<string, Scheme>> = {
+  '1.2.840.113549.1.1.1': { key: 'rsa', hash: null },
+  '1.2.840.113549.1.1.5': { key: 'rsa', hash: 'sha1' },
+  '1.2.840.113549.1.1.11': { key: 'rsa', hash: 'sha256' },
+  '1.2.840.113549.1.1.12': { key: 'rsa', hash: 'sha384' },
+  '1.2.840.113549.1.1.13': { key: 'rsa', hash: 'sha512' },
+  '1.2.840.113549.1.1.10': { key: 'rsa', hash: null, pss: true },
+  '1.2.840.10045.2.1': { key: 'ec', hash: null },
+  '1.2.840.10045.4.1': { key: 'ec', hash: 'sha1' },
+  '1.2.840.10045.4.3.2': { key: 'ec', hash: 'sha256' },
+  '1.2.840.10045.4.3.3': { key: 'ec', hash: 'sha384' },
+  '1.2.840.10045.4.3.4': { key: 'ec', hash: 'sha512' },
 };
+const MGF1 = '1.2.840.113549.1.1.8';
 
 /**
  * Checks one SignerInfo over the detached content (RFC 5652 5.6): the signer certificate carried in
  * the SignedData, the content against the messageDigest attribute, and the signature over the
- * signed attributes (or over the content when there are none) with the certificate's RSA key.
+ * signed attributes (or over the content when there are none) with the certificate's key.
  */
 export function checkSigner(
   certificates: readonly CarriedCertificate[],
@@ -45,15 +65,21 @@ export function checkSigner(
   const fail = (reason: string): ContentVerdict => ({ ok: false, reason, signer });
   const digest = DIGEST_NAMES[signerInfo.digestAlgorithm];
   if (!digest) return fail(`Unsupported digest algorithm: ${signerInfo.digestAlgorithm}`);
-  const fixedHash = RSA_PKCS1_HASH[signerInfo.signatureAlgorithm];
-  if (fixedHash === undefined)
-    return fail(`Unsupported signature algorithm: ${signerInfo.signatureAlgorithm}`);
-  const hash = fixedHash ?? digest;
+  const scheme = SCHEMES[signerInfo.signatureAlgorithm];
+  if (!scheme) return fail(`Unsupported signature algorithm: ${signerInfo.signatureAlgorithm}`);
   try {
     const key = signer.publicKey();
-    if (key.asymmetricKeyType !== 'rsa') return fail('signer certificate key is not RSA');
+    const keyType = key.asymmetricKeyType === 'rsa-pss' ? 'rsa' : key.asymmetricKeyType;
+    if (keyType !== scheme.key)
+      return fail(
+        `signer certificate key is ${key.asymmetricKeyType}, the signature is ${scheme.key}`,
+      );
+    const verifier = scheme.pss
+      ? pssVerifier(signerInfo.signatureParameters, key)
+      : { hash: scheme.hash ?? digest, key };
+    if (typeof verifier === 'string') return fail(verifier);
     const signatureOver = (bytes: Uint8Array): boolean =>
-      verify(hash, bytes, key, signerInfo.signature);
+      verify(verifier.hash, bytes, verifier.key, signerInfo.signature);
     const attributes = signerInfo.signedAttributes;
     if (!attributes)
       return matchesAsStoredOrCanonical(content, signatureOver)
@@ -78,6 +104,41 @@ export function checkSigner(
       `Error during verification: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+}
+
+/**
+ * RSASSA-PSS parameters (RFC 4055): the hash, MGF1 over the same hash (what node:crypto
+ * implements) and the salt length; a reason when they cannot be checked here.
+ */
+function pssVerifier(
+  parameters: Uint8Array | undefined,
+  key: KeyObject,
+): { hash: string; key: VerifyKeyObjectInput } | string {
+  // Absent parameters mean every default: SHA-1, MGF1 with SHA-1, 20 bytes of salt.
+  let params = new pkijs.RSASSAPSSParams();
+  if (parameters) {
+    const asn1 = asn1js.fromBER(parameters);
+    if (asn1.offset === -1) return 'RSASSA-PSS parameters are not DER';
+    try {
+      params = new pkijs.RSASSAPSSParams({ schema: asn1.result });
+    } catch (error) {
+      return `RSASSA-PSS parameters: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
+  const hash = DIGEST_NAMES[params.hashAlgorithm.algorithmId];
+  if (!hash) return `Unsupported RSASSA-PSS hash: ${params.hashAlgorithm.algorithmId}`;
+  const mgf = params.maskGenAlgorithm;
+  const mgfHash =
+    mgf.algorithmParams instanceof asn1js.Sequence
+      ? new pkijs.AlgorithmIdentifier({ schema: mgf.algorithmParams }).algorithmId
+      : '1.3.14.3.2.26';
+  if (mgf.algorithmId !== MGF1 || DIGEST_NAMES[mgfHash] !== hash)
+    return 'RSASSA-PSS with a mask generation other than MGF1 over its own hash is not supported';
+  if (params.trailerField !== 1) return 'RSASSA-PSS trailer field is not 1';
+  return {
+    hash,
+    key: { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: params.saltLength },
+  };
 }
 
 function matchesAsStoredOrCanonical(content: Buffer, matches: (bytes: Buffer) => boolean): boolean {

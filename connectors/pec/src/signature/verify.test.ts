@@ -99,4 +99,114 @@ describe('detached signature check', () => {
       reason: 'Unable to find signer certificate',
     });
   });
+
+  describe('signatures other than RSA PKCS#1 v1.5', () => {
+    let ecProvider: SigningIdentity;
+    beforeAll(() => {
+      ecProvider = createTestCa().issueProvider({
+        address: 'posta-certificata@ec.pec.test',
+        keyType: 'ec',
+      });
+    });
+    it('checks ECDSA over the signed attributes, sha256 and sha1, and refuses a changed content', async () => {
+      const ca = createTestCa();
+      const ec = ca.issueProvider({ address: 'posta-certificata@ec.pec.test', keyType: 'ec' });
+      const trusted = loadTrustAnchors([ca.certificate]);
+      for (const hash of ['sha256', 'sha1'] as const) {
+        const p7s = signDetached(CONTENT, ec, hash, SIGNED_AT);
+        expect(await verifyDetachedSignature(CONTENT, p7s, trusted)).toMatchObject({
+          status: 'valid',
+          algorithm: hash,
+          signer: { email: 'posta-certificata@ec.pec.test' },
+        });
+        const changed = Buffer.from(CONTENT.toString('latin1').replace('12', '13'), 'latin1');
+        expect(await verifyDetachedSignature(changed, p7s, trusted)).toMatchObject({
+          status: 'invalid',
+          reason: 'signed content was modified: digest does not match',
+        });
+      }
+      // Trusted by its own CA only.
+      const p7s = signDetached(CONTENT, ecProvider, 'sha256', SIGNED_AT);
+      expect((await verifyDetachedSignature(CONTENT, p7s, anchors)).status).toBe(
+        'intact-untrusted',
+      );
+    });
+
+    it('is invalid when an ECDSA signature does not match its signed attributes', async () => {
+      const p7s = editSignerInfo(
+        signDetached(CONTENT, ecProvider, 'sha256', SIGNED_AT),
+        (signer) => {
+          const signingTime = signer.signedAttrs!.attributes.find(
+            (attribute) => attribute.type === '1.2.840.113549.1.9.5',
+          )!;
+          signingTime.values = [new asn1js.UTCTime({ valueDate: new Date(Date.UTC(2026, 0, 1)) })];
+          signer.signedAttrs!.encodedValue = new ArrayBuffer(0);
+        },
+      );
+      expect(await verifyDetachedSignature(CONTENT, p7s, anchors)).toMatchObject({
+        status: 'invalid',
+        reason: 'signature does not verify',
+      });
+    });
+
+    it('checks RSASSA-PSS with its parameters', async () => {
+      for (const hash of ['sha256', 'sha1'] as const) {
+        const p7s = signDetached(CONTENT, provider, hash, SIGNED_AT, { pss: true });
+        expect(await verifyDetachedSignature(CONTENT, p7s, anchors)).toMatchObject({
+          status: 'valid',
+          algorithm: hash,
+        });
+      }
+      // The same signature value read as PKCS#1 v1.5 does not verify: the scheme is honoured.
+      const asPkcs1 = editSignerInfo(
+        signDetached(CONTENT, provider, 'sha256', SIGNED_AT, { pss: true }),
+        (signer) => {
+          signer.signatureAlgorithm = new pkijs.AlgorithmIdentifier({
+            algorithmId: '1.2.840.113549.1.1.1',
+            algorithmParams: new asn1js.Null(),
+          });
+        },
+      );
+      expect(await verifyDetachedSignature(CONTENT, asPkcs1, anchors)).toMatchObject({
+        status: 'invalid',
+        reason: 'signature does not verify',
+      });
+    });
+
+    it('names what it cannot check: a mask generation over another hash, a key of the wrong kind', async () => {
+      const otherMgf = editSignerInfo(
+        signDetached(CONTENT, provider, 'sha256', SIGNED_AT, { pss: true }),
+        (signer) => {
+          const params = new pkijs.RSASSAPSSParams({
+            schema: signer.signatureAlgorithm.algorithmParams,
+          });
+          params.maskGenAlgorithm = new pkijs.AlgorithmIdentifier({
+            algorithmId: '1.2.840.113549.1.1.8',
+            algorithmParams: new pkijs.AlgorithmIdentifier({
+              algorithmId: '1.3.14.3.2.26',
+              algorithmParams: new asn1js.Null(),
+            }).toSchema(),
+          });
+          signer.signatureAlgorithm.algorithmParams = params.toSchema();
+        },
+      );
+      expect(await verifyDetachedSignature(CONTENT, otherMgf, anchors)).toMatchObject({
+        status: 'invalid',
+        reason:
+          'RSASSA-PSS with a mask generation other than MGF1 over its own hash is not supported',
+      });
+      const ecdsaOnRsa = editSignerInfo(
+        signDetached(CONTENT, provider, 'sha256', SIGNED_AT),
+        (signer) => {
+          signer.signatureAlgorithm = new pkijs.AlgorithmIdentifier({
+            algorithmId: '1.2.840.10045.4.3.2',
+          });
+        },
+      );
+      expect(await verifyDetachedSignature(CONTENT, ecdsaOnRsa, anchors)).toMatchObject({
+        status: 'invalid',
+        reason: 'signer certificate key is rsa, the signature is ec',
+      });
+    });
+  });
 });

@@ -21,6 +21,8 @@ export interface TestCa {
     commonName?: string;
     validFrom?: Date;
     validTo?: Date;
+    /** The provider's key: RSA of the CA's size (as PEC providers), or ECDSA P-256. */
+    keyType?: 'rsa' | 'ec';
   }): SigningIdentity;
 }
 
@@ -58,7 +60,10 @@ export function createTestCa(options: TestCaOptions = {}): TestCa {
     certificatePem: toPem(certificate),
     privateKey: keys.privateKey,
     issueProvider(provider) {
-      const providerKeys = generateKeyPairSync('rsa', { modulusLength: keyBits });
+      const providerKeys =
+        provider.keyType === 'ec'
+          ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+          : generateKeyPairSync('rsa', { modulusLength: keyBits });
       const issued = buildCertificate({
         subject: provider.commonName ?? provider.address,
         issuer: subject,

@@ -35,7 +35,13 @@ export {
   type ReceiptOptions,
 } from './receipts.js';
 export { buildRemMessage, ERDS_NAMESPACE, type RemMessageOptions } from './rem.js';
-export { signDetached, signEntity, type SignatureHash, type SignedEntity } from './smime.js';
+export {
+  signDetached,
+  signEntity,
+  type SignatureHash,
+  type SignedEntity,
+  type SignOptions,
+} from './smime.js';
 export {
   forwardMessage,
   wrapForMailingList,

@@ -17,14 +17,18 @@ export function providerAddress(provider: TestProvider): string {
 
 export function createTestProvider(
   ca: TestCa,
-  options: { name?: string; domain?: string; hash?: SignatureHash } = {},
+  options: { name?: string; domain?: string; hash?: SignatureHash; keyType?: 'rsa' | 'ec' } = {},
 ): TestProvider {
   const domain = options.domain ?? 'pec.test';
   const name = options.name ?? `Gestore di test ${domain}`;
   const provider: TestProvider = {
     name,
     domain,
-    identity: ca.issueProvider({ address: `posta-certificata@${domain}`, commonName: name }),
+    identity: ca.issueProvider({
+      address: `posta-certificata@${domain}`,
+      commonName: name,
+      ...(options.keyType && { keyType: options.keyType }),
+    }),
   };
   if (options.hash) provider.hash = options.hash;
   return provider;

@@ -1,4 +1,4 @@
-import { createHash, sign } from 'node:crypto';
+import { constants, createHash, sign } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import { pkijs } from '../signature/engine.js';
 import type { SigningIdentity } from './ca.js';
@@ -23,13 +23,74 @@ const PROTOCOL: Record<SignatureHash, { protocol: string; micalg: string }> = {
   sha256: { protocol: 'application/pkcs7-signature', micalg: 'sha-256' },
 };
 
+const ECDSA_WITH: Record<SignatureHash, string> = {
+  sha1: '1.2.840.10045.4.1',
+  sha256: '1.2.840.10045.4.3.2',
+};
+const RSASSA_PSS = '1.2.840.113549.1.1.10';
+const MGF1 = '1.2.840.113549.1.1.8';
+
+export interface SignOptions {
+  /** RSA keys only: RSASSA-PSS (salt as long as the hash) instead of PKCS#1 v1.5. */
+  pss?: boolean;
+}
+
+/**
+ * The SignerInfo's signatureAlgorithm and the signing call for the identity's key: rsaEncryption
+ * (PKCS#1 v1.5, as PEC providers sign), RSASSA-PSS on request, ecdsa-with-SHA* for an EC key.
+ */
+function signatureScheme(
+  identity: SigningIdentity,
+  hash: SignatureHash,
+  options: SignOptions,
+): { algorithm: pkijs.AlgorithmIdentifier; sign(data: Uint8Array): Buffer } {
+  const key = identity.privateKey;
+  if (key.asymmetricKeyType === 'ec')
+    return {
+      algorithm: new pkijs.AlgorithmIdentifier({ algorithmId: ECDSA_WITH[hash] }),
+      sign: (data) => sign(hash, data, key),
+    };
+  if (options.pss) {
+    const hashAlgorithm = new pkijs.AlgorithmIdentifier({
+      algorithmId: HASH_OID[hash],
+      algorithmParams: new asn1js.Null(),
+    });
+    const saltLength = createHash(hash).digest().length;
+    const params = new pkijs.RSASSAPSSParams({
+      hashAlgorithm,
+      maskGenAlgorithm: new pkijs.AlgorithmIdentifier({
+        algorithmId: MGF1,
+        algorithmParams: hashAlgorithm.toSchema(),
+      }),
+      saltLength,
+    });
+    return {
+      algorithm: new pkijs.AlgorithmIdentifier({
+        algorithmId: RSASSA_PSS,
+        algorithmParams: params.toSchema(),
+      }),
+      sign: (data) =>
+        sign(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }),
+    };
+  }
+  return {
+    algorithm: new pkijs.AlgorithmIdentifier({
+      algorithmId: '1.2.840.113549.1.1.1',
+      algorithmParams: new asn1js.Null(),
+    }),
+    sign: (data) => sign(hash, data, key),
+  };
+}
+
 /** A detached CMS SignedData (DER) over `content`, signed synchronously. */
 export function signDetached(
   content: Buffer,
   identity: SigningIdentity,
   hash: SignatureHash,
   signingTime: Date,
+  options: SignOptions = {},
 ): Buffer {
+  const scheme = signatureScheme(identity, hash, options);
   const certificate = pkijs.Certificate.fromBER(identity.certificate);
   const digestAlgorithm = new pkijs.AlgorithmIdentifier({
     algorithmId: HASH_OID[hash],
@@ -42,10 +103,7 @@ export function signDetached(
       serialNumber: certificate.serialNumber,
     }),
     digestAlgorithm,
-    signatureAlgorithm: new pkijs.AlgorithmIdentifier({
-      algorithmId: '1.2.840.113549.1.1.1',
-      algorithmParams: new asn1js.Null(),
-    }),
+    signatureAlgorithm: scheme.algorithm,
     signedAttrs: new pkijs.SignedAndUnsignedAttributes({
       type: 0,
       attributes: [
@@ -67,7 +125,7 @@ export function signDetached(
   const signedAttributes = new Uint8Array(signerInfo.signedAttrs!.toSchema().toBER());
   signedAttributes[0] = 0x31; // signed as an explicit SET OF (RFC 5652 5.4), not the [0] IMPLICIT tag it travels with
   signerInfo.signature = new asn1js.OctetString({
-    valueHex: sign(hash, signedAttributes, identity.privateKey),
+    valueHex: scheme.sign(signedAttributes),
   });
   const signedData = new pkijs.SignedData({
     version: 1,
