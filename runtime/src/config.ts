@@ -34,6 +34,11 @@ export interface IntakeSettings {
   blobDir: string;
   /** Worker threads that parse incoming messages; 0 parses on the main thread. */
   parseWorkers: number;
+  /**
+   * How new blobs are made durable before the commit that names them: `filesystem` syncs the
+   * blob store's whole file system once per batch (syncfs, Linux), `file` fsyncs each new file.
+   */
+  blobSync: 'filesystem' | 'file';
 }
 
 /** One core stays with the main thread (IMAP, blob writes, commits); the others parse. */
@@ -73,6 +78,7 @@ const EnvSchema = z.object({
     .optional(),
   PECTRACK_TRUST_ANCHORS: z.string().min(1).optional(),
   PECTRACK_PARSE_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
+  PECTRACK_BLOB_SYNC: z.enum(['filesystem', 'file']).default('filesystem'),
 });
 
 export class ConfigError extends Error {
@@ -110,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
       trustAnchorsFile: vars.PECTRACK_TRUST_ANCHORS && resolve(vars.PECTRACK_TRUST_ANCHORS),
       blobDir: resolve(dataDir, 'blobs'),
       parseWorkers: vars.PECTRACK_PARSE_WORKERS ?? defaultParseWorkers(),
+      blobSync: vars.PECTRACK_BLOB_SYNC,
     },
   };
 }

@@ -116,5 +116,6 @@ function defaultIntakeSettings(dataDir: string): IntakeSettings {
     trustAnchorsFile: undefined,
     blobDir: resolve(dataDir, 'blobs'),
     parseWorkers: defaultParseWorkers(),
+    blobSync: 'filesystem',
   };
 }

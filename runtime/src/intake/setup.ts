@@ -25,7 +25,9 @@ export async function intakeContextFor(
 ): Promise<IntakeContext> {
   return createIntakeContext({
     orm,
-    blobs: new FileBlobStore(settings.blobDir),
+    blobs: new FileBlobStore(settings.blobDir, {
+      syncCommand: settings.blobSync === 'filesystem',
+    }),
     secretKey: await secretKeyOf(settings, dataDir, log),
     trustAnchors: settings.trustAnchorsFile
       ? [await readFile(settings.trustAnchorsFile, 'utf8')]

@@ -31,6 +31,11 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ PECTRACK_PARSE_WORKERS: '3' }).intake?.parseWorkers).toBe(3);
   });
 
+  it('syncs new blobs by file system unless PECTRACK_BLOB_SYNC=file', () => {
+    expect(loadConfig({}).intake?.blobSync).toBe('filesystem');
+    expect(loadConfig({ PECTRACK_BLOB_SYNC: 'file' }).intake?.blobSync).toBe('file');
+  });
+
   it.each([
     ['PECTRACK_PORT', 'eighty'],
     ['PECTRACK_PORT', '70000'],
@@ -39,6 +44,7 @@ describe('configuration from the environment', () => {
     ['PECTRACK_TENANT', 'Comune di Roma'],
     ['PECTRACK_PARSE_WORKERS', 'many'],
     ['PECTRACK_PARSE_WORKERS', '-1'],
+    ['PECTRACK_BLOB_SYNC', 'never'],
   ])('refuses %s=%s with an error naming the variable', (variable, value) => {
     const error = (() => {
       try {
