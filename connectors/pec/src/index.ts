@@ -1,4 +1,5 @@
-export { parsePec } from './parser/parse.js';
+export { originalAttachment, originalMessageOf, parsePec } from './parser/parse.js';
+export type { AttachmentContent } from './parser/outline.js';
 export type {
   Address,
   AttachmentInfo,

@@ -106,7 +106,8 @@ export function mount(router: Router, endpoints: Endpoint[], options: MountOptio
         return;
       }
       ctx.status = spec.success.status;
-      if (spec.success.contentType && spec.success.contentType !== 'application/json')
+      // A handler that knows the media type (an attachment's own) has set it already.
+      if (spec.success.contentType && spec.success.contentType !== 'application/json' && !ctx.type)
         ctx.type = spec.success.contentType;
       ctx.body = result;
     });

@@ -62,7 +62,11 @@ function parserFor(options: IntakeOptions): Pick<IntakeContext, 'parse' | 'close
   }
   const anchors = options.trustAnchors ? loadTrustAnchors(options.trustAnchors) : undefined;
   const parseOptions = { inner: 'outline' as const, ...(anchors ? { trustAnchors: anchors } : {}) };
-  return { parse: (raw) => parsePec(raw, parseOptions), close: async () => undefined };
+  return {
+    parse: (raw, request) =>
+      parsePec(raw, request?.inner ? { ...parseOptions, inner: request.inner } : parseOptions),
+    close: async () => undefined,
+  };
 }
 
 const SILENT: IntakeLogger = { info: () => undefined, warn: () => undefined };

@@ -1,9 +1,10 @@
 /**
  * Reading messages: list with filters, one message with its delivery history, the raw .eml
- * from the blob store, and its parts as the parser sees them.
+ * from the blob store, the text the sender wrote, and its attachments as the parser sees them.
  */
 import type { Readable } from 'node:stream';
 import type { FilterQuery } from '@mikro-orm/core';
+import { originalAttachment, type AttachmentContent } from '@pectrack/connector-pec';
 import { z } from 'zod';
 import { NotFoundError } from '../errors.js';
 import {
@@ -63,6 +64,12 @@ export interface MessageDetail extends MessageView {
     receiptMessageId: string | null;
     data: Record<string, unknown> | null;
   }[];
+}
+
+export interface MessageBody {
+  subject: string | null;
+  text: string | null;
+  html: string | null;
 }
 
 export interface MessagePart {
@@ -169,6 +176,32 @@ export function messageQueries(ctx: IntakeContext) {
         size: message.size,
         filename: `${message.id}.eml`,
       };
+    },
+
+    /**
+     * The text and HTML of the message the sender wrote: intake keeps only its outline, so the
+     * body is read from the raw .eml (the full parse, on a parse worker).
+     */
+    async body(tenantId: string, id: string): Promise<MessageBody> {
+      const message = await load(tenantId, id);
+      const raw = await readBlob(ctx.blobs, message.sha256, message.size);
+      const envelope = await ctx.parse(raw, { inner: 'full' });
+      return {
+        subject: envelope.inner?.subject ?? null,
+        text: envelope.inner?.text ?? null,
+        html: envelope.inner?.html ?? null,
+      };
+    },
+
+    /** Attachment `index` of the message the sender wrote, decoded, as `parts` lists it. */
+    async part(tenantId: string, id: string, index: number): Promise<AttachmentContent> {
+      const message = await load(tenantId, id);
+      const part = originalAttachment(
+        await readBlob(ctx.blobs, message.sha256, message.size),
+        index,
+      );
+      if (!part) throw new NotFoundError('attachment', `${index} of message ${id}`);
+      return part;
     },
 
     /** The attachments of the message the sender wrote (postacert.eml's, for a certified message). */

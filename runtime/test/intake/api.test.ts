@@ -25,6 +25,8 @@ import {
 const fixtures = pecFixtures();
 const sqlite = (await testDatabases()).find((d) => d.kind === 'sqlite')!;
 const ADDRESS = 'protocollo@comune.pec.test';
+/** What the sixth message attaches: binary, so a decoding slip shows. */
+const ATTACHMENT = Buffer.from(Array.from({ length: 70_000 }, (_, n) => (n * 7919) % 256));
 
 describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
   let h: IntakeHarness;
@@ -117,7 +119,7 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
   });
 
   it('sync now brings new mail in', async () => {
-    await h.append(ADDRESS, [fixtures.envelope(5, [ADDRESS]).raw]);
+    await h.append(ADDRESS, [fixtures.envelope(5, [ADDRESS], ATTACHMENT).raw]);
     expect((await call('POST', `/mailboxes/${mailboxId}/sync`)).body).toEqual({ scheduled: true });
     await eventually(
       'the sixth message',
@@ -152,6 +154,42 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
     expect((await call('GET', `/messages/${first.id}/parts`)).status).toBe(200);
     expect((await call('GET', '/messages?deliveryStatus=lost')).status).toBe(400);
     expect((await call('GET', '/messages/00000000-0000-0000-0000-000000000000')).status).toBe(404);
+  });
+
+  it("gives the sender's text and each attachment decoded, as the parts list them", async () => {
+    const [sixth] = (
+      await call(
+        'GET',
+        `/messages?mailboxId=${mailboxId}&providerId=${fixtures.envelope(5, [ADDRESS], ATTACHMENT).providerId}`,
+      )
+    ).body;
+    const body = await call('GET', `/messages/${sixth.id}/body`);
+    expect(body.status).toBe(200);
+    expect(body.body).toMatchObject({ subject: 'Istanza numero 5', html: null });
+    expect(body.body.text).toContain('Si chiede cortesemente il rilascio del documento 5.');
+
+    const parts = await call('GET', `/messages/${sixth.id}/parts`);
+    expect(parts.body).toEqual([
+      {
+        index: 0,
+        filename: 'allegato-5.pdf',
+        contentType: 'application/pdf',
+        size: ATTACHMENT.length,
+        sha256: createHash('sha256').update(ATTACHMENT).digest('hex'),
+      },
+    ]);
+    const response = await fetch(`${base}/messages/${sixth.id}/parts/0`, { headers: auth });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/pdf');
+    expect(response.headers.get('content-disposition')).toBe(
+      'attachment; filename="allegato-5.pdf"',
+    );
+    expect(Buffer.from(await response.arrayBuffer()).equals(ATTACHMENT)).toBe(true);
+
+    const missing = await call('GET', `/messages/${sixth.id}/parts/1`);
+    expect(missing.status).toBe(404);
+    expect(missing.body.detail).toMatch(/attachment 1 of message/);
+    expect((await call('GET', `/messages/${sixth.id}/parts/first`)).status).toBe(400);
   });
 
   it('deletes the mailbox but keeps its messages', async () => {

@@ -43,13 +43,39 @@ export function readInnerOutline(bytes: Buffer, problems: string[]): InnerReadin
     attachments: [],
   };
   let attachesMessages = false;
-  for (const entity of walk(root)) {
-    if (entity.children.length > 0 || entity.contentType.startsWith('multipart/')) continue;
-    if (isBody(entity)) continue;
+  for (const entity of attachmentsOf(root)) {
     if (entity.contentType === 'message/rfc822') attachesMessages = true;
     inner.attachments.push(describe(bytes, entity));
   }
   return { inner, attachesMessages };
+}
+
+export interface AttachmentContent {
+  filename: string | null;
+  contentType: string;
+  /** Decoded (base64, quoted-printable) bytes. */
+  content: Buffer;
+}
+
+/** Attachment `index` of a message, counted as its outline lists them; null when there is none. */
+export function readInnerAttachment(bytes: Buffer, index: number): AttachmentContent | null {
+  let position = 0;
+  for (const entity of attachmentsOf(parseEntity(bytes, []))) {
+    if (position++ !== index) continue;
+    const content = Buffer.concat([
+      ...decodedSlices(entityBody(bytes, entity), entity.transferEncoding),
+    ]);
+    return { filename: entity.filename, contentType: entity.contentType, content };
+  }
+  return null;
+}
+
+/** The leaves that are not the message's text, in order. */
+function* attachmentsOf(root: MimeEntity): Generator<MimeEntity> {
+  for (const entity of walk(root)) {
+    if (entity.children.length > 0 || entity.contentType.startsWith('multipart/')) continue;
+    if (!isBody(entity)) yield entity;
+  }
 }
 
 /** mailparser's rule: inline text/plain and text/html are the message's text, every other leaf an attachment. */

@@ -1,7 +1,7 @@
 import type { CertData } from '../daticert/types.js';
 import { parseDaticert } from '../daticert/parse.js';
 import { isPecTipo, pecEvent, type PecTipo } from '../events/pec.js';
-import { decodedBody, parseEntity } from '../mime/entity.js';
+import { decodedBody, parseEntity, type MimeEntity } from '../mime/entity.js';
 import type { HeaderList } from '../mime/headers.js';
 import { parseRemEvidence } from '../rem/evidence.js';
 import { resolveTrustAnchors, type TrustAnchors } from '../signature/anchors.js';
@@ -10,7 +10,7 @@ import { verifyDetachedSignature } from '../signature/verify.js';
 import { findCertifiedMessage, findEmbeddedCertified } from './embedded.js';
 import { stripBrackets, withBrackets } from './identifiers.js';
 import { readInnerMessage, type InnerReading } from './inner.js';
-import { readInnerOutline } from './outline.js';
+import { readInnerAttachment, readInnerOutline, type AttachmentContent } from './outline.js';
 import { locateParts, type EnvelopeParts } from './structure.js';
 import type { EnvelopeKind, ParseOptions, PecEnvelope, Profile } from './types.js';
 
@@ -142,13 +142,8 @@ async function fillPec(
   envelope.receiptType = cert?.ricevuta ?? receiptTypeHeader(headers, kind);
   envelope.event = kind === 'anomalia' || isPecTipo(kind) ? pecEvent(kind, cert) : null;
   if (!parts.signed) problems.push('certified message is not signed');
-  return fillContent(
-    envelope,
-    raw,
-    parts,
-    context,
-    parts.postacert ? decodedBody(raw, parts.postacert) : null,
-  );
+  const original = originalPartOf('PEC-2005', parts);
+  return fillContent(envelope, raw, parts, context, original && decodedBody(raw, original));
 }
 
 async function fillRem(
@@ -159,9 +154,7 @@ async function fillRem(
   context: ParseContext,
 ): Promise<PecEnvelope> {
   const { problems } = envelope;
-  const section = (entity: EnvelopeParts['remSections'][number]) =>
-    entity.headers.get('rem-section-type')?.toLowerCase() ?? '';
-  const evidencePart = parts.remSections.find((entity) => section(entity).includes('evidence'));
+  const evidencePart = parts.remSections.find((entity) => remSection(entity).includes('evidence'));
   const evidence = evidencePart ? parseRemEvidence(decodedBody(raw, evidencePart), problems) : null;
   if (!evidencePart) problems.push('REM message carries no evidence section');
   envelope.kind = structureUnreadable(parts)
@@ -173,10 +166,48 @@ async function fillRem(
   envelope.originalMessageId = withBrackets(
     headers.get('rem-uamessageidentifier') ?? evidence?.uaMessageIdentifier,
   );
-  const original =
-    parts.remSections.find((entity) => section(entity).includes('original')) ?? parts.postacert;
+  const original = originalPartOf('REM', parts);
   if (!parts.signed) problems.push('REM message is not signed');
-  return fillContent(envelope, raw, parts, context, original ? decodedBody(raw, original) : null);
+  return fillContent(envelope, raw, parts, context, original && decodedBody(raw, original));
+}
+
+const remSection = (entity: MimeEntity) =>
+  entity.headers.get('rem-section-type')?.toLowerCase() ?? '';
+
+/** Where a certified message carries what the sender wrote: postacert.eml, or a REM original section. */
+function originalPartOf(profile: 'PEC-2005' | 'REM', parts: EnvelopeParts): MimeEntity | null {
+  if (profile === 'PEC-2005') return parts.postacert;
+  return (
+    parts.remSections.find((entity) => remSection(entity).includes('original')) ?? parts.postacert
+  );
+}
+
+/**
+ * Attachment `index` of the message the sender wrote, decoded, counted as an outline parse lists
+ * `inner.attachments` (its SHA-256 is the one listed); null when there is no such attachment.
+ */
+export function originalAttachment(raw: Buffer, index: number): AttachmentContent | null {
+  const original = originalMessageOf(raw);
+  return original && readInnerAttachment(original, index);
+}
+
+/**
+ * The bytes of the message the sender wrote, found as parsePec finds them (postacert.eml, the
+ * REM original, the envelope a mailing list relayed, or a plain message itself); null when a
+ * certified message carries none.
+ */
+export function originalMessageOf(raw: Buffer, depthLeft = DEFAULT_MAX_DEPTH): Buffer | null {
+  const root = parseEntity(raw, []);
+  if (root.headers.size === 0) return null;
+  const parts = locateParts(root);
+  const profile = detectProfile(root.headers, parts);
+  if (profile === 'plain' && root.headers.has('list-id') && depthLeft > 0) {
+    const wrapped = findEmbeddedCertified(raw, root);
+    if (wrapped) return originalMessageOf(wrapped, depthLeft - 1);
+  }
+  if (profile === 'plain') return raw;
+  const original = originalPartOf(profile, parts);
+  return original && decodedBody(raw, original);
 }
 
 async function fillContent(

@@ -28,6 +28,8 @@ export interface ParseRequestOptions {
    * to read the bytes again for a retry.
    */
   reread?: () => Promise<Buffer>;
+  /** How to read the inner message this time, when not as the pool was configured. */
+  inner?: 'full' | 'outline';
 }
 
 export class ParseWorkerError extends Error {
@@ -46,6 +48,7 @@ interface Job {
   /** The caller's bytes, kept for a retry; null once they moved to a worker. */
   raw: Buffer | null;
   reread: (() => Promise<Buffer>) | undefined;
+  inner: 'full' | 'outline' | undefined;
   /** Set once the job runs alone on a worker after a worker died with it in flight. */
   isolated: boolean;
   resolve(envelope: PecEnvelope): void;
@@ -83,7 +86,7 @@ class PoolWorker {
     // A view into a larger buffer would carry all of that buffer to the worker: copy its bytes.
     const bytes = owned ? raw : new Uint8Array(raw);
     if (owned) job.raw = null;
-    const request: PoolRequest = { id: job.id, raw: bytes };
+    const request: PoolRequest = { id: job.id, raw: bytes, ...(job.inner && { inner: job.inner }) };
     this.worker.postMessage(request, [bytes.buffer as ArrayBuffer]);
   }
 
@@ -144,6 +147,7 @@ export class ParsePool {
         id: this.nextId++,
         raw,
         reread: request.reread,
+        inner: request.inner,
         isolated: false,
         resolve,
         reject,

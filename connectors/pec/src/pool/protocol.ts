@@ -9,6 +9,8 @@ export interface WorkerSettings {
 export interface PoolRequest {
   id: number;
   raw: Uint8Array;
+  /** This message only: overrides the worker's reading of the inner message. */
+  inner?: 'full' | 'outline';
 }
 
 export type PoolResponse = { id: number; envelope: PecEnvelope } | { id: number; error: string };

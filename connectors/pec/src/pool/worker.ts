@@ -22,7 +22,7 @@ if (settings.trustAnchors) {
 parentPort!.on('message', (request: PoolRequest) => {
   void parsePec(
     Buffer.from(request.raw.buffer, request.raw.byteOffset, request.raw.byteLength),
-    options,
+    request.inner ? { ...options, inner: request.inner } : options,
   )
     .then((envelope): PoolResponse => ({ id: request.id, envelope }))
     .catch((error: unknown): PoolResponse => ({

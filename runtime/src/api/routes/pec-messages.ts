@@ -1,6 +1,6 @@
 /**
  * /api/v1/messages: the PEC messages received and sent (list, filter, one with its delivery
- * history, the raw .eml, its parts). Named apart from messages.ts, which correlates BPMN messages.
+ * history, the raw .eml, the sender's text, its attachments). Named apart from messages.ts, which correlates BPMN messages.
  */
 import { z } from 'zod';
 import type { Intake } from '../../intake/index.js';
@@ -50,6 +50,14 @@ const MessagePart = z.object({
   size: z.number().int(),
   sha256: z.string(),
 });
+
+const MessageBody = z.object({
+  subject: z.string().nullable(),
+  text: z.string().nullable(),
+  html: z.string().nullable(),
+});
+
+const PartParams = IdParams.extend({ index: z.coerce.number().int().min(0).max(100_000) });
 
 export function pecMessageEndpoints(intake: Intake): Endpoint[] {
   return [
@@ -127,6 +135,45 @@ export function pecMessageEndpoints(intake: Intake): Endpoint[] {
         },
       },
       async ({ actor, params }) => intake.messages.parts(actor.tenantId, params.id),
+    ),
+    endpoint(
+      {
+        method: 'get',
+        path: '/messages/:id/parts/:index',
+        operationId: 'downloadPecMessagePart',
+        summary: 'One attachment of the message the sender wrote, decoded, with its own media type',
+        permission: 'pec:read',
+        params: PartParams,
+        success: {
+          status: 200,
+          description: 'The attachment',
+          contentType: 'application/octet-stream',
+          schema: z.string(),
+        },
+      },
+      async ({ ctx, actor, params }) => {
+        const part = await intake.messages.part(actor.tenantId, params.id, params.index);
+        ctx.attachment(part.filename ?? `allegato-${params.index}`);
+        ctx.type = part.contentType;
+        return part.content;
+      },
+    ),
+    endpoint(
+      {
+        method: 'get',
+        path: '/messages/:id/body',
+        operationId: 'getPecMessageBody',
+        summary: 'The text and HTML of the message the sender wrote',
+        permission: 'pec:read',
+        params: IdParams,
+        success: {
+          status: 200,
+          description: 'Body',
+          contentType: 'application/json',
+          schema: MessageBody,
+        },
+      },
+      async ({ actor, params }) => intake.messages.body(actor.tenantId, params.id),
     ),
   ];
 }
