@@ -1,7 +1,8 @@
 /**
  * `npm run bench:ingest`: a 10,000-message mailbox (a few messages carrying 25 MB attachments)
  * on a private Dovecot, ingested end to end — fetch, blob store, parse, commit — next to a raw
- * imapflow fetch of the same mailbox in the same run. The last line is the summary.
+ * imapflow fetch of the same mailbox in the same run, and to a fetch that only stores the bytes
+ * (what the blob store alone costs on this machine). The last line is the summary.
  *
  * The signed corpus takes minutes to build, so it is kept under the system temp directory and
  * reused by later runs (BENCH_REBUILD=1 builds it again).
@@ -40,7 +41,7 @@ const PASSWORD = 'bench';
 /** Peak RSS of the whole process (parse workers included), and of the ingest phase alone. */
 let peakRss = 0;
 let ingestPeakRss = 0;
-let phase: 'setup' | 'raw' | 'ingest' = 'setup';
+let phase: 'setup' | 'raw' | 'store' | 'ingest' = 'setup';
 const sampler = setInterval(() => {
   const rss = process.memoryUsage.rss();
   peakRss = Math.max(peakRss, rss);
@@ -147,6 +148,57 @@ async function rawFetch(
   return { seconds, cpuSeconds, count, bytes };
 }
 
+/**
+ * A second reference, for reading the ratio: the same fetch with each message written to the
+ * blob store and flushed per 200, nothing parsed or committed. What storing alone costs here.
+ */
+async function fetchAndStore(
+  dovecot: DovecotServer,
+): Promise<{ seconds: number; cpuSeconds: number; count: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'pectrack-bench-store-'));
+  const blobs = new FileBlobStore(dir);
+  const client = new ImapFlow({
+    host: dovecot.host,
+    port: dovecot.port,
+    secure: false,
+    auth: { user: USER, pass: PASSWORD },
+    logger: false,
+  });
+  await client.connect();
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  let count = 0;
+  let writes: Promise<unknown>[] = [];
+  // As the ingest does: batches of 200 flushed one after another while the fetch goes on,
+  // at most 3 batches held.
+  let flushed: Promise<void> = Promise.resolve();
+  const batches: Promise<void>[] = [];
+  const flushBatch = () => {
+    const batch = Promise.all(writes);
+    writes = [];
+    flushed = flushed.then(() => batch).then(() => blobs.flush());
+    batches.push(flushed);
+  };
+  const lock = await client.getMailboxLock('INBOX');
+  try {
+    for await (const message of client.fetch('1:*', { uid: true, source: true }, { uid: true })) {
+      count += 1;
+      if (message.source) writes.push(blobs.put(message.source));
+      if (writes.length === 200) flushBatch();
+      if (batches.length >= 3) await batches.shift();
+    }
+    flushBatch();
+    await flushed;
+  } finally {
+    lock.release();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const cpuSeconds = cpuSince(cpu);
+  await client.logout();
+  await rm(dir, { recursive: true, force: true });
+  return { seconds, cpuSeconds, count };
+}
+
 async function ingest(
   dovecot: DovecotServer,
   trustAnchorPem: string,
@@ -226,10 +278,15 @@ async function main(): Promise<void> {
     const count = await fillMailbox(dovecot);
     phase = 'raw';
     const raw = await rawFetch(dovecot);
-    phase = 'ingest';
+    phase = 'store';
     if (raw.count !== count) throw new Error(`raw fetch saw ${raw.count} of ${count} messages`);
     log(
       `bench:ingest raw imapflow fetch: ${raw.count} messages, ${(raw.bytes / 1048576).toFixed(0)} MB in ${raw.seconds.toFixed(1)} s, ${raw.cpuSeconds.toFixed(1)} s CPU in this process (peak RSS so far ${mb(peakRss)} MB)`,
+    );
+    const stored = await fetchAndStore(dovecot);
+    phase = 'ingest';
+    log(
+      `bench:ingest reference, fetch + blob store only (no parse, no commit): ${stored.count} messages in ${stored.seconds.toFixed(1)} s, ${stored.cpuSeconds.toFixed(1)} s CPU in this process, ratio to the raw fetch ${(stored.seconds / raw.seconds).toFixed(2)}`,
     );
     const ours = await ingest(dovecot, trustAnchorPem);
     if (ours.stored !== count) throw new Error(`ingest stored ${ours.stored} of ${count} messages`);
