@@ -45,3 +45,19 @@ export const ORIGINAL: OriginalMessage = {
 export function submit(provider: TestProvider, message: Partial<OriginalMessage> = {}): Submission {
   return prepareSubmission({ provider, date: DATE, message: { ...ORIGINAL, ...message } });
 }
+
+/** A multipart/mixed message as a test writes it by hand: these header fields, then the parts, CRLF. */
+export function mixedMessage(
+  headerFields: string[],
+  parts: Array<{ headers: string; body: string }>,
+): Buffer {
+  const lines = [
+    ...headerFields,
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="b1"',
+    '',
+  ];
+  for (const part of parts) lines.push('--b1', part.headers, '', part.body);
+  lines.push('--b1--', '');
+  return Buffer.from(lines.join('\r\n'), 'latin1');
+}

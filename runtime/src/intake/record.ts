@@ -241,13 +241,18 @@ function messageRow(
   };
 }
 
+/** One intake entry per stored message: the key a re-drain or a duplicate cannot take twice. */
+export function intakeIdempotencyKey(tenantId: string, dedupeKey: string): string {
+  return `intake:${tenantId}:${dedupeKey}`;
+}
+
 function intakeEntry(tenantId: string, row: Message, now: Date): RequiredEntityData<Outbox> {
   return {
     tenant: row.tenant,
     instanceId: null,
     kind: INTAKE_OUTBOX_KIND,
     payload: { messageId: row.id, mailboxId: row.mailboxId, providerId: row.providerId },
-    idempotencyKey: `intake:${tenantId}:${row.dedupeKey}`,
+    idempotencyKey: intakeIdempotencyKey(tenantId, row.dedupeKey),
     status: 'pending',
     attempts: 0,
     nextAttemptAt: now,

@@ -4,14 +4,13 @@
  * committed message, and the next sync takes the rest without storing anything twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dedupeKeyOf } from '../../src/intake/facts.js';
 import { runMailboxSession } from '../../src/intake/index.js';
-import { INTAKE_OUTBOX_KIND } from '../../src/intake/record.js';
-import { OutboxSchema } from '../../src/store/entities/outbox.js';
-import { TenantSchema } from '../../src/store/entities/tenant.js';
-import { knexOf, TENANT_FILTER } from '../../src/store/orm.js';
+import { knexOf } from '../../src/store/orm.js';
 import { testDatabases } from '../support/databases.js';
 import { pecFixtures } from './support/fixtures.js';
 import { checkpointOf, countIntakeEntries, countMessages } from './support/counts.js';
+import { holdIntakeKey } from './support/outbox.js';
 import { dovecotMissing, startHarness, TENANT, type IntakeHarness } from './support/services.js';
 
 const fixtures = pecFixtures();
@@ -26,7 +25,7 @@ describe.skipIf(Boolean(dovecotMissing))('a commit failing mid-sync', () => {
   let h: IntakeHarness;
   let mailboxId: string;
   const envelopes = Array.from({ length: MESSAGES }, (_, n) => fixtures.envelope(n, [ADDRESS]));
-  const blockingKey = `intake:${TENANT}:id:${envelopes[BLOCKED]!.providerId}`;
+  let blockingKey: string;
 
   beforeAll(async () => {
     h = await startHarness(sqlite, fixtures, { batchMessages: BATCH });
@@ -36,23 +35,11 @@ describe.skipIf(Boolean(dovecotMissing))('a commit failing mid-sync', () => {
       envelopes.map((e) => e.raw),
     );
     // An intake entry already holds the key message 25 will need: its batch cannot commit.
-    const em = h.runtime.orm.em.fork({ clear: true });
-    em.setFilterParams(TENANT_FILTER, { tenantId: TENANT });
-    em.create(OutboxSchema, {
-      tenant: em.getReference(TenantSchema, TENANT),
-      instanceId: null,
-      kind: INTAKE_OUTBOX_KIND,
-      payload: {},
-      idempotencyKey: blockingKey,
-      status: 'done',
-      attempts: 0,
-      nextAttemptAt: new Date(),
-      lockedUntil: null,
-      lastError: null,
-      createdAt: new Date(),
-      doneAt: new Date(),
-    });
-    await em.flush();
+    blockingKey = await holdIntakeKey(
+      h.runtime.orm,
+      TENANT,
+      dedupeKeyOf(envelopes[BLOCKED]!.providerId, ''),
+    );
   });
   afterAll(async () => h?.close());
 

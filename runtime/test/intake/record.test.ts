@@ -14,9 +14,9 @@ import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { MailboxCheckpointSchema } from '../../src/store/entities/mailbox.js';
 import { MessageSchema } from '../../src/store/entities/message.js';
 import { OutboxSchema } from '../../src/store/entities/outbox.js';
-import { TenantSchema } from '../../src/store/entities/tenant.js';
 import { TENANT_FILTER } from '../../src/store/orm.js';
 import { testDatabases } from '../support/databases.js';
+import { holdIntakeKey } from './support/outbox.js';
 
 const TENANT = 'default';
 
@@ -153,22 +153,7 @@ for (const database of await testDatabases()) {
         );
         // An intake entry already holds the key the next message would take.
         const next = [item(4), item(6)];
-        const fork = em(runtime);
-        fork.create(OutboxSchema, {
-          tenant: fork.getReference(TenantSchema, TENANT),
-          instanceId: null,
-          kind: INTAKE_OUTBOX_KIND,
-          payload: {},
-          idempotencyKey: `intake:${TENANT}:${next[1]!.facts.dedupeKey}`,
-          status: 'done',
-          attempts: 0,
-          nextAttemptAt: new Date(),
-          lockedUntil: null,
-          lastError: null,
-          createdAt: new Date(),
-          doneAt: new Date(),
-        });
-        await fork.flush();
+        await holdIntakeKey(runtime.orm, TENANT, next[1]!.facts.dedupeKey);
 
         await expect(
           recordBatch(

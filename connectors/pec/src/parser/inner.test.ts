@@ -1,24 +1,20 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { mixedMessage } from '../../test/fixtures.js';
+import { base64Lines } from '../testkit/mime.js';
 import { MAX_BODY_CHARS, readInnerMessage } from './inner.js';
 
-function message(parts: Array<{ headers: string; body: string }>): Buffer {
-  const lines = [
-    'From: Mario Rossi <mario.rossi@mittente.pec.test>',
-    'To: protocollo@comune.pec.test',
-    'Subject: Istanza',
-    'Date: Thu, 01 Oct 2026 08:00:00 +0000',
-    'Message-ID: <istanza-1@mittente.pec.test>',
-    'MIME-Version: 1.0',
-    'Content-Type: multipart/mixed; boundary="b1"',
-    '',
-  ];
-  for (const part of parts) lines.push('--b1', part.headers, '', part.body);
-  lines.push('--b1--', '');
-  return Buffer.from(lines.join('\r\n'), 'latin1');
-}
+const HEADER_FIELDS = [
+  'From: Mario Rossi <mario.rossi@mittente.pec.test>',
+  'To: protocollo@comune.pec.test',
+  'Subject: Istanza',
+  'Date: Thu, 01 Oct 2026 08:00:00 +0000',
+  'Message-ID: <istanza-1@mittente.pec.test>',
+];
 
-const base64Lines = (bytes: Buffer) => bytes.toString('base64').replace(/.{76}/g, '$&\r\n');
+const message = (parts: Array<{ headers: string; body: string }>) =>
+  mixedMessage(HEADER_FIELDS, parts);
+
 const sha = (algorithm: string, bytes: Buffer) => createHash(algorithm).update(bytes).digest('hex');
 
 describe('readInnerMessage', () => {

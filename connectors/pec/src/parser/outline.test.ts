@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { mixedMessage } from '../../test/fixtures.js';
 import { loadTrustAnchors } from '../signature/anchors.js';
 import { buildCorpus, createTestCa } from '../testkit/index.js';
 import { readInnerOutline } from './outline.js';
@@ -8,22 +9,17 @@ import type { PecEnvelope } from './types.js';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
-function message(parts: Array<{ headers: string; body: string }>): Buffer {
-  const lines = [
-    'From: =?UTF-8?Q?Mario_Rossi_=C3=A8?= <mario.rossi@mittente.pec.test>',
-    'To: protocollo@comune.pec.test, Ufficio Tributi <tributi@comune.pec.test>',
-    'Cc: Revisori: a@revisori.test, b@revisori.test;',
-    'Subject: =?UTF-8?B?SXN0YW56YSDDqCB1cmdlbnRl?=',
-    'Date: Thu, 01 Oct 2026 10:00:00 +0200 (CEST)',
-    'Message-ID: <istanza-1@mittente.pec.test>',
-    'MIME-Version: 1.0',
-    'Content-Type: multipart/mixed; boundary="b1"',
-    '',
-  ];
-  for (const part of parts) lines.push('--b1', part.headers, '', part.body);
-  lines.push('--b1--', '');
-  return Buffer.from(lines.join('\r\n'), 'latin1');
-}
+const HEADER_FIELDS = [
+  'From: =?UTF-8?Q?Mario_Rossi_=C3=A8?= <mario.rossi@mittente.pec.test>',
+  'To: protocollo@comune.pec.test, Ufficio Tributi <tributi@comune.pec.test>',
+  'Cc: Revisori: a@revisori.test, b@revisori.test;',
+  'Subject: =?UTF-8?B?SXN0YW56YSDDqCB1cmdlbnRl?=',
+  'Date: Thu, 01 Oct 2026 10:00:00 +0200 (CEST)',
+  'Message-ID: <istanza-1@mittente.pec.test>',
+];
+
+const message = (parts: Array<{ headers: string; body: string }>) =>
+  mixedMessage(HEADER_FIELDS, parts);
 
 /** Comparable without the bodies, which only the full reading decodes. */
 function withoutBodies(envelope: PecEnvelope): unknown {

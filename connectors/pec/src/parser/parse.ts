@@ -74,29 +74,43 @@ async function fill(
   raw: Buffer,
   context: ParseContext,
 ): Promise<PecEnvelope> {
-  const { problems } = envelope;
-  if (raw.length === 0) {
-    problems.push('message is empty');
-    return envelope;
-  }
-  const root = parseEntity(raw, problems);
+  const structure = readStructure(raw, envelope.problems);
+  if (!structure) return envelope;
+  const { root, parts, profile, listWrapped } = structure;
   const { headers } = root;
-  if (headers.size === 0) {
-    problems.push('message has no header fields');
-    return envelope;
-  }
   envelope.providerId = stripBrackets(headers.get('message-id'));
-  const parts = locateParts(root);
-  const profile = detectProfile(headers, parts);
-  if (profile === 'plain' && headers.has('list-id')) {
-    const wrapped = findEmbeddedCertified(raw, root);
-    if (wrapped) return unwrap(envelope, wrapped, context);
-  }
+  if (listWrapped) return unwrap(envelope, listWrapped, context);
   envelope.profile = profile;
   if (profile === 'PEC-2005') return fillPec(envelope, raw, headers, parts, context);
   if (profile === 'REM') return fillRem(envelope, raw, headers, parts, context);
   envelope.kind = 'plain';
   return fillContent(envelope, raw, parts, context, raw);
+}
+
+interface Structure {
+  root: MimeEntity;
+  parts: EnvelopeParts;
+  profile: Profile;
+  /** The envelope a mailing list relayed, when this plain message is that relay. */
+  listWrapped: Buffer | null;
+}
+
+/** The MIME structure and profile of a message; null, saying why in `problems`, when it has no header. */
+function readStructure(raw: Buffer, problems: string[]): Structure | null {
+  if (raw.length === 0) {
+    problems.push('message is empty');
+    return null;
+  }
+  const root = parseEntity(raw, problems);
+  if (root.headers.size === 0) {
+    problems.push('message has no header fields');
+    return null;
+  }
+  const parts = locateParts(root);
+  const profile = detectProfile(root.headers, parts);
+  const listWrapped =
+    profile === 'plain' && root.headers.has('list-id') ? findEmbeddedCertified(raw, root) : null;
+  return { root, parts, profile, listWrapped };
 }
 
 /**
@@ -197,14 +211,10 @@ export function originalAttachment(raw: Buffer, index: number): AttachmentConten
  * certified message carries none.
  */
 export function originalMessageOf(raw: Buffer, depthLeft = DEFAULT_MAX_DEPTH): Buffer | null {
-  const root = parseEntity(raw, []);
-  if (root.headers.size === 0) return null;
-  const parts = locateParts(root);
-  const profile = detectProfile(root.headers, parts);
-  if (profile === 'plain' && root.headers.has('list-id') && depthLeft > 0) {
-    const wrapped = findEmbeddedCertified(raw, root);
-    if (wrapped) return originalMessageOf(wrapped, depthLeft - 1);
-  }
+  const structure = readStructure(raw, []);
+  if (!structure) return null;
+  const { parts, profile, listWrapped } = structure;
+  if (listWrapped && depthLeft > 0) return originalMessageOf(listWrapped, depthLeft - 1);
   if (profile === 'plain') return raw;
   const original = originalPartOf(profile, parts);
   return original && decodedBody(raw, original);
