@@ -144,6 +144,33 @@ describe('detached signature check', () => {
       );
     });
 
+    it('trusts a chain whose CA signs with ECDSA, and not one whose certificate was altered', async () => {
+      const ecCa = createTestCa({ keyType: 'ec' });
+      const trusted = loadTrustAnchors([ecCa.certificate]);
+      for (const keyType of ['ec', 'rsa'] as const) {
+        const signer = ecCa.issueProvider({ address: `${keyType}@ec-ca.pec.test`, keyType });
+        const p7s = signDetached(CONTENT, signer, 'sha256', SIGNED_AT);
+        expect(await verifyDetachedSignature(CONTENT, p7s, trusted)).toMatchObject({
+          status: 'valid',
+          signer: { email: `${keyType}@ec-ca.pec.test` },
+        });
+        expect((await verifyDetachedSignature(CONTENT, p7s, anchors)).status).toBe(
+          'intact-untrusted',
+        );
+      }
+      // The same subject and key under a certificate the CA did not sign: chain refused.
+      const forged = ecCa.issueProvider({ address: 'forged@ec-ca.pec.test', keyType: 'ec' });
+      const certificate = Buffer.from(forged.certificate);
+      certificate[certificate.length - 10]! ^= 0x01;
+      const check = await verifyDetachedSignature(
+        CONTENT,
+        signDetached(CONTENT, { ...forged, certificate }, 'sha256', SIGNED_AT),
+        trusted,
+      );
+      expect(check.status).toBe('intact-untrusted');
+      expect(check.reason).toMatch(/^certificate chain: /);
+    });
+
     it('checks RSASSA-PSS with its parameters', async () => {
       for (const hash of ['sha256', 'sha1'] as const) {
         const p7s = signDetached(CONTENT, provider, hash, SIGNED_AT, { pss: true });

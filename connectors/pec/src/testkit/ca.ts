@@ -21,7 +21,7 @@ export interface TestCa {
     commonName?: string;
     validFrom?: Date;
     validTo?: Date;
-    /** The provider's key: RSA of the CA's size (as PEC providers), or ECDSA P-256. */
+    /** The provider's key: RSA of the CA's RSA size (as PEC providers), or ECDSA P-256. */
     keyType?: 'rsa' | 'ec';
   }): SigningIdentity;
 }
@@ -30,10 +30,14 @@ export interface TestCaOptions {
   commonName?: string;
   validFrom?: Date;
   validTo?: Date;
+  /** RSA key size, for the CA and the RSA providers it issues. */
   keyBits?: number;
+  /** The CA's own key: RSA (default) or ECDSA P-256, certificates then signed ecdsa-with-SHA256. */
+  keyType?: 'rsa' | 'ec';
 }
 
 const SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
+const ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
 const DEFAULT_FROM = new Date(Date.UTC(2020, 0, 1));
 const DEFAULT_TO = new Date(Date.UTC(2045, 0, 1));
 
@@ -43,7 +47,10 @@ const DEFAULT_TO = new Date(Date.UTC(2045, 0, 1));
  */
 export function createTestCa(options: TestCaOptions = {}): TestCa {
   const keyBits = options.keyBits ?? 2048;
-  const keys = generateKeyPairSync('rsa', { modulusLength: keyBits });
+  const keys =
+    options.keyType === 'ec'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : generateKeyPairSync('rsa', { modulusLength: keyBits });
   const subject = options.commonName ?? 'PECtrack Test CA';
   const root = buildCertificate({
     subject,
@@ -110,14 +117,19 @@ function buildCertificate(spec: CertificateSpec): pkijs.Certificate {
   const spki = spec.publicKey.export({ type: 'spki', format: 'der' });
   certificate.subjectPublicKeyInfo = pkijs.PublicKeyInfo.fromBER(spki);
   certificate.extensions = extensionsFor(spec, spki);
-  const algorithm = new pkijs.AlgorithmIdentifier({
-    algorithmId: SHA256_WITH_RSA,
-    algorithmParams: new asn1js.Null(),
-  });
+  // RFC 5758: ECDSA identifiers carry no parameters; RSA ones a NULL.
+  const algorithm =
+    spec.signingKey.asymmetricKeyType === 'ec'
+      ? new pkijs.AlgorithmIdentifier({ algorithmId: ECDSA_WITH_SHA256 })
+      : new pkijs.AlgorithmIdentifier({
+          algorithmId: SHA256_WITH_RSA,
+          algorithmParams: new asn1js.Null(),
+        });
   certificate.signature = algorithm;
   certificate.signatureAlgorithm = algorithm;
   certificate.tbsView = new Uint8Array(certificate.encodeTBS().toBER());
   certificate.signatureValue = new asn1js.BitString({
+    // For ECDSA, node signs in the DER Ecdsa-Sig-Value form X.509 carries.
     valueHex: sign('sha256', certificate.tbsView, spec.signingKey),
   });
   return certificate;
