@@ -4,7 +4,12 @@
  */
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { originalAttachment, originalMessageOf, parsePec } from '../src/index.js';
+import {
+  originalAttachment,
+  originalMessageOf,
+  parsePec,
+  type AttachmentContent,
+} from '../src/index.js';
 import {
   buildAnomalyEnvelope,
   buildOriginalMessage,
@@ -22,6 +27,7 @@ beforeAll(() => {
 
 const PDF = Buffer.from(Array.from({ length: 5_000 }, (_, n) => (n * 31) % 256));
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+const contentOf = (part: AttachmentContent) => Buffer.concat([...part.chunks]);
 
 describe('originalAttachment', () => {
   it('gives each attachment decoded, in the order and with the SHA-256 an outline parse lists', async () => {
@@ -61,11 +67,29 @@ describe('originalAttachment', () => {
           filename: attachment.filename,
           contentType: attachment.contentType,
         });
-        expect(sha256(part.content), carrier).toBe(attachment.sha256);
+        expect(sha256(contentOf(part)), carrier).toBe(attachment.sha256);
       });
-      expect(originalAttachment(raw, 1)!.content.equals(PDF), carrier).toBe(true);
+      expect(contentOf(originalAttachment(raw, 1)!).equals(PDF), carrier).toBe(true);
       expect(originalAttachment(raw, 2), carrier).toBeNull();
     }
+  });
+
+  it('hands a large attachment over a slice at a time, as often as it is read', async () => {
+    const large = Buffer.from(
+      Array.from({ length: 3_000_000 }, (_, n) => (n * 7 + (n >> 9)) % 256),
+    );
+    const raw = buildTransportEnvelope({
+      provider: world.sender,
+      submission: submit(world.sender, {
+        attachments: [{ filename: 'rilievo.tif', contentType: 'image/tiff', content: large }],
+      }),
+    });
+    const part = originalAttachment(raw, 0)!;
+    const sizes = [...part.chunks].map((chunk) => chunk.length);
+    expect(sizes.length).toBeGreaterThan(10);
+    expect(Math.max(...sizes)).toBeLessThan(100_000);
+    expect(contentOf(part).equals(large)).toBe(true);
+    expect(contentOf(part).equals(large)).toBe(true);
   });
 
   it('reads plain mail and an anomaly as themselves, and finds nothing in a receipt', () => {
@@ -74,13 +98,13 @@ describe('originalAttachment', () => {
       attachments: [{ filename: 'a.bin', contentType: 'application/octet-stream', content: PDF }],
     });
     expect(originalMessageOf(plain)?.equals(plain)).toBe(true);
-    expect(originalAttachment(plain, 0)?.content.equals(PDF)).toBe(true);
+    expect(contentOf(originalAttachment(plain, 0)!).equals(PDF)).toBe(true);
 
     const anomaly = buildAnomalyEnvelope({ provider: world.receiver, message: plain });
     expect(originalMessageOf(anomaly)?.toString('latin1')).toContain(
       'Richiesta di accesso agli atti',
     );
-    expect(originalAttachment(anomaly, 0)?.content.equals(PDF)).toBe(true);
+    expect(contentOf(originalAttachment(anomaly, 0)!).equals(PDF)).toBe(true);
 
     const receipt = buildReceipt({
       provider: world.sender,

@@ -53,8 +53,11 @@ export function readInnerOutline(bytes: Buffer, problems: string[]): InnerReadin
 export interface AttachmentContent {
   filename: string | null;
   contentType: string;
-  /** Decoded (base64, quoted-printable) bytes. */
-  content: Buffer;
+  /**
+   * The decoded (base64, quoted-printable) bytes, a slice at a time as the outline hashes them:
+   * a 25 MB attachment is sent on without ever being decoded whole. Iterable more than once.
+   */
+  chunks: Iterable<Buffer>;
 }
 
 /** Attachment `index` of a message, counted as its outline lists them; null when there is none. */
@@ -62,10 +65,12 @@ export function readInnerAttachment(bytes: Buffer, index: number): AttachmentCon
   let position = 0;
   for (const entity of attachmentsOf(parseEntity(bytes, []))) {
     if (position++ !== index) continue;
-    const content = Buffer.concat([
-      ...decodedSlices(entityBody(bytes, entity), entity.transferEncoding),
-    ]);
-    return { filename: entity.filename, contentType: entity.contentType, content };
+    const body = entityBody(bytes, entity);
+    return {
+      filename: entity.filename,
+      contentType: entity.contentType,
+      chunks: { [Symbol.iterator]: () => decodedSlices(body, entity.transferEncoding) },
+    };
   }
   return null;
 }

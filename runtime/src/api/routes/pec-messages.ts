@@ -2,6 +2,7 @@
  * /api/v1/messages: the PEC messages received and sent (list, filter, one with its delivery
  * history, the raw .eml, the sender's text, its attachments). Named apart from messages.ts, which correlates BPMN messages.
  */
+import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { Intake } from '../../intake/index.js';
 import { MessageFilter } from '../../intake/messages.js';
@@ -155,7 +156,8 @@ export function pecMessageEndpoints(intake: Intake): Endpoint[] {
         const part = await intake.messages.part(actor.tenantId, params.id, params.index);
         ctx.attachment(part.filename ?? `allegato-${params.index}`);
         ctx.type = part.contentType;
-        return part.content;
+        // Decoded as it is sent: the attachment is never whole in memory.
+        return Readable.from(part.chunks, { objectMode: false });
       },
     ),
     endpoint(
