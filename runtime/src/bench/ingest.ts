@@ -2,16 +2,18 @@
  * `npm run bench:ingest`: a 10,000-message mailbox (a few messages carrying 25 MB attachments)
  * on a private Dovecot, ingested end to end — fetch, blob store, parse, commit — next to a raw
  * imapflow fetch of the same mailbox in the same run, and to a fetch that only stores the bytes
- * (what the blob store alone costs on this machine). The last line is the summary.
+ * (what the blob store alone costs on this machine). On Linux the ingest's CPU time is also
+ * split by thread, and Dovecot's is given for each phase (cpu-accounting.ts). The last line is
+ * the summary.
  *
  * The signed corpus takes minutes to build, so it is kept under the system temp directory and
  * reused by later runs (BENCH_REBUILD=1 builds it again).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import {
@@ -24,6 +26,13 @@ import {
 } from '@pectrack/connector-pec/testkit';
 import { defaultParseWorkers, type RuntimeConfig } from '../config.js';
 import { CommitChain } from '../intake/commit-chain.js';
+import {
+  processTreeCpu,
+  splitThreads,
+  threadCpu,
+  type ThreadCpu,
+  type ThreadSplit,
+} from './cpu-accounting.js';
 import { createIntakeContext, runMailboxSession } from '../intake/index.js';
 import { mailboxServices } from '../intake/mailboxes.js';
 import { createRuntime } from '../runtime.js';
@@ -56,6 +65,21 @@ const mb = (bytes: number) => (bytes / 1048576).toFixed(0);
 function cpuSince(start: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(start);
   return (used.user + used.system) / 1e6;
+}
+
+/** CPU seconds of the private Dovecot's processes so far; null where /proc cannot tell. */
+function dovecotCpu(dovecot: DovecotServer): number | null {
+  try {
+    const pid = Number(readFileSync(join(dovecot.dir, 'run', 'master.pid'), 'utf8').trim());
+    return processTreeCpu(pid);
+  } catch {
+    return null;
+  }
+}
+
+function dovecotSince(dovecot: DovecotServer, start: number | null): string {
+  const now = dovecotCpu(dovecot);
+  return start === null || now === null ? 'n/a' : `${(now - start).toFixed(1)} s`;
 }
 
 /** Message n of the corpus: an ordinary instanza, or one carrying a 25 MB attachment. */
@@ -121,6 +145,8 @@ async function fillMailbox(dovecot: DovecotServer): Promise<number> {
 interface FetchTiming {
   seconds: number;
   cpuSeconds: number;
+  /** Dovecot's CPU meanwhile, as text ('n/a' off Linux). */
+  dovecotCpu: string;
   count: number;
   bytes: number;
 }
@@ -142,6 +168,7 @@ async function timedFetch(
     logger: false,
   });
   await client.connect();
+  const dovecotStart = dovecotCpu(dovecot);
   const cpu = process.cpuUsage();
   const started = performance.now();
   let count = 0;
@@ -161,8 +188,9 @@ async function timedFetch(
   }
   const seconds = (performance.now() - started) / 1000;
   const cpuSeconds = cpuSince(cpu);
+  const dovecotSeconds = dovecotSince(dovecot, dovecotStart);
   await client.logout();
-  return { seconds, cpuSeconds, count, bytes };
+  return { seconds, cpuSeconds, dovecotCpu: dovecotSeconds, count, bytes };
 }
 
 /**
@@ -205,7 +233,13 @@ async function fetchAndStore(dovecot: DovecotServer): Promise<FetchTiming> {
 async function ingest(
   dovecot: DovecotServer,
   trustAnchorPem: string,
-): Promise<{ seconds: number; cpuSeconds: number; stored: number }> {
+): Promise<{
+  seconds: number;
+  cpuSeconds: number;
+  stored: number;
+  threads: ThreadSplit;
+  dovecotCpu: string;
+}> {
   const dataDir = await mkdtemp(join(tmpdir(), 'pectrack-bench-ingest-data-'));
   const config: RuntimeConfig = {
     dataDir,
@@ -231,18 +265,23 @@ async function ingest(
       password: PASSWORD,
     });
     const profile = await startProfile();
+    const threadsBefore = threadCpu();
+    const dovecotStart = dovecotCpu(dovecot);
     const cpu = process.cpuUsage();
     const started = performance.now();
     const summary = await runMailboxSession(ctx, 'default', mailbox.id, { once: true });
     const seconds = (performance.now() - started) / 1000;
     const cpuSeconds = cpuSince(cpu);
+    // Read before the parse workers are stopped: an exited thread leaves /proc.
+    const threads = splitThreads(threadsBefore, threadCpu());
+    const dovecotSeconds = dovecotSince(dovecot, dovecotStart);
     await profile.stop();
     await ctx.close();
     const [row] = await knexOf(runtime.orm)('message').count({ n: '*' });
     const stored = Number(row?.n ?? 0);
     if (summary.inserted !== stored)
       throw new Error(`ingested ${summary.inserted} but ${stored} rows are stored`);
-    return { seconds, cpuSeconds, stored };
+    return { seconds, cpuSeconds, stored, threads, dovecotCpu: dovecotSeconds };
   } finally {
     await runtime.stop();
     await rm(dataDir, { recursive: true, force: true });
@@ -284,18 +323,24 @@ async function main(): Promise<void> {
     phase = 'store';
     if (raw.count !== count) throw new Error(`raw fetch saw ${raw.count} of ${count} messages`);
     log(
-      `bench:ingest raw imapflow fetch: ${raw.count} messages, ${(raw.bytes / 1048576).toFixed(0)} MB in ${raw.seconds.toFixed(1)} s, ${raw.cpuSeconds.toFixed(1)} s CPU in this process (peak RSS so far ${mb(peakRss)} MB)`,
+      `bench:ingest raw imapflow fetch: ${raw.count} messages, ${(raw.bytes / 1048576).toFixed(0)} MB in ${raw.seconds.toFixed(1)} s, ${raw.cpuSeconds.toFixed(1)} s CPU in this process, Dovecot ${raw.dovecotCpu} (peak RSS so far ${mb(peakRss)} MB)`,
     );
     const stored = await fetchAndStore(dovecot);
     phase = 'ingest';
     log(
-      `bench:ingest reference, fetch + blob store only (no parse, no commit): ${stored.count} messages in ${stored.seconds.toFixed(1)} s, ${stored.cpuSeconds.toFixed(1)} s CPU in this process, ratio to the raw fetch ${(stored.seconds / raw.seconds).toFixed(2)}`,
+      `bench:ingest reference, fetch + blob store only (no parse, no commit): ${stored.count} messages in ${stored.seconds.toFixed(1)} s, ${stored.cpuSeconds.toFixed(1)} s CPU in this process, Dovecot ${stored.dovecotCpu}, ratio to the raw fetch ${(stored.seconds / raw.seconds).toFixed(2)}`,
     );
     const ours = await ingest(dovecot, trustAnchorPem);
     if (ours.stored !== count) throw new Error(`ingest stored ${ours.stored} of ${count} messages`);
     log(
       `bench:ingest end to end (fetch, blob store, parse, commit): ${ours.stored} messages in ${ours.seconds.toFixed(1)} s, ${ours.cpuSeconds.toFixed(1)} s CPU in this process with ${PARSE_WORKERS} parse worker(s) (peak RSS ${mb(peakRss)} MB, ${mb(ingestPeakRss)} MB during the ingest)`,
     );
+    const { main, started: workers, helpers } = ours.threads;
+    const cpu = (t: ThreadCpu) => `${(t.user + t.system).toFixed(1)} s`;
+    if (main.user + main.system > 0)
+      log(
+        `bench:ingest CPU of the ingest by thread: main ${cpu(main)} (IMAP, blob writes, commits), parse worker(s) ${cpu(workers)}, V8 GC and compiler helpers ${helpers.user.toFixed(1)} s user, libuv file I/O pool ${helpers.system.toFixed(1)} s system (the helper threads' user and system time), Dovecot ${ours.dovecotCpu}; ${availableParallelism()} cores`,
+      );
     clearInterval(sampler);
     const rate = ours.stored / ours.seconds;
     const rawRate = raw.count / raw.seconds;
