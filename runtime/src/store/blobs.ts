@@ -137,18 +137,29 @@ export class FileBlobStore implements BlobStore {
    * The common case (a message under the streaming threshold): hashed in one call and written
    * in one call, without a stream pipeline per message. Renaming over an existing blob is
    * harmless (same name, same bytes), so no stat precedes it.
+   *
+   * The name being known before the write, the temporary file goes beside its target rather
+   * than in tmp/: a rename within one directory locks that directory, while one across
+   * directories takes the file system's single rename lock, which libuv's four threads then
+   * fight over. On this project's 2-core VM (ext4), writing 10,000 messages of 23 KB, 18 runs
+   * of each alternating: median kernel time 2.5 s renamed within the directory, 6.4 s from tmp/
+   * (lower in 15 of the 18 pairs; the host's load spreads each from 1 to 12 s).
    */
   private async putBuffer(content: Buffer): Promise<StoredBlob> {
     const sha256 = createHash('sha256').update(content).digest('hex');
-    const tmp = await this.tmpPath();
+    const target = this.pathOf(sha256);
+    const dir = dirname(target);
+    // A leading dot and a suffix: never a blob's name, so never served or counted as one.
+    const tmp = join(dir, `.${sha256}.${randomUUID()}.tmp`);
     try {
-      await writeFile(tmp, content);
-      await this.moveInto(tmp, sha256);
-      return { sha256, size: content.length };
+      await this.inFanOutDir(dir, () => writeFile(tmp, content));
+      await rename(tmp, target);
     } catch (error) {
       await rm(tmp, { force: true });
       throw error;
     }
+    this.unflushed.add(target);
+    return { sha256, size: content.length };
   }
 
   private async putStream(source: Readable): Promise<StoredBlob> {
@@ -184,25 +195,29 @@ export class FileBlobStore implements BlobStore {
     return join(this.tmpDir, randomUUID());
   }
 
-  /**
-   * A fan-out directory is created once per process, not once per blob; one removed behind
-   * our back shows up as ENOENT on the rename and is created again.
-   */
+  /** A streamed blob's name is known only once it is written: it moves from tmp/. */
   private async moveInto(tmp: string, sha256: string): Promise<void> {
     const target = this.pathOf(sha256);
-    const dir = dirname(target);
+    await this.inFanOutDir(dirname(target), () => rename(tmp, target));
+    this.unflushed.add(target);
+  }
+
+  /**
+   * Runs `write` into fan-out directory `dir`, created once per process rather than once per
+   * blob; one removed behind our back shows up as ENOENT and is created again.
+   */
+  private async inFanOutDir(dir: string, write: () => Promise<void>): Promise<void> {
     if (!this.knownDirs.has(dir)) {
       await mkdir(dir, { recursive: true });
       this.knownDirs.add(dir);
     }
     try {
-      await rename(tmp, target);
+      await write();
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       await mkdir(dir, { recursive: true });
-      await rename(tmp, target);
+      await write();
     }
-    this.unflushed.add(target);
   }
 
   async flush(): Promise<void> {

@@ -52,6 +52,31 @@ describe('FileBlobStore', () => {
     });
     await expect(store.put(failing)).rejects.toThrow('connection reset');
     expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+    const everything = await readdir(dir, { recursive: true });
+    expect(everything.filter((path) => path.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('writes a buffer beside its name and puts a fan-out directory removed meanwhile back', async () => {
+    const content = randomBytes(4_000);
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    const fanOut = join(dir, sha256.slice(0, 2));
+    await store.put(content);
+    await rm(fanOut, { recursive: true, force: true });
+    expect(await store.put(content)).toEqual({ sha256, size: content.length });
+    expect(await readdir(fanOut)).toEqual([sha256]);
+    expect(await read(sha256)).toEqual(content);
+  });
+
+  it('keeps nothing of a buffer it could not store', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'pectrack-blob-full-'));
+    const blocked = new FileBlobStore(own);
+    const content = randomBytes(1_000);
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    // The blob's name taken by a directory: the rename fails after the write succeeded.
+    await mkdir(join(own, sha256.slice(0, 2), sha256, 'occupied'), { recursive: true });
+    await expect(blocked.put(content)).rejects.toThrow(/EISDIR|ENOTEMPTY|EEXIST/);
+    expect(await readdir(join(own, sha256.slice(0, 2)))).toEqual([sha256]);
+    await rm(own, { recursive: true, force: true });
   });
 
   it('keeps a blob one directory deep and still reads one a two-level store wrote', async () => {
