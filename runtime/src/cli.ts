@@ -4,8 +4,8 @@
  * line naming the problem, never a stack trace.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { Command, Option } from 'commander';
+import { dirname, join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Logger } from 'pino';
 import { createLogger } from './api/http/logging.js';
 import {
@@ -20,6 +20,7 @@ import { splitLogin } from './auth/accounts.js';
 import { ConfigError, loadConfig, type RuntimeConfig } from './config.js';
 import { PecTrackError } from './errors.js';
 import type { Actor } from './services/types.js';
+import { FileBlobStore } from './store/blobs.js';
 import { migrate, openOrm, type Orm } from './store/orm.js';
 import { UserSchema } from './store/entities/index.js';
 
@@ -42,6 +43,13 @@ async function withOrm<T>(config: RuntimeConfig, work: (orm: Orm) => Promise<T>)
   } finally {
     await orm.close();
   }
+}
+
+function minutes(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0)
+    throw new InvalidArgumentError('a number of minutes (0 or more) is expected');
+  return parsed;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -273,6 +281,24 @@ export function buildProgram(): Command {
     .action(async (opts: { id: string }) => {
       await withOrm(loadConfig(), (orm) => revokeApiToken(orm, opts.id));
       console.log(`token ${opts.id} revoked`);
+    });
+
+  const blobs = program.command('blobs').description('maintain the blob store of raw messages');
+  blobs
+    .command('sweep')
+    .description('remove the temporary files an interrupted write left in the blob store')
+    .addOption(
+      new Option('--older-than <minutes>', 'only files not written to for this long')
+        .argParser(minutes)
+        .default(60),
+    )
+    .action(async (opts: { olderThan: number }) => {
+      const config = loadConfig();
+      const dir = config.intake?.blobDir ?? join(config.dataDir, 'blobs');
+      const swept = await new FileBlobStore(dir).sweepTemporaryFiles(opts.olderThan * 60_000);
+      console.log(
+        `removed ${swept.removed} temporary file(s), ${swept.bytes} bytes, older than ${opts.olderThan} minute(s) from ${dir}`,
+      );
     });
 
   program

@@ -6,8 +6,8 @@
  * a valid name. The interface is what an S3-compatible store would implement too.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream, type Dirent } from 'node:fs';
+import { lstat, mkdir, open, opendir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -82,6 +82,16 @@ export async function readBlob(store: BlobStore, sha256: string, size?: number):
   return whole;
 }
 
+/** A directory's entries, streamed (a fan-out directory may hold tens of thousands); none if absent. */
+async function opendirOrNull(dir: string): Promise<AsyncIterable<Dirent>> {
+  try {
+    return await opendir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return (async function* () {})();
+    throw error;
+  }
+}
+
 export class BlobNotFoundError extends Error {
   readonly code = 'blob-not-found';
   constructor(readonly sha256: string) {
@@ -91,6 +101,14 @@ export class BlobNotFoundError extends Error {
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+/** The temporary file a buffered put writes beside its blob (FileBlobStore.putBuffer). */
+const TEMPORARY_BESIDE = /^\.[0-9a-f]{64}\.[0-9a-f-]{36}\.tmp$/;
+const FAN_OUT_DIR = /^[0-9a-f]{2}$/;
+
+export interface SweepResult {
+  removed: number;
+  bytes: number;
+}
 
 export class FileBlobStore implements BlobStore {
   private readonly tmpDir: string;
@@ -218,6 +236,32 @@ export class FileBlobStore implements BlobStore {
       await mkdir(dir, { recursive: true });
       await write();
     }
+  }
+
+  /**
+   * Removes the temporary files older than `olderThanMs` that a crash mid-write left behind
+   * (in tmp/, and beside their blob in the fan-out directories). It reads every fan-out
+   * directory, so it is maintenance (`pectrack blobs sweep`), not something each start does;
+   * a write in progress is younger than any sensible threshold and is left alone.
+   */
+  async sweepTemporaryFiles(olderThanMs: number, now = Date.now()): Promise<SweepResult> {
+    const result: SweepResult = { removed: 0, bytes: 0 };
+    const sweep = async (dir: string, isTemporary: (name: string) => boolean) => {
+      for await (const entry of await opendirOrNull(dir)) {
+        if (!entry.isFile() || !isTemporary(entry.name)) continue;
+        const path = join(dir, entry.name);
+        const info = await lstat(path).catch(() => null);
+        if (!info || now - info.mtimeMs < olderThanMs) continue;
+        await rm(path, { force: true });
+        result.removed += 1;
+        result.bytes += info.size;
+      }
+    };
+    await sweep(this.tmpDir, () => true);
+    for await (const entry of await opendirOrNull(this.root))
+      if (entry.isDirectory() && FAN_OUT_DIR.test(entry.name))
+        await sweep(join(this.root, entry.name), (name) => TEMPORARY_BESIDE.test(name));
+    return result;
   }
 
   async flush(): Promise<void> {

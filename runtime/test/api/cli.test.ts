@@ -4,7 +4,7 @@
  * data directory.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -180,6 +180,25 @@ describe('pectrack CLI', { timeout: 180_000 }, () => {
     const missing = await pectrack(['user', 'add', '--username', 'x']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("required option '--password <password>' not specified");
+  });
+
+  it('sweeps the temporary files an interrupted write left in the blob store', async () => {
+    const blobs = join(dataDir, 'blobs');
+    const stale = join(blobs, 'tmp', 'interrotto');
+    mkdirSync(join(blobs, 'tmp'), { recursive: true });
+    writeFileSync(stale, Buffer.alloc(1234));
+    writeFileSync(join(blobs, 'tmp', 'in-corso'), Buffer.alloc(10));
+    const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+    utimesSync(stale, twoHoursAgo, twoHoursAgo);
+    const swept = await pectrack(['blobs', 'sweep']);
+    expect(swept.code).toBe(0);
+    expect(swept.stdout.trim()).toBe(
+      `removed 1 temporary file(s), 1234 bytes, older than 60 minute(s) from ${blobs}`,
+    );
+    expect(readdirSync(join(blobs, 'tmp'))).toEqual(['in-corso']);
+    const bad = await pectrack(['blobs', 'sweep', '--older-than', 'un-giorno']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('a number of minutes (0 or more) is expected');
   });
 
   it('serves the API until SIGTERM', async () => {

@@ -1,8 +1,8 @@
 /** The content-addressed blob store on the local file system. */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlobNotFoundError, FileBlobStore } from '../../src/store/blobs.js';
@@ -98,6 +98,39 @@ describe('FileBlobStore', () => {
     await expect(store.open('0'.repeat(64))).rejects.toBeInstanceOf(BlobNotFoundError);
     expect(await store.size('0'.repeat(64))).toBeNull();
     await expect(store.open('../../etc/passwd')).rejects.toThrow(/64 lowercase hex/);
+  });
+
+  it('sweeps the temporary files an interrupted write left, and nothing else', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'pectrack-blob-sweep-'));
+    const swept = new FileBlobStore(own);
+    const blob = await swept.put(randomBytes(2_000));
+    const fanOut = join(own, blob.sha256.slice(0, 2));
+    const beside = (uuid: string) => join(fanOut, `.${blob.sha256}.${uuid}.tmp`);
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const planted = {
+      oldInTmp: join(own, 'tmp', randomUUID()),
+      oldBeside: beside(randomUUID()),
+      freshBeside: beside(randomUUID()),
+      foreign: join(fanOut, 'appunti.txt'),
+    };
+    await mkdir(join(own, 'tmp'), { recursive: true });
+    for (const [name, path] of Object.entries(planted)) {
+      await writeFile(path, Buffer.alloc(name === 'oldInTmp' ? 700 : 300));
+      if (name !== 'freshBeside') await utimes(path, hourAgo, hourAgo);
+    }
+    await utimes(swept.pathOf(blob.sha256), hourAgo, hourAgo);
+
+    expect(await swept.sweepTemporaryFiles(30 * 60_000)).toEqual({ removed: 2, bytes: 1_000 });
+    expect((await readdir(fanOut)).sort()).toEqual(
+      [blob.sha256, 'appunti.txt', basename(planted.freshBeside)].sort(),
+    );
+    expect(await readdir(join(own, 'tmp'))).toEqual([]);
+    expect(await swept.size(blob.sha256)).toBe(2_000);
+    expect(await new FileBlobStore(join(own, 'never-written')).sweepTemporaryFiles(0)).toEqual({
+      removed: 0,
+      bytes: 0,
+    });
+    await rm(own, { recursive: true, force: true });
   });
 
   describe('flush, the durability barrier before a commit', () => {
