@@ -4,7 +4,7 @@
  * line naming the problem, never a stack trace.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Logger } from 'pino';
 import { createLogger } from './api/http/logging.js';
@@ -17,7 +17,7 @@ import {
   userExists,
 } from './auth/users.js';
 import { splitLogin } from './auth/accounts.js';
-import { ConfigError, loadConfig, type RuntimeConfig } from './config.js';
+import { ConfigError, intakeSettingsOf, loadConfig, type RuntimeConfig } from './config.js';
 import { PecTrackError } from './errors.js';
 import type { Actor } from './services/types.js';
 import { FileBlobStore } from './store/blobs.js';
@@ -294,7 +294,7 @@ export function buildProgram(): Command {
     )
     .action(async (opts: { olderThan: number }) => {
       const config = loadConfig();
-      const dir = config.intake?.blobDir ?? join(config.dataDir, 'blobs');
+      const dir = intakeSettingsOf(config).blobDir;
       const swept = await new FileBlobStore(dir).sweepTemporaryFiles(opts.olderThan * 60_000);
       console.log(
         `removed ${swept.removed} temporary file(s), ${swept.bytes} bytes, older than ${opts.olderThan} minute(s) from ${dir}`,

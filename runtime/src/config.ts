@@ -41,6 +41,19 @@ export interface IntakeSettings {
   blobSync: 'filesystem' | 'file';
 }
 
+/** A configuration built in code may leave intake out: the defaults loadConfig would give. */
+export function intakeSettingsOf(config: RuntimeConfig): IntakeSettings {
+  return (
+    config.intake ?? {
+      secretKey: undefined,
+      trustAnchorsFile: undefined,
+      blobDir: resolve(config.dataDir, 'blobs'),
+      parseWorkers: defaultParseWorkers(),
+      blobSync: 'filesystem',
+    }
+  );
+}
+
 /** One core stays with the main thread (IMAP, blob writes, commits); the others parse. */
 export function defaultParseWorkers(): number {
   return Math.max(1, availableParallelism() - 1);

@@ -2,8 +2,7 @@
  * Wires one PECtrack runtime: database (migrated at start-up), services, scheduler.
  * The CLI's `serve` and the tests build on this.
  */
-import { resolve } from 'node:path';
-import { defaultParseWorkers, type IntakeSettings, type RuntimeConfig } from './config.js';
+import { intakeSettingsOf, type RuntimeConfig } from './config.js';
 import { createIntake, type Intake } from './intake/index.js';
 import { intakeContextFor } from './intake/setup.js';
 import {
@@ -79,7 +78,7 @@ export async function createRuntime(
     settings: options.scheduler,
   });
   const intakeContext = await intakeContextFor(
-    config.intake ?? defaultIntakeSettings(config.dataDir),
+    intakeSettingsOf(config),
     config.dataDir,
     orm,
     services,
@@ -108,14 +107,4 @@ export async function createRuntime(
     },
   };
   return runtime;
-}
-
-function defaultIntakeSettings(dataDir: string): IntakeSettings {
-  return {
-    secretKey: undefined,
-    trustAnchorsFile: undefined,
-    blobDir: resolve(dataDir, 'blobs'),
-    parseWorkers: defaultParseWorkers(),
-    blobSync: 'filesystem',
-  };
 }

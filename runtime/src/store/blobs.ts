@@ -83,7 +83,7 @@ export async function readBlob(store: BlobStore, sha256: string, size?: number):
 }
 
 /** A directory's entries, streamed (a fan-out directory may hold tens of thousands); none if absent. */
-async function opendirOrNull(dir: string): Promise<AsyncIterable<Dirent>> {
+async function entriesOf(dir: string): Promise<AsyncIterable<Dirent>> {
   try {
     return await opendir(dir);
   } catch (error) {
@@ -101,7 +101,11 @@ export class BlobNotFoundError extends Error {
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
-/** The temporary file a buffered put writes beside its blob (FileBlobStore.putBuffer). */
+/**
+ * The temporary file a buffered put writes beside its blob: a leading dot and a suffix, never
+ * a blob's name, so never served or counted as one; the sweep knows it by the same pattern.
+ */
+const temporaryBeside = (sha256: string) => `.${sha256}.${randomUUID()}.tmp`;
 const TEMPORARY_BESIDE = /^\.[0-9a-f]{64}\.[0-9a-f-]{36}\.tmp$/;
 const FAN_OUT_DIR = /^[0-9a-f]{2}$/;
 
@@ -167,8 +171,7 @@ export class FileBlobStore implements BlobStore {
     const sha256 = createHash('sha256').update(content).digest('hex');
     const target = this.pathOf(sha256);
     const dir = dirname(target);
-    // A leading dot and a suffix: never a blob's name, so never served or counted as one.
-    const tmp = join(dir, `.${sha256}.${randomUUID()}.tmp`);
+    const tmp = join(dir, temporaryBeside(sha256));
     try {
       await this.inFanOutDir(dir, () => writeFile(tmp, content));
       await rename(tmp, target);
@@ -247,7 +250,7 @@ export class FileBlobStore implements BlobStore {
   async sweepTemporaryFiles(olderThanMs: number, now = Date.now()): Promise<SweepResult> {
     const result: SweepResult = { removed: 0, bytes: 0 };
     const sweep = async (dir: string, isTemporary: (name: string) => boolean) => {
-      for await (const entry of await opendirOrNull(dir)) {
+      for await (const entry of await entriesOf(dir)) {
         if (!entry.isFile() || !isTemporary(entry.name)) continue;
         const path = join(dir, entry.name);
         const info = await lstat(path).catch(() => null);
@@ -258,7 +261,7 @@ export class FileBlobStore implements BlobStore {
       }
     };
     await sweep(this.tmpDir, () => true);
-    for await (const entry of await opendirOrNull(this.root))
+    for await (const entry of await entriesOf(this.root))
       if (entry.isDirectory() && FAN_OUT_DIR.test(entry.name))
         await sweep(join(this.root, entry.name), (name) => TEMPORARY_BESIDE.test(name));
     return result;
