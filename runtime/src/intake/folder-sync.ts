@@ -202,16 +202,14 @@ async function streamOne(ctx: IntakeContext, client: ImapFlow, uid: number): Pro
 }
 
 /**
- * The blob write and the parse run side by side; the item is returned only once the bytes
- * are stored, so they are safe even when the parser fails on them.
+ * The bytes are stored first and then move to the parser: once stored they can be read again
+ * should the parse worker die, so they need not be copied for it (a copy per message was half
+ * the main thread's buffer churn), and the item is safe even when the parser fails on them.
  */
 async function ingest(ctx: IntakeContext, raw: RawMessage): Promise<IngestedMessage> {
-  const [{ sha256, size }, parsed] = await Promise.all([
-    raw.stored ?? ctx.blobs.put(raw.source),
-    // A streamed message's bytes are stored already: the parser may take them, and read
-    // them again from the store should its worker die.
-    parseOrFailure(ctx, raw.source, raw.stored ? { reread: () => reread(ctx, raw.stored!) } : {}),
-  ]);
+  const stored = raw.stored ?? (await ctx.blobs.put(raw.source));
+  const { sha256, size } = stored;
+  const parsed = await parseOrFailure(ctx, raw.source, { reread: () => reread(ctx, stored) });
   try {
     if ('failure' in parsed) throw parsed.failure;
     const { envelope } = parsed;

@@ -5,7 +5,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMailboxSession } from '../../src/intake/index.js';
+import { ParsePool } from '@pectrack/connector-pec';
+import { runMailboxSession, type IntakeContext } from '../../src/intake/index.js';
 import { knexOf } from '../../src/store/orm.js';
 import { testDatabases } from '../support/databases.js';
 import { pecFixtures } from './support/fixtures.js';
@@ -111,6 +112,48 @@ for (const database of await testDatabases()) {
         expect(Number((await checkpointOf(h.runtime.orm, id)).last_uid)).toBe(100);
       });
 
+      it('loses nothing when the parse worker dies mid-sync: what it held is read back from the blob store', async () => {
+        const address = 'crash-parser@comune.pec.test';
+        const id = await h.addMailbox(address);
+        await h.append(
+          address,
+          Array.from({ length: 100 }, (_, n) => fixtures.envelope(3000 + n, [address]).raw),
+        );
+        const pool = new ParsePool({
+          size: 1,
+          inner: 'outline',
+          trustAnchors: [fixtures.ca.certificatePem],
+        });
+        let asked = 0;
+        let rereads = 0;
+        const ctx: IntakeContext = {
+          ...h.ctx,
+          parse: (raw, request) => {
+            // The 40th message finds its worker gone, along with whatever it still held.
+            if (++asked === 40) void workersOf(pool)[0]!.worker.terminate();
+            const reread = request?.reread;
+            return pool.parse(raw, {
+              ...request,
+              ...(reread && { reread: () => (rereads++, reread()) }),
+            });
+          },
+        };
+        try {
+          const summary = await runMailboxSession(ctx, TENANT, id, { once: true });
+          expect(summary.inserted).toBe(100);
+        } finally {
+          await pool.close();
+        }
+        expect(rereads).toBeGreaterThan(0);
+        expect(
+          await countMessages(h.runtime.orm, {
+            mailbox_id: id,
+            kind: 'posta-certificata',
+            signature_status: 'valid',
+          }),
+        ).toBe(100);
+      });
+
       it('streams a large message into the blob store and parses it whole', async () => {
         const address = 'grandi@comune.pec.test';
         const id = await h.addMailbox(address);
@@ -135,6 +178,9 @@ for (const database of await testDatabases()) {
     },
   );
 }
+
+const workersOf = (pool: ParsePool) =>
+  (pool as unknown as { workers: Array<{ worker: { terminate(): Promise<number> } }> }).workers;
 
 /** A signed-looking multipart whose boundary never appears and whose headers are binary junk. */
 function poison(): Buffer {
