@@ -13,7 +13,7 @@ import {
   type DeliveryStatus,
   type Message,
 } from '../store/entities/message.js';
-import { readBlob, type BlobStore } from '../store/blobs.js';
+import type { BlobStore } from '../store/blobs.js';
 
 /** Message events recording the submission's outcome. */
 export const SUBMITTED = 'submitted';
@@ -93,7 +93,7 @@ export async function reopenForSubmission(
 /** The exact bytes recorded the first time, so the provider sees the same Message-ID. */
 export async function recomposed(blobs: BlobStore, row: Message): Promise<ComposedPec> {
   return {
-    raw: await readBlob(blobs, row.sha256, row.size),
+    raw: await blobs.read(row.sha256, row.size),
     messageId: row.messageId ?? '',
     envelope: { from: row.sender ?? '', to: row.recipients },
   };

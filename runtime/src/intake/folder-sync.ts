@@ -6,7 +6,7 @@
  */
 import type { ImapFlow, MailboxObject } from 'imapflow';
 import type { ParseRequestOptions, PecEnvelope } from '@pectrack/connector-pec';
-import { readBlob, type StoredBlob } from '../store/blobs.js';
+import type { StoredBlob } from '../store/blobs.js';
 import type { Mailbox } from '../store/entities/mailbox.js';
 import { MailboxCheckpointSchema } from '../store/entities/mailbox.js';
 import { TENANT_FILTER } from '../store/orm.js';
@@ -230,7 +230,7 @@ async function ingest(ctx: IntakeContext, raw: RawMessage): Promise<IngestedMess
 }
 
 function reread(ctx: IntakeContext, stored: StoredBlob): Promise<Buffer> {
-  return readBlob(ctx.blobs, stored.sha256, stored.size);
+  return ctx.blobs.read(stored.sha256, stored.size);
 }
 
 async function parseOrFailure(

@@ -13,7 +13,6 @@ import {
   OutgoingRecipientSchema,
   type Message,
 } from '../store/entities/message.js';
-import { readBlob } from '../store/blobs.js';
 import { TENANT_FILTER } from '../store/orm.js';
 import type { IntakeContext } from './context.js';
 
@@ -184,7 +183,7 @@ export function messageQueries(ctx: IntakeContext) {
      */
     async body(tenantId: string, id: string): Promise<MessageBody> {
       const message = await load(tenantId, id);
-      const raw = await readBlob(ctx.blobs, message.sha256, message.size);
+      const raw = await ctx.blobs.read(message.sha256, message.size);
       const envelope = await ctx.parse(raw, { inner: 'full' });
       return {
         subject: envelope.inner?.subject ?? null,
@@ -197,7 +196,7 @@ export function messageQueries(ctx: IntakeContext) {
     async part(tenantId: string, id: string, index: number): Promise<AttachmentContent> {
       const message = await load(tenantId, id);
       const part = originalAttachment(
-        await readBlob(ctx.blobs, message.sha256, message.size),
+        await ctx.blobs.read(message.sha256, message.size),
         index,
       );
       if (!part) throw new NotFoundError('attachment', `${index} of message ${id}`);
@@ -207,7 +206,7 @@ export function messageQueries(ctx: IntakeContext) {
     /** The attachments of the message the sender wrote (postacert.eml's, for a certified message). */
     async parts(tenantId: string, id: string): Promise<MessagePart[]> {
       const message = await load(tenantId, id);
-      const envelope = await ctx.parse(await readBlob(ctx.blobs, message.sha256, message.size));
+      const envelope = await ctx.parse(await ctx.blobs.read(message.sha256, message.size));
       return (envelope.inner?.attachments ?? []).map((a, index) => ({
         index,
         filename: a.filename,

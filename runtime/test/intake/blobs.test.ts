@@ -94,6 +94,23 @@ describe('FileBlobStore', () => {
     expect(await read(olderSha)).toEqual(older);
   });
 
+  it('reads a blob whole, from either layout, and refuses one of another length than expected', async () => {
+    const content = randomBytes(3 * 1024 * 1024 + 17);
+    const { sha256 } = await store.put(content);
+    expect(await store.read(sha256)).toEqual(content);
+    expect(await store.read(sha256, content.length)).toEqual(content);
+    await expect(store.read(sha256, content.length - 1)).rejects.toThrow(
+      `blob ${sha256} holds ${content.length} bytes, not the ${content.length - 1} expected`,
+    );
+    const older = randomBytes(5_000);
+    const olderSha = createHash('sha256').update(older).digest('hex');
+    const legacyDir = join(dir, olderSha.slice(0, 2), olderSha.slice(2, 4));
+    await mkdir(legacyDir, { recursive: true });
+    await writeFile(join(legacyDir, olderSha), older);
+    expect(await store.read(olderSha, older.length)).toEqual(older);
+    await expect(store.read('1'.repeat(64))).rejects.toBeInstanceOf(BlobNotFoundError);
+  });
+
   it('reports a missing blob and refuses a malformed address', async () => {
     await expect(store.open('0'.repeat(64))).rejects.toBeInstanceOf(BlobNotFoundError);
     expect(await store.size('0'.repeat(64))).toBeNull();

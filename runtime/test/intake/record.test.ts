@@ -47,6 +47,9 @@ async function mailboxOf(runtime: Runtime): Promise<string> {
       open: async () => {
         throw new Error('unused');
       },
+      read: async () => {
+        throw new Error('unused');
+      },
       size: async () => null,
       flush: async () => undefined,
     },

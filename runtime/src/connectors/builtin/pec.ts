@@ -12,7 +12,7 @@ import {
 } from '@pectrack/connector-pec';
 import { PecTrackError } from '../../errors.js';
 import type { Intake } from '../../intake/index.js';
-import { BlobNotFoundError, readBlob, type BlobStore } from '../../store/blobs.js';
+import { BlobNotFoundError, type BlobStore } from '../../store/blobs.js';
 
 export function pecConnector(intake: Intake): Connector {
   return createPecConnector({
@@ -53,7 +53,7 @@ async function readAttachments(
         return {
           filename: reference.filename,
           contentType: reference.contentType,
-          content: await readBlob(blobs, reference.blob),
+          content: await blobs.read(reference.blob),
         };
       } catch (error) {
         if (error instanceof BlobNotFoundError)
