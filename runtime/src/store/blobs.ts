@@ -6,7 +6,13 @@
  * a valid name. The interface is what an S3-compatible store would implement too.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, type Dirent } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  renameSync,
+  writeFileSync,
+  type Dirent,
+} from 'node:fs';
 import {
   lstat,
   mkdir,
@@ -103,6 +109,8 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 const temporaryBeside = (sha256: string) => `.${sha256}.${randomUUID()}.tmp`;
 const TEMPORARY_BESIDE = /^\.[0-9a-f]{64}\.[0-9a-f-]{36}\.tmp$/;
 const FAN_OUT_DIR = /^[0-9a-f]{2}$/;
+/** A buffer up to this size is written on the calling thread (see putBuffer). */
+export const WRITE_IN_PLACE_MAX_BYTES = 1024 * 1024;
 
 export interface SweepResult {
   removed: number;
@@ -161,6 +169,12 @@ export class FileBlobStore implements BlobStore {
    * fight over. On this project's 2-core VM (ext4), writing 10,000 messages of 23 KB, 18 runs
    * of each alternating: median kernel time 2.5 s renamed within the directory, 6.4 s from tmp/
    * (lower in 15 of the 18 pairs; the host's load spreads each from 1 to 12 s).
+   *
+   * Up to WRITE_IN_PLACE_MAX_BYTES the write and the rename run on the calling thread: handing
+   * each of a message's open, write, close and rename to libuv's pool and back cost more than
+   * the system calls themselves (ad-hoc script, 10,000 files of 23 KB: 0.6-1.5 s of CPU in
+   * place, 3.2-4.0 s through the pool). A 1 MB file is written in well under a millisecond,
+   * so the event loop is held no longer than a JSON response takes to serialise.
    */
   private async putBuffer(content: Buffer): Promise<StoredBlob> {
     const sha256 = createHash('sha256').update(content).digest('hex');
@@ -168,8 +182,15 @@ export class FileBlobStore implements BlobStore {
     const dir = dirname(target);
     const tmp = join(dir, temporaryBeside(sha256));
     try {
-      await this.inFanOutDir(dir, () => writeFile(tmp, content));
-      await rename(tmp, target);
+      if (content.length <= WRITE_IN_PLACE_MAX_BYTES)
+        await this.inFanOutDir(dir, async () => {
+          writeFileSync(tmp, content);
+          renameSync(tmp, target);
+        });
+      else {
+        await this.inFanOutDir(dir, () => writeFile(tmp, content));
+        await rename(tmp, target);
+      }
     } catch (error) {
       await rm(tmp, { force: true });
       throw error;
