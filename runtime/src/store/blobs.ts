@@ -182,16 +182,18 @@ export class FileBlobStore implements BlobStore {
     const target = this.pathOf(sha256);
     const dir = dirname(target);
     const tmp = join(dir, temporaryBeside(sha256));
+    const write =
+      content.length <= WRITE_IN_PLACE_MAX_BYTES
+        ? async () => {
+            writeFileSync(tmp, content);
+            renameSync(tmp, target);
+          }
+        : async () => {
+            await writeFile(tmp, content);
+            await rename(tmp, target);
+          };
     try {
-      if (content.length <= WRITE_IN_PLACE_MAX_BYTES)
-        await this.inFanOutDir(dir, async () => {
-          writeFileSync(tmp, content);
-          renameSync(tmp, target);
-        });
-      else {
-        await this.inFanOutDir(dir, () => writeFile(tmp, content));
-        await rename(tmp, target);
-      }
+      await this.inFanOutDir(dir, write);
     } catch (error) {
       await rm(tmp, { force: true });
       throw error;
