@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -198,8 +199,7 @@ async function timedFetch(
  * blob store and flushed per 200, pipelined as the ingest's commits are (CommitChain, 3 batches
  * held); nothing parsed or committed. What storing alone costs here.
  */
-async function fetchAndStore(dovecot: DovecotServer): Promise<FetchTiming> {
-  const dir = await mkdtemp(join(tmpdir(), 'pectrack-bench-store-'));
+async function fetchAndStore(dovecot: DovecotServer, dir: string): Promise<FetchTiming> {
   const blobs = new FileBlobStore(dir);
   const flushes = new CommitChain(3);
   let writes: Promise<unknown>[] = [];
@@ -211,23 +211,19 @@ async function fetchAndStore(dovecot: DovecotServer): Promise<FetchTiming> {
       await blobs.flush();
     });
   };
-  try {
-    return await timedFetch(
-      dovecot,
-      async (source) => {
-        writes.push(blobs.put(source));
-        if (writes.length < 200) return;
-        flushBatch();
-        await flushes.room();
-      },
-      async () => {
-        flushBatch();
-        await flushes.drained();
-      },
-    );
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  return timedFetch(
+    dovecot,
+    async (source) => {
+      writes.push(blobs.put(source));
+      if (writes.length < 200) return;
+      flushBatch();
+      await flushes.room();
+    },
+    async () => {
+      flushBatch();
+      await flushes.drained();
+    },
+  );
 }
 
 async function ingest(
@@ -239,6 +235,7 @@ async function ingest(
   stored: number;
   threads: ThreadSplit;
   dovecotCpu: string;
+  loopDelay: IntervalHistogram;
 }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'pectrack-bench-ingest-data-'));
   const config: RuntimeConfig = {
@@ -265,6 +262,9 @@ async function ingest(
       password: PASSWORD,
     });
     const profile = await startProfile();
+    // How long the event loop was held (an API request waits that long): 1 ms resolution.
+    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+    loopDelay.enable();
     const threadsBefore = threadCpu();
     const dovecotStart = dovecotCpu(dovecot);
     const cpu = process.cpuUsage();
@@ -272,6 +272,7 @@ async function ingest(
     const summary = await runMailboxSession(ctx, 'default', mailbox.id, { once: true });
     const seconds = (performance.now() - started) / 1000;
     const cpuSeconds = cpuSince(cpu);
+    loopDelay.disable();
     // Read before the parse workers are stopped: an exited thread leaves /proc.
     const threads = splitThreads(threadsBefore, threadCpu());
     const dovecotSeconds = dovecotSince(dovecot, dovecotStart);
@@ -281,7 +282,7 @@ async function ingest(
     const stored = Number(row?.n ?? 0);
     if (summary.inserted !== stored)
       throw new Error(`ingested ${summary.inserted} but ${stored} rows are stored`);
-    return { seconds, cpuSeconds, stored, threads, dovecotCpu: dovecotSeconds };
+    return { seconds, cpuSeconds, stored, threads, dovecotCpu: dovecotSeconds, loopDelay };
   } finally {
     await runtime.stop();
     await rm(dataDir, { recursive: true, force: true });
@@ -316,6 +317,11 @@ async function startProfile(): Promise<{ stop(): Promise<void> }> {
 async function main(): Promise<void> {
   const trustAnchorPem = await buildCorpus();
   const dovecot = await startDovecot({ users: [{ user: USER, password: PASSWORD }] });
+  // Removed only after the ingest: on ext4 without a journal (this machine) a new file
+  // skips over every inode freed in the last seconds, so deleting the reference's 10,000 files
+  // just before the ingest made each of its file creations several times dearer (perf: 70% of
+  // the process's samples in the kernel's recently_deleted scan; 0.1-0.5 ms per create).
+  const referenceDir = await mkdtemp(join(tmpdir(), 'pectrack-bench-store-'));
   try {
     const count = await fillMailbox(dovecot);
     phase = 'raw';
@@ -325,7 +331,7 @@ async function main(): Promise<void> {
     log(
       `bench:ingest raw imapflow fetch: ${raw.count} messages, ${(raw.bytes / 1048576).toFixed(0)} MB in ${raw.seconds.toFixed(1)} s, ${raw.cpuSeconds.toFixed(1)} s CPU in this process, Dovecot ${raw.dovecotCpu} (peak RSS so far ${mb(peakRss)} MB)`,
     );
-    const stored = await fetchAndStore(dovecot);
+    const stored = await fetchAndStore(dovecot, referenceDir);
     phase = 'ingest';
     log(
       `bench:ingest reference, fetch + blob store only (no parse, no commit): ${stored.count} messages in ${stored.seconds.toFixed(1)} s, ${stored.cpuSeconds.toFixed(1)} s CPU in this process, Dovecot ${stored.dovecotCpu}, ratio to the raw fetch ${(stored.seconds / raw.seconds).toFixed(2)}`,
@@ -339,8 +345,12 @@ async function main(): Promise<void> {
     const cpu = (t: ThreadCpu) => `${(t.user + t.system).toFixed(1)} s`;
     if (main.user + main.system > 0)
       log(
-        `bench:ingest CPU of the ingest by thread: main ${cpu(main)} (IMAP, blob writes, commits), parse worker(s) ${cpu(workers)}, V8 GC and compiler helpers ${helpers.user.toFixed(1)} s user, libuv file I/O pool ${helpers.system.toFixed(1)} s system (the helper threads' user and system time), Dovecot ${ours.dovecotCpu}; ${availableParallelism()} cores`,
+        `bench:ingest CPU of the ingest by thread: main ${cpu(main)} (${main.system.toFixed(1)} s of it system; IMAP, blob writes, commits), parse worker(s) ${cpu(workers)}, V8 GC and compiler helpers ${helpers.user.toFixed(1)} s user, libuv file I/O pool ${helpers.system.toFixed(1)} s system (the helper threads' user and system time), Dovecot ${ours.dovecotCpu}; ${availableParallelism()} cores`,
       );
+    const ms = (ns: number) => (ns / 1e6).toFixed(1);
+    log(
+      `bench:ingest event-loop delay during the ingest: median ${ms(ours.loopDelay.percentile(50))} ms, 99th percentile ${ms(ours.loopDelay.percentile(99))} ms, longest ${ms(ours.loopDelay.max)} ms`,
+    );
     clearInterval(sampler);
     const rate = ours.stored / ours.seconds;
     const rawRate = raw.count / raw.seconds;
@@ -349,6 +359,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await dovecot.close();
+    await rm(referenceDir, { recursive: true, force: true });
   }
 }
 
