@@ -150,6 +150,19 @@ interface FetchTiming {
   dovecotCpu: string;
   count: number;
   bytes: number;
+  loopDelay: IntervalHistogram;
+}
+
+/** How long the event loop was held (what an API request would wait), at 1 ms resolution. */
+function watchLoopDelay(): IntervalHistogram {
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  histogram.enable();
+  return histogram;
+}
+
+function loopDelayText(histogram: IntervalHistogram): string {
+  const ms = (ns: number) => (ns / 1e6).toFixed(1);
+  return `median ${ms(histogram.percentile(50))} ms, 99th percentile ${ms(histogram.percentile(99))} ms, longest ${ms(histogram.max)} ms`;
 }
 
 /**
@@ -170,6 +183,7 @@ async function timedFetch(
   });
   await client.connect();
   const dovecotStart = dovecotCpu(dovecot);
+  const loopDelay = watchLoopDelay();
   const cpu = process.cpuUsage();
   const started = performance.now();
   let count = 0;
@@ -189,9 +203,10 @@ async function timedFetch(
   }
   const seconds = (performance.now() - started) / 1000;
   const cpuSeconds = cpuSince(cpu);
+  loopDelay.disable();
   const dovecotSeconds = dovecotSince(dovecot, dovecotStart);
   await client.logout();
-  return { seconds, cpuSeconds, dovecotCpu: dovecotSeconds, count, bytes };
+  return { seconds, cpuSeconds, dovecotCpu: dovecotSeconds, count, bytes, loopDelay };
 }
 
 /**
@@ -262,9 +277,7 @@ async function ingest(
       password: PASSWORD,
     });
     const profile = await startProfile();
-    // How long the event loop was held (an API request waits that long): 1 ms resolution.
-    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
-    loopDelay.enable();
+    const loopDelay = watchLoopDelay();
     const threadsBefore = threadCpu();
     const dovecotStart = dovecotCpu(dovecot);
     const cpu = process.cpuUsage();
@@ -347,9 +360,8 @@ async function main(): Promise<void> {
       log(
         `bench:ingest CPU of the ingest by thread: main ${cpu(main)} (${main.system.toFixed(1)} s of it system; IMAP, blob writes, commits), parse worker(s) ${cpu(workers)}, V8 GC and compiler helpers ${helpers.user.toFixed(1)} s user, libuv file I/O pool ${helpers.system.toFixed(1)} s system (the helper threads' user and system time), Dovecot ${ours.dovecotCpu}; ${availableParallelism()} cores`,
       );
-    const ms = (ns: number) => (ns / 1e6).toFixed(1);
     log(
-      `bench:ingest event-loop delay during the ingest: median ${ms(ours.loopDelay.percentile(50))} ms, 99th percentile ${ms(ours.loopDelay.percentile(99))} ms, longest ${ms(ours.loopDelay.max)} ms`,
+      `bench:ingest event-loop delay: ingest ${loopDelayText(ours.loopDelay)}; raw fetch ${loopDelayText(raw.loopDelay)}`,
     );
     clearInterval(sampler);
     const rate = ours.stored / ours.seconds;
