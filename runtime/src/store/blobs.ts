@@ -176,10 +176,11 @@ export class FileBlobStore implements BlobStore {
    * place, 3.2-4.0 s through the pool). The event loop is held briefly: over bench:ingest's
    * 20,000 writes (23 KB typical) the median was 0.06 ms, the 99.9th percentile 4.4 ms and the
    * longest 8.4 ms, when a write waited for the journal to commit another batch's flush. A
-   * batch's writes follow one another without a turn of the loop, though, and where creating a
-   * file is slow that adds up: 25-75 ms at a time in a profile on ext4 without a journal just
-   * after mass deletions (0.1-0.5 ms a file). bench:ingest prints the ingest's event-loop delay
-   * beside the raw fetch's.
+   * batch's writes follow one another without a turn of the loop, though: storing a batch of
+   * 200 held it 10-15 ms (median) and at most 38 ms on a later VM, and up to 67 ms there while
+   * creating a file was slow (ext4 without a journal, just after mass deletions: 0.1-0.5 ms a
+   * file), about as long as imapflow's own bursts. bench:ingest prints the ingest's event-loop
+   * delay beside the raw fetch's.
    */
   private async putBuffer(content: Buffer): Promise<StoredBlob> {
     const sha256 = createHash('sha256').update(content).digest('hex');
