@@ -195,10 +195,7 @@ export function messageQueries(ctx: IntakeContext) {
     /** Attachment `index` of the message the sender wrote, decoded, as `parts` lists it. */
     async part(tenantId: string, id: string, index: number): Promise<AttachmentContent> {
       const message = await load(tenantId, id);
-      const part = originalAttachment(
-        await ctx.blobs.read(message.sha256, message.size),
-        index,
-      );
+      const part = originalAttachment(await ctx.blobs.read(message.sha256, message.size), index);
       if (!part) throw new NotFoundError('attachment', `${index} of message ${id}`);
       return part;
     },
