@@ -25,6 +25,24 @@ export function planBatches(
   return batches;
 }
 
+export interface ListWindow {
+  /** The UID range to list: `from:to`, or `from:*` for the last window. */
+  range: string;
+  /** The window's last UID; Infinity for the open-ended last window. */
+  to: number;
+}
+
+/**
+ * The next UID range to list from `from`: `span` UIDs, or everything from `from` (`from:*`) once
+ * the window would reach `uidNext` or when the server gave none. The last window being
+ * open-ended, messages the server announced after the SELECT that gave `uidNext` are listed
+ * too (imapflow does not move UIDNEXT on EXISTS). Pure.
+ */
+export function listWindow(from: number, span: number, uidNext: number | undefined): ListWindow {
+  if (uidNext === undefined || from + span >= uidNext) return { range: `${from}:*`, to: Infinity };
+  return { range: `${from}:${from + span - 1}`, to: from + span - 1 };
+}
+
 /** A compact IMAP UID set (`1:5,9,12:14`) for a sorted list of UIDs. */
 export function uidSet(uids: number[]): string {
   const parts: string[] = [];

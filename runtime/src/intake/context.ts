@@ -30,6 +30,8 @@ export interface IntakeLimits {
   batchMessages: number;
   /** Bytes fetched together; a larger message is fetched alone. */
   batchBytes: number;
+  /** UIDs listed (with their sizes) per FETCH before their messages are fetched (listing.ts). */
+  listWindowUids: number;
   /** How often a watched mailbox is polled by UID even when IDLE is quiet. */
   pollMs: number;
   /** First reconnect delay; it doubles per consecutive failure up to `maxBackoffMs`. */
@@ -40,6 +42,7 @@ export interface IntakeLimits {
 export const DEFAULT_LIMITS: IntakeLimits = {
   batchMessages: 200,
   batchBytes: 16 * 1024 * 1024,
+  listWindowUids: 2_000,
   pollMs: 60_000,
   backoffMs: 1_000,
   maxBackoffMs: 5 * 60_000,

@@ -1,8 +1,8 @@
 /**
- * Ingests one folder: every UID above the checkpoint, in batches. Each batch is fetched, written
- * to the blob store and parsed while earlier batches commit, and is committed with the
- * checkpoint in one transaction (record.ts). Only then is the optional keyword set on the
- * server; nothing is ever deleted or moved.
+ * Ingests one folder: every UID above the checkpoint, listed a window at a time (listing.ts) and
+ * fetched in batches. Each batch is fetched, written to the blob store and parsed while earlier
+ * batches commit, and is committed with the checkpoint in one transaction (record.ts). Only
+ * then is the optional keyword set on the server; nothing is ever deleted or moved.
  */
 import type { ImapFlow, MailboxObject } from 'imapflow';
 import type { ParseRequestOptions, PecEnvelope } from '@pectrack/connector-pec';
@@ -13,6 +13,7 @@ import { TENANT_FILTER } from '../store/orm.js';
 import { planBatches, uidSet, type PendingMessage } from './batches.js';
 import { CommitChain, settled } from './commit-chain.js';
 import type { IntakeContext } from './context.js';
+import { pendingWindows } from './listing.js';
 import { factsOf, unparseableFacts } from './facts.js';
 import { recordBatch, type IngestedMessage, type FolderPosition } from './record.js';
 
@@ -73,29 +74,30 @@ export async function syncFolder(
       duplicates: 0,
       resynced,
     };
-    const pending = box.exists > 0 ? await listPending(client, position.lastUid) : [];
-    if (pending.length === 0) {
-      if (checkpoint === null || resynced)
-        await recordBatch(ctx.orm, mailbox.tenant.id, position, [], ctx.now());
-      return result;
-    }
-    const batches = planBatches(pending, ctx.limits.batchMessages, ctx.limits.batchBytes);
     // Fetching, storing+parsing and committing overlap: each fetched batch starts its store and
     // parse at once and queues its commit behind the previous one, so the wait for the disk
     // (blob flush, database commit) never stalls the fetch or the parser. Commits stay in UID
     // order and a failed commit stops the ones after it: the checkpoint only ever moves past
     // committed messages. At most BATCHES_IN_FLIGHT batches are held in memory at once.
     const commits = new CommitChain(BATCHES_IN_FLIGHT);
+    let listed = 0;
     try {
-      for (const batch of batches) {
-        await commits.room();
-        const raws = await fetchWhole(ctx, client, batch);
-        const prepared: PreparedBatch = {
-          lastUid: batch.at(-1)!.uid,
-          items: settled(Promise.all(raws.map((raw) => ingest(ctx, raw)))),
-          uids: raws.map((r) => r.uid),
-        };
-        commits.add(() => commit(ctx, client, mailbox, position, prepared, result));
+      const windows =
+        box.exists > 0
+          ? pendingWindows(client, position.lastUid, box.uidNext, ctx.limits.listWindowUids)
+          : [];
+      for await (const pending of windows) {
+        listed += pending.length;
+        for (const batch of planBatches(pending, ctx.limits.batchMessages, ctx.limits.batchBytes)) {
+          await commits.room();
+          const raws = await fetchWhole(ctx, client, batch);
+          const prepared: PreparedBatch = {
+            lastUid: batch.at(-1)!.uid,
+            items: settled(Promise.all(raws.map((raw) => ingest(ctx, raw)))),
+            uids: raws.map((r) => r.uid),
+          };
+          commits.add(() => commit(ctx, client, mailbox, position, prepared, result));
+        }
       }
     } catch (error) {
       // Batches fetched before the failure still commit, and nothing runs after the lock is released.
@@ -103,6 +105,9 @@ export async function syncFolder(
       throw error;
     }
     await commits.drained();
+    // A folder seen for the first time, or re-read, keeps its UIDVALIDITY even when empty.
+    if (listed === 0 && (checkpoint === null || resynced))
+      await recordBatch(ctx.orm, mailbox.tenant.id, position, [], ctx.now());
     return result;
   } finally {
     lock.release();
@@ -132,19 +137,6 @@ async function loadCheckpoint(ctx: IntakeContext, mailbox: Mailbox, folder: stri
   const em = ctx.orm.em.fork({ clear: true });
   em.setFilterParams(TENANT_FILTER, { tenantId: mailbox.tenant.id });
   return em.findOne(MailboxCheckpointSchema, { mailboxId: mailbox.id, folder });
-}
-
-/** UIDs above the checkpoint with their sizes; `n:*` also returns the last message when none is above n. */
-async function listPending(client: ImapFlow, lastUid: number): Promise<PendingMessage[]> {
-  const pending: PendingMessage[] = [];
-  for await (const message of client.fetch(
-    `${lastUid + 1}:*`,
-    { uid: true, size: true },
-    { uid: true },
-  )) {
-    if (message.uid > lastUid) pending.push({ uid: message.uid, size: message.size ?? 0 });
-  }
-  return pending.sort((a, b) => a.uid - b.uid);
 }
 
 const REFETCH_ATTEMPTS = 3;

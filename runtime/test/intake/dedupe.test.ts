@@ -6,7 +6,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ParsePool } from '@pectrack/connector-pec';
+import type { ImapFlow, MailboxObject } from 'imapflow';
 import { runMailboxSession, type IntakeContext } from '../../src/intake/index.js';
+import { pendingWindows } from '../../src/intake/listing.js';
 import { knexOf } from '../../src/store/orm.js';
 import { testDatabases } from '../support/databases.js';
 import { pecFixtures } from './support/fixtures.js';
@@ -154,6 +156,52 @@ for (const database of await testDatabases()) {
         ).toBe(100);
       });
 
+      it('lists a folder a window of UIDs at a time, striding over expunged UIDs, and ingests it all once', async () => {
+        const address = 'finestre@comune.pec.test';
+        const id = await h.addMailbox(address);
+        const envelopes = (from: number, count: number) =>
+          Array.from(
+            { length: count },
+            (_, n) => fixtures.envelope(4000 + from + n, [address]).raw,
+          );
+        await h.append(address, envelopes(0, 60));
+        const client = await h.imap(address);
+        try {
+          await client.mailboxOpen('INBOX');
+          await client.messageDelete('11:40', { uid: true });
+          await h.append(address, envelopes(60, 20));
+          // UIDs 1-10 and 41-80 are left; windows of 8 UIDs, doubled after each empty one. The
+          // folder was selected before the last 20 arrived: the server has announced them since
+          // (NOOP), but the UIDNEXT of the SELECT (61) is stale; the open-ended last window
+          // reaches them all the same.
+          await client.noop();
+          expect(await windowsOf(client, 8)).toEqual({
+            uidNext: 61,
+            sizes: [8, 2, 0, 0, 40],
+            uids: [...range(1, 10), ...range(41, 80)],
+          });
+          await client.mailboxClose();
+          expect(await windowsOf(client, 8)).toEqual({
+            uidNext: 81,
+            sizes: [8, 2, 0, 0, 32, 8],
+            uids: [...range(1, 10), ...range(41, 80)],
+          });
+        } finally {
+          await client.logout();
+        }
+        const ctx: IntakeContext = { ...h.ctx, limits: { ...h.ctx.limits, listWindowUids: 8 } };
+        const summary = await runMailboxSession(ctx, TENANT, id, { once: true });
+        expect(summary.inserted).toBe(50);
+        expect(Number((await checkpointOf(h.runtime.orm, id)).last_uid)).toBe(80);
+        expect(
+          await countMessages(h.runtime.orm, {
+            mailbox_id: id,
+            kind: 'posta-certificata',
+            signature_status: 'valid',
+          }),
+        ).toBe(50);
+      });
+
       it('streams a large message into the blob store and parses it whole', async () => {
         const address = 'grandi@comune.pec.test';
         const id = await h.addMailbox(address);
@@ -178,6 +226,23 @@ for (const database of await testDatabases()) {
     },
   );
 }
+
+/** The windows pendingWindows lists in INBOX from the start, with the UIDNEXT it was given. */
+async function windowsOf(client: ImapFlow, span: number) {
+  const lock = await client.getMailboxLock('INBOX');
+  try {
+    const uidNext = (client.mailbox as MailboxObject).uidNext;
+    const windows: number[][] = [];
+    for await (const pending of pendingWindows(client, 0, uidNext, span))
+      windows.push(pending.map((m) => m.uid));
+    return { uidNext, sizes: windows.map((w) => w.length), uids: windows.flat() };
+  } finally {
+    lock.release();
+  }
+}
+
+const range = (first: number, last: number) =>
+  Array.from({ length: last - first + 1 }, (_, n) => first + n);
 
 const workersOf = (pool: ParsePool) =>
   (pool as unknown as { workers: Array<{ worker: { terminate(): Promise<number> } }> }).workers;

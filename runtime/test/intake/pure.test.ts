@@ -1,7 +1,7 @@
 /** The pure parts of the intake: batching, UID sets, backoff, delivery state, secrets. */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, planBatches, uidSet } from '../../src/intake/batches.js';
+import { backoffDelay, listWindow, planBatches, uidSet } from '../../src/intake/batches.js';
 import { affectedRecipients, messageStatus, nextStatus } from '../../src/intake/delivery.js';
 import { dedupeKeyOf } from '../../src/intake/facts.js';
 import {
@@ -27,6 +27,15 @@ describe('batches', () => {
       [4, 5],
       [6],
     ]);
+  });
+
+  it('lists a window of UIDs at a time, the last one open-ended', () => {
+    expect(listWindow(1, 2000, 10_001)).toEqual({ range: '1:2000', to: 2000 });
+    expect(listWindow(8001, 2000, 10_001)).toEqual({ range: '8001:*', to: Infinity });
+    expect(listWindow(7001, 2000, 10_001)).toEqual({ range: '7001:9000', to: 9000 });
+    // No UIDNEXT from the server, or one already passed: everything from here.
+    expect(listWindow(5, 2000, undefined)).toEqual({ range: '5:*', to: Infinity });
+    expect(listWindow(50, 2000, 10)).toEqual({ range: '50:*', to: Infinity });
   });
 
   it('writes compact UID sets', () => {
