@@ -315,6 +315,53 @@ describe('compile: problems', () => {
     ]);
   });
 
+  it('keys a connector by type, or by type:action when a template bound the action', async () => {
+    const result = await compile(
+      diagram(`
+        <bpmn:startEvent id="start" />
+        <bpmn:serviceTask id="upper">
+          <bpmn:extensionElements><pectrack:connector type="pectrack:text" action="upper" /></bpmn:extensionElements>
+        </bpmn:serviceTask>
+        <bpmn:sendTask id="lower">
+          <bpmn:extensionElements><pectrack:connector type=" pectrack:text:lower " /></bpmn:extensionElements>
+        </bpmn:sendTask>
+        <bpmn:endEvent id="end" />
+        ${flows('start>upper', 'upper>lower', 'lower>end')}`),
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const nodes = result.processes[0]!.nodes;
+    expect(nodes.get('upper')?.connector?.type).toBe('pectrack:text:upper');
+    expect(nodes.get('lower')?.connector?.type).toBe('pectrack:text:lower');
+  });
+
+  it('reports a blank connector action and attributes pectrack:connector does not have', async () => {
+    const problems = await problemsOf(
+      diagram(`
+        <bpmn:startEvent id="start" />
+        <bpmn:serviceTask id="blank">
+          <bpmn:extensionElements><pectrack:connector type="pectrack:text" action=" " /></bpmn:extensionElements>
+        </bpmn:serviceTask>
+        <bpmn:serviceTask id="retries">
+          <bpmn:extensionElements><pectrack:connector type="pectrack:text" retries="3" /></bpmn:extensionElements>
+        </bpmn:serviceTask>
+        <bpmn:endEvent id="end" />
+        ${flows('start>blank', 'blank>retries', 'retries>end')}`),
+    );
+    expect(problems).toEqual([
+      {
+        elementId: 'blank',
+        type: 'serviceTask',
+        reason: 'pectrack:connector action "" must be an action name without spaces',
+      },
+      {
+        elementId: 'retries',
+        type: 'connector',
+        reason: 'attribute "retries" is not supported on connector: the engine does not execute it',
+      },
+    ]);
+  });
+
   it('reports multi-instance, listeners and other execution extensions', async () => {
     const problems = await problemsOf(
       diagram(`

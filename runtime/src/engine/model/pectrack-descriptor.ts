@@ -71,6 +71,12 @@ export const pectrackDescriptor = {
           type: 'String',
         },
         {
+          // What an SDK element template binds with `property: "action"`; the key is `type:action`.
+          name: 'action',
+          isAttr: true,
+          type: 'String',
+        },
+        {
           name: 'inputs',
           isMany: true,
           type: 'Input',

@@ -82,15 +82,47 @@ export function compileConnector(
     return null;
   }
   const connector = connectors[0]!;
-  const connectorType = connector.type as string | undefined;
-  if (connectorType === undefined || connectorType.trim() === '') {
-    context.problems.add(element.id, type, 'pectrack:connector needs a type');
-    return null;
-  }
   const before = context.problems.list.length;
+  checkAttributes(
+    connector,
+    { base: ['type', 'action', 'inputs', 'outputs'] },
+    context.namespaces,
+    context.problems,
+    element.id,
+  );
+  const connectorType = registryKey(connector, element, context);
   const inputs = mappings(element, connector.inputs, 'input', context);
   const outputs = mappings(element, connector.outputs, 'output', context);
-  return context.problems.list.length === before ? { type: connectorType, inputs, outputs } : null;
+  return context.problems.list.length === before && connectorType !== null
+    ? { type: connectorType, inputs, outputs }
+    : null;
+}
+
+/**
+ * The connector registry key: `type`, or `type:action` when an element template bound the action
+ * as its own attribute (a connector with several actions is registered only under the long key).
+ */
+function registryKey(
+  connector: ModdleElement,
+  element: ModdleElement,
+  context: ElementContext,
+): string | null {
+  const type = (connector.type as string | undefined)?.trim() ?? '';
+  const action = (connector.action as string | undefined)?.trim();
+  if (type === '') {
+    context.problems.add(element.id, typeName(element.$type), 'pectrack:connector needs a type');
+    return null;
+  }
+  if (action === undefined) return type;
+  if (action === '' || /\s/.test(action)) {
+    context.problems.add(
+      element.id,
+      typeName(element.$type),
+      `pectrack:connector action "${action}" must be an action name without spaces`,
+    );
+    return null;
+  }
+  return `${type}:${action}`;
 }
 
 function mappings(
