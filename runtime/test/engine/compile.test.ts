@@ -342,17 +342,26 @@ describe('compile: problems', () => {
         <bpmn:serviceTask id="blank">
           <bpmn:extensionElements><pectrack:connector type="pectrack:text" action=" " /></bpmn:extensionElements>
         </bpmn:serviceTask>
+        <bpmn:serviceTask id="spaced">
+          <bpmn:extensionElements><pectrack:connector type="pectrack:text" action="to upper" /></bpmn:extensionElements>
+        </bpmn:serviceTask>
         <bpmn:serviceTask id="retries">
           <bpmn:extensionElements><pectrack:connector type="pectrack:text" retries="3" /></bpmn:extensionElements>
         </bpmn:serviceTask>
         <bpmn:endEvent id="end" />
-        ${flows('start>blank', 'blank>retries', 'retries>end')}`),
+        ${flows('start>blank', 'blank>spaced', 'spaced>retries', 'retries>end')}`),
     );
     expect(problems).toEqual([
       {
         elementId: 'blank',
         type: 'serviceTask',
-        reason: 'pectrack:connector action "" must be an action name without spaces',
+        reason:
+          "pectrack:connector action is empty: name one of the connector's actions or leave it out",
+      },
+      {
+        elementId: 'spaced',
+        type: 'serviceTask',
+        reason: 'pectrack:connector action "to upper" contains spaces: an action name has none',
       },
       {
         elementId: 'retries',

@@ -114,12 +114,14 @@ function registryKey(
     return null;
   }
   if (action === undefined) return type;
-  if (action === '' || /\s/.test(action)) {
-    context.problems.add(
-      element.id,
-      typeName(element.$type),
-      `pectrack:connector action "${action}" must be an action name without spaces`,
-    );
+  const wrong =
+    action === ''
+      ? "pectrack:connector action is empty: name one of the connector's actions or leave it out"
+      : /\s/.test(action)
+        ? `pectrack:connector action "${action}" contains spaces: an action name has none`
+        : null;
+  if (wrong !== null) {
+    context.problems.add(element.id, typeName(element.$type), wrong);
     return null;
   }
   return `${type}:${action}`;
