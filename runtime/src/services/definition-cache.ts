@@ -77,7 +77,8 @@ export class DefinitionCache {
     const row = (await this.knex().select('*').from('process_definition').where({ id }).first()) as
       (DefinitionRow & { xml: string }) | undefined;
     if (!row) return null;
-    const compiled = await compile(row.xml);
+    // Checks added since it was deployed must not strand the instances waiting in it.
+    const compiled = await compile(row.xml, { stored: true });
     const process = compiled.ok ? compiled.processes.find((p) => p.id === row.key) : undefined;
     if (!process) throw new Error(`stored definition ${id} no longer compiles`);
     return { info: definitionInfo(row), tenantId: row.tenant_id, process };

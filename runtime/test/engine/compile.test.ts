@@ -371,6 +371,39 @@ describe('compile: problems', () => {
     ]);
   });
 
+  it('passes over what it does not execute in a stored definition, never over what it would run wrong', async () => {
+    const lax = diagram(`
+        <bpmn:startEvent id="start" />
+        <bpmn:userTask id="review" pectrack:colour="red">
+          <bpmn:extensionElements><camunda:taskListener event="create" class="x.Y" /></bpmn:extensionElements>
+        </bpmn:userTask>
+        <bpmn:serviceTask id="notify">
+          <bpmn:extensionElements><pectrack:connector type="email" retries="3" /></bpmn:extensionElements>
+        </bpmn:serviceTask>
+        <bpmn:endEvent id="end"><pectrack:sound /></bpmn:endEvent>
+        ${flows('start>review', 'review>notify', 'notify>end')}`);
+    expect((await problemsOf(lax)).map((problem) => problem.reason)).toEqual([
+      'unknown element <pectrack:sound>: the engine does not execute it',
+      'attribute "pectrack:colour" is not supported on userTask: the engine does not execute it',
+      'extension element <camunda:taskListener> is not supported here: the engine does not execute it',
+      'attribute "retries" is not supported on connector: the engine does not execute it',
+    ]);
+    const stored = await compile(lax, { stored: true });
+    expect(stored.ok).toBe(true);
+    if (!stored.ok) return;
+    expect(stored.processes[0]!.nodes.get('notify')?.connector?.type).toBe('email');
+
+    const wrong = diagram(`
+        <bpmn:startEvent id="start" />
+        <bpmn:userTask id="review" priority="high" />
+        <bpmn:endEvent id="end" />
+        ${flows('start>review', 'review>end')}`);
+    expect(await compile(wrong, { stored: true })).toMatchObject({
+      ok: false,
+      problems: [{ elementId: 'review', reason: expect.stringContaining('priority') }],
+    });
+  });
+
   it('reports multi-instance, listeners and other execution extensions', async () => {
     const problems = await problemsOf(
       diagram(`

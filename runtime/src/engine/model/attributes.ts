@@ -69,7 +69,7 @@ export function checkAttributes(
     if (key.startsWith('$') || allowed.has(key)) continue;
     const defaults = rules.defaults ?? {};
     if (Object.hasOwn(defaults, key) && element[key] === defaults[key]) continue;
-    problems.add(
+    problems.unexecuted(
       elementId,
       type,
       `"${key}" is not supported on ${type}: the engine does not execute it`,
@@ -97,7 +97,7 @@ function checkForeignAttributes(
       continue;
     }
     const type = typeName(element.$type);
-    problems.add(
+    problems.unexecuted(
       elementId,
       type,
       `attribute "${name}" is not supported on ${type}: the engine does not execute it`,

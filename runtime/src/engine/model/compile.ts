@@ -29,8 +29,16 @@ const DEFINITIONS_PROPERTIES = [
 /** Root elements that only declare or draw things; processes and messages are read where used. */
 const DECLARATIONS = new Set(['bpmn:Message', 'bpmn:Collaboration', 'bpmn:Category']);
 
+export interface CompileOptions {
+  /**
+   * The XML is a definition already deployed (loaded to run its instances): what the engine
+   * does not execute is passed over instead of refused (`Problems.unexecuted`).
+   */
+  stored?: boolean;
+}
+
 /** Compiles BPMN XML into one executable process per executable <process>, or lists every problem. */
-export async function compile(xml: string): Promise<CompileResult> {
+export async function compile(xml: string, options: CompileOptions = {}): Promise<CompileResult> {
   const forbidden = forbiddenDeclaration(xml);
   if (forbidden !== null) return { ok: false, problems: [forbidden] };
   let parsed;
@@ -42,7 +50,7 @@ export async function compile(xml: string): Promise<CompileResult> {
       problems: [{ elementId: '', type: 'document', reason: malformedReason(error as Error) }],
     };
   }
-  const problems = new Problems();
+  const problems = new Problems(options.stored ?? false);
   for (const warning of parsed.warnings) reportWarning(warning, xml, problems);
   const processes = compileDefinitions(parsed.rootElement, problems);
   return problems.empty ? { ok: true, processes } : { ok: false, problems: problems.list };
@@ -91,10 +99,18 @@ function reportWarning(warning: ParseWarning, xml: string, problems: Problems): 
   if (unparsable !== null) {
     const tag = unparsable[1]!;
     const detail = warning.error?.message ?? '';
-    const reason = detail.startsWith('unknown type')
-      ? `unknown element <${tag}>: the engine does not execute it`
-      : `invalid content <${tag}>: ${detail || firstLine}`;
-    problems.add(idOfTag(xml, tag), typeName(tag), reason);
+    if (detail.startsWith('unknown type'))
+      problems.unexecuted(
+        idOfTag(xml, tag),
+        typeName(tag),
+        `unknown element <${tag}>: the engine does not execute it`,
+      );
+    else
+      problems.add(
+        idOfTag(xml, tag),
+        typeName(tag),
+        `invalid content <${tag}>: ${detail || firstLine}`,
+      );
     return;
   }
   const elementType = warning.element === undefined ? 'document' : typeName(warning.element.$type);

@@ -4,8 +4,23 @@ import type { CompileProblem } from '../types.js';
 export class Problems {
   readonly list: CompileProblem[] = [];
 
+  /**
+   * @param stored compiling a definition that is already deployed: see `unexecuted`.
+   */
+  constructor(private readonly stored = false) {}
+
   add(elementId: string | undefined, type: string, reason: string): void {
     this.list.push({ elementId: elementId ?? '', type, reason });
+  }
+
+  /**
+   * Something in the diagram the engine would not execute (an unknown attribute or extension
+   * element). Refused at deployment, so the analyst learns it is ignored; passed over when a
+   * stored definition is compiled again, because a release that checks more than the one that
+   * deployed it must still run the instances already waiting in it.
+   */
+  unexecuted(elementId: string | undefined, type: string, reason: string): void {
+    if (!this.stored) this.add(elementId, type, reason);
   }
 
   get empty(): boolean {

@@ -314,7 +314,7 @@ function checkExtensions(
       local === 'properties'
     )
       continue;
-    context.problems.add(
+    context.problems.unexecuted(
       element.id,
       typeName(element.$type),
       `extension element <${extension.$type}> is not supported here: the engine does not execute it`,
