@@ -69,6 +69,7 @@ export async function createRuntime(
     database: config.database,
     // Called only after a commit, by which time the scheduler below exists.
     outboxWritten: () => scheduler.wake(),
+    connectorTypes: () => connectors.types(),
   });
   const scheduler: Scheduler = createScheduler({
     orm,

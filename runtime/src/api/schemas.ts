@@ -43,6 +43,10 @@ export const DeployResult = z.object({
   name: z.string(),
   deployedAt: z.string(),
   definitions: z.array(DefinitionInfo),
+  /** Deployed, but will not run on this node as it is (a connector type not installed). */
+  warnings: z.array(
+    z.object({ path: z.string(), elementId: z.string(), type: z.string(), reason: z.string() }),
+  ),
 });
 
 export const InstanceStatus = z.enum(['active', 'completed', 'terminated']);

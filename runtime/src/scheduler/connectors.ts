@@ -34,4 +34,8 @@ export class ConnectorRegistry {
   get(type: string): ConnectorHandler | undefined {
     return this.handlers.get(type);
   }
+
+  types(): string[] {
+    return [...this.handlers.keys()].sort();
+  }
 }

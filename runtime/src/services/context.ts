@@ -14,6 +14,8 @@ export interface ServiceContext {
   now: () => Date;
   /** Called after a commit that wrote outbox rows. */
   outboxWritten: () => void;
+  /** The connector registry's types, read at each deployment (it can grow); null: not known. */
+  connectorTypes: (() => readonly string[]) | null;
 }
 
 /** A fresh entity manager whose every query is scoped to the tenant (ARCHITECTURE §4). */

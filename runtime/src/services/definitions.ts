@@ -11,7 +11,14 @@ import {
 } from '../store/entities/index.js';
 import { tenantEm, type ServiceContext } from './context.js';
 import { definitionInfo } from './definition-cache.js';
-import type { Actor, DefinitionInfo, DeployInput, DeployResult, Services } from './types.js';
+import type {
+  Actor,
+  DefinitionInfo,
+  DeployInput,
+  DeployResult,
+  DeployWarning,
+  Services,
+} from './types.js';
 
 interface CompiledFile {
   filename: string;
@@ -28,7 +35,7 @@ export function definitionServices(ctx: ServiceContext): Services['definitions']
       try {
         const result = await em.transactional((tx) => store(tx, actor, input, files));
         for (const d of result.definitions) ctx.definitions.forgetLatest(actor.tenantId, d.key);
-        return result;
+        return { ...result, warnings: missingConnectors(files, ctx.connectorTypes?.() ?? null) };
       } catch (error) {
         if (error instanceof UniqueConstraintViolationException) {
           throw new ConflictError(
@@ -91,12 +98,40 @@ async function compileAll(input: DeployInput): Promise<CompiledFile[]> {
   return compiled;
 }
 
+/**
+ * Connector types the diagrams name that this node cannot call. A warning, not a refusal: a
+ * definition may be deployed before its connector is installed, and the registry is per node.
+ */
+function missingConnectors(
+  files: CompiledFile[],
+  installed: readonly string[] | null,
+): DeployWarning[] {
+  if (installed === null) return [];
+  const known = new Set(installed);
+  const warnings: DeployWarning[] = [];
+  for (const file of files)
+    for (const process of file.processes)
+      for (const node of process.nodes.values()) {
+        const type = node.connector?.type;
+        if (type === undefined || known.has(type)) continue;
+        warnings.push({
+          path: file.filename,
+          elementId: node.id,
+          type: node.type,
+          reason: `connector type "${type}" is not installed on this node: its instances will stop here with an incident until it is (installed: ${installed.length ? installed.join(', ') : 'none'})`,
+        });
+      }
+  return warnings;
+}
+
+type StoredDeployment = Omit<DeployResult, 'warnings'>;
+
 async function store(
   em: EntityManager,
   actor: Actor,
   input: DeployInput,
   files: CompiledFile[],
-): Promise<DeployResult> {
+): Promise<StoredDeployment> {
   const now = new Date();
   const tenant = em.getReference(TenantSchema, actor.tenantId);
   const deployment = em.create(DeploymentSchema, {
@@ -154,7 +189,7 @@ async function store(
 async function previousDeployment(
   em: EntityManager,
   unchanged: ProcessDefinition[],
-): Promise<DeployResult> {
+): Promise<StoredDeployment> {
   const first = unchanged[0]!;
   const deployment = await em.findOneOrFail(DeploymentSchema, { id: first.deployment.id });
   return {

@@ -21,6 +21,8 @@ export interface ServicesOptions {
   now?: () => Date;
   /** Wakes the outbox dispatcher after a commit that wrote outbox rows. */
   outboxWritten?: () => void;
+  /** The connector types this node can call; a deployment warns about the others. */
+  connectorTypes?: () => readonly string[];
 }
 
 export function createServices(options: ServicesOptions): {
@@ -38,6 +40,7 @@ export function createServices(options: ServicesOptions): {
     definitions: new DefinitionCache(options.orm),
     now: options.now ?? (() => new Date()),
     outboxWritten: options.outboxWritten ?? (() => undefined),
+    connectorTypes: options.connectorTypes ?? null,
   };
   const services: Services = {
     definitions: definitionServices(ctx),

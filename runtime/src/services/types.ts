@@ -35,6 +35,20 @@ export interface DeployResult {
   name: string;
   deployedAt: string;
   definitions: DefinitionInfo[];
+  /**
+   * What deployed but will not run on this node as it is: a service or send task naming a
+   * connector type the registry does not have (its instances would stop there with an
+   * incident until the connector is installed).
+   */
+  warnings: DeployWarning[];
+}
+
+export interface DeployWarning {
+  /** The file the element is in. */
+  path: string;
+  elementId: string;
+  type: string;
+  reason: string;
 }
 
 export type InstanceStatus = 'active' | 'completed' | 'terminated';

@@ -50,6 +50,7 @@ describe.each(DATABASES)('REST /api/v1 on $kind', (database) => {
       body: SIMPLE_APPROVAL,
     });
     expect(first.status).toBe(201);
+    expect(first.body.warnings).toEqual([]);
     expect(first.body.definitions).toHaveLength(1);
     expect(first.body.definitions[0]).toMatchObject({
       key: 'simple-approval',
@@ -80,6 +81,45 @@ describe.each(DATABASES)('REST /api/v1 on $kind', (database) => {
     const xml = await call(api, `/definitions/${encodeURIComponent(id)}/xml`, { auth: clerk });
     expect(xml.contentType).toContain('application/xml');
     expect(xml.body).toBe(SIMPLE_APPROVAL);
+  });
+
+  it('deploys a diagram naming a connector this node lacks, with a warning that names it', async () => {
+    const filing = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:pectrack="http://pectrack.org/schema/bpmn/1.0" id="defs-filing" targetNamespace="http://pectrack.org/test">
+  <bpmn:process id="filing" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:serviceTask id="file-case">
+      <bpmn:extensionElements><pectrack:connector type="pectrack:htp" /></bpmn:extensionElements>
+    </bpmn:serviceTask>
+    <bpmn:endEvent id="end" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="file-case" />
+    <bpmn:sequenceFlow id="f2" sourceRef="file-case" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>`;
+    const deploy = () =>
+      call(api, '/definitions?name=filing', {
+        auth: admin,
+        headers: { 'content-type': 'application/xml' },
+        body: filing,
+      });
+    const missing = await deploy();
+    expect(missing.status).toBe(201);
+    expect(missing.body.warnings).toEqual([
+      {
+        path: 'filing.bpmn',
+        elementId: 'file-case',
+        type: 'serviceTask',
+        reason:
+          'connector type "pectrack:htp" is not installed on this node: its instances will stop here with an incident until it is (installed: none)',
+      },
+    ]);
+
+    // The registry is read at each deployment: installing the connector clears the warning.
+    server.runtime.connectors.register('pectrack:htp', async () => ({}));
+    const installed = await deploy();
+    expect(installed.body.definitions[0].version).toBe(2);
+    expect(installed.body.warnings).toEqual([]);
   });
 
   it('deploys several files in one multipart request', async () => {

@@ -121,15 +121,27 @@ for (const database of await testDatabases()) {
         true,
       );
 
+      const warnings: Record<string, string[]> = {};
       beforeAll(async () => {
         for (const [name, xml] of [
           ['shouting', shouting],
           ['misnamed', misnamed],
-        ] as const)
-          await runtime().services.definitions.deploy(actor, {
+        ] as const) {
+          const deployed = await runtime().services.definitions.deploy(actor, {
             name,
             files: [{ filename: `${name}.bpmn`, xml }],
           });
+          warnings[name] = deployed.warnings.map((warning) => warning.reason);
+        }
+      });
+
+      it('warns at deployment about the action no connector has, listing those installed', () => {
+        expect(warnings).toEqual({
+          shouting: [],
+          misnamed: [
+            'connector type "pectrack:text:sing" is not installed on this node: its instances will stop here with an incident until it is (installed: pectrack:text:lower, pectrack:text:upper)',
+          ],
+        });
       });
 
       it('runs each action a template-bound diagram names (type and action attributes)', async () => {
