@@ -108,20 +108,19 @@ function missingConnectors(
 ): DeployWarning[] {
   if (installed === null) return [];
   const known = new Set(installed);
-  const warnings: DeployWarning[] = [];
-  for (const file of files)
-    for (const process of file.processes)
-      for (const node of process.nodes.values()) {
-        const type = node.connector?.type;
-        if (type === undefined || known.has(type)) continue;
-        warnings.push({
+  const listed = installed.length ? installed.join(', ') : 'none';
+  return files.flatMap((file) =>
+    file.processes.flatMap((process) =>
+      [...process.nodes.values()]
+        .filter((node) => node.connector !== undefined && !known.has(node.connector.type))
+        .map((node) => ({
           path: file.filename,
           elementId: node.id,
           type: node.type,
-          reason: `connector type "${type}" is not installed on this node: its instances will stop here with an incident until it is (installed: ${installed.length ? installed.join(', ') : 'none'})`,
-        });
-      }
-  return warnings;
+          reason: `connector type "${node.connector!.type}" is not installed on this node: its instances will stop here with an incident until it is (installed: ${listed})`,
+        })),
+    ),
+  );
 }
 
 type StoredDeployment = Omit<DeployResult, 'warnings'>;
