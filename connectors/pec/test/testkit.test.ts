@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parsePec } from '../src/index.js';
 import {
+  buildReceipt,
   buildTransportEnvelope,
   prepareSubmission,
   replaceMessageId,
@@ -93,6 +94,32 @@ describe('prepareSubmission from the raw bytes a client submitted', () => {
       inner: { subject: 'Richiesta di rimborso IMU – 2025', text: 'Si chiede il rimborso.\n' },
       problems: [],
     });
+  });
+});
+
+describe('delivery receipts', () => {
+  it('give a Cc recipient sintetica whatever the case of its address (docs/pec.md)', async () => {
+    const submission = prepareSubmission({
+      provider: world.sender,
+      message: SUBMITTED,
+      date: DATE,
+    });
+    const typeFor = async (recipient: string) =>
+      (
+        await parsePec(
+          buildReceipt({
+            provider: world.receiver,
+            submission,
+            kind: 'avvenuta-consegna',
+            recipient,
+          }),
+          { trustAnchors: world.anchors },
+        )
+      ).receiptType;
+    // SMTP hands recipients over lower-cased; the submission keeps the header's case.
+    expect(await typeFor('ragioneria@pec.comune.test')).toBe('sintetica');
+    expect(await typeFor('RAGIONERIA@pec.comune.test')).toBe('sintetica');
+    expect(await typeFor('protocollo@pec.comune.test')).toBe('breve');
   });
 });
 

@@ -1,8 +1,9 @@
 /**
  * The delivery state of one recipient of a message we sent, moved by receipts:
- * submitted → accepted → delivered / failed / timeout. Receipts may arrive out of order
- * (a delivery before its acceptance) and twice; a state never moves backwards, and a final
- * answer (delivered, failed) is not undone by a late warning. Pure.
+ * submitted → accepted → delivered / failed / timeout, or `external` for a recipient the
+ * provider reached as ordinary mail (no delivery receipt will ever come for it). Receipts may
+ * arrive out of order (a delivery before its acceptance) and twice; a state never moves
+ * backwards, and a final answer (delivered, failed) is not undone by a late warning. Pure.
  */
 import type { DeliveryEvent } from '@pectrack/connector-pec';
 import type { DeliveryStatus } from '../store/entities/message.js';
@@ -13,6 +14,7 @@ const RANK: Record<DeliveryStatus, number> = {
   timeout: 2,
   delivered: 3,
   failed: 3,
+  external: 3,
 };
 
 /** The status an event stands for; relayed (presa in carico) and anomalies move nothing. */
@@ -33,16 +35,47 @@ export function nextStatus(current: DeliveryStatus, incoming: DeliveryStatus): D
   return RANK[incoming] > RANK[current] ? incoming : current;
 }
 
+/** What one recipient's state is known from, besides the status itself. */
+export interface RecipientFacts {
+  /** The acceptance listed it `esterno`: reached as ordinary mail. */
+  external: boolean;
+  /**
+   * Its `failed` comes from a receipt. A failure recorded only because the submission call
+   * failed is not certified — the provider may have taken the message and its answer got
+   * lost — so a receipt saying otherwise wins over it.
+   */
+  certifiedFailure: boolean;
+}
+
+/** Why a second timeout warning fails the recipient (docs/pec.md: 12 h, then 24 h). */
+export const SECOND_TIMEOUT_REASON =
+  'second preavviso-errore-consegna: not delivered within 24 hours, the provider gives up';
+
+/** A recipient's state after a receipt's status; `current` is what it had. */
+export function recipientAfter(
+  current: DeliveryStatus,
+  incoming: DeliveryStatus,
+  facts: RecipientFacts,
+): DeliveryStatus {
+  if (incoming === 'timeout' && current === 'timeout') return 'failed';
+  const target = incoming === 'accepted' && facts.external ? 'external' : incoming;
+  const from = current === 'failed' && !facts.certifiedFailure ? 'submitted' : current;
+  return RANK[target] > RANK[from] ? target : current;
+}
+
 /**
  * The message's state over its recipients: any failure shows first (someone must act), then
- * a pending timeout, then the least advanced of the rest.
+ * a pending timeout, then the least advanced of the rest. Ordinary-mail recipients count only
+ * when there is no certified one: then the message ends `external`.
  */
 export function messageStatus(recipients: DeliveryStatus[]): DeliveryStatus {
   if (recipients.length === 0) return 'submitted';
-  if (recipients.includes('failed')) return 'failed';
-  if (recipients.includes('timeout')) return 'timeout';
-  if (recipients.every((s) => s === 'delivered')) return 'delivered';
-  return recipients.includes('submitted') ? 'submitted' : 'accepted';
+  const certified = recipients.filter((s) => s !== 'external');
+  if (certified.length === 0) return 'external';
+  if (certified.includes('failed')) return 'failed';
+  if (certified.includes('timeout')) return 'timeout';
+  if (certified.every((s) => s === 'delivered')) return 'delivered';
+  return certified.includes('submitted') ? 'submitted' : 'accepted';
 }
 
 /**

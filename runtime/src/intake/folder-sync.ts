@@ -129,7 +129,7 @@ async function commit(
   result.fetched += items.length;
   result.inserted += outcome.inserted;
   result.duplicates += outcome.duplicates;
-  for (const receipt of outcome.receipts) await publish(ctx, mailbox, receipt);
+  for (const receipt of outcome.receipts) if (receipt.changed) await publish(ctx, mailbox, receipt);
   if (mailbox.flagKeyword) await flag(ctx, client, mailbox, batch.uids);
 }
 

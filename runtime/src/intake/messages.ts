@@ -8,6 +8,7 @@ import { originalAttachment, type AttachmentContent } from '@pectrack/connector-
 import { z } from 'zod';
 import { NotFoundError } from '../errors.js';
 import {
+  DELIVERY_STATUSES,
   MessageEventSchema,
   MessageSchema,
   OutgoingRecipientSchema,
@@ -20,7 +21,7 @@ export const MessageFilter = z.object({
   mailboxId: z.string().max(64).optional(),
   direction: z.enum(['in', 'out']).optional(),
   kind: z.string().max(48).optional(),
-  deliveryStatus: z.enum(['submitted', 'accepted', 'delivered', 'failed', 'timeout']).optional(),
+  deliveryStatus: z.enum(DELIVERY_STATUSES).optional(),
   providerId: z.string().max(255).optional(),
   originalMessageId: z.string().max(255).optional(),
   signatureStatus: z.enum(['valid', 'intact-untrusted', 'invalid', 'unsigned']).optional(),

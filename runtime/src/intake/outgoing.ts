@@ -95,7 +95,8 @@ export function outgoingServices(
     const composed = await composeOrExplain({ ...input, from: mailbox.address });
     const stored = await ctx.blobs.put(composed.raw);
     await ctx.blobs.flush();
-    const recipients = composed.envelope.to.map((a) => a.toLowerCase());
+    // One tracked recipient per address: the same one in To and Cc, or in two cases, is one mailbox.
+    const recipients = [...new Set(composed.envelope.to.map((a) => a.toLowerCase()))];
     const row = await em(tenantId).transactional((tx) =>
       recordSubmission(
         tx,
@@ -154,8 +155,10 @@ export function outgoingServices(
           ctx.now(),
         ),
       );
+      // Refused, or the answer was lost after the provider took it: its receipts, if any come,
+      // correct the state (delivery.ts), and a retry under the same key then sends nothing.
       throw new SubmissionFailedError(
-        `the provider refused the message: ${(error as Error).message}`,
+        `the submission to the provider failed: ${(error as Error).message}`,
         {
           messageId: composed.messageId,
           id: row.id,

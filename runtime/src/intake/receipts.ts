@@ -14,7 +14,13 @@ import {
   type Message,
   type MessageEvent,
 } from '../store/entities/message.js';
-import { affectedRecipients, messageStatus, nextStatus, statusOfEvent } from './delivery.js';
+import {
+  affectedRecipients,
+  messageStatus,
+  recipientAfter,
+  SECOND_TIMEOUT_REASON,
+  statusOfEvent,
+} from './delivery.js';
 
 export interface AppliedReceipt {
   /** Our outgoing message's row id and its Message-ID (the BPMN correlation key). */
@@ -25,6 +31,8 @@ export interface AppliedReceipt {
   event: DeliveryEvent['type'];
   recipients: string[];
   status: DeliveryStatus;
+  /** Whether any recipient's state moved: a receipt that changes nothing is history, not news. */
+  changed: boolean;
 }
 
 export async function applyReceipt(
@@ -47,10 +55,19 @@ export async function applyReceipt(
       recipients.map((r) => r.address),
     ),
   );
+  const external = new Set(event.external.map((address) => address.toLowerCase()));
+  const certifiedFailures = await certifiedFailuresOf(tx, sent.id, recipients);
   const events: RequiredEntityData<MessageEvent>[] = [];
+  let changed = false;
   for (const recipient of recipients) {
     if (!affected.has(recipient.address)) continue;
-    const status = target ? nextStatus(recipient.status, target) : recipient.status;
+    const status = target
+      ? recipientAfter(recipient.status, target, {
+          external: external.has(recipient.address.toLowerCase()),
+          certifiedFailure: certifiedFailures.has(recipient.address),
+        })
+      : recipient.status;
+    const escalated = target === 'timeout' && status === 'failed';
     events.push({
       tenant: receipt.tenant,
       messageId: sent.id,
@@ -58,8 +75,14 @@ export async function applyReceipt(
       at: now,
       event: event.evidence,
       receiptMessageId: receipt.id,
-      data: { from: recipient.status, to: status, reason: event.reason, certifiedAt: event.at },
+      data: {
+        from: recipient.status,
+        to: status,
+        reason: escalated ? SECOND_TIMEOUT_REASON : event.reason,
+        certifiedAt: event.at,
+      },
     });
+    changed ||= status !== recipient.status;
     recipient.status = status;
     recipient.updatedAt = now;
   }
@@ -75,5 +98,27 @@ export async function applyReceipt(
     event: event.type,
     recipients: [...affected],
     status,
+    changed,
   };
+}
+
+/**
+ * The recipients whose `failed` a receipt certified, as opposed to a failed submission call
+ * (see RecipientFacts). Read only when one is failed, which is rare.
+ */
+async function certifiedFailuresOf(
+  tx: EntityManager,
+  sentId: string,
+  recipients: { address: string; status: DeliveryStatus }[],
+): Promise<Set<string>> {
+  const failed = recipients.filter((r) => r.status === 'failed').map((r) => r.address);
+  if (failed.length === 0) return new Set();
+  const steps = await tx.find(MessageEventSchema, {
+    messageId: sentId,
+    recipient: { $in: failed },
+    receiptMessageId: { $ne: null },
+  });
+  return new Set(
+    steps.filter((step) => step.data?.to === 'failed').map((step) => step.recipient ?? ''),
+  );
 }

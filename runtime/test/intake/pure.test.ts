@@ -2,7 +2,12 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, listWindow, planBatches, uidSet } from '../../src/intake/batches.js';
-import { affectedRecipients, messageStatus, nextStatus } from '../../src/intake/delivery.js';
+import {
+  affectedRecipients,
+  messageStatus,
+  nextStatus,
+  recipientAfter,
+} from '../../src/intake/delivery.js';
 import { dedupeKeyOf } from '../../src/intake/facts.js';
 import {
   decryptSecret,
@@ -66,11 +71,37 @@ describe('delivery state', () => {
     expect(messageStatus(['accepted', 'submitted'])).toBe('submitted');
   });
 
+  it('fails a recipient at the second timeout warning, not the first', () => {
+    const facts = { external: false, certifiedFailure: false };
+    expect(recipientAfter('accepted', 'timeout', facts)).toBe('timeout');
+    expect(recipientAfter('timeout', 'timeout', facts)).toBe('failed');
+    expect(recipientAfter('timeout', 'delivered', facts)).toBe('delivered');
+  });
+
+  it('ends an ordinary-mail recipient at acceptance, and leaves it out of the summary', () => {
+    const external = { external: true, certifiedFailure: false };
+    expect(recipientAfter('submitted', 'accepted', external)).toBe('external');
+    expect(recipientAfter('external', 'timeout', external)).toBe('external');
+    expect(messageStatus(['delivered', 'external'])).toBe('delivered');
+    expect(messageStatus(['accepted', 'external'])).toBe('accepted');
+    expect(messageStatus(['external', 'external'])).toBe('external');
+  });
+
+  it('lets a receipt overrule a failed submission call, never a certified failure', () => {
+    const uncertified = { external: false, certifiedFailure: false };
+    const certified = { external: false, certifiedFailure: true };
+    expect(recipientAfter('failed', 'accepted', uncertified)).toBe('accepted');
+    expect(recipientAfter('failed', 'delivered', uncertified)).toBe('delivered');
+    expect(recipientAfter('failed', 'accepted', certified)).toBe('failed');
+    expect(recipientAfter('failed', 'delivered', certified)).toBe('failed');
+  });
+
   it('applies a receipt to the recipients it names, case-insensitively, or to all', () => {
     const ours = ['a@pec.test', 'B@pec.test'];
     const event = {
       type: 'delivered' as const,
       evidence: 'avvenuta-consegna',
+      external: [],
       at: null,
       reason: null,
     };

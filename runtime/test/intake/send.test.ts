@@ -4,9 +4,14 @@
  * (or `failed` with non-delivery on); each receipt reaches the BPMN process waiting for it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSmtpFront, type SmtpFront } from '@pectrack/connector-pec/testkit';
+import { buildReceipt, startSmtpFront, type SmtpFront } from '@pectrack/connector-pec/testkit';
 import { runMailboxSession } from '../../src/intake/index.js';
-import { outgoingServices, type OutgoingServices } from '../../src/intake/outgoing.js';
+import { SECOND_TIMEOUT_REASON } from '../../src/intake/delivery.js';
+import {
+  outgoingServices,
+  SubmissionFailedError,
+  type OutgoingServices,
+} from '../../src/intake/outgoing.js';
 import { knexOf } from '../../src/store/orm.js';
 import { admin } from '../support/actors.js';
 import { testDatabases } from '../support/databases.js';
@@ -24,6 +29,8 @@ const fixtures = pecFixtures();
 const sqlite = (await testDatabases()).find((d) => d.kind === 'sqlite')!;
 const SENDER = 'protocollo@comune.pec.test';
 const RECIPIENT = 'ufficio.tecnico@regione.pec.test';
+/** An ordinary (non-PEC) address: the provider hands the message to plain e-mail. */
+const CITIZEN = 'mario.rossi@posta.example.it';
 
 const AWAIT_DELIVERY = `<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -53,6 +60,7 @@ describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
       provider: fixtures.provider,
       imap: { host: h.dovecot.host, port: h.dovecot.port },
       mailboxes: { [SENDER]: PASSWORD, [RECIPIENT]: PASSWORD },
+      externalDomains: ['posta.example.it'],
     });
     senderId = await h.addMailbox(SENDER, { smtp: { host: front.host, port: front.port } });
     recipientId = await h.addMailbox(RECIPIENT);
@@ -70,6 +78,7 @@ describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
   const recipientStates = (id: string) =>
     knexOf(h.runtime.orm)('outgoing_recipient')
       .where({ message_id: id })
+      .orderBy('address')
       .select('address', 'status');
   const events = async (id: string) =>
     (
@@ -130,7 +139,7 @@ describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
   });
 
   it('a timeout warning leaves the recipient in timeout', async () => {
-    front.faults = { ...front.faults, nonDelivery: false, timeoutWarnings: true };
+    front.faults = { ...front.faults, nonDelivery: false, timeoutWarnings: 1 };
     const sent = await outgoing.send(TENANT, senderId, {
       to: [RECIPIENT],
       subject: 'Terzo invio',
@@ -141,8 +150,115 @@ describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
     expect(await recipientStates(sent.id)).toEqual([{ address: RECIPIENT, status: 'timeout' }]);
   });
 
+  it('the second timeout warning (24 hours) fails the recipient, saying why', async () => {
+    front.faults = { ...front.faults, timeoutWarnings: 2 };
+    const sent = await outgoing.send(TENANT, senderId, {
+      to: [RECIPIENT],
+      subject: 'Quarto invio',
+      text: '...',
+    });
+    await front.settled();
+    await runMailboxSession(h.ctx, TENANT, senderId, { once: true });
+    expect(await recipientStates(sent.id)).toEqual([{ address: RECIPIENT, status: 'failed' }]);
+    const steps = await knexOf(h.runtime.orm)('message_event')
+      .where({ message_id: sent.id, event: 'preavviso-errore-consegna' })
+      .orderBy('id')
+      .pluck('data');
+    expect(steps.map((d: unknown) => (typeof d === 'string' ? JSON.parse(d) : d))).toMatchObject([
+      { from: 'accepted', to: 'timeout' },
+      { from: 'timeout', to: 'failed', reason: SECOND_TIMEOUT_REASON },
+    ]);
+    front.faults = { ...front.faults, timeoutWarnings: 0 };
+  });
+
+  it('an ordinary-mail recipient ends external at acceptance; the certified one decides the message', async () => {
+    const sent = await outgoing.send(TENANT, senderId, {
+      to: [RECIPIENT, CITIZEN],
+      subject: 'Comunicazione di avvio del procedimento',
+      text: '...',
+    });
+    await front.settled();
+    expect(front.processed.at(-1)!.deliveries).toContain(`posta-ordinaria → ${CITIZEN}`);
+    await runMailboxSession(h.ctx, TENANT, senderId, { once: true });
+    expect(await recipientStates(sent.id)).toEqual([
+      { address: CITIZEN, status: 'external' },
+      { address: RECIPIENT, status: 'delivered' },
+    ]);
+    const row = await knexOf(h.runtime.orm)('message').where({ id: sent.id }).first();
+    expect(row.delivery_status).toBe('delivered');
+  });
+
+  it('tracks one recipient per address when it is named twice, in To and Cc or in two cases', async () => {
+    const sent = await outgoing.send(TENANT, senderId, {
+      to: [RECIPIENT],
+      cc: [RECIPIENT.toUpperCase()],
+      subject: 'Per conoscenza',
+      text: '...',
+    });
+    await front.settled();
+    await runMailboxSession(h.ctx, TENANT, senderId, { once: true });
+    expect(await recipientStates(sent.id)).toEqual([{ address: RECIPIENT, status: 'delivered' }]);
+  });
+
+  it('a lost submission answer is corrected by the receipts, and a retry sends nothing', async () => {
+    front.faults = { ...front.faults, failAfterAccepting: true };
+    const input = { to: [RECIPIENT], subject: 'Risposta persa', text: '...' };
+    const attempt = await outgoing
+      .send(TENANT, senderId, input, { idempotencyKey: 'lost-answer' })
+      .catch((error: unknown) => error);
+    front.faults = { ...front.faults, failAfterAccepting: false };
+    expect(attempt).toBeInstanceOf(SubmissionFailedError);
+    const id = (attempt as SubmissionFailedError).details!.id as string;
+    expect(await recipientStates(id)).toEqual([{ address: RECIPIENT, status: 'failed' }]);
+
+    await front.settled();
+    await runMailboxSession(h.ctx, TENANT, senderId, { once: true });
+    expect(await recipientStates(id)).toEqual([{ address: RECIPIENT, status: 'delivered' }]);
+    const submissions = front.processed.length;
+    const retried = await outgoing.send(TENANT, senderId, input, {
+      idempotencyKey: 'lost-answer',
+    });
+    expect(retried).toMatchObject({ id, deliveryStatus: 'delivered' });
+    await front.settled();
+    expect(front.processed.length).toBe(submissions);
+  });
+
+  it('a receipt that changes nothing is kept in the history but wakes no process', async () => {
+    const sent = await outgoing.send(TENANT, senderId, {
+      to: [RECIPIENT],
+      subject: 'Ricevuta tardiva',
+      text: '...',
+    });
+    await front.settled();
+    await runMailboxSession(h.ctx, TENANT, senderId, { once: true });
+    const instance = await h.runtime.services.instances.start(admin(), {
+      definitionKey: 'await-receipts',
+      variables: { sentMessageId: sent.messageId },
+    });
+    // A second acceptance for the delivered message (as a provider re-sends one, with its own id).
+    const { submission } = front.processed.at(-1)!;
+    await h.append(SENDER, [
+      buildReceipt({
+        provider: fixtures.provider,
+        submission,
+        kind: 'accettazione',
+        date: new Date(submission.date.getTime() + 60_000),
+      }),
+    ]);
+    await runMailboxSession(h.ctx, TENANT, senderId, { once: true });
+    expect(await events(sent.id)).toEqual([
+      'submitted',
+      'accettazione',
+      'avvenuta-consegna',
+      'accettazione',
+    ]);
+    const waiting = await h.runtime.services.instances.get(admin(), instance.id);
+    expect(waiting.status).toBe('active');
+    expect(JSON.stringify(waiting)).toContain('await-acceptance');
+  });
+
   it('a virus is refused at acceptance: non-accettazione, nothing delivered, failed', async () => {
-    front.faults = { ...front.faults, timeoutWarnings: false, virus: true };
+    front.faults = { ...front.faults, virus: true };
     const sent = await outgoing.send(TENANT, senderId, {
       to: [RECIPIENT],
       subject: 'Con allegato',
@@ -156,6 +272,9 @@ describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
   });
 
   it('an anomaly fault hands the recipient an anomaly envelope, stored as such', async () => {
+    // What earlier tests delivered to the recipient is counted first.
+    await runMailboxSession(h.ctx, TENANT, recipientId, { once: true });
+    const intakeBefore = await countIntakeEntries(h.runtime.orm);
     front.faults = { ...front.faults, virus: false, anomaly: true };
     const sent = await outgoing.send(TENANT, senderId, {
       to: [RECIPIENT],
@@ -163,7 +282,6 @@ describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
       text: '...',
     });
     await front.settled();
-    const intakeBefore = await countIntakeEntries(h.runtime.orm);
     await runMailboxSession(h.ctx, TENANT, recipientId, { once: true });
     const anomaly = await knexOf(h.runtime.orm)('message')
       .where({ mailbox_id: recipientId, original_message_id: sent.messageId })

@@ -36,6 +36,7 @@ export function pecEvent(kind: PecTipo | 'anomalia', cert: CertData | null): Del
       type: 'anomaly',
       evidence: kind,
       recipients: [],
+      external: [],
       at: cert?.data ?? null,
       reason: null,
     };
@@ -45,6 +46,7 @@ export function pecEvent(kind: PecTipo | 'anomalia', cert: CertData | null): Del
     type,
     evidence: kind,
     recipients: recipientsOf(kind, cert),
+    external: externalOf(kind, cert),
     at: cert?.data ?? null,
     reason: reasonOf(cert),
   };
@@ -55,6 +57,14 @@ function recipientsOf(kind: PecTipo, cert: CertData | null): string[] {
   if (cert.consegna) return [cert.consegna];
   if (kind === 'presa-in-carico') return cert.ricezione;
   return cert.destinatari.map((d) => d.address);
+}
+
+/** Only an acceptance speaks for every recipient; a delivery-side receipt names one it tried. */
+function externalOf(kind: PecTipo, cert: CertData | null): string[] {
+  if (!cert || kind !== 'accettazione') return [];
+  return cert.destinatari
+    .filter((d) => d.tipo.trim().toLowerCase() === 'esterno')
+    .map((d) => d.address);
 }
 
 function reasonOf(cert: CertData | null): string | null {

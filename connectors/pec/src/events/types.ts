@@ -12,6 +12,11 @@ export interface DeliveryEvent {
   evidence: string;
   /** The recipients this event is about (empty when it concerns the message as a whole). */
   recipients: string[];
+  /**
+   * Recipients the provider reached as ordinary e-mail (daticert `destinatari tipo="esterno"`):
+   * no delivery receipt will ever come for them, so their state ends at acceptance.
+   */
+  external: string[];
   /** ISO 8601 UTC time the provider certified, when it says. */
   at: string | null;
   reason: string | null;

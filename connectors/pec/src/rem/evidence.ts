@@ -58,6 +58,8 @@ export function parseRemEvidence(bytes: Buffer, problems: string[]): RemEvidence
         type: eventType,
         evidence: type,
         recipients: recipientsOf(root),
+        // REM has no ordinary-mail recipients: every one is reached through an ERDS.
+        external: [],
         at: isoTime(textOf(childByLocalName(root, 'EventTime'))),
         reason: reasonOf(root),
       }

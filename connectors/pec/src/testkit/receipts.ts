@@ -130,7 +130,8 @@ function needsRecipient(kind: ReceiptKind): boolean {
 
 /** Cc recipients always get sintetica (docs/pec.md). */
 function deliveryReceiptType(submission: Submission, recipient: string | undefined): ReceiptType {
-  return recipient && submission.cc.includes(recipient) ? 'sintetica' : submission.receiptType;
+  const cc = new Set(submission.cc.map((address) => address.toLowerCase()));
+  return recipient && cc.has(recipient.toLowerCase()) ? 'sintetica' : submission.receiptType;
 }
 
 function defaultErrore(kind: ReceiptKind): DaticertOptions['errore'] {

@@ -18,8 +18,17 @@ export interface SmtpFrontFaults {
   delayMs: number;
   /** Recipients are not delivered to: the sender gets errore-consegna for each. */
   nonDelivery: boolean;
-  /** Delivery does not happen in time: the sender gets preavviso-errore-consegna, nothing is delivered. */
-  timeoutWarnings: boolean;
+  /**
+   * Delivery does not happen in time and nothing is delivered: the sender gets this many
+   * preavviso-errore-consegna per recipient (1: the 12-hour warning, the delivery still pending;
+   * 2: the 24-hour one too, which means failure). 0: none.
+   */
+  timeoutWarnings: number;
+  /**
+   * The provider takes the message (receipts follow as usual) but answers the submission with
+   * a temporary error, as a client sees it when the provider's answer is lost.
+   */
+  failAfterAccepting: boolean;
   /** The submission carries a virus: non-accettazione per virus, nothing is delivered. */
   virus: boolean;
   /** Recipients get an anomaly envelope (X-Trasporto: errore) instead of the transport envelope. */
@@ -29,7 +38,8 @@ export interface SmtpFrontFaults {
 export const NO_FAULTS: SmtpFrontFaults = {
   delayMs: 0,
   nonDelivery: false,
-  timeoutWarnings: false,
+  timeoutWarnings: 0,
+  failAfterAccepting: false,
   virus: false,
   anomaly: false,
 };
@@ -41,6 +51,11 @@ export interface SmtpFrontOptions {
   /** The provider's mailboxes: address (also the SMTP and IMAP login) → password. */
   mailboxes: Record<string, string>;
   faults?: Partial<SmtpFrontFaults>;
+  /**
+   * Domains of ordinary (non-PEC) mail: their recipients are listed `esterno` in daticert, get
+   * no envelope from this provider and produce no delivery receipt.
+   */
+  externalDomains?: string[];
   /** Folder receipts and envelopes are appended to. */
   folder?: string;
 }
@@ -103,17 +118,24 @@ export async function startSmtpFront(options: SmtpFrontOptions): Promise<SmtpFro
     }
   };
 
+  const externalDomains = new Set((options.externalDomains ?? []).map((d) => d.toLowerCase()));
+  const isExternal = (address: string) =>
+    !mailboxes.has(address) && externalDomains.has(address.split('@')[1] ?? '');
+
   const handle = async (raw: Buffer, sender: string, recipients: string[]) => {
     const active = faults;
     const submission = prepareSubmission({
       provider: options.provider,
       message: raw,
-      recipients: recipients.map((address) => ({ address })),
+      recipients: recipients.map((address) => ({
+        address,
+        tipo: isExternal(address) ? 'esterno' : 'certificato',
+      })),
     });
     const deliveries: string[] = [];
     const receipt = async (
       kind: ReceiptKind,
-      extra: { recipient?: string; virus?: boolean; errore?: 'no-dest' } = {},
+      extra: { recipient?: string; virus?: boolean; errore?: 'no-dest'; date?: Date } = {},
     ) => {
       await append(
         sender,
@@ -127,8 +149,16 @@ export async function startSmtpFront(options: SmtpFrontOptions): Promise<SmtpFro
       await receipt('accettazione');
       if (active.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, active.delayMs));
       for (const recipient of recipients) {
-        if (active.timeoutWarnings) {
-          await receipt('preavviso-errore-consegna', { recipient });
+        if (isExternal(recipient)) {
+          // Handed to ordinary mail: nothing certifies what happens next.
+          deliveries.push(`posta-ordinaria → ${recipient}`);
+        } else if (active.timeoutWarnings > 0) {
+          // The 12- and 24-hour warnings, dated as a provider would send them (distinct ids).
+          for (let n = 1; n <= Math.min(2, active.timeoutWarnings); n++)
+            await receipt('preavviso-errore-consegna', {
+              recipient,
+              date: new Date(submission.date.getTime() + n * 12 * 3600_000),
+            });
         } else if (active.nonDelivery || !mailboxes.has(recipient)) {
           await receipt('errore-consegna', { recipient, errore: 'no-dest' });
         } else {
@@ -182,6 +212,8 @@ export async function startSmtpFront(options: SmtpFrontOptions): Promise<SmtpFro
           .catch((error: Error) => void failures.push(error))
           .finally(() => pending.delete(job));
         pending.add(job);
+        if (faults.failAfterAccepting)
+          return callback(new SmtpFrontError(451, '4.3.0 Temporary failure, please retry'));
         callback(null, 'Message accepted by the test provider');
       });
     },

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { Intake } from '../../intake/index.js';
 import { MailboxInput, MailboxPatch } from '../../intake/mailboxes.js';
+import { DELIVERY_STATUSES } from '../../store/entities/message.js';
 import { endpoint, type Endpoint } from '../endpoint.js';
 import { IdParams } from '../schemas.js';
 
@@ -45,7 +46,7 @@ const ConnectionTest = z.object({
   folders: z.array(z.object({ folder: z.string(), exists: z.boolean() })),
 });
 
-const DeliveryStatus = z.enum(['submitted', 'accepted', 'delivered', 'failed', 'timeout']);
+const DeliveryStatus = z.enum(DELIVERY_STATUSES);
 
 const SendBody = z.object({
   to: z.array(z.email()).min(1).max(100),

@@ -3,7 +3,21 @@ import { TenantSchema, type Tenant } from './tenant.js';
 
 export type MessageDirection = 'in' | 'out';
 
-export type DeliveryStatus = 'submitted' | 'accepted' | 'delivered' | 'failed' | 'timeout';
+/**
+ * Where a message we sent stands with one recipient (and, summed up, with all of them).
+ * `external`: the provider handed it to an ordinary (non-PEC) address, so nothing certifies
+ * its delivery and no receipt will come.
+ */
+export const DELIVERY_STATUSES = [
+  'submitted',
+  'accepted',
+  'delivered',
+  'failed',
+  'timeout',
+  'external',
+] as const;
+
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /**
  * One certified (or plain, or unparseable) message, incoming or sent by us. The raw bytes
