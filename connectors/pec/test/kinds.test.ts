@@ -236,6 +236,7 @@ describe('receipts', () => {
       type: 'failed',
       evidence: 'errore-consegna',
       recipients: ['ragioneria@pec.comune.test'],
+      external: [],
       at: '2026-11-26T09:15:30.000Z',
       reason: '5.1.1 - Gestore Comune - casella inesistente',
     });
@@ -332,6 +333,11 @@ describe('REM', () => {
     ['RelayAcceptance', 'relayed'],
     ['ContentConsignment', 'delivered'],
     ['ContentConsignmentFailure', 'failed'],
+    ['AcceptanceByRecipient', 'delivered'],
+    ['ConsignmentNotificationFailure', 'failed'],
+    ['RelayToNonERDS', 'relayed'],
+    ['RelayToNonERDSFailure', 'failed'],
+    ['ReceivedFromNonERDS', 'anomaly'],
   ])('%s evidence is profile REM with event %s', async (evidence, type) => {
     const submission = submit(world.sender);
     const raw = buildRemMessage({

@@ -36,6 +36,8 @@ function certified(parts: {
   daticert?: Buffer;
   extra?: Buffer[];
   header?: [string, string];
+  /** X-Riferimento-Message-ID as written; the client's id by default. */
+  reference?: string;
 }): Buffer {
   return buildCertifiedMessage({
     provider: world.sender,
@@ -43,7 +45,7 @@ function certified(parts: {
     headers: [
       ['Message-ID', `<${submission.identificativo}>`],
       parts.header ?? ['X-Trasporto', 'posta-certificata'],
-      ['X-Riferimento-Message-ID', submission.clientMessageId],
+      ['X-Riferimento-Message-ID', parts.reference ?? submission.clientMessageId],
       ['From', `"Per conto di: ${submission.sender}" <${providerAddress(world.sender)}>`],
       ['Subject', `POSTA CERTIFICATA: ${submission.subject}`],
     ],
@@ -177,7 +179,28 @@ describe('malformed input never throws and keeps what it could read', () => {
     expect(parsed.problems).toContain('2 daticert.xml parts: the first one is used');
   });
 
-  it('a DOCTYPE in daticert is refused before parsing and no entity is expanded', async () => {
+  it('a daticert with an external DOCTYPE and a stylesheet, as providers write it, is read', async () => {
+    const xml = daticertFor('avvenuta-consegna')
+      .toString('utf8')
+      .replace(
+        '?>\r\n',
+        '?>\r\n<?xml-stylesheet type="text/xsl" href="https://gestore.test/dtd/postacert.xsl"?>\r\n' +
+          '<!DOCTYPE postacert PUBLIC "posta certificata" "https://gestore.test/dtd/postacert.dtd">\r\n',
+      );
+    expect(xml).toContain('<!DOCTYPE postacert PUBLIC');
+    const parsed = await parse(
+      certified({ daticert: Buffer.from(xml), header: ['X-Ricevuta', 'avvenuta-consegna'] }),
+    );
+    expect(parsed).toMatchObject({
+      kind: 'avvenuta-consegna',
+      certData: { tipo: 'avvenuta-consegna', identificativo: submission.identificativo },
+      event: { type: 'delivered' },
+      signature: { status: 'valid' },
+      problems: [],
+    });
+  });
+
+  it('a DOCTYPE with an internal subset in daticert is refused and no entity is expanded', async () => {
     const bomb = Buffer.from(
       '<?xml version="1.0"?>\n<!DOCTYPE postacert [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>\n<postacert tipo="accettazione" errore="nessuno"><intestazione><mittente>&b;</mittente></intestazione></postacert>',
     );
@@ -207,6 +230,31 @@ describe('malformed input never throws and keeps what it could read', () => {
     expect(parsed.problems).toContain(
       'headers say accettazione but daticert tipo is avvenuta-consegna: daticert is used',
     );
+  });
+
+  it('an empty X-Riferimento-Message-ID gives way to daticert msgid', async () => {
+    const parsed = await parse(certified({ daticert: daticertFor(), reference: '' }));
+    expect(parsed.originalMessageId).toBe(submission.clientMessageId);
+    expect(parsed.problems).toEqual([]);
+  });
+
+  it('a comment after the X-Riferimento-Message-ID msg-id is not part of it', async () => {
+    const reference = `${submission.clientMessageId} (Outlook)`;
+    const withoutDaticert = await parse(certified({ reference }));
+    expect(withoutDaticert.originalMessageId).toBe(submission.clientMessageId);
+    const agreeing = await parse(certified({ daticert: daticertFor(), reference }));
+    expect(agreeing.originalMessageId).toBe(submission.clientMessageId);
+    expect(agreeing.problems).toEqual([]);
+  });
+
+  it('signed daticert msgid wins over an X-Riferimento-Message-ID that disagrees', async () => {
+    const parsed = await parse(
+      certified({ daticert: daticertFor(), reference: '<rewritten@relay.test>' }),
+    );
+    expect(parsed.originalMessageId).toBe(submission.clientMessageId);
+    expect(parsed.problems).toEqual([
+      `X-Riferimento-Message-ID <rewritten@relay.test> differs from the signed daticert msgid ${submission.clientMessageId}: daticert msgid is used`,
+    ]);
   });
 
   it('daticert that is not XML is reported and the header kind kept', async () => {

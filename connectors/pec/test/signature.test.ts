@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTrustAnchors, parsePec } from '../src/index.js';
+import { decodedBody, parseEntity } from '../src/mime/entity.js';
 import { childrenOf, readTlv } from '../src/signature/der.js';
 import {
   buildReceipt,
@@ -7,7 +8,7 @@ import {
   createTestCa,
   createTestProvider,
 } from '../src/testkit/index.js';
-import { submit, testWorld } from './fixtures.js';
+import { mixedMessage, submit, testWorld } from './fixtures.js';
 
 let world: ReturnType<typeof testWorld>;
 let envelope: Buffer;
@@ -39,6 +40,53 @@ function withSignature(raw: Buffer, transform: (p7s: Buffer) => Buffer): Buffer 
   const p7s = transform(Buffer.from(text.slice(start, end), 'base64'));
   return Buffer.from(
     text.slice(0, start) + p7s.toString('base64').replace(/.{76}/g, '$&\r\n') + text.slice(end),
+    'latin1',
+  );
+}
+
+/** A DER element: `tag`, a definite length, `content`. */
+function der(tag: number, content: Buffer): Buffer {
+  const length = content.length;
+  const octets: number[] = [];
+  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) octets.unshift(rest % 256);
+  const header = length < 0x80 ? [tag, length] : [tag, 0x80 | octets.length, ...octets];
+  return Buffer.concat([Buffer.from(header), content]);
+}
+
+/**
+ * The envelope as opaque S/MIME, as some gateways send it: its signed entity carried inside the
+ * SignedData (eContent) of an application/pkcs7-mime message, the signature the provider made.
+ */
+function opaqueSigned(raw: Buffer, contentType: string): Buffer {
+  const root = parseEntity(raw, []);
+  const [content, signature] = root.children;
+  const entity = raw.subarray(content!.start, content!.end);
+  const p7s = toIndefinite(decodedBody(raw, signature!), 3);
+  const signedData = childrenOf(p7s, childrenOf(p7s, readTlv(p7s, 0))[1]!)[0]!;
+  const encapsulated = childrenOf(p7s, signedData)[2]!;
+  const [eContentType] = childrenOf(p7s, encapsulated);
+  const attached = der(
+    0x30,
+    Buffer.concat([
+      p7s.subarray(eContentType!.start, eContentType!.end),
+      der(0xa0, der(0x04, entity)),
+    ]),
+  );
+  const p7m = Buffer.concat([
+    p7s.subarray(0, encapsulated.start),
+    attached,
+    p7s.subarray(encapsulated.end),
+  ]);
+  const text = raw.toString('latin1');
+  const outer = text.slice(0, text.indexOf('MIME-Version: 1.0\r\n'));
+  return Buffer.from(
+    outer +
+      'MIME-Version: 1.0\r\n' +
+      `Content-Type: ${contentType}; smime-type=signed-data; name="smime.p7m"\r\n` +
+      'Content-Transfer-Encoding: base64\r\n' +
+      'Content-Disposition: attachment; filename="smime.p7m"\r\n\r\n' +
+      p7m.toString('base64').replace(/.{76}/g, '$&\r\n') +
+      '\r\n',
     'latin1',
   );
 }
@@ -166,6 +214,46 @@ describe('signature check', () => {
     expect(parsed.signature.reason).toBe(
       'smime.p7s is not a CMS SignedData: signature carries its own content (not detached)',
     );
+  });
+
+  it.each(['application/pkcs7-mime', 'application/x-pkcs7-mime'])(
+    'is invalid, not unsigned, when signed as opaque S/MIME (%s), and says why',
+    async (type) => {
+      const parsed = await parsePec(opaqueSigned(envelope, type), {
+        trustAnchors: world.anchors,
+      });
+      expect(parsed).toMatchObject({
+        kind: 'posta-certificata',
+        signature: {
+          status: 'invalid',
+          reason:
+            'opaque S/MIME signature (application/pkcs7-mime) is not supported: the content it carries is neither verified nor read',
+        },
+      });
+      expect(parsed.problems).toContain(
+        'certified message is opaque S/MIME (application/pkcs7-mime): its signed content (certification data, original message) cannot be read',
+      );
+    },
+  );
+
+  it('takes a signed .p7m file attached to plain mail for a file, not for the message signature', async () => {
+    const raw = mixedMessage(
+      ['From: a@mittente.test', 'To: b@comune.test', 'Subject: Delibera firmata'],
+      [
+        { headers: 'Content-Type: text/plain', body: 'In allegato la delibera firmata.' },
+        {
+          headers:
+            'Content-Type: application/pkcs7-mime; smime-type=signed-data; name="delibera.pdf.p7m"\r\nContent-Disposition: attachment; filename="delibera.pdf.p7m"\r\nContent-Transfer-Encoding: base64',
+          body: Buffer.from('firmato').toString('base64'),
+        },
+      ],
+    );
+    const parsed = await parsePec(raw, { trustAnchors: world.anchors });
+    expect(parsed).toMatchObject({
+      kind: 'plain',
+      signature: { status: 'unsigned' },
+      problems: [],
+    });
   });
 
   it('is invalid when smime.p7s is not CMS', async () => {

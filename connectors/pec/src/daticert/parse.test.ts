@@ -67,13 +67,52 @@ describe('parseDaticert', () => {
     expect(problems).toEqual(['daticert.xml <data> is not a real date and time']);
   });
 
-  it('refuses a DOCTYPE and an ENTITY declaration', () => {
-    expect(
-      parse('<!DOCTYPE x SYSTEM "http://evil.test/x.dtd"><postacert tipo="accettazione"/>'),
-    ).toEqual({
-      cert: null,
-      problems: ['daticert.xml declares a DOCTYPE or ENTITY: refused'],
-    });
+  it('reads a daticert whose DOCTYPE only names an external DTD, as providers write it', () => {
+    const body =
+      '<postacert tipo="accettazione"><intestazione><mittente>a@pec.test</mittente></intestazione>' +
+      '<dati><identificativo>opec.1@pec.test</identificativo><msgid>&lt;m@c&gt;</msgid></dati></postacert>';
+    const prologs = [
+      '<?xml version="1.0" encoding="UTF-8"?>\r\n<?xml-stylesheet type="text/xsl" href="https://gestore.test/dtd/postacert.xsl"?>\r\n<!DOCTYPE postacert PUBLIC "posta certificata" "https://gestore.test/dtd/postacert.dtd">\r\n\r\n',
+      '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE postacert SYSTEM "Postacert.dtd">\n',
+      "<!-- gestore --><!DOCTYPE postacert SYSTEM 'http://evil.test/x.dtd' >",
+      '<!DOCTYPE postacert>',
+    ];
+    for (const prolog of prologs)
+      expect(parse(prolog + body), prolog).toEqual({
+        cert: expect.objectContaining({
+          tipo: 'accettazione',
+          mittente: 'a@pec.test',
+          identificativo: 'opec.1@pec.test',
+          msgid: '<m@c>',
+        }),
+        problems: [],
+      });
+  });
+
+  it('refuses an internal DTD subset, an ENTITY declaration or a DOCTYPE out of place', () => {
+    const refused = [
+      '<!DOCTYPE postacert [<!ENTITY a "x">]><postacert tipo="accettazione"><dati>&a;</dati></postacert>',
+      '<!DOCTYPE postacert SYSTEM "Postacert.dtd" [<!ELEMENT postacert ANY>]><postacert tipo="accettazione"/>',
+      '<!DOCTYPE postacert SYSTEM "Postacert.dtd"><!DOCTYPE postacert [<!ENTITY a "x">]><postacert tipo="accettazione"/>',
+      '<!ENTITY a "x"><postacert tipo="accettazione"/>',
+      '<postacert tipo="accettazione"><!DOCTYPE postacert SYSTEM "Postacert.dtd"></postacert>',
+      '<!doctype postacert [<!ENTITY a "x">]><postacert tipo="accettazione"/>',
+    ];
+    for (const xml of refused)
+      expect(parse(xml), xml).toEqual({
+        cert: null,
+        problems: ['daticert.xml declares a DOCTYPE or ENTITY: refused'],
+      });
+  });
+
+  it('keeps syntax error positions right after an ignored DOCTYPE', () => {
+    const { cert, problems } = parse(
+      '<!DOCTYPE postacert\n SYSTEM "Postacert.dtd">\n<postacert tipo="x">\n<dati></postacert>',
+    );
+    expect(cert).toBeNull();
+    expect(problems).toEqual([
+      expect.stringMatching(/^daticert.xml is not well-formed XML: .*line 4/),
+    ]);
   });
 
   it('does not parse a document far larger than any real daticert', () => {

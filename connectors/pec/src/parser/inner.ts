@@ -1,6 +1,6 @@
-import type { AddressObject, Headers } from 'mailparser';
+import { leadingHeaders, readHeaderFields } from './header-fields.js';
 import { readMailStream, type StreamedAttachment } from './mail-stream.js';
-import type { Address, AttachmentInfo, InnerMessage } from './types.js';
+import type { AttachmentInfo, InnerMessage } from './types.js';
 
 /**
  * Kept per body (text, html): a message is a record of what was said, not an archive of a
@@ -17,19 +17,12 @@ export interface InnerReading {
   attachesMessages: boolean;
 }
 
+/** The full reading: header fields as the outline reads them, bodies and attachments by mailparser. */
 export async function readInnerMessage(bytes: Buffer, problems: string[]): Promise<InnerReading> {
   try {
     const mail = await readMailStream(bytes);
-    const { headers } = mail;
-    const date = headers.get('date');
-    const from = address(headers.get('from'))?.value[0];
     const inner: InnerMessage = {
-      subject: text(headers.get('subject')),
-      from: from ? toAddress(from) : null,
-      to: addresses(headers.get('to')),
-      cc: addresses(headers.get('cc')),
-      date: date instanceof Date && !Number.isNaN(date.getTime()) ? date.toISOString() : null,
-      messageId: text(headers.get('message-id')),
+      ...readHeaderFields(leadingHeaders(bytes), problems),
       text: bounded(mail.text ?? '', 'text', problems),
       attachments: mail.attachments.map(attachmentInfo),
     };
@@ -52,37 +45,6 @@ function bounded(body: string, name: 'text' | 'html', problems: string[]): strin
     `inner message ${name} is ${body.length} characters long: only the first ${MAX_BODY_CHARS} are kept`,
   );
   return body.slice(0, MAX_BODY_CHARS);
-}
-
-type HeaderValue = ReturnType<Headers['get']>;
-type MailAddress = AddressObject['value'][number];
-
-function text(value: HeaderValue): string | null {
-  return typeof value === 'string' ? value : null;
-}
-
-function isAddressObject(value: unknown): value is AddressObject {
-  return (
-    typeof value === 'object' && value !== null && Array.isArray((value as AddressObject).value)
-  );
-}
-
-function address(value: HeaderValue): AddressObject | undefined {
-  return isAddressObject(value) ? value : undefined;
-}
-
-function addresses(value: HeaderValue): Address[] {
-  const objects = (Array.isArray(value) ? value : [value]).filter(isAddressObject);
-  return objects.flatMap((object) => object.value.flatMap(flatten));
-}
-
-function flatten(entry: MailAddress): Address[] {
-  if (entry.group) return entry.group.flatMap(flatten);
-  return entry.address ? [toAddress(entry)] : [];
-}
-
-function toAddress(entry: MailAddress): Address {
-  return { address: entry.address ?? '', name: entry.name ?? '' };
 }
 
 /** An attachment as listed; a breve receipt's `<name>.hash` part also says which file it stands for. */

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import libmime from 'libmime';
 import libqp from 'libqp';
-import addressparser from 'nodemailer/lib/addressparser/index.js';
 import { entityBody, parseEntity, walk, type MimeEntity } from '../mime/entity.js';
-import type { HeaderList } from '../mime/headers.js';
+import { isBodyText } from './body-text.js';
+import { readHeaderFields } from './header-fields.js';
 import { attachmentInfo, type InnerReading } from './inner.js';
 import { SMALL_PART_BYTES } from './mail-stream.js';
-import type { Address, AttachmentInfo, InnerMessage } from './types.js';
+import type { AttachmentInfo, InnerMessage } from './types.js';
 
 /*
  * The outline of the message the sender wrote: its header fields and the list of its attachments
@@ -32,16 +31,7 @@ export function readInnerOutline(bytes: Buffer, problems: string[]): InnerReadin
     problems.push('inner message cannot be read: it has no header fields');
     return { inner: null, attachesMessages: false };
   }
-  const from = addresses(headers, 'from')[0] ?? null;
-  const inner: InnerMessage = {
-    subject: decoded(headers.get('subject')),
-    from,
-    to: addresses(headers, 'to'),
-    cc: addresses(headers, 'cc'),
-    date: isoDate(headers.get('date')),
-    messageId: headers.get('message-id') ?? null,
-    attachments: [],
-  };
+  const inner: InnerMessage = { ...readHeaderFields(headers, problems), attachments: [] };
   let attachesMessages = false;
   for (const entity of attachmentsOf(root)) {
     if (entity.contentType === 'message/rfc822') attachesMessages = true;
@@ -79,16 +69,8 @@ export function readInnerAttachment(bytes: Buffer, index: number): AttachmentCon
 function* attachmentsOf(root: MimeEntity): Generator<MimeEntity> {
   for (const entity of walk(root)) {
     if (entity.children.length > 0 || entity.contentType.startsWith('multipart/')) continue;
-    if (!isBody(entity)) yield entity;
+    if (!isBodyText(entity)) yield entity;
   }
-}
-
-/** mailparser's rule: inline text/plain and text/html are the message's text, every other leaf an attachment. */
-function isBody(entity: MimeEntity): boolean {
-  return (
-    (entity.contentType === 'text/plain' || entity.contentType === 'text/html') &&
-    entity.disposition !== 'attachment'
-  );
 }
 
 function describe(raw: Buffer, entity: MimeEntity): AttachmentInfo {
@@ -183,37 +165,4 @@ function* compactedBase64(body: Buffer, from: number): Generator<Buffer> {
     kept -= whole;
   }
   if (kept > 1) yield Buffer.from(compact.toString('latin1', 0, kept), 'base64');
-}
-
-function decoded(value: string | undefined): string | null {
-  if (value === undefined) return null;
-  try {
-    return libmime.decodeWords(value);
-  } catch {
-    return value;
-  }
-}
-
-function isoDate(value: string | undefined): string | null {
-  if (!value) return null;
-  const date = new Date(value.replace(/\s*\([^)]*\)\s*$/, ''));
-  return Number.isNaN(date.getTime()) ? null : date.toISOString();
-}
-
-interface ParsedAddress {
-  name: string;
-  address?: string;
-  group?: ParsedAddress[];
-}
-
-function addresses(headers: HeaderList, name: string): Address[] {
-  return headers
-    .getAll(name)
-    .flatMap((value) => addressparser(value) as ParsedAddress[])
-    .flatMap(flatten);
-}
-
-function flatten(entry: ParsedAddress): Address[] {
-  if (entry.group) return entry.group.flatMap(flatten);
-  return entry.address ? [{ address: entry.address, name: decoded(entry.name) ?? '' }] : [];
 }

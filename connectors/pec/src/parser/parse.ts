@@ -8,7 +8,7 @@ import { resolveTrustAnchors, type TrustAnchors } from '../signature/anchors.js'
 import type { SignatureCheck } from '../signature/types.js';
 import { verifyDetachedSignature } from '../signature/verify.js';
 import { findCertifiedMessage, findEmbeddedCertified } from './embedded.js';
-import { stripBrackets, withBrackets } from './identifiers.js';
+import { clientMessageId, stripBrackets } from './identifiers.js';
 import { readInnerMessage, type InnerReading } from './inner.js';
 import { readInnerAttachment, readInnerOutline, type AttachmentContent } from './outline.js';
 import { locateParts, type EnvelopeParts } from './structure.js';
@@ -152,10 +152,14 @@ async function fillPec(
     kind === 'posta-certificata' || kind === 'anomalia'
       ? (cert?.identificativo ?? envelope.providerId)
       : envelope.providerId;
-  envelope.originalMessageId = withBrackets(headers.get('x-riferimento-message-id') ?? cert?.msgid);
+  envelope.originalMessageId = clientMessageId(
+    { name: 'X-Riferimento-Message-ID', value: headers.get('x-riferimento-message-id') },
+    { name: 'daticert msgid', value: cert?.msgid },
+    problems,
+  );
   envelope.receiptType = cert?.ricevuta ?? receiptTypeHeader(headers, kind);
   envelope.event = kind === 'anomalia' || isPecTipo(kind) ? pecEvent(kind, cert) : null;
-  if (!parts.signed) problems.push('certified message is not signed');
+  if (!parts.signed) problems.push(unsignedProblem('certified message', parts));
   const original = originalPartOf('PEC-2005', parts);
   return fillContent(envelope, raw, parts, context, original && decodedBody(raw, original));
 }
@@ -177,11 +181,13 @@ async function fillRem(
       ? (evidence.type as EnvelopeKind)
       : 'rem-message';
   envelope.event = evidence?.event ?? null;
-  envelope.originalMessageId = withBrackets(
-    headers.get('rem-uamessageidentifier') ?? evidence?.uaMessageIdentifier,
+  envelope.originalMessageId = clientMessageId(
+    { name: 'REM-UAMessageIdentifier', value: headers.get('rem-uamessageidentifier') },
+    { name: 'evidence UAMessageIdentifier', value: evidence?.uaMessageIdentifier },
+    problems,
   );
   const original = originalPartOf('REM', parts);
-  if (!parts.signed) problems.push('REM message is not signed');
+  if (!parts.signed) problems.push(unsignedProblem('REM message', parts));
   return fillContent(envelope, raw, parts, context, original && decodedBody(raw, original));
 }
 
@@ -299,12 +305,29 @@ function receiptTypeHeader(headers: HeaderList, kind: EnvelopeKind): PecEnvelope
   return kind === 'avvenuta-consegna' ? 'completa' : null;
 }
 
+/**
+ * Opaque S/MIME is signed, but its signature and the content inside it are not read (real
+ * providers send multipart/signed, docs/pec.md): recorded as a signature that could not be
+ * verified, never as a message without one.
+ */
+const OPAQUE_SIGNATURE_REASON =
+  'opaque S/MIME signature (application/pkcs7-mime) is not supported: the content it carries is neither verified nor read';
+
+function unsignedProblem(what: string, parts: EnvelopeParts): string {
+  return parts.opaqueSigned
+    ? `${what} is opaque S/MIME (application/pkcs7-mime): its signed content (certification data, original message) cannot be read`
+    : `${what} is not signed`;
+}
+
 async function checkSignature(
   raw: Buffer,
   parts: EnvelopeParts,
   context: ParseContext,
 ): Promise<SignatureCheck> {
-  if (!parts.signed) return { status: 'unsigned' };
+  if (!parts.signed)
+    return parts.opaqueSigned
+      ? { status: 'invalid', reason: OPAQUE_SIGNATURE_REASON }
+      : { status: 'unsigned' };
   if (parts.signed.children.length === 0)
     return { status: 'invalid', reason: 'multipart/signed parts cannot be read' };
   if (!parts.signature)

@@ -5,6 +5,8 @@ import type { HeaderList } from '../mime/headers.js';
 export interface EnvelopeParts {
   /** The multipart/signed entity, when there is one. */
   signed: MimeEntity | null;
+  /** The message itself when it is opaque S/MIME signed data (application/pkcs7-mime). */
+  opaqueSigned: MimeEntity | null;
   /** The signed content (first part of multipart/signed), or the message itself when unsigned. */
   content: MimeEntity;
   signature: MimeEntity | null;
@@ -25,6 +27,7 @@ export function locateParts(root: MimeEntity): EnvelopeParts {
   const embedded = inside.filter((entity) => entity.contentType === 'message/rfc822');
   return {
     signed,
+    opaqueSigned: isOpaqueSigned(root) ? root : null,
     content,
     signature,
     daticert: inside.filter(isDaticert),
@@ -51,6 +54,17 @@ function isSignaturePart(entity: MimeEntity): boolean {
     /^application\/(x-)?pkcs7-signature$/.test(entity.contentType) ||
     entity.filename?.toLowerCase() === 'smime.p7s'
   );
+}
+
+/**
+ * Opaque S/MIME: the whole message is one CMS SignedData carrying its content inside it. Only the
+ * message itself counts: an application/pkcs7-mime part further down is a signed file (a .p7m
+ * document), not the message's signature. smime-type is optional; other values are not signatures.
+ */
+function isOpaqueSigned(root: MimeEntity): boolean {
+  if (!/^application\/(x-)?pkcs7-mime$/.test(root.contentType)) return false;
+  const smimeType = root.params['smime-type']?.toLowerCase();
+  return smimeType === undefined || smimeType === 'signed-data';
 }
 
 function isDaticert(entity: MimeEntity): boolean {

@@ -8,20 +8,45 @@ import {
   type XmlNode,
 } from '../xml/hardened.js';
 
-/** ERDS evidence types of ETSI EN 319 522-2 that REM (EN 319 532) messages carry. */
+/**
+ * ERDS evidence types of ETSI EN 319 522 (events A–F of part 1, named as in part 3) that REM
+ * (EN 319 532) messages carry, each with the delivery event it stands for and why. `timeout` is
+ * a warning (a second one fails the recipient), so an evidence that is final is `failed`.
+ */
 const EVENT_OF_EVIDENCE = {
+  // A: submission. The sender's ERDS took the message, or refused it.
   SubmissionAcceptance: 'accepted',
   SubmissionRejection: 'failed',
+  // B: relay between ERDSs. The recipient's ERDS took it (PEC presa in carico), or it was lost.
   RelayAcceptance: 'relayed',
   RelayRejection: 'failed',
   RelayFailure: 'failed',
+  // C: consent mode. The recipient was told a message awaits their consent: reached, not delivered.
+  NotificationForAcceptance: 'relayed',
+  NotificationForAcceptanceFailure: 'failed',
+  // The recipient accepted it: the content is released to them, as good as consigned.
+  AcceptanceByRecipient: 'delivered',
+  ConsignmentAcceptance: 'delivered',
+  // The recipient refused it, or let the consent period run out: final, it will not be delivered.
+  RejectionByRecipient: 'failed',
+  ConsignmentRejection: 'failed',
+  AcceptanceRejectionExpiry: 'failed',
+  // D: consignment to the recipient's mailbox (PEC avvenuta consegna), or the failure to.
   ContentConsignment: 'delivered',
   ContentConsignmentFailure: 'failed',
+  // The recipient could not be told the content is there: the delivery did not reach them.
+  ConsignmentNotificationFailure: 'failed',
+  // E: handover to the recipient in person.
   ContentHandover: 'delivered',
   ContentHandoverFailure: 'failed',
-  ConsignmentRejection: 'failed',
+  // Not in EN 319 522's list, kept as they were mapped: not collected in time, a warning.
   RetrievalExpiration: 'timeout',
   ContentConsignmentExpiration: 'timeout',
+  // F: gateways to ordinary mail. Handed to a non-ERDS system: nothing further is certified.
+  RelayToNonERDS: 'relayed',
+  RelayToNonERDSFailure: 'failed',
+  // Evidence that ordinary (non-certified) mail came in through a gateway: PEC's anomaly envelope.
+  ReceivedFromNonERDS: 'anomaly',
 } as const satisfies Record<string, DeliveryEventType>;
 
 export type RemEvidenceType = keyof typeof EVENT_OF_EVIDENCE;
@@ -58,7 +83,8 @@ export function parseRemEvidence(bytes: Buffer, problems: string[]): RemEvidence
         type: eventType,
         evidence: type,
         recipients: recipientsOf(root),
-        // REM has no ordinary-mail recipients: every one is reached through an ERDS.
+        // No evidence lists recipients as `esterno`: RelayToNonERDS names the ones it
+        // handed to ordinary mail as its recipients.
         external: [],
         at: isoTime(textOf(childByLocalName(root, 'EventTime'))),
         reason: reasonOf(root),

@@ -4,14 +4,27 @@ import { localName, readXml, type XmlNode } from './reader.js';
 export { localName, type XmlNode };
 
 const FORBIDDEN_DECLARATION = /<!(DOCTYPE|ENTITY)/i;
+/**
+ * A DOCTYPE that only names an external DTD, no internal subset: what real providers write
+ * (`<!DOCTYPE postacert SYSTEM "Postacert.dtd">`, or `PUBLIC "…" "….dtd"`).
+ */
+const EXTERNAL_DOCTYPE =
+  /<!DOCTYPE\s+[^\s"'<>[\]]+(?:\s+(?:SYSTEM|PUBLIC\s+(?:"[^"]*"|'[^']*'))\s+(?:"[^"]*"|'[^']*'))?\s*>/y;
+/**
+ * What may come before a DOCTYPE: white space, processing instructions, comments. Written so
+ * that no text matches two ways: a 1 MB prolog cannot make it backtrack.
+ */
+const PROLOG = /^(?:\s|<\?(?:[^?]|\?(?!>))*\?>|<!--(?:[^-]|-(?!->))*-->)*$/;
 /** Real daticert.xml and evidence documents are a few KB; a huge one is an attack on the parser's time. */
 const MAX_DOCUMENT_BYTES = 1024 * 1024;
 
 /**
- * Hardened XML reading for provider documents (daticert.xml, REM evidence): a DOCTYPE is refused
- * before the reader sees the text, so no DTD, entity expansion or external fetch can happen, and the
- * reader (reader.ts) expands no entity. Predefined entities are decoded afterwards by `unescapeXml`.
- * Returns null and says why in `problems` when the document cannot be read safely.
+ * Hardened XML reading for provider documents (daticert.xml, REM evidence): a DOCTYPE with an
+ * internal subset or any ENTITY declaration is refused before the reader sees the text, and one
+ * that only names an external DTD is blanked out, never read: so no DTD, entity expansion or
+ * external fetch can happen, and the reader (reader.ts) expands no entity. Predefined entities
+ * are decoded afterwards by `unescapeXml`. Returns null and says why in `problems` when the
+ * document cannot be read safely.
  */
 export function parseXmlDocument(
   bytes: Buffer,
@@ -23,11 +36,10 @@ export function parseXmlDocument(
     problems.push(`${label} is larger than ${MAX_DOCUMENT_BYTES} bytes: not parsed`);
     return null;
   }
-  const text = (isUtf8(bytes) ? bytes.toString('utf8') : bytes.toString('latin1')).replace(
-    /^\uFEFF/,
-    '',
+  const text = withoutExternalDoctype(
+    (isUtf8(bytes) ? bytes.toString('utf8') : bytes.toString('latin1')).replace(/^\uFEFF/, ''),
   );
-  if (FORBIDDEN_DECLARATION.test(text)) {
+  if (text === null) {
     problems.push(`${label} declares a DOCTYPE or ENTITY: refused`);
     return null;
   }
@@ -39,6 +51,23 @@ export function parseXmlDocument(
     );
     return null;
   }
+}
+
+/**
+ * The text with its external-only DOCTYPE turned into blanks (line breaks kept, so a later syntax
+ * error still names the right line); null when it declares anything else. The DTD is not needed:
+ * the defaults it declares (errore="nessuno", tipo="certificato", ricevuta tipo="completa") are the
+ * readers' own, so ignoring it changes nothing and deserves no problem line.
+ */
+function withoutExternalDoctype(text: string): string | null {
+  const at = text.indexOf('<!DOCTYPE');
+  if (at < 0) return FORBIDDEN_DECLARATION.test(text) ? null : text;
+  EXTERNAL_DOCTYPE.lastIndex = at;
+  const doctype = EXTERNAL_DOCTYPE.exec(text)?.[0];
+  if (!doctype || !PROLOG.test(text.slice(0, at))) return null;
+  const rest = text.slice(at + doctype.length);
+  if (FORBIDDEN_DECLARATION.test(rest)) return null;
+  return text.slice(0, at) + doctype.replace(/[^\n]/g, ' ') + rest;
 }
 
 export function asNode(value: unknown): XmlNode | null {

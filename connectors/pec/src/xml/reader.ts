@@ -60,7 +60,7 @@ export function readXml(text: string, arrays: ReadonlySet<string>): XmlNode {
   });
   parser.on('text', (value) => appendText(stack, value.trim()));
   parser.on('cdata', (value) => appendText(stack, value)); // kept as written, like the text
-  // <!DOCTYPE> and <!ENTITY> are refused before reading; any other declaration is not expected either.
+  // hardened.ts refuses <!ENTITY> and blanks an external-only <!DOCTYPE>; no declaration is expected here.
   parser.on('attention', (value) => fail(`a declaration ${value.slice(0, 40)} is not allowed`));
   parser.parse(text);
   if (roots === 0) fail('no root element');

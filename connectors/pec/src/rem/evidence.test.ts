@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { parseRemEvidence } from './evidence.js';
+
+const NAMESPACE = 'http://uri.etsi.org/19522/v1#';
+
+function evidence(type: string, prolog = '<?xml version="1.0" encoding="UTF-8"?>\n'): Buffer {
+  return Buffer.from(
+    `${prolog}<ev:${type} xmlns:ev="${NAMESPACE}">` +
+      '<ev:EventTime>2026-11-26T09:15:30Z</ev:EventTime>' +
+      '<ev:RecipientDetails><ev:ElectronicAddress>mailto:b@rem.test</ev:ElectronicAddress></ev:RecipientDetails>' +
+      '<ev:UAMessageIdentifier>&lt;m@client.test&gt;</ev:UAMessageIdentifier>' +
+      `</ev:${type}>`,
+  );
+}
+
+function read(bytes: Buffer) {
+  const problems: string[] = [];
+  return { evidence: parseRemEvidence(bytes, problems), problems };
+}
+
+describe('parseRemEvidence', () => {
+  it.each([
+    ['NotificationForAcceptance', 'relayed'],
+    ['NotificationForAcceptanceFailure', 'failed'],
+    ['AcceptanceByRecipient', 'delivered'],
+    ['RejectionByRecipient', 'failed'],
+    ['AcceptanceRejectionExpiry', 'failed'],
+    ['ConsignmentNotificationFailure', 'failed'],
+    ['RelayToNonERDS', 'relayed'],
+    ['RelayToNonERDSFailure', 'failed'],
+    ['ReceivedFromNonERDS', 'anomaly'],
+  ])('maps %s to event type %s', (type, event) => {
+    expect(read(evidence(type))).toEqual({
+      evidence: {
+        type,
+        event: {
+          type: event,
+          evidence: type,
+          recipients: ['b@rem.test'],
+          external: [],
+          at: '2026-11-26T09:15:30.000Z',
+          reason: null,
+        },
+        uaMessageIdentifier: '<m@client.test>',
+      },
+      problems: [],
+    });
+  });
+
+  it('reads the type from the EventCode URI of an envelope-style <Evidence>', () => {
+    const xml = Buffer.from(
+      `<Evidence xmlns="${NAMESPACE}"><EventCode>http://uri.etsi.org/19522/Event/RelayToNonERDSFailure</EventCode>` +
+        '<EventReasons><EventReason><Code>R1</Code><Details>gateway refused</Details></EventReason></EventReasons></Evidence>',
+    );
+    expect(read(xml).evidence?.event).toMatchObject({
+      type: 'failed',
+      evidence: 'RelayToNonERDSFailure',
+      reason: 'R1 - gateway refused',
+    });
+  });
+
+  it('reads evidence whose DOCTYPE only names an external DTD, and refuses an internal subset', () => {
+    const external = read(
+      evidence('ContentConsignment', '<!DOCTYPE ev:ContentConsignment SYSTEM "erds.dtd">\n'),
+    );
+    expect(external.problems).toEqual([]);
+    expect(external.evidence?.event?.type).toBe('delivered');
+    expect(read(evidence('ContentConsignment', '<!DOCTYPE x [<!ENTITY e "boom">]>\n'))).toEqual({
+      evidence: null,
+      problems: ['REM evidence declares a DOCTYPE or ENTITY: refused'],
+    });
+  });
+});
