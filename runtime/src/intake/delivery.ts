@@ -31,6 +31,14 @@ export function statusOfEvent(type: DeliveryEvent['type']): DeliveryStatus | nul
   }
 }
 
+/**
+ * The status an event brings one recipient: its own, or, for a recipient the event hands to
+ * ordinary mail (REM RelayToNonERDS, a `relayed` event), an acceptance that ends `external`.
+ */
+export function statusFor(event: DeliveryEvent, external: boolean): DeliveryStatus | null {
+  return statusOfEvent(event.type) ?? (external && event.type === 'relayed' ? 'accepted' : null);
+}
+
 export function nextStatus(current: DeliveryStatus, incoming: DeliveryStatus): DeliveryStatus {
   return RANK[incoming] > RANK[current] ? incoming : current;
 }

@@ -19,7 +19,7 @@ import {
   messageStatus,
   recipientAfter,
   SECOND_TIMEOUT_REASON,
-  statusOfEvent,
+  statusFor,
 } from './delivery.js';
 
 export interface AppliedReceipt {
@@ -48,7 +48,6 @@ export async function applyReceipt(
   });
   if (!sent) return null;
   const recipients = await tx.find(OutgoingRecipientSchema, { messageId: sent.id });
-  const target = statusOfEvent(event.type);
   const affected = new Set(
     affectedRecipients(
       event,
@@ -61,13 +60,15 @@ export async function applyReceipt(
   let changed = false;
   for (const recipient of recipients) {
     if (!affected.has(recipient.address)) continue;
-    const status = target
-      ? recipientAfter(recipient.status, target, {
-          external: external.has(recipient.address.toLowerCase()),
+    const isExternal = external.has(recipient.address.toLowerCase());
+    const incoming = statusFor(event, isExternal);
+    const status = incoming
+      ? recipientAfter(recipient.status, incoming, {
+          external: isExternal,
           certifiedFailure: certifiedFailures.has(recipient.address),
         })
       : recipient.status;
-    const escalated = target === 'timeout' && status === 'failed';
+    const escalated = incoming === 'timeout' && status === 'failed';
     events.push({
       tenant: receipt.tenant,
       messageId: sent.id,

@@ -7,6 +7,7 @@ import {
   messageStatus,
   nextStatus,
   recipientAfter,
+  statusFor,
 } from '../../src/intake/delivery.js';
 import { dedupeKeyOf } from '../../src/intake/facts.js';
 import {
@@ -56,6 +57,8 @@ describe('batches', () => {
 });
 
 describe('delivery state', () => {
+  const external = () => ({ external: true, certifiedFailure: false });
+
   it('never moves a recipient backwards and keeps a final answer over a late warning', () => {
     expect(nextStatus('submitted', 'accepted')).toBe('accepted');
     expect(nextStatus('delivered', 'accepted')).toBe('delivered');
@@ -79,12 +82,26 @@ describe('delivery state', () => {
   });
 
   it('ends an ordinary-mail recipient at acceptance, and leaves it out of the summary', () => {
-    const external = { external: true, certifiedFailure: false };
-    expect(recipientAfter('submitted', 'accepted', external)).toBe('external');
-    expect(recipientAfter('external', 'timeout', external)).toBe('external');
+    expect(recipientAfter('submitted', 'accepted', external())).toBe('external');
+    expect(recipientAfter('external', 'timeout', external())).toBe('external');
     expect(messageStatus(['delivered', 'external'])).toBe('delivered');
     expect(messageStatus(['accepted', 'external'])).toBe('accepted');
     expect(messageStatus(['external', 'external'])).toBe('external');
+  });
+
+  it("takes a relay to ordinary mail (REM RelayToNonERDS) as that recipient's acceptance", () => {
+    const relayed = {
+      type: 'relayed' as const,
+      evidence: 'RelayToNonERDS',
+      recipients: ['mario.rossi@posta.example.it'],
+      external: ['mario.rossi@posta.example.it'],
+      at: null,
+      reason: null,
+    };
+    expect(statusFor(relayed, true)).toBe('accepted');
+    expect(recipientAfter('submitted', statusFor(relayed, true)!, external())).toBe('external');
+    // A relay between certified services moves nobody.
+    expect(statusFor({ ...relayed, evidence: 'RelayAcceptance', external: [] }, false)).toBeNull();
   });
 
   it('lets a receipt overrule a failed submission call, never a certified failure', () => {

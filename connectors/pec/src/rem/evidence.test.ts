@@ -37,7 +37,8 @@ describe('parseRemEvidence', () => {
           type: event,
           evidence: type,
           recipients: ['b@rem.test'],
-          external: [],
+          // A gateway to ordinary mail: that recipient gets no certified delivery.
+          external: type === 'RelayToNonERDS' ? ['b@rem.test'] : [],
           at: '2026-11-26T09:15:30.000Z',
           reason: null,
         },

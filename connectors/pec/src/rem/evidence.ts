@@ -78,14 +78,15 @@ export function parseRemEvidence(bytes: Buffer, problems: string[]): RemEvidence
   const type = evidenceType(localName(rootName), root);
   const eventType = isRemEvidenceType(type) ? EVENT_OF_EVIDENCE[type] : null;
   if (!eventType) problems.push(`REM evidence type "${type}" is not known: no event derived`);
+  const recipients = recipientsOf(root);
   const event: DeliveryEvent | null = eventType
     ? {
         type: eventType,
         evidence: type,
-        recipients: recipientsOf(root),
-        // No evidence lists recipients as `esterno`: RelayToNonERDS names the ones it
-        // handed to ordinary mail as its recipients.
-        external: [],
+        recipients,
+        // RelayToNonERDS names as its recipients the ones it handed to ordinary mail (PEC's
+        // `esterno`); no other evidence does.
+        external: type === 'RelayToNonERDS' ? recipients : [],
         at: isoTime(textOf(childByLocalName(root, 'EventTime'))),
         reason: reasonOf(root),
       }
