@@ -109,6 +109,7 @@ export function createApp(options: AppOptions): PecTrackApp {
     authenticate,
     jsonLimitBytes: limits.jsonBytes,
     catalog,
+    rejectUnknownFields: true,
   });
 
   const engineRest = new Router({ prefix: '/engine-rest' });

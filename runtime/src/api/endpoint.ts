@@ -6,7 +6,7 @@
  */
 import type { Context } from 'koa';
 import type { Router } from '@koa/router';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Actor } from '../services/types.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { requirePermission, type Permission } from '../auth/permissions.js';
@@ -68,10 +68,29 @@ export interface MountOptions {
   authenticate: Authenticator;
   jsonLimitBytes: number;
   catalog: ApiCatalog;
+  /**
+   * Refuse body and query fields the endpoint does not know (a 400 naming them): a misspelt
+   * field silently ignored reads as accepted. Off for the Camunda surface, whose clients send
+   * fields we do not use.
+   */
+  rejectUnknownFields?: boolean;
+}
+
+/** The top-level object of a body or query schema made strict; nested objects say so themselves. */
+function strictInput(schema: unknown): unknown {
+  return schema instanceof z.ZodObject ? schema.strict() : schema;
 }
 
 export function mount(router: Router, endpoints: Endpoint[], options: MountOptions): void {
-  for (const { spec, handle } of endpoints) {
+  for (const endpoint of endpoints) {
+    const { handle } = endpoint;
+    const spec = options.rejectUnknownFields
+      ? {
+          ...endpoint.spec,
+          query: strictInput(endpoint.spec.query),
+          body: strictInput(endpoint.spec.body),
+        }
+      : endpoint.spec;
     options.catalog.add({
       method: spec.method,
       path: options.prefix + spec.path,

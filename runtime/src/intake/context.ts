@@ -37,6 +37,8 @@ export interface IntakeLimits {
   /** First reconnect delay; it doubles per consecutive failure up to `maxBackoffMs`. */
   backoffMs: number;
   maxBackoffMs: number;
+  /** How long a connection test may take before it reports that the server did not answer. */
+  connectionTestMs: number;
 }
 
 export const DEFAULT_LIMITS: IntakeLimits = {
@@ -46,4 +48,5 @@ export const DEFAULT_LIMITS: IntakeLimits = {
   pollMs: 60_000,
   backoffMs: 1_000,
   maxBackoffMs: 5 * 60_000,
+  connectionTestMs: 20_000,
 };

@@ -4,8 +4,9 @@
  * reach the database.
  */
 import { randomUUID } from 'node:crypto';
+import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
 import { z } from 'zod';
-import { NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import {
   MailboxCheckpointSchema,
   MailboxSchema,
@@ -15,7 +16,12 @@ import {
 import { TenantSchema } from '../store/entities/tenant.js';
 import { TENANT_FILTER } from '../store/orm.js';
 import type { IntakeContext } from './context.js';
-import { connectImap, imapSettingsOf, isAuthenticationFailure } from './imap.js';
+import {
+  describeConnectionError,
+  imapClient,
+  imapSettingsOf,
+  isAuthenticationFailure,
+} from './imap.js';
 import { encryptSecret } from './secrets.js';
 
 const Host = z.string().min(1).max(255);
@@ -28,20 +34,41 @@ const Keyword = z
     'must be an IMAP keyword (letters, digits, _ . -, optional leading $)',
   );
 
-export const MailboxInput = z.object({
+const Server = z.strictObject({ host: Host, port: Port, tls: z.boolean() });
+const Folders = z
+  .array(z.string().min(1).max(255))
+  .min(1)
+  .max(50)
+  .refine((folders) => new Set(folders).size === folders.length, 'must not name a folder twice');
+
+/** Every field of a mailbox, none defaulted: what a create fills in and an update may change. */
+const MailboxFields = {
   name: z.string().min(1).max(200),
   address: z.email(),
-  imap: z.object({ host: Host, port: Port, tls: z.boolean() }),
+  imap: Server,
   username: z.string().min(1).max(255),
   password: z.string().min(1).max(1024),
-  folders: z.array(z.string().min(1).max(255)).min(1).max(50).default(['INBOX']),
-  smtp: z.object({ host: Host, port: Port, tls: z.boolean() }).nullable().default(null),
+  folders: Folders,
+  smtp: Server.nullable(),
+  flagKeyword: Keyword.nullable(),
+  enabled: z.boolean(),
+};
+
+export const MailboxInput = z.strictObject({
+  ...MailboxFields,
+  folders: Folders.default(['INBOX']),
+  smtp: Server.nullable().default(null),
   flagKeyword: Keyword.nullable().default(null),
   enabled: z.boolean().default(true),
 });
 export type MailboxInput = z.input<typeof MailboxInput>;
 
-export const MailboxPatch = MailboxInput.partial();
+/**
+ * An update names only what changes; a field left out keeps its value. Built from the fields
+ * without defaults: a default inside a partial schema would fill in, and so reset, every field
+ * the caller left out.
+ */
+export const MailboxPatch = z.strictObject(MailboxFields).partial();
 export type MailboxPatch = z.input<typeof MailboxPatch>;
 
 export interface MailboxView {
@@ -93,6 +120,18 @@ export function viewOf(mailbox: Mailbox, health: MailboxHealth): MailboxView {
     createdAt: mailbox.createdAt.toISOString(),
     updatedAt: mailbox.updatedAt.toISOString(),
   };
+}
+
+/** An address is one mailbox per tenant (a unique key): a second one is a conflict naming it. */
+async function flushNamingAddress(em: EntityManager, address: string): Promise<void> {
+  try {
+    await em.flush();
+  } catch (error) {
+    if (!(error instanceof UniqueConstraintViolationException)) throw error;
+    throw new ConflictError(`a mailbox with address ${address} already exists`, {
+      field: 'address',
+    });
+  }
 }
 
 export function mailboxServices(ctx: IntakeContext) {
@@ -159,7 +198,7 @@ export function mailboxServices(ctx: IntakeContext) {
         createdAt: now,
         updatedAt: now,
       });
-      await fork.flush();
+      await flushNamingAddress(fork, mailbox.address);
       return view(tenantId, mailbox);
     },
 
@@ -201,7 +240,7 @@ export function mailboxServices(ctx: IntakeContext) {
         });
       }
       mailbox.updatedAt = ctx.now();
-      await fork.flush();
+      await flushNamingAddress(fork, mailbox.address);
       return view(tenantId, mailbox);
     },
 
@@ -227,34 +266,47 @@ export function mailboxServices(ctx: IntakeContext) {
       return health(tenantId, await load(tenantId, id));
     },
 
-    /** Logs in and looks for the watched folders, without reading or changing any mail. */
+    /**
+     * Logs in and looks for the watched folders, without reading or changing any mail. Bounded
+     * by `connectionTestMs`: a server that greets and then goes quiet would otherwise hold the
+     * request for imapflow's 5-minute socket timeout.
+     */
     async testConnection(tenantId: string, id: string): Promise<ConnectionTest> {
       const mailbox = await load(tenantId, id);
+      const settings = imapSettingsOf(mailbox, ctx.secretKey);
+      const client = imapClient(settings);
+      let timedOut = false;
+      const deadline = setTimeout(() => {
+        timedOut = true;
+        client.close();
+      }, ctx.limits.connectionTestMs);
       try {
-        const client = await connectImap(imapSettingsOf(mailbox, ctx.secretKey));
-        try {
-          const listed = new Set((await client.list()).map((f) => f.path.toUpperCase()));
-          return {
-            ok: true,
-            authenticationFailed: false,
-            error: null,
-            capabilities: [...client.capabilities.keys()].sort(),
-            folders: mailbox.folders.map((folder) => ({
-              folder,
-              exists: listed.has(folder.toUpperCase()),
-            })),
-          };
-        } finally {
-          await client.logout().catch(() => undefined);
-        }
+        await client.connect();
+        const listed = new Set((await client.list()).map((f) => f.path.toUpperCase()));
+        return {
+          ok: true,
+          authenticationFailed: false,
+          error: null,
+          capabilities: [...client.capabilities.keys()].sort(),
+          folders: mailbox.folders.map((folder) => ({
+            folder,
+            exists: listed.has(folder.toUpperCase()),
+          })),
+        };
       } catch (error) {
+        const seconds = ctx.limits.connectionTestMs / 1000;
         return {
           ok: false,
           authenticationFailed: isAuthenticationFailure(error),
-          error: (error as Error).message,
+          error: timedOut
+            ? `${settings.host}:${settings.port} did not answer within ${seconds} s`
+            : describeConnectionError(error, settings),
           capabilities: [],
           folders: [],
         };
+      } finally {
+        clearTimeout(deadline);
+        if (!timedOut) await client.logout().catch(() => undefined);
       }
     },
   };

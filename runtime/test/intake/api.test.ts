@@ -3,7 +3,7 @@
  * runtime's scheduler: create a mailbox → the job ingests its mail → list, read, download.
  */
 import { createHash } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
@@ -50,7 +50,7 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
   };
 
   beforeAll(async () => {
-    h = await startHarness(sqlite, fixtures, { pollMs: 500 });
+    h = await startHarness(sqlite, fixtures, { pollMs: 500, connectionTestMs: 4_000 });
     await h.dovecot.addUser({ user: ADDRESS, password: PASSWORD });
     await addUser(h.runtime.orm, {
       tenantId: TENANT,
@@ -134,6 +134,42 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
     expect(ok.body.capabilities).toContain('IDLE');
   });
 
+  it('updates only the fields a change names; the others keep their value', async () => {
+    const smtp = { host: '127.0.0.1', port: 2525, tls: false };
+    await call('PUT', `/mailboxes/${mailboxId}`, { smtp, flagKeyword: '$Protocollato' });
+    const renamed = await call('PUT', `/mailboxes/${mailboxId}`, { name: 'Protocollo' });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body).toMatchObject({
+      name: 'Protocollo',
+      folders: ['INBOX'],
+      smtp,
+      flagKeyword: '$Protocollato',
+      enabled: true,
+    });
+    await call('PUT', `/mailboxes/${mailboxId}`, { smtp: null, flagKeyword: null });
+  });
+
+  it('refuses fields it does not know, naming them, and changes nothing', async () => {
+    const typo = await call('PUT', `/mailboxes/${mailboxId}`, { name: 'X', pasword: 'nuova' });
+    expect(typo.status).toBe(400);
+    expect(typo.body.problems).toEqual([{ path: 'body.pasword', reason: 'unknown field' }]);
+    expect((await call('GET', `/mailboxes/${mailboxId}`)).body.name).toBe('Protocollo');
+    const query = await call('GET', `/messages?mailbox=${mailboxId}`);
+    expect(query.status).toBe(400);
+    expect(query.body.problems).toEqual([{ path: 'query.mailbox', reason: 'unknown field' }]);
+  });
+
+  it('refuses a second mailbox with the same address, and a folder named twice', async () => {
+    const twin = await call('POST', '/mailboxes', { ...created(), address: ADDRESS.toUpperCase() });
+    expect(twin.status).toBe(409);
+    expect(twin.body).toMatchObject({ field: 'address' });
+    expect(twin.body.detail).toContain(ADDRESS);
+    const folders = await call('PUT', `/mailboxes/${mailboxId}`, { folders: ['INBOX', 'INBOX'] });
+    expect(folders.status).toBe(400);
+    expect(JSON.stringify(folders.body.problems)).toContain('body.folders');
+    expect((await call('GET', '/mailboxes')).body).toHaveLength(1);
+  });
+
   it('lists, reads, downloads the raw bytes and lists the parts of a message', async () => {
     const list = await call(
       'GET',
@@ -196,5 +232,37 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
     expect((await call('DELETE', `/mailboxes/${mailboxId}`)).status).toBe(204);
     expect((await call('GET', `/mailboxes/${mailboxId}`)).status).toBe(404);
     expect(await countMessages(h.runtime.orm, { mailbox_id: mailboxId })).toBe(6);
+  });
+
+  it('a connection test says what is wrong, and gives up on a server that stops answering', async () => {
+    // Greets, then never answers a command: a stuck front end.
+    const quiet = createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.write('* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n');
+    });
+    await new Promise<void>((resolve) => quiet.listen(0, '127.0.0.1', resolve));
+    const tested = async (changes: object) => {
+      const box = await call('POST', '/mailboxes', { ...created(), enabled: false, ...changes });
+      const result = await call('POST', `/mailboxes/${box.body.id}/test`);
+      await call('DELETE', `/mailboxes/${box.body.id}`);
+      return result.body;
+    };
+    try {
+      const port = (quiet.address() as AddressInfo).port;
+      expect(await tested({ imap: { host: '127.0.0.1', port, tls: false } })).toMatchObject({
+        ok: false,
+        error: `127.0.0.1:${port} did not answer within 4 s`,
+      });
+      const plain = { host: h.dovecot.host, port: h.dovecot.port };
+      const tls = await tested({ imap: { ...plain, tls: true } });
+      expect(tls.error).toMatch(/^TLS handshake with .* seems to speak plain text/);
+      expect(await tested({ password: 'sbagliata' })).toMatchObject({
+        ok: false,
+        authenticationFailed: true,
+        error: expect.stringMatching(/^the server refused the login of protocollo@/),
+      });
+    } finally {
+      quiet.close();
+    }
   });
 });

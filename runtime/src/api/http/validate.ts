@@ -16,10 +16,13 @@ export function parseInput<S extends z.ZodType>(
 ): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const problems: FieldProblem[] = result.error.issues.map((issue) => ({
-    path: [part, ...issue.path.map(String)].join('.'),
-    reason: issue.message,
-  }));
+  const problems: FieldProblem[] = result.error.issues.flatMap((issue) => {
+    const at = [part, ...issue.path.map(String)];
+    // One problem per unknown field, named where it is, rather than one on the object.
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((key) => ({ path: [...at, key].join('.'), reason: 'unknown field' }));
+    return [{ path: at.join('.'), reason: issue.message }];
+  });
   const summary = problems.map((p) => `${p.path}: ${p.reason}`).join('; ');
   throw new BadRequestError('invalid-request', `invalid ${part}: ${summary}`, { problems });
 }
