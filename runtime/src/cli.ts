@@ -70,7 +70,7 @@ async function serve(config: RuntimeConfig, logger: Logger) {
     import('./api/app.js'),
     import('./connectors/index.js'),
   ]);
-  const runtime = await createRuntime(config);
+  const runtime = await createRuntime(config, { log: logger.child({ component: 'intake' }) });
   let installed: Awaited<ReturnType<typeof connectors.discoverConnectors>>;
   try {
     // After the runtime: the PEC connector sends through the runtime's intake.

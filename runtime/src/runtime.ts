@@ -5,6 +5,7 @@
 import { intakeSettingsOf, type RuntimeConfig } from './config.js';
 import { createIntake, type Intake } from './intake/index.js';
 import { intakeContextFor } from './intake/setup.js';
+import type { IntakeLogger } from './intake/context.js';
 import {
   ConnectorRegistry,
   createScheduler,
@@ -20,6 +21,8 @@ export interface RuntimeOptions {
   /** Connector handlers by type, added to the registry before start. */
   connectors?: Record<string, ConnectorHandler>;
   scheduler?: Partial<SchedulerSettings>;
+  /** Where the intake reports mailbox failures and messages stored as unparseable (pino fits). */
+  log?: IntakeLogger;
 }
 
 export interface Runtime {
@@ -83,6 +86,7 @@ export async function createRuntime(
     config.dataDir,
     orm,
     services,
+    options.log,
   );
   // Mailbox sync jobs need the started scheduler's Agenda; until then the intake only answers queries.
   let intake = createIntake(intakeContext, null);

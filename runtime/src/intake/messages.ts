@@ -133,7 +133,8 @@ export function messageQueries(ctx: IntakeContext) {
         };
       }
       const rows = await em(tenantId).find(MessageSchema, where, {
-        orderBy: { receivedAt: 'desc', id: 'asc' },
+        // A batch's messages share receivedAt (its commit); the UID keeps them newest first.
+        orderBy: { receivedAt: 'desc', uid: 'desc', id: 'asc' },
         limit: f.limit,
         offset: f.offset,
       });

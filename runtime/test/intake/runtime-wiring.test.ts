@@ -3,6 +3,7 @@
  * file), the runtime's own mailbox-sync job, and receipts published to waiting instances.
  */
 import { stat, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startDovecot, type DovecotServer } from '@pectrack/connector-pec/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,13 @@ import { dovecotMissing, PASSWORD, TENANT } from './support/services.js';
 const fixtures = pecFixtures();
 const sqlite = (await testDatabases()).find((d) => d.kind === 'sqlite')!;
 const ADDRESS = 'protocollo@comune.pec.test';
+
+/** What the runtime's intake reported, as `pectrack serve`'s logger would receive it. */
+const warnings: { data: object; message: string }[] = [];
+const log = {
+  info: () => undefined,
+  warn: (data: object, message: string) => void warnings.push({ data, message }),
+};
 
 describe.skipIf(Boolean(dovecotMissing))('intake wired into the runtime', () => {
   let runtime: Runtime;
@@ -36,7 +44,7 @@ describe.skipIf(Boolean(dovecotMissing))('intake wired into the runtime', () => 
           blobDir: join(created.config.dataDir, 'blobs'),
         },
       },
-      { scheduler: { processEveryMs: 200, outboxPollMs: 200 } },
+      { scheduler: { processEveryMs: 200, outboxPollMs: 200 }, log },
     );
     dovecot = await startDovecot();
     await dovecot.addUser({ user: ADDRESS, password: PASSWORD });
@@ -73,5 +81,26 @@ describe.skipIf(Boolean(dovecotMissing))('intake wired into the runtime', () => 
     expect(await countIntakeEntries(runtime.orm)).toBe(3);
     const listed = await runtime.intake.messages.list(TENANT, { mailboxId: mailbox.id });
     expect(listed.map((m) => m.signatureStatus)).toEqual(['valid', 'valid', 'valid']);
+  });
+
+  it("reports a mailbox's failures to the runtime's logger", async () => {
+    // A port nothing listens on any more: the session fails to connect and says so.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const mailbox = await runtime.intake.createMailbox(TENANT, {
+      name: 'Ragioneria',
+      address: 'ragioneria@comune.pec.test',
+      imap: { host: '127.0.0.1', port, tls: false },
+      username: 'ragioneria@comune.pec.test',
+      password: PASSWORD,
+    });
+    await eventually(
+      'a warning about the mailbox',
+      async () => warnings.some((w) => (w.data as { mailboxId?: string }).mailboxId === mailbox.id),
+      30_000,
+    );
+    await runtime.intake.updateMailbox(TENANT, mailbox.id, { enabled: false });
   });
 });
