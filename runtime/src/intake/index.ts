@@ -2,6 +2,7 @@
 import type { Agenda } from 'agenda';
 import { parsePec, loadTrustAnchors, ParsePool } from '@pectrack/connector-pec';
 import type { BlobStore } from '../store/blobs.js';
+import { PecTrackError } from '../errors.js';
 import type { Orm } from '../store/orm.js';
 import {
   DEFAULT_LIMITS,
@@ -9,9 +10,11 @@ import {
   type IntakeLimits,
   type IntakeLogger,
 } from './context.js';
+import { reopenAfterLoginRefused } from './health.js';
 import { MailboxSyncJobs, type MailboxSyncSettings } from './job.js';
 import {
   mailboxServices,
+  type ConnectionTest,
   type MailboxInput,
   type MailboxPatch,
   type MailboxServices,
@@ -29,6 +32,7 @@ export {
 } from './context.js';
 export { runMailboxSession, Wakeup, type SessionOptions, type SessionSummary } from './session.js';
 export { syncFolder, type FolderSyncResult } from './folder-sync.js';
+export type { FolderProblem } from './sync-pass.js';
 export { INTAKE_OUTBOX_KIND, recordBatch } from './record.js';
 export type { AppliedReceipt } from './receipts.js';
 export { encryptSecret, decryptSecret, parseSecretKey, SecretKeyError } from './secrets.js';
@@ -129,7 +133,17 @@ export interface Intake {
   createMailbox(tenantId: string, input: MailboxInput): Promise<MailboxView>;
   updateMailbox(tenantId: string, id: string, patch: MailboxPatch): Promise<MailboxView>;
   deleteMailbox(tenantId: string, id: string): Promise<void>;
+  /** Refuses a disabled mailbox (MailboxDisabledError); after a refused login, tries once more. */
   syncNow(tenantId: string, id: string): Promise<{ scheduled: boolean }>;
+  /** The connection test; one that logs in lets a mailbox whose login was refused sync again. */
+  testConnection(tenantId: string, id: string): Promise<ConnectionTest>;
+}
+
+/** "Sync now" on a mailbox that is switched off: enabling it is what starts its sync. */
+export class MailboxDisabledError extends PecTrackError {
+  constructor(id: string) {
+    super('mailbox-disabled', 409, `mailbox ${id} is disabled: enable it to sync it`, { id });
+  }
 }
 
 export function createIntake(
@@ -161,10 +175,21 @@ export function createIntake(
       await jobs?.unwatch(id);
     },
     async syncNow(tenantId, id) {
-      await mailboxes.get(tenantId, id);
+      if (!(await mailboxes.get(tenantId, id)).enabled) throw new MailboxDisabledError(id);
       if (!jobs) return { scheduled: false };
+      // Someone asked: a login refused earlier is worth one more attempt (health.ts).
+      await reopenAfterLoginRefused(ctx, tenantId, id);
       await jobs.syncNow({ tenantId, mailboxId: id });
       return { scheduled: true };
+    },
+    async testConnection(tenantId, id) {
+      const test = await mailboxes.testConnection(tenantId, id);
+      const view = await mailboxes.get(tenantId, id);
+      if (test.ok && view.enabled && view.health.status === 'auth-failed') {
+        await reopenAfterLoginRefused(ctx, tenantId, id);
+        await jobs?.watch({ tenantId, mailboxId: id });
+      }
+      return test;
     },
   };
 }

@@ -40,7 +40,11 @@ export class MailboxSyncJobs {
     });
   }
 
-  /** Starts watching a mailbox now and keeps watching it (idempotent: one job per mailbox). */
+  /**
+   * Starts watching a mailbox now and keeps watching it (idempotent: one job per mailbox). A
+   * session this process already runs is woken, so it reads the mailbox's new configuration
+   * at once rather than at its next poll.
+   */
   async watch(data: MailboxSyncJobData): Promise<void> {
     await this.agenda
       .create(MAILBOX_SYNC_JOB, data)
@@ -48,8 +52,10 @@ export class MailboxSyncJobs {
       .repeatEvery(this.settings.sessionMs)
       .schedule(new Date())
       .save();
+    this.wakeups.get(data.mailboxId)?.wake();
   }
 
+  /** Stops watching; a session this process runs wakes, finds the mailbox disabled or gone, and ends. */
   async unwatch(mailboxId: string): Promise<void> {
     await this.agenda.cancel({ name: MAILBOX_SYNC_JOB, data: { mailboxId } });
     this.wakeups.get(mailboxId)?.wake();

@@ -2,24 +2,32 @@
  * One mailbox-sync session: connect, catch up every watched folder, then watch — IDLE where
  * the server offers it (imapflow enters it by itself and reports new mail as `exists`) and a
  * UID poll always — until the session ends. A lost connection is re-opened with exponential
- * backoff; a refused login stops the session with health `auth-failed`, because retrying an
- * expired password only locks the account.
+ * backoff; a refused login stops the session with health `auth-failed` and is not retried on a
+ * timer (health.ts, `markLoginRefused`).
+ *
+ * The mailbox row is read again after every wait: a change made on any node of the cluster
+ * (folders, server, credentials, disabled, deleted) takes effect at the session's next turn,
+ * by reconnecting with the new configuration or stopping. The node that makes the change also
+ * wakes its own session, so there it takes effect at once.
  */
 import type { ImapFlow } from 'imapflow';
 import { MailboxSchema, type Mailbox } from '../store/entities/mailbox.js';
 import { TENANT_FILTER } from '../store/orm.js';
 import { backoffDelay } from './batches.js';
 import type { IntakeContext } from './context.js';
-import { syncFolder, type FolderSyncResult } from './folder-sync.js';
-import { markFailed, markHealthy } from './health.js';
+import { markFailed, markFolderProblems, markHealthy, markLoginRefused } from './health.js';
 import { connectImap, imapSettingsOf, isAuthenticationFailure } from './imap.js';
+import { pause, waitForActivity, Wakeup, type WaitOptions } from './imap-wait.js';
+import { syncPass, type PassOutcome } from './sync-pass.js';
+
+export { Wakeup } from './imap-wait.js';
 
 export interface SessionOptions {
   /** Stop watching when aborted; the current batch still commits. */
   signal?: AbortSignal;
   /** Catch up once and return instead of watching. */
   once?: boolean;
-  /** Wakes a watching session at once ("sync now"). */
+  /** Wakes a watching session at once ("sync now", a changed mailbox). */
   wakeup?: Wakeup;
 }
 
@@ -32,20 +40,7 @@ export interface SessionSummary {
   stoppedBy: 'once' | 'signal' | 'auth-failed' | 'disabled' | 'missing';
 }
 
-/** A latch a session waits on between polls; `wake()` ends the wait early. */
-export class Wakeup {
-  private waiters: (() => void)[] = [];
-
-  wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const resolve of waiters) resolve();
-  }
-
-  wait(): Promise<void> {
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-}
+type Watching = SessionOptions & WaitOptions;
 
 export async function runMailboxSession(
   ctx: IntakeContext,
@@ -61,58 +56,108 @@ export async function runMailboxSession(
     reconnects: 0,
     stoppedBy: 'once',
   };
-  let failures = 0;
+  const watching: Watching = { ...options, wakeup: options.wakeup ?? new Wakeup() };
   while (!options.signal?.aborted) {
     const mailbox = await loadMailbox(ctx, tenantId, mailboxId);
-    if (!mailbox) return { ...summary, stoppedBy: 'missing' };
-    if (!mailbox.enabled) return { ...summary, stoppedBy: 'disabled' };
-    let client: ImapFlow | null = null;
+    const stop = reasonToStop(mailbox);
+    if (stop) return { ...summary, stoppedBy: stop };
     try {
-      client = await connectImap(imapSettingsOf(mailbox, ctx.secretKey));
-      for (;;) {
-        const results = await syncAll(ctx, client, mailbox);
-        summary.passes += 1;
-        for (const r of results) {
-          summary.inserted += r.inserted;
-          summary.duplicates += r.duplicates;
-          summary.fetched += r.fetched;
-        }
-        await markHealthy(ctx, tenantId, mailboxId);
-        failures = 0;
-        if (options.once) return summary;
-        if (options.signal?.aborted) break;
-        await waitForActivity(client, ctx.limits.pollMs, options);
-        if (options.signal?.aborted) break;
-      }
+      if ((await watchConnection(ctx, mailbox!, watching, summary)) === 'once') return summary;
     } catch (error) {
       if (isAuthenticationFailure(error)) {
-        await markFailed(ctx, tenantId, mailboxId, 'auth-failed', error);
-        return { ...summary, stoppedBy: 'auth-failed' };
+        // Not marked when the credentials changed during the attempt: the new ones are tried.
+        if (await markLoginRefused(ctx, mailbox!, error)) {
+          // Loud: an expired app password stops the mailbox until someone acts (docs/pec.md).
+          ctx.log.warn(
+            { mailboxId, username: mailbox!.username, err: error },
+            'mailbox login refused; not retried until its credentials change or a sync now',
+          );
+          return { ...summary, stoppedBy: 'auth-failed' };
+        }
+        continue;
       }
-      failures = await markFailed(ctx, tenantId, mailboxId, 'failing', error);
+      const failures = await markFailed(ctx, tenantId, mailboxId, error);
       ctx.log.warn({ mailboxId, failures, err: error }, 'mailbox sync failed; reconnecting');
       if (options.once) throw error;
       summary.reconnects += 1;
-      await sleep(
-        backoffDelay(failures, ctx.limits.backoffMs, ctx.limits.maxBackoffMs),
-        options.signal,
-      );
-    } finally {
-      await closeQuietly(client);
+      await pause(backoffDelay(failures, ctx.limits.backoffMs, ctx.limits.maxBackoffMs), watching);
     }
   }
   return { ...summary, stoppedBy: 'signal' };
 }
 
-async function syncAll(
+function reasonToStop(mailbox: Mailbox | null): SessionSummary['stoppedBy'] | null {
+  if (!mailbox) return 'missing';
+  if (!mailbox.enabled) return 'disabled';
+  if (mailbox.healthStatus === 'auth-failed') return 'auth-failed';
+  return null;
+}
+
+/**
+ * Passes and waits on one connection. Returns 'once' after the single pass asked for, or
+ * 'reload' when the session ends or the mailbox changed, for the caller to read it again.
+ */
+async function watchConnection(
   ctx: IntakeContext,
-  client: ImapFlow,
   mailbox: Mailbox,
-): Promise<FolderSyncResult[]> {
-  const results: FolderSyncResult[] = [];
-  for (const folder of mailbox.folders)
-    results.push(await syncFolder(ctx, client, mailbox, folder));
-  return results;
+  options: Watching,
+  summary: SessionSummary,
+): Promise<'once' | 'reload'> {
+  const client = await connectImap(imapSettingsOf(mailbox, ctx.secretKey));
+  // Heard for the whole connection, not only while waiting: mail announced during a pass may
+  // not be in what that pass listed, and the wake is kept for the next wait.
+  client.on('exists', () => options.wakeup.wake());
+  try {
+    for (;;) {
+      await recordPass(ctx, mailbox, await syncPass(ctx, client, mailbox), summary);
+      if (options.once) return 'once';
+      if (options.signal?.aborted) return 'reload';
+      await waitForActivity(client, ctx.limits.pollMs, options);
+      if (options.signal?.aborted || (await changedSince(ctx, mailbox))) return 'reload';
+    }
+  } finally {
+    await closeQuietly(client);
+  }
+}
+
+async function recordPass(
+  ctx: IntakeContext,
+  mailbox: Mailbox,
+  outcome: PassOutcome,
+  summary: SessionSummary,
+): Promise<void> {
+  summary.passes += 1;
+  for (const r of outcome.results) {
+    summary.inserted += r.inserted;
+    summary.duplicates += r.duplicates;
+    summary.fetched += r.fetched;
+  }
+  if (outcome.problems.length > 0)
+    await markFolderProblems(ctx, mailbox.tenant.id, mailbox.id, outcome.problems);
+  else await markHealthy(ctx, mailbox.tenant.id, mailbox.id);
+}
+
+/** True when the mailbox was deleted or its configuration changed since `watched` was read. */
+async function changedSince(ctx: IntakeContext, watched: Mailbox): Promise<boolean> {
+  const current = await loadMailbox(ctx, watched.tenant.id, watched.id);
+  return !current || configurationOf(current) !== configurationOf(watched);
+}
+
+/**
+ * What a session depends on. Compared rather than `updatedAt`, which health writes move on
+ * every pass; a new password always differs, because each encryption has its own IV.
+ */
+function configurationOf(mailbox: Mailbox): string {
+  return JSON.stringify([
+    mailbox.enabled,
+    mailbox.imapHost,
+    mailbox.imapPort,
+    mailbox.imapTls,
+    mailbox.username,
+    mailbox.passwordEncrypted,
+    mailbox.folders,
+    mailbox.flagKeyword,
+  ]);
 }
 
 async function loadMailbox(
@@ -125,46 +170,7 @@ async function loadMailbox(
   return em.findOne(MailboxSchema, { id: mailboxId });
 }
 
-/**
- * Resolves on new mail (IDLE `exists`), a wake-up, the poll interval, or the end of the
- * session; rejects when the connection closes so the caller reconnects.
- */
-function waitForActivity(client: ImapFlow, pollMs: number, options: SessionOptions): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = (error?: Error) => {
-      clearTimeout(timer);
-      client.off('exists', onExists);
-      client.off('close', onClose);
-      options.signal?.removeEventListener('abort', onAbort);
-      if (error) reject(error);
-      else resolve();
-    };
-    const onExists = () => done();
-    const onAbort = () => done();
-    const onClose = () =>
-      done(Object.assign(new Error('IMAP connection closed'), { code: 'ConnectionClosed' }));
-    const timer = setTimeout(() => done(), pollMs);
-    client.on('exists', onExists);
-    client.on('close', onClose);
-    options.signal?.addEventListener('abort', onAbort);
-    options.wakeup?.wait().then(() => done());
-  });
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(finish, ms);
-    function finish() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', finish);
-      resolve();
-    }
-    signal?.addEventListener('abort', finish);
-  });
-}
-
-async function closeQuietly(client: ImapFlow | null): Promise<void> {
-  if (!client) return;
+async function closeQuietly(client: ImapFlow): Promise<void> {
   if (client.usable) {
     await client.logout().catch(() => undefined);
   } else {

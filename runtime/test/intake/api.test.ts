@@ -10,6 +10,7 @@ import { createApp } from '../../src/api/app.js';
 import { createLogger } from '../../src/api/http/logging.js';
 import { addUser } from '../../src/auth/users.js';
 import { createIntake, type Intake } from '../../src/intake/index.js';
+import { mailboxServices } from '../../src/intake/mailboxes.js';
 import { testDatabases } from '../support/databases.js';
 import { eventually } from '../support/wait.js';
 import { countMessages } from './support/counts.js';
@@ -50,7 +51,7 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
   };
 
   beforeAll(async () => {
-    h = await startHarness(sqlite, fixtures, { pollMs: 500, connectionTestMs: 4_000 });
+    h = await startHarness(sqlite, fixtures, { pollMs: 500 });
     await h.dovecot.addUser({ user: ADDRESS, password: PASSWORD });
     await addUser(h.runtime.orm, {
       tenantId: TENANT,
@@ -235,6 +236,33 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
     expect(await countMessages(h.runtime.orm, { mailbox_id: mailboxId })).toBe(6);
   });
 
+  it('a connection test that logs in restarts a mailbox stopped by a refused login', async () => {
+    const address = 'tributi@comune.pec.test';
+    await h.dovecot.addUser({ user: address, password: PASSWORD });
+    await h.append(address, [fixtures.envelope(0, [address]).raw]);
+    const box = await call('POST', '/mailboxes', {
+      ...created(),
+      address,
+      username: address,
+      password: 'scaduta',
+    });
+    await eventually(
+      'the refused login in health',
+      async () =>
+        (await call('GET', `/mailboxes/${box.body.id}/health`)).body.status === 'auth-failed',
+      30_000,
+    );
+    // The provider side is fixed (the app password renewed as it was): nothing changes here.
+    await h.dovecot.addUser({ user: address, password: 'scaduta' });
+    expect((await call('POST', `/mailboxes/${box.body.id}/test`)).body).toMatchObject({ ok: true });
+    await eventually(
+      'the mailbox to sync again',
+      async () => (await countMessages(h.runtime.orm, { mailbox_id: box.body.id })) === 1,
+      30_000,
+    );
+    await call('DELETE', `/mailboxes/${box.body.id}`);
+  });
+
   it('a connection test says what is wrong, and gives up on a server that stops answering', async () => {
     // Greets, then never answers a command: a stuck front end.
     const quiet = createServer((socket) => {
@@ -250,10 +278,22 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
     };
     try {
       const port = (quiet.address() as AddressInfo).port;
-      expect(await tested({ imap: { host: '127.0.0.1', port, tls: false } })).toMatchObject({
-        ok: false,
-        error: `127.0.0.1:${port} did not answer within 4 s`,
+      // The bound, shortened here (20 s by default); Dovecot's delays after refused logins
+      // would make a short one time out on the other cases too.
+      const box = await call('POST', '/mailboxes', {
+        ...created(),
+        enabled: false,
+        imap: { host: '127.0.0.1', port, tls: false },
       });
+      const hurried = mailboxServices({
+        ...h.ctx,
+        limits: { ...h.ctx.limits, connectionTestMs: 1_000 },
+      });
+      expect(await hurried.testConnection(TENANT, box.body.id)).toMatchObject({
+        ok: false,
+        error: `127.0.0.1:${port} did not answer within 1 s`,
+      });
+      await call('DELETE', `/mailboxes/${box.body.id}`);
       const plain = { host: h.dovecot.host, port: h.dovecot.port };
       const tls = await tested({ imap: { ...plain, tls: true } });
       expect(tls.error).toMatch(/^TLS handshake with .* seems to speak plain text/);

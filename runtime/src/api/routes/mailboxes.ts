@@ -155,12 +155,14 @@ export function mailboxEndpoints(intake: Intake): Endpoint[] {
         method: 'post',
         path: '/mailboxes/:id/test',
         operationId: 'testMailbox',
-        summary: 'Log in to the mailbox and look for its folders, reading nothing',
+        summary:
+          'Log in to the mailbox and look for its folders, reading nothing; a login that works lets a mailbox stopped by a refused one sync again',
         permission: 'mailboxes:manage',
         params: IdParams,
         success: json('Outcome of the connection test', ConnectionTest),
       },
-      async ({ actor, params }) => intake.mailboxes.testConnection(actor.tenantId, params.id),
+      // Through the intake: a test that logs in lets a mailbox whose login was refused sync again.
+      async ({ actor, params }) => intake.testConnection(actor.tenantId, params.id),
     ),
     endpoint(
       {
@@ -179,7 +181,8 @@ export function mailboxEndpoints(intake: Intake): Endpoint[] {
         method: 'post',
         path: '/mailboxes/:id/sync',
         operationId: 'syncMailbox',
-        summary: 'Sync the mailbox now',
+        summary:
+          'Sync the mailbox now; after a refused login, try it once more (409 mailbox-disabled when it is switched off)',
         permission: 'mailboxes:manage',
         params: IdParams,
         success: json('Sync requested', z.object({ scheduled: z.boolean() }), 202),

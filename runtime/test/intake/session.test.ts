@@ -1,0 +1,214 @@
+/**
+ * A watching session follows its mailbox: a change made anywhere (here straight through the
+ * mailbox services, as another node would) takes effect at its next turn; a missing folder
+ * does not hold up the others; IDLE watches INBOX; mail announced during a pass is not left for
+ * the poll; a refused login is not tried again until something changed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMailboxSession, Wakeup, type SessionSummary } from '../../src/intake/index.js';
+import { testDatabases } from '../support/databases.js';
+import { eventually } from '../support/wait.js';
+import { countMessages } from './support/counts.js';
+import { pecFixtures } from './support/fixtures.js';
+import { startImapRelay } from './support/imap-relay.js';
+import {
+  dovecotMissing,
+  PASSWORD,
+  startHarness,
+  TENANT,
+  type IntakeHarness,
+} from './support/services.js';
+
+const fixtures = pecFixtures();
+
+/** Resolves with `promise`, or fails naming `what` once `ms` passed. */
+async function within<T>(what: string, promise: Promise<T>, ms = 20_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe('Wakeup', () => {
+  it('remembers a wake nobody waited for and ends the next wait with it', async () => {
+    const wakeup = new Wakeup();
+    wakeup.wake();
+    await within('the remembered wake', wakeup.wait(), 2_000);
+  });
+
+  it('leaves the next wake to the next wait when a wait was given up', async () => {
+    const wakeup = new Wakeup();
+    const givenUp = new AbortController();
+    void wakeup.wait(givenUp.signal);
+    givenUp.abort();
+    wakeup.wake();
+    await within('the wake kept for the next wait', wakeup.wait(), 2_000);
+  });
+});
+
+for (const database of await testDatabases()) {
+  describe.skipIf(Boolean(dovecotMissing) || !database.available)(
+    `a watching session on ${database.kind}`,
+    () => {
+      let h: IntakeHarness;
+      let next = 0;
+      const mail = (address: string, count = 1) =>
+        Array.from({ length: count }, () => fixtures.envelope(next++, [address]).raw);
+      const inFolder = (id: string, folder: string) =>
+        countMessages(h.runtime.orm, { mailbox_id: id, folder });
+
+      // A poll slower than any test: only IDLE, wake-ups and reconnects bring mail in.
+      beforeAll(async () => {
+        h = await startHarness(database, fixtures, { pollMs: 10 * 60_000 });
+      });
+      afterAll(async () => h?.close());
+
+      async function watching(
+        id: string,
+        run: (session: Promise<SessionSummary>) => Promise<void>,
+      ) {
+        const stop = new AbortController();
+        const session = runMailboxSession(h.ctx, TENANT, id, { signal: stop.signal });
+        try {
+          await run(session);
+        } finally {
+          stop.abort();
+          await session;
+        }
+      }
+
+      it('syncs a folder added while it runs, then stops when the mailbox is disabled', async () => {
+        const address = 'protocollo@comune.pec.test';
+        const id = await h.addMailbox(address);
+        await h.append(address, mail(address));
+        await watching(id, async (session) => {
+          await eventually('the first message', async () => (await inFolder(id, 'INBOX')) === 1);
+          await h.append(address, mail(address), 'Archivio');
+          await h.mailboxes.update(TENANT, id, { folders: ['INBOX', 'Archivio'] });
+          // New mail in INBOX ends the wait: the turn that finds the mailbox changed.
+          await h.append(address, mail(address));
+          await eventually(
+            'the message in Archivio',
+            async () => (await inFolder(id, 'Archivio')) === 1,
+          );
+
+          await h.mailboxes.update(TENANT, id, { enabled: false });
+          await h.append(address, mail(address));
+          const summary = await within('the session to stop', session);
+          expect(summary.stoppedBy).toBe('disabled');
+        });
+        expect(await inFolder(id, 'INBOX')).toBe(2);
+        expect((await h.mailboxes.health(TENANT, id)).status).toBe('disabled');
+      });
+
+      it('stops when the mailbox is deleted', async () => {
+        const address = 'urp@comune.pec.test';
+        const id = await h.addMailbox(address);
+        await watching(id, async (session) => {
+          await eventually(
+            'the first pass',
+            async () => (await h.mailboxes.health(TENANT, id)).status === 'ok',
+          );
+          await h.mailboxes.remove(TENANT, id);
+          await h.append(address, mail(address));
+          // Not by failing a pass on the vanished row and reconnecting: by reading the mailbox.
+          expect(await within('the session to stop', session)).toMatchObject({
+            stoppedBy: 'missing',
+            reconnects: 0,
+          });
+        });
+        expect(await countMessages(h.runtime.orm, { mailbox_id: id })).toBe(0);
+      });
+
+      it('syncs the other folders when a watched folder does not exist, and names it in health', async () => {
+        const address = 'tributi@comune.pec.test';
+        const id = await h.addMailbox(address, { folders: ['Archivio', 'INBOX'] });
+        await h.append(address, mail(address, 2));
+        const summary = await runMailboxSession(h.ctx, TENANT, id, { once: true });
+        expect(summary).toMatchObject({ stoppedBy: 'once', inserted: 2 });
+        expect(await inFolder(id, 'INBOX')).toBe(2);
+        const health = await h.mailboxes.health(TENANT, id);
+        expect(health).toMatchObject({ status: 'failing', consecutiveFailures: 0 });
+        expect(health.lastError).toBe('folder "Archivio" does not exist on the server');
+
+        await h.append(address, mail(address), 'Archivio');
+        await runMailboxSession(h.ctx, TENANT, id, { once: true });
+        expect(await inFolder(id, 'Archivio')).toBe(1);
+        expect(await h.mailboxes.health(TENANT, id)).toMatchObject({
+          status: 'ok',
+          lastError: null,
+        });
+      });
+
+      it('watches INBOX with IDLE when it is not the last folder listed', async () => {
+        const address = 'anagrafe@comune.pec.test';
+        const id = await h.addMailbox(address, { folders: ['INBOX', 'Archivio'] });
+        await h.append(address, mail(address), 'Archivio');
+        await watching(id, async () => {
+          await eventually(
+            'the message in Archivio',
+            async () => (await inFolder(id, 'Archivio')) === 1,
+          );
+          await h.append(address, mail(address));
+          await eventually(
+            'the message announced in INBOX',
+            async () => (await inFolder(id, 'INBOX')) === 1,
+          );
+        });
+      });
+
+      it('fetches mail announced while a pass runs without waiting for the poll', async () => {
+        const address = 'suap@comune.pec.test';
+        const id = await h.addMailbox(address);
+        await h.append(address, mail(address));
+        // The second message lands while the first pass fetches the first one, after that pass
+        // listed the folder; appended over IMAP, it is in the server's index at once, and the
+        // server announces it with its answer to that FETCH.
+        const relay = await startImapRelay(h.dovecot, {
+          command: /UID FETCH .*BODY\.PEEK\[\]/,
+          before: async () => {
+            const other = await h.imap(address);
+            await other.append('INBOX', mail(address)[0]!);
+            await other.logout();
+          },
+        });
+        try {
+          await h.mailboxes.update(TENANT, id, {
+            imap: { host: relay.host, port: relay.port, tls: false },
+          });
+          await watching(id, async () => {
+            await eventually('both messages', async () => (await inFolder(id, 'INBOX')) === 2);
+          });
+          expect(relay.fired).toBe(true);
+        } finally {
+          await relay.close();
+        }
+      });
+
+      it('does not log in again after a refused login until the password changes', async () => {
+        const address = 'ragioneria@comune.pec.test';
+        const id = await h.addMailbox(address);
+        await h.mailboxes.update(TENANT, id, { password: 'scaduta' });
+        for (let run = 0; run < 3; run++) {
+          const summary = await runMailboxSession(h.ctx, TENANT, id, { once: true });
+          expect(summary.stoppedBy).toBe('auth-failed');
+        }
+        const refused = await h.mailboxes.health(TENANT, id);
+        expect(refused).toMatchObject({ status: 'auth-failed', consecutiveFailures: 1 });
+        expect(refused.lastError).toMatch(
+          /^login refused for ragioneria@comune\.pec\.test: update the password; not retried until then/,
+        );
+
+        await h.mailboxes.update(TENANT, id, { password: PASSWORD });
+        const summary = await runMailboxSession(h.ctx, TENANT, id, { once: true });
+        expect(summary.stoppedBy).toBe('once');
+        expect((await h.mailboxes.health(TENANT, id)).status).toBe('ok');
+      });
+    },
+  );
+}
