@@ -75,6 +75,13 @@ describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
     await h?.close();
   });
 
+  /** Sends, lets the provider deliver and answer, and reads the receipts back. */
+  const sendAndSync = async (input: Parameters<OutgoingServices['send']>[2]) => {
+    const sent = await outgoing.send(TENANT, senderId, input);
+    await front.settled();
+    await runMailboxSession(h.ctx, TENANT, senderId, { once: true });
+    return sent;
+  };
   const recipientStates = (id: string) =>
     knexOf(h.runtime.orm)('outgoing_recipient')
       .where({ message_id: id })
@@ -125,13 +132,11 @@ describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
 
   it('fails: with non-delivery switched on the message ends failed', async () => {
     front.faults = { ...front.faults, nonDelivery: true };
-    const sent = await outgoing.send(TENANT, senderId, {
+    const sent = await sendAndSync({
       to: [RECIPIENT],
       subject: 'Sollecito',
       text: 'Si sollecita riscontro.',
     });
-    await front.settled();
-    await runMailboxSession(h.ctx, TENANT, senderId, { once: true });
     const row = await knexOf(h.runtime.orm)('message').where({ id: sent.id }).first();
     expect(row.delivery_status).toBe('failed');
     expect(await recipientStates(sent.id)).toEqual([{ address: RECIPIENT, status: 'failed' }]);
@@ -140,25 +145,21 @@ describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
 
   it('a timeout warning leaves the recipient in timeout', async () => {
     front.faults = { ...front.faults, nonDelivery: false, timeoutWarnings: 1 };
-    const sent = await outgoing.send(TENANT, senderId, {
+    const sent = await sendAndSync({
       to: [RECIPIENT],
       subject: 'Terzo invio',
       text: '...',
     });
-    await front.settled();
-    await runMailboxSession(h.ctx, TENANT, senderId, { once: true });
     expect(await recipientStates(sent.id)).toEqual([{ address: RECIPIENT, status: 'timeout' }]);
   });
 
   it('the second timeout warning (24 hours) fails the recipient, saying why', async () => {
     front.faults = { ...front.faults, timeoutWarnings: 2 };
-    const sent = await outgoing.send(TENANT, senderId, {
+    const sent = await sendAndSync({
       to: [RECIPIENT],
       subject: 'Quarto invio',
       text: '...',
     });
-    await front.settled();
-    await runMailboxSession(h.ctx, TENANT, senderId, { once: true });
     expect(await recipientStates(sent.id)).toEqual([{ address: RECIPIENT, status: 'failed' }]);
     const steps = await knexOf(h.runtime.orm)('message_event')
       .where({ message_id: sent.id, event: 'preavviso-errore-consegna' })
@@ -189,14 +190,12 @@ describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
   });
 
   it('tracks one recipient per address when it is named twice, in To and Cc or in two cases', async () => {
-    const sent = await outgoing.send(TENANT, senderId, {
+    const sent = await sendAndSync({
       to: [RECIPIENT],
       cc: [RECIPIENT.toUpperCase()],
       subject: 'Per conoscenza',
       text: '...',
     });
-    await front.settled();
-    await runMailboxSession(h.ctx, TENANT, senderId, { once: true });
     expect(await recipientStates(sent.id)).toEqual([{ address: RECIPIENT, status: 'delivered' }]);
   });
 
@@ -224,13 +223,11 @@ describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
   });
 
   it('a receipt that changes nothing is kept in the history but wakes no process', async () => {
-    const sent = await outgoing.send(TENANT, senderId, {
+    const sent = await sendAndSync({
       to: [RECIPIENT],
       subject: 'Ricevuta tardiva',
       text: '...',
     });
-    await front.settled();
-    await runMailboxSession(h.ctx, TENANT, senderId, { once: true });
     const instance = await h.runtime.services.instances.start(admin(), {
       definitionKey: 'await-receipts',
       variables: { sentMessageId: sent.messageId },
@@ -259,13 +256,11 @@ describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
 
   it('a virus is refused at acceptance: non-accettazione, nothing delivered, failed', async () => {
     front.faults = { ...front.faults, virus: true };
-    const sent = await outgoing.send(TENANT, senderId, {
+    const sent = await sendAndSync({
       to: [RECIPIENT],
       subject: 'Con allegato',
       text: '...',
     });
-    await front.settled();
-    await runMailboxSession(h.ctx, TENANT, senderId, { once: true });
     expect(await recipientStates(sent.id)).toEqual([{ address: RECIPIENT, status: 'failed' }]);
     expect(await events(sent.id)).toEqual(['submitted', 'non-accettazione']);
     expect(front.processed.at(-1)!.deliveries).toEqual([`non-accettazione → ${SENDER}`]);

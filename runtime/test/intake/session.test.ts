@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMailboxSession, Wakeup, type SessionSummary } from '../../src/intake/index.js';
 import { testDatabases } from '../support/databases.js';
-import { eventually } from '../support/wait.js';
+import { eventually, within } from '../support/wait.js';
 import { countMessages } from './support/counts.js';
 import { pecFixtures } from './support/fixtures.js';
 import { startImapRelay } from './support/imap-relay.js';
@@ -20,19 +20,6 @@ import {
 } from './support/services.js';
 
 const fixtures = pecFixtures();
-
-/** Resolves with `promise`, or fails naming `what` once `ms` passed. */
-async function within<T>(what: string, promise: Promise<T>, ms = 20_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 describe('Wakeup', () => {
   it('remembers a wake nobody waited for and ends the next wait with it', async () => {

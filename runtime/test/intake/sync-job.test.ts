@@ -15,7 +15,7 @@ import {
 } from '../../src/intake/index.js';
 import { knexOf } from '../../src/store/orm.js';
 import { testDatabases } from '../support/databases.js';
-import { eventually } from '../support/wait.js';
+import { eventually, within } from '../support/wait.js';
 import { countMessages } from './support/counts.js';
 import { pecFixtures } from './support/fixtures.js';
 import {
@@ -28,19 +28,6 @@ import {
 
 const fixtures = pecFixtures();
 const sqlite = (await testDatabases()).find((d) => d.kind === 'sqlite')!;
-
-/** Resolves with `promise`, or fails naming `what` once `ms` passed. */
-async function within<T>(what: string, promise: Promise<T>, ms = 20_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Resolves once `runs` runs of the mailbox's sync job have finished. */
 function jobRunsEnded(agenda: Agenda, mailboxId: string, runs = 1): Promise<void> {
