@@ -2,6 +2,8 @@
 export interface PendingMessage {
   uid: number;
   size: number;
+  /** When the mailbox received it (IMAP INTERNALDATE); absent when the server gave none. */
+  receivedAt?: Date;
 }
 
 export function planBatches(

@@ -30,6 +30,8 @@ export interface FolderSyncResult {
 interface RawMessage {
   uid: number;
   source: Buffer;
+  /** When the mailbox received it, as the listing said. */
+  receivedAt?: Date;
   /** Set when the bytes were streamed into the blob store while they arrived. */
   stored?: StoredBlob;
 }
@@ -160,7 +162,7 @@ async function fetchWhole(
       : await fetchBatch(client, batch);
     const returned = new Set(raws.map((r) => r.uid));
     const missing = batch.filter((m) => !returned.has(m.uid)).map((m) => m.uid);
-    if (missing.length === 0) return raws;
+    if (missing.length === 0) return withReceivedAt(raws, batch);
     if (attempt >= REFETCH_ATTEMPTS) {
       throw new Error(
         `IMAP server returned no content for UID ${missing.join(', ')}; the checkpoint stays before them and the sync retries`,
@@ -168,6 +170,12 @@ async function fetchWhole(
     }
     await new Promise((resolve) => setTimeout(resolve, REFETCH_DELAY_MS * attempt));
   }
+}
+
+function withReceivedAt(raws: RawMessage[], batch: PendingMessage[]): RawMessage[] {
+  const listed = new Map(batch.map((m) => [m.uid, m.receivedAt]));
+  for (const raw of raws) raw.receivedAt = listed.get(raw.uid);
+  return raws;
 }
 
 async function fetchBatch(client: ImapFlow, batch: PendingMessage[]): Promise<RawMessage[]> {
@@ -205,7 +213,14 @@ async function ingest(ctx: IntakeContext, raw: RawMessage): Promise<IngestedMess
   try {
     if ('failure' in parsed) throw parsed.failure;
     const { envelope } = parsed;
-    return { uid: raw.uid, sha256, size, facts: factsOf(envelope, sha256), event: envelope.event };
+    return {
+      uid: raw.uid,
+      sha256,
+      size,
+      receivedAt: raw.receivedAt,
+      facts: factsOf(envelope, sha256),
+      event: envelope.event,
+    };
   } catch (error) {
     ctx.log.warn(
       { uid: raw.uid, sha256, err: error },
@@ -215,6 +230,7 @@ async function ingest(ctx: IntakeContext, raw: RawMessage): Promise<IngestedMess
       uid: raw.uid,
       sha256,
       size,
+      receivedAt: raw.receivedAt,
       facts: unparseableFacts(sha256, (error as Error).message),
       event: null,
     };

@@ -133,7 +133,8 @@ export function messageQueries(ctx: IntakeContext) {
         };
       }
       const rows = await em(tenantId).find(MessageSchema, where, {
-        // A batch's messages share receivedAt (its commit); the UID keeps them newest first.
+        // Messages the server dated in the same second (or a whole backlog it did not date)
+        // stay newest first by UID.
         orderBy: { receivedAt: 'desc', uid: 'desc', id: 'asc' },
         limit: f.limit,
         offset: f.offset,

@@ -28,6 +28,8 @@ export interface IngestedMessage {
   uid: number;
   sha256: string;
   size: number;
+  /** When the mailbox received it (IMAP INTERNALDATE); the commit time when unknown. */
+  receivedAt?: Date;
   facts: MessageFacts;
   event: DeliveryEvent | null;
 }
@@ -237,7 +239,7 @@ function messageRow(
     summary: facts.summary,
     problems: facts.problems,
     deliveryStatus: null,
-    receivedAt: now,
+    receivedAt: item.receivedAt ?? now,
   };
 }
 

@@ -17,6 +17,7 @@ import { dovecotMissing, PASSWORD, TENANT } from './support/services.js';
 const fixtures = pecFixtures();
 const sqlite = (await testDatabases()).find((d) => d.kind === 'sqlite')!;
 const ADDRESS = 'protocollo@comune.pec.test';
+const RECEIVED = new Date('2026-03-02T08:15:00Z');
 
 /** What the runtime's intake reported, as `pectrack serve`'s logger would receive it. */
 const warnings: { data: object; message: string }[] = [];
@@ -62,9 +63,12 @@ describe.skipIf(Boolean(dovecotMissing))('intake wired into the runtime', () => 
   });
 
   it('watches a mailbox created through the runtime and checks signatures against the configured anchors', async () => {
+    // A backlog: the mailbox received these months before its first sync.
     await dovecot.deliver(
       ADDRESS,
       [0, 1, 2].map((n) => fixtures.envelope(n, [ADDRESS]).raw),
+      'INBOX',
+      { receivedAt: RECEIVED },
     );
     const mailbox = await runtime.intake.createMailbox(TENANT, {
       name: 'Protocollo',
@@ -81,6 +85,14 @@ describe.skipIf(Boolean(dovecotMissing))('intake wired into the runtime', () => 
     expect(await countIntakeEntries(runtime.orm)).toBe(3);
     const listed = await runtime.intake.messages.list(TENANT, { mailboxId: mailbox.id });
     expect(listed.map((m) => m.signatureStatus)).toEqual(['valid', 'valid', 'valid']);
+    // Dated when the mailbox received them, not when they were synced.
+    expect(listed.map((m) => m.receivedAt)).toEqual(Array(3).fill(RECEIVED.toISOString()));
+    expect(listed.map((m) => m.uid)).toEqual([3, 2, 1]);
+    const before = await runtime.intake.messages.list(TENANT, {
+      mailboxId: mailbox.id,
+      receivedBefore: '2026-04-01T00:00:00Z',
+    });
+    expect(before).toHaveLength(3);
   });
 
   it("reports a mailbox's failures to the runtime's logger", async () => {

@@ -53,7 +53,16 @@ export interface DovecotServer {
    * thousands per second where IMAP APPEND manages about a hundred. Dovecot assigns their
    * UIDs, in order, when a client next looks.
    */
-  deliver(user: string, messages: Buffer[], folder?: string): Promise<void>;
+  /**
+   * Drops messages into a folder as a delivery agent would. `receivedAt` dates them (the
+   * maildir file's mtime, which Dovecot gives as INTERNALDATE); default now.
+   */
+  deliver(
+    user: string,
+    messages: Buffer[],
+    folder?: string,
+    options?: { receivedAt?: Date },
+  ): Promise<void>;
   /** Stops the server and removes its directory. */
   close(): Promise<void>;
 }
@@ -290,7 +299,7 @@ export async function startDovecot(
       await start();
       return uidValidity;
     },
-    async deliver(user, messages, folder = 'INBOX') {
+    async deliver(user, messages, folder = 'INBOX', options = {}) {
       const target = folderDir(dir, user, folder);
       for (const sub of ['', 'cur', 'new', 'tmp']) {
         await mkdir(join(target, sub), { recursive: true });
@@ -305,6 +314,7 @@ export async function startDovecot(
         // lists a message whose bytes are still being written.
         const staging = join(target, 'tmp', name);
         await writeFile(staging, message);
+        if (options.receivedAt) await utimes(staging, options.receivedAt, options.receivedAt);
         await chown(staging, nobody.uid, nobody.gid);
         await rename(staging, join(target, 'new', name));
       }

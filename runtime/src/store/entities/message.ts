@@ -47,6 +47,11 @@ export interface Message {
   summary: Record<string, unknown>;
   problems: string[];
   deliveryStatus: DeliveryStatus | null;
+  /**
+   * Incoming: when the mailbox received it (IMAP INTERNALDATE), so a first sync of a backlog
+   * keeps each message's date; when the server gives none, when it was stored. Outgoing: when
+   * it was submitted.
+   */
   receivedAt: Date;
   /** For outgoing mail: the asking call's idempotency key, so its retries send once. */
   idempotencyKey?: string | null;
