@@ -7,7 +7,7 @@ import type { FilterQuery } from '@mikro-orm/core';
 import { MailboxSchema, type Mailbox } from '../store/entities/mailbox.js';
 import { TENANT_FILTER } from '../store/orm.js';
 import type { IntakeContext } from './context.js';
-import type { FolderProblem } from './sync-pass.js';
+import type { FolderProblem } from '../store/entities/mailbox.js';
 
 export async function markHealthy(
   ctx: IntakeContext,
@@ -18,6 +18,7 @@ export async function markHealthy(
     healthStatus: 'ok',
     lastError: null,
     consecutiveFailures: 0,
+    folderProblems: null,
   });
 }
 
@@ -36,6 +37,7 @@ export async function markFolderProblems(
     healthStatus: 'failing',
     lastError: problems.map((p) => p.reason).join('; '),
     consecutiveFailures: 0,
+    folderProblems: problems,
   });
 }
 
@@ -43,7 +45,7 @@ async function updateEnabled(
   ctx: IntakeContext,
   tenantId: string,
   mailboxId: string,
-  health: Pick<Mailbox, 'healthStatus' | 'lastError' | 'consecutiveFailures'>,
+  health: Pick<Mailbox, 'healthStatus' | 'lastError' | 'consecutiveFailures' | 'folderProblems'>,
 ): Promise<void> {
   const em = ctx.orm.em.fork({ clear: true });
   em.setFilterParams(TENANT_FILTER, { tenantId });

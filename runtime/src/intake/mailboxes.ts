@@ -10,6 +10,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import {
   MailboxCheckpointSchema,
   MailboxSchema,
+  type FolderProblem,
   type Mailbox,
   type MailboxHealthStatus,
 } from '../store/entities/mailbox.js';
@@ -92,6 +93,8 @@ export interface MailboxHealth {
   consecutiveFailures: number;
   lastSyncAt: string | null;
   folders: { folder: string; uidValidity: string; lastUid: number; updatedAt: string }[];
+  /** The watched folders the last pass could not read, each with the reason. */
+  folderProblems: FolderProblem[];
 }
 
 export interface ConnectionTest {
@@ -164,6 +167,7 @@ export function mailboxServices(ctx: IntakeContext) {
         lastUid: c.lastUid,
         updatedAt: c.updatedAt.toISOString(),
       })),
+      folderProblems: mailbox.folderProblems ?? [],
     };
   }
 

@@ -4,15 +4,11 @@
  * names it, for the mailbox health, and is tried again at the next pass.
  */
 import type { ImapFlow } from 'imapflow';
-import type { Mailbox } from '../store/entities/mailbox.js';
+import type { FolderProblem, Mailbox } from '../store/entities/mailbox.js';
 import type { IntakeContext } from './context.js';
 import { syncFolder, type FolderSyncResult } from './folder-sync.js';
 
-export interface FolderProblem {
-  folder: string;
-  /** Says what is wrong in words a mailbox administrator acts on. */
-  reason: string;
-}
+export type { FolderProblem };
 
 export interface PassOutcome {
   results: FolderSyncResult[];

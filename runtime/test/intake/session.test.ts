@@ -122,6 +122,9 @@ for (const database of await testDatabases()) {
         const health = await h.mailboxes.health(TENANT, id);
         expect(health).toMatchObject({ status: 'failing', consecutiveFailures: 0 });
         expect(health.lastError).toBe('folder "Archivio" does not exist on the server');
+        expect(health.folderProblems).toEqual([
+          { folder: 'Archivio', reason: 'folder "Archivio" does not exist on the server' },
+        ]);
 
         await h.append(address, mail(address), 'Archivio');
         await runMailboxSession(h.ctx, TENANT, id, { once: true });
@@ -129,6 +132,7 @@ for (const database of await testDatabases()) {
         expect(await h.mailboxes.health(TENANT, id)).toMatchObject({
           status: 'ok',
           lastError: null,
+          folderProblems: [],
         });
       });
 

@@ -21,6 +21,7 @@ const MailboxHealth = z.object({
       updatedAt: z.string(),
     }),
   ),
+  folderProblems: z.array(z.object({ folder: z.string(), reason: z.string() })),
 });
 
 const MailboxView = z.object({

@@ -4,6 +4,12 @@ import { TenantSchema, type Tenant } from './tenant.js';
 /** `auth-failed` is separate from `failing`: an expired app password needs a human, not a retry. */
 export type MailboxHealthStatus = 'unknown' | 'ok' | 'failing' | 'auth-failed' | 'disabled';
 
+/** A watched folder the last sync pass could not read, and why, in words an administrator acts on. */
+export interface FolderProblem {
+  folder: string;
+  reason: string;
+}
+
 /**
  * A PEC mailbox the body owns (docs/pec.md "Mailboxes in practice"). Passwords are stored
  * encrypted (AES-256-GCM, key PECTRACK_SECRET_KEY); the API never returns them.
@@ -29,6 +35,8 @@ export interface Mailbox {
   lastError: string | null;
   consecutiveFailures: number;
   lastSyncAt: Date | null;
+  /** What the last pass could not read; null or empty when it read every folder. */
+  folderProblems?: FolderProblem[] | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -56,6 +64,7 @@ export const MailboxSchema = new EntitySchema<Mailbox>({
     lastError: { type: 'text', nullable: true },
     consecutiveFailures: { type: 'integer' },
     lastSyncAt: { type: 'datetime', nullable: true },
+    folderProblems: { type: 'json', nullable: true },
     createdAt: { type: 'datetime' },
     updatedAt: { type: 'datetime' },
   },

@@ -2,6 +2,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261127000000_initial } from './Migration20261127000000_initial.js';
 import { Migration20261127100000_intake } from './Migration20261127100000_intake.js';
 import { Migration20261127200000_outgoing_idempotency } from './Migration20261127200000_outgoing_idempotency.js';
+import { Migration20261127300000_mailbox_folder_problems } from './Migration20261127300000_mailbox_folder_problems.js';
 
 /** Listed explicitly so migrations run the same from src (tsx, vitest) and from dist. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -10,5 +11,9 @@ export const MIGRATIONS: MigrationObject[] = [
   {
     name: 'Migration20261127200000_outgoing_idempotency',
     class: Migration20261127200000_outgoing_idempotency,
+  },
+  {
+    name: 'Migration20261127300000_mailbox_folder_problems',
+    class: Migration20261127300000_mailbox_folder_problems,
   },
 ];
