@@ -18,7 +18,7 @@ const RANK: Record<DeliveryStatus, number> = {
 };
 
 /** The status an event stands for; relayed (presa in carico) and anomalies move nothing. */
-export function statusOfEvent(type: DeliveryEvent['type']): DeliveryStatus | null {
+function statusOfEvent(type: DeliveryEvent['type']): DeliveryStatus | null {
   switch (type) {
     case 'submitted':
     case 'accepted':

@@ -9,7 +9,7 @@ import type { ParseRequestOptions, PecEnvelope } from '@pectrack/connector-pec';
 import type { StoredBlob } from '../store/blobs.js';
 import type { Mailbox } from '../store/entities/mailbox.js';
 import { MailboxCheckpointSchema } from '../store/entities/mailbox.js';
-import { TENANT_FILTER } from '../store/orm.js';
+import { tenantFork } from '../store/orm.js';
 import { planBatches, uidSet, type PendingMessage } from './batches.js';
 import { CommitChain, settled } from './commit-chain.js';
 import type { IntakeContext } from './context.js';
@@ -136,8 +136,7 @@ async function commit(
 }
 
 async function loadCheckpoint(ctx: IntakeContext, mailbox: Mailbox, folder: string) {
-  const em = ctx.orm.em.fork({ clear: true });
-  em.setFilterParams(TENANT_FILTER, { tenantId: mailbox.tenant.id });
+  const em = tenantFork(ctx.orm, mailbox.tenant.id);
   return em.findOne(MailboxCheckpointSchema, { mailboxId: mailbox.id, folder });
 }
 

@@ -5,7 +5,7 @@
  */
 import type { FilterQuery } from '@mikro-orm/core';
 import { MailboxSchema, type Mailbox } from '../store/entities/mailbox.js';
-import { TENANT_FILTER } from '../store/orm.js';
+import { tenantFork } from '../store/orm.js';
 import type { IntakeContext } from './context.js';
 import type { FolderProblem } from '../store/entities/mailbox.js';
 
@@ -47,8 +47,7 @@ async function updateEnabled(
   mailboxId: string,
   health: Pick<Mailbox, 'healthStatus' | 'lastError' | 'consecutiveFailures' | 'folderProblems'>,
 ): Promise<void> {
-  const em = ctx.orm.em.fork({ clear: true });
-  em.setFilterParams(TENANT_FILTER, { tenantId });
+  const em = tenantFork(ctx.orm, tenantId);
   const now = ctx.now();
   await em.nativeUpdate(
     MailboxSchema,
@@ -106,8 +105,7 @@ export async function reopenAfterLoginRefused(
   tenantId: string,
   mailboxId: string,
 ): Promise<void> {
-  const em = ctx.orm.em.fork({ clear: true });
-  em.setFilterParams(TENANT_FILTER, { tenantId });
+  const em = tenantFork(ctx.orm, tenantId);
   await em.nativeUpdate(
     MailboxSchema,
     { id: mailboxId, healthStatus: 'auth-failed' },
@@ -123,8 +121,7 @@ async function recordFailure(
   status: 'failing' | 'auth-failed',
   lastError: string,
 ): Promise<number> {
-  const em = ctx.orm.em.fork({ clear: true });
-  em.setFilterParams(TENANT_FILTER, { tenantId });
+  const em = tenantFork(ctx.orm, tenantId);
   return em.transactional(async (tx) => {
     const mailbox = await tx.findOne(MailboxSchema, where);
     if (!mailbox) return 0;

@@ -15,7 +15,7 @@ import {
   type MailboxHealthStatus,
 } from '../store/entities/mailbox.js';
 import { TenantSchema } from '../store/entities/tenant.js';
-import { TENANT_FILTER } from '../store/orm.js';
+import { tenantFork } from '../store/orm.js';
 import type { IntakeContext } from './context.js';
 import {
   describeConnectionError,
@@ -138,11 +138,7 @@ async function flushNamingAddress(em: EntityManager, address: string): Promise<v
 }
 
 export function mailboxServices(ctx: IntakeContext) {
-  const em = (tenantId: string) => {
-    const fork = ctx.orm.em.fork({ clear: true });
-    fork.setFilterParams(TENANT_FILTER, { tenantId });
-    return fork;
-  };
+  const em = (tenantId: string) => tenantFork(ctx.orm, tenantId);
 
   async function load(tenantId: string, id: string): Promise<Mailbox> {
     const mailbox = await em(tenantId).findOne(MailboxSchema, { id });

@@ -14,7 +14,7 @@ import {
   OutgoingRecipientSchema,
   type Message,
 } from '../store/entities/message.js';
-import { TENANT_FILTER } from '../store/orm.js';
+import { tenantFork } from '../store/orm.js';
 import type { IntakeContext } from './context.js';
 
 export const MessageFilter = z.object({
@@ -104,11 +104,7 @@ export function messageView(m: Message): MessageView {
 }
 
 export function messageQueries(ctx: IntakeContext) {
-  const em = (tenantId: string) => {
-    const fork = ctx.orm.em.fork({ clear: true });
-    fork.setFilterParams(TENANT_FILTER, { tenantId });
-    return fork;
-  };
+  const em = (tenantId: string) => tenantFork(ctx.orm, tenantId);
   const load = async (tenantId: string, id: string) => {
     const message = await em(tenantId).findOne(MessageSchema, { id });
     if (!message) throw new NotFoundError('message', id);

@@ -27,7 +27,7 @@ import {
   type Message,
 } from '../store/entities/message.js';
 import { TenantSchema } from '../store/entities/tenant.js';
-import { TENANT_FILTER } from '../store/orm.js';
+import { tenantFork } from '../store/orm.js';
 import type { IntakeContext } from './context.js';
 import { messageStatus } from './delivery.js';
 import {
@@ -68,11 +68,7 @@ export function outgoingServices(
   ctx: IntakeContext,
   transportFor: TransportFactory = createPecTransport,
 ) {
-  const em = (tenantId: string) => {
-    const fork = ctx.orm.em.fork({ clear: true });
-    fork.setFilterParams(TENANT_FILTER, { tenantId });
-    return fork;
-  };
+  const em = (tenantId: string) => tenantFork(ctx.orm, tenantId);
 
   /**
    * A new message is composed, stored and recorded under its key; a message recorded by an

@@ -20,7 +20,7 @@ import { MailboxCheckpointSchema } from '../store/entities/mailbox.js';
 import { MessageSchema, type Message } from '../store/entities/message.js';
 import { OutboxSchema, type Outbox, type OutboxKind } from '../store/entities/outbox.js';
 import { TenantSchema, type Tenant } from '../store/entities/tenant.js';
-import { TENANT_FILTER, type Orm } from '../store/orm.js';
+import { tenantFork, type Orm } from '../store/orm.js';
 import type { MessageFacts } from './facts.js';
 import { applyReceipt, type AppliedReceipt } from './receipts.js';
 
@@ -62,8 +62,7 @@ export async function recordBatch(
   now: Date,
 ): Promise<RecordOutcome> {
   for (let attempt = 1; ; attempt++) {
-    const em = orm.em.fork({ clear: true });
-    em.setFilterParams(TENANT_FILTER, { tenantId });
+    const em = tenantFork(orm, tenantId);
     try {
       return await em.transactional((tx) => recordIn(tx, tenantId, position, items, now));
     } catch (error) {

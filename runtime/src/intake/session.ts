@@ -12,7 +12,7 @@
  */
 import type { ImapFlow } from 'imapflow';
 import { MailboxSchema, type Mailbox } from '../store/entities/mailbox.js';
-import { TENANT_FILTER } from '../store/orm.js';
+import { tenantFork } from '../store/orm.js';
 import { backoffDelay } from './batches.js';
 import type { IntakeContext } from './context.js';
 import { markFailed, markFolderProblems, markHealthy, markLoginRefused } from './health.js';
@@ -165,8 +165,7 @@ async function loadMailbox(
   tenantId: string,
   mailboxId: string,
 ): Promise<Mailbox | null> {
-  const em = ctx.orm.em.fork({ clear: true });
-  em.setFilterParams(TENANT_FILTER, { tenantId });
+  const em = tenantFork(ctx.orm, tenantId);
   return em.findOne(MailboxSchema, { id: mailboxId });
 }
 

@@ -4,7 +4,7 @@
  */
 import type { EntityManager } from '@mikro-orm/core';
 import type { CommandStore } from '../store/commands/index.js';
-import { TENANT_FILTER, type Orm } from '../store/orm.js';
+import { tenantFork, type Orm } from '../store/orm.js';
 import type { DefinitionCache } from './definition-cache.js';
 
 export interface ServiceContext {
@@ -20,7 +20,5 @@ export interface ServiceContext {
 
 /** A fresh entity manager whose every query is scoped to the tenant (ARCHITECTURE §4). */
 export function tenantEm(ctx: ServiceContext, tenantId: string): EntityManager {
-  const em = ctx.orm.em.fork({ clear: true });
-  em.setFilterParams(TENANT_FILTER, { tenantId });
-  return em;
+  return tenantFork(ctx.orm, tenantId);
 }

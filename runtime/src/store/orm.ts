@@ -3,7 +3,7 @@
  * The ORM owns the schema, migrations and general queries; the command path writes
  * through store/commands (a lean writer on the same connection).
  */
-import { MikroORM, type Options } from '@mikro-orm/core';
+import { MikroORM, type EntityManager, type Options } from '@mikro-orm/core';
 import type { AbstractSqlDriver, Knex } from '@mikro-orm/knex';
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
@@ -17,6 +17,13 @@ export type Orm = MikroORM<AbstractSqlDriver>;
 export const knexOf = (orm: Orm): Knex => orm.em.getConnection().getKnex();
 
 export const TENANT_FILTER = 'tenant';
+
+/** A fresh EntityManager whose every query is scoped to `tenantId` (ARCHITECTURE §4). */
+export function tenantFork(orm: Orm, tenantId: string): EntityManager {
+  const em = orm.em.fork({ clear: true });
+  em.setFilterParams(TENANT_FILTER, { tenantId });
+  return em;
+}
 
 export async function openOrm(
   database: DatabaseConfig,
