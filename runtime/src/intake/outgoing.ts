@@ -7,7 +7,7 @@
  * never took the message (see `submit` for the window that remains).
  */
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/core';
+import { LockMode, type EntityManager } from '@mikro-orm/core';
 import {
   composePec,
   createPecTransport,
@@ -283,6 +283,12 @@ async function recordOutcome(
   data: Record<string, unknown>,
   now: Date,
 ): Promise<SentMessage> {
+  // Locked before the recipients are read, as applyReceipt does (receipts.ts).
+  const message = await tx.findOneOrFail(
+    MessageSchema,
+    { id: row.id },
+    { lockMode: LockMode.PESSIMISTIC_WRITE },
+  );
   const rows = await tx.find(OutgoingRecipientSchema, { messageId: row.id });
   for (const recipient of rows) {
     // A receipt may already have moved this recipient on; the submission outcome never moves it back.
@@ -298,7 +304,6 @@ async function recordOutcome(
       data,
     });
   }
-  const message = await tx.findOneOrFail(MessageSchema, { id: row.id });
   const statuses = rows.map((r) => r.status);
   message.deliveryStatus = messageStatus(statuses);
   await tx.flush();

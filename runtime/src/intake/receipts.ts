@@ -3,8 +3,13 @@
  * moves its recipients' delivery state, inside the intake transaction. Each move is a
  * MessageEvent row; the caller publishes the result as a `pec.receipt` BPMN message after
  * the commit.
+ *
+ * Every writer of a sent message's delivery state (a receipt here, the submission outcome in
+ * outgoing.ts) first locks the message row, then reads its recipients: each recomputes the
+ * state from what it read, so without the lock a second writer on PostgreSQL would write back
+ * what it read before the first one committed (a lost update). SQLite has one writer at a time.
  */
-import type { EntityManager, RequiredEntityData } from '@mikro-orm/core';
+import { LockMode, type EntityManager, type RequiredEntityData } from '@mikro-orm/core';
 import type { DeliveryEvent } from '@pectrack/connector-pec';
 import {
   MessageEventSchema,
@@ -42,10 +47,11 @@ export async function applyReceipt(
   referencedMessageId: string,
   now: Date,
 ): Promise<AppliedReceipt | null> {
-  const sent = await tx.findOne(MessageSchema, {
-    direction: 'out',
-    messageId: referencedMessageId,
-  });
+  const sent = await tx.findOne(
+    MessageSchema,
+    { direction: 'out', messageId: referencedMessageId },
+    { lockMode: LockMode.PESSIMISTIC_WRITE },
+  );
   if (!sent) return null;
   const recipients = await tx.find(OutgoingRecipientSchema, { messageId: sent.id });
   const affected = new Set(

@@ -7,22 +7,15 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPecTransport } from '@pectrack/connector-pec';
-import { startSmtpFront, type SmtpFront } from '@pectrack/connector-pec/testkit';
+import type { SmtpFront } from '@pectrack/connector-pec/testkit';
 import { outgoingServices, type OutgoingServices } from '../../src/intake/outgoing.js';
 import { knexOf } from '../../src/store/orm.js';
 import { testDatabases } from '../support/databases.js';
 import { pecFixtures } from './support/fixtures.js';
-import {
-  dovecotMissing,
-  PASSWORD,
-  startHarness,
-  TENANT,
-  type IntakeHarness,
-} from './support/services.js';
+import { RECIPIENT, startSending, type SendingHarness } from './support/sending.js';
+import { dovecotMissing, TENANT, type IntakeHarness } from './support/services.js';
 
 const fixtures = pecFixtures();
-const SENDER = 'protocollo@comune.pec.test';
-const RECIPIENT = 'ufficio.tecnico@regione.pec.test';
 const LETTER = { to: [RECIPIENT], subject: 'Richiesta parere', text: 'Si trasmette la pratica.' };
 
 /** A port nothing listens on: the provider is down, so nothing is submitted. */
@@ -42,22 +35,13 @@ for (const database of await testDatabases()) {
       let front: SmtpFront;
       let outgoing: OutgoingServices;
       let senderId: string;
+      let sending: SendingHarness | undefined;
 
       beforeAll(async () => {
-        h = await startHarness(database, fixtures);
-        front = await startSmtpFront({
-          provider: fixtures.provider,
-          imap: { host: h.dovecot.host, port: h.dovecot.port },
-          mailboxes: { [SENDER]: PASSWORD, [RECIPIENT]: PASSWORD },
-        });
-        senderId = await h.addMailbox(SENDER, { smtp: { host: front.host, port: front.port } });
-        await h.addMailbox(RECIPIENT);
-        outgoing = outgoingServices(h.ctx);
+        sending = await startSending(database, fixtures);
+        ({ h, front, outgoing, senderId } = sending);
       });
-      afterAll(async () => {
-        await front?.close();
-        await h?.close();
-      });
+      afterAll(() => sending?.close());
 
       const submittedIds = async () => {
         await front.settled();

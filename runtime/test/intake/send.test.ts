@@ -4,31 +4,20 @@
  * (or `failed` with non-delivery on); each receipt reaches the BPMN process waiting for it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildReceipt, startSmtpFront, type SmtpFront } from '@pectrack/connector-pec/testkit';
+import { buildReceipt, type SmtpFront } from '@pectrack/connector-pec/testkit';
 import { runMailboxSession } from '../../src/intake/index.js';
 import { SECOND_TIMEOUT_REASON } from '../../src/intake/delivery.js';
-import {
-  outgoingServices,
-  SubmissionFailedError,
-  type OutgoingServices,
-} from '../../src/intake/outgoing.js';
+import { SubmissionFailedError, type OutgoingServices } from '../../src/intake/outgoing.js';
 import { knexOf } from '../../src/store/orm.js';
 import { admin } from '../support/actors.js';
 import { testDatabases } from '../support/databases.js';
 import { countIntakeEntries } from './support/counts.js';
 import { pecFixtures } from './support/fixtures.js';
-import {
-  dovecotMissing,
-  PASSWORD,
-  startHarness,
-  TENANT,
-  type IntakeHarness,
-} from './support/services.js';
+import { RECIPIENT, SENDER, startSending, type SendingHarness } from './support/sending.js';
+import { dovecotMissing, TENANT, type IntakeHarness } from './support/services.js';
 
 const fixtures = pecFixtures();
 const sqlite = (await testDatabases()).find((d) => d.kind === 'sqlite')!;
-const SENDER = 'protocollo@comune.pec.test';
-const RECIPIENT = 'ufficio.tecnico@regione.pec.test';
 /** An ordinary (non-PEC) address: the provider hands the message to plain e-mail. */
 const CITIZEN = 'mario.rossi@posta.example.it';
 
@@ -53,27 +42,17 @@ describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
   let outgoing: OutgoingServices;
   let senderId: string;
   let recipientId: string;
+  let sending: SendingHarness | undefined;
 
   beforeAll(async () => {
-    h = await startHarness(sqlite, fixtures);
-    front = await startSmtpFront({
-      provider: fixtures.provider,
-      imap: { host: h.dovecot.host, port: h.dovecot.port },
-      mailboxes: { [SENDER]: PASSWORD, [RECIPIENT]: PASSWORD },
-      externalDomains: ['posta.example.it'],
-    });
-    senderId = await h.addMailbox(SENDER, { smtp: { host: front.host, port: front.port } });
-    recipientId = await h.addMailbox(RECIPIENT);
-    outgoing = outgoingServices(h.ctx);
+    sending = await startSending(sqlite, fixtures, { externalDomains: ['posta.example.it'] });
+    ({ h, front, outgoing, senderId, recipientId } = sending);
     await h.runtime.services.definitions.deploy(admin(), {
       name: 'receipts',
       files: [{ filename: 'receipts.bpmn', xml: AWAIT_DELIVERY }],
     });
   });
-  afterAll(async () => {
-    await front?.close();
-    await h?.close();
-  });
+  afterAll(() => sending?.close());
 
   /** Sends, lets the provider deliver and answer, and reads the receipts back. */
   const sendAndSync = async (input: Parameters<OutgoingServices['send']>[2]) => {

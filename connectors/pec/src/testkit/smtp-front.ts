@@ -76,6 +76,12 @@ export interface SmtpFront {
   readonly failures: Error[];
   /** Resolves when every accepted submission has finished delivering. */
   settled(): Promise<void>;
+  /**
+   * From now on the answer to each submission waits until the returned function is called,
+   * while the message is taken and its receipts follow as usual: a provider whose receipts
+   * arrive before its answer to the client.
+   */
+  holdAnswers(): () => void;
   close(): Promise<void>;
 }
 
@@ -101,6 +107,7 @@ export async function startSmtpFront(options: SmtpFrontOptions): Promise<SmtpFro
   const processed: ProcessedSubmission[] = [];
   const failures: Error[] = [];
   let faults: SmtpFrontFaults = { ...NO_FAULTS, ...options.faults };
+  let answersHeld: Promise<void> | null = null;
 
   const append = async (address: string, raw: Buffer) => {
     const client = new ImapFlow({
@@ -212,9 +219,13 @@ export async function startSmtpFront(options: SmtpFrontOptions): Promise<SmtpFro
           .catch((error: Error) => void failures.push(error))
           .finally(() => pending.delete(job));
         pending.add(job);
-        if (faults.failAfterAccepting)
-          return callback(new SmtpFrontError(451, '4.3.0 Temporary failure, please retry'));
-        callback(null, 'Message accepted by the test provider');
+        const failAfterAccepting = faults.failAfterAccepting;
+        const answer = () =>
+          failAfterAccepting
+            ? callback(new SmtpFrontError(451, '4.3.0 Temporary failure, please retry'))
+            : callback(null, 'Message accepted by the test provider');
+        if (answersHeld) void answersHeld.then(answer);
+        else answer();
       });
     },
   });
@@ -238,6 +249,15 @@ export async function startSmtpFront(options: SmtpFrontOptions): Promise<SmtpFro
     failures,
     async settled() {
       while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+    holdAnswers() {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      answersHeld = held;
+      return () => {
+        if (answersHeld === held) answersHeld = null;
+        release();
+      };
     },
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
