@@ -49,14 +49,15 @@ const CORPUS = join(tmpdir(), `pectrack-bench-ingest-${MESSAGES}-${LARGE}`);
 const USER = 'protocollo@comune.pec.test';
 const PASSWORD = 'bench';
 
-/** Peak RSS of the whole process (parse workers included), and of the ingest phase alone. */
+/** Peak RSS of the whole process (parse workers included), and of each phase. */
 let peakRss = 0;
-let ingestPeakRss = 0;
-let phase: 'setup' | 'raw' | 'store' | 'ingest' = 'setup';
+type Phase = 'setup' | 'raw' | 'store' | 'ingest';
+let phase: Phase = 'setup';
+const phasePeakRss: Record<Phase, number> = { setup: 0, raw: 0, store: 0, ingest: 0 };
 const sampler = setInterval(() => {
   const rss = process.memoryUsage.rss();
   peakRss = Math.max(peakRss, rss);
-  if (phase === 'ingest') ingestPeakRss = Math.max(ingestPeakRss, rss);
+  phasePeakRss[phase] = Math.max(phasePeakRss[phase], rss);
 }, 50);
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -350,7 +351,7 @@ async function measure(trustAnchorPem: string, referenceDir: string): Promise<vo
     phase = 'store';
     if (raw.count !== count) throw new Error(`raw fetch saw ${raw.count} of ${count} messages`);
     log(
-      `bench:ingest raw imapflow fetch: ${raw.count} messages, ${(raw.bytes / 1048576).toFixed(0)} MB in ${raw.seconds.toFixed(1)} s, ${raw.cpuSeconds.toFixed(1)} s CPU in this process, Dovecot ${raw.dovecotCpu} (peak RSS so far ${mb(peakRss)} MB)`,
+      `bench:ingest raw imapflow fetch: ${raw.count} messages, ${(raw.bytes / 1048576).toFixed(0)} MB in ${raw.seconds.toFixed(1)} s, ${raw.cpuSeconds.toFixed(1)} s CPU in this process, Dovecot ${raw.dovecotCpu} (peak RSS while filling the mailbox ${mb(phasePeakRss.setup)} MB, during the fetch ${mb(phasePeakRss.raw)} MB)`,
     );
     const stored = await fetchAndStore(dovecot, referenceDir);
     phase = 'ingest';
@@ -360,7 +361,7 @@ async function measure(trustAnchorPem: string, referenceDir: string): Promise<vo
     const ours = await ingest(dovecot, trustAnchorPem);
     if (ours.stored !== count) throw new Error(`ingest stored ${ours.stored} of ${count} messages`);
     log(
-      `bench:ingest end to end (fetch, blob store, parse, commit): ${ours.stored} messages in ${ours.seconds.toFixed(1)} s, ${ours.cpuSeconds.toFixed(1)} s CPU in this process with ${PARSE_WORKERS} parse worker(s) (peak RSS ${mb(peakRss)} MB, ${mb(ingestPeakRss)} MB during the ingest)`,
+      `bench:ingest end to end (fetch, blob store, parse, commit): ${ours.stored} messages in ${ours.seconds.toFixed(1)} s, ${ours.cpuSeconds.toFixed(1)} s CPU in this process with ${PARSE_WORKERS} parse worker(s) (peak RSS ${mb(peakRss)} MB, ${mb(phasePeakRss.ingest)} MB during the ingest)`,
     );
     const { main, started: workers, helpers } = ours.threads;
     const cpu = (t: ThreadCpu) => `${(t.user + t.system).toFixed(1)} s`;
