@@ -8,6 +8,7 @@ import { MailboxSchema, type Mailbox } from '../store/entities/mailbox.js';
 import { tenantFork } from '../store/orm.js';
 import type { IntakeContext } from './context.js';
 import type { FolderProblem } from '../store/entities/mailbox.js';
+import { describeConnectionError, errorDetail, imapEndpointOf } from './imap.js';
 
 export async function markHealthy(
   ctx: IntakeContext,
@@ -56,19 +57,21 @@ async function updateEnabled(
   );
 }
 
-/** Records a failed connection or pass and returns how many happened in a row. */
+/**
+ * Records a failed connection or pass, in the words the connection test uses, and returns how
+ * many happened in a row.
+ */
 export async function markFailed(
   ctx: IntakeContext,
-  tenantId: string,
-  mailboxId: string,
+  mailbox: Mailbox,
   error: unknown,
 ): Promise<number> {
   return recordFailure(
     ctx,
-    tenantId,
-    { id: mailboxId, enabled: true },
+    mailbox.tenant.id,
+    { id: mailbox.id, enabled: true },
     'failing',
-    describeError(error),
+    describeConnectionError(error, imapEndpointOf(mailbox)),
   );
 }
 
@@ -95,7 +98,7 @@ export async function markLoginRefused(
     username: refused.username,
     passwordEncrypted: refused.passwordEncrypted,
   };
-  const reason = `login refused for ${refused.username}: update the password; not retried until then or a "sync now" (${describeError(error)})`;
+  const reason = `login refused for ${refused.username}: update the password; not retried until then or a "sync now" (${errorDetail(error)})`;
   return (await recordFailure(ctx, refused.tenant.id, sameCredentials, 'auth-failed', reason)) > 0;
 }
 
@@ -131,11 +134,4 @@ async function recordFailure(
     mailbox.updatedAt = ctx.now();
     return mailbox.consecutiveFailures;
   });
-}
-
-function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const response = (error as { responseText?: string }).responseText;
-  const code = (error as { code?: string }).code;
-  return [code, error.message, response].filter(Boolean).join(': ').slice(0, 900);
 }

@@ -11,6 +11,13 @@ export interface ImapSettings {
   password: string;
 }
 
+/** Where a mailbox connects and as whom: what a description of its failure names. */
+export type ImapEndpoint = Pick<ImapSettings, 'host' | 'port' | 'username'>;
+
+export function imapEndpointOf(mailbox: Mailbox): ImapEndpoint {
+  return { host: mailbox.imapHost, port: mailbox.imapPort, username: mailbox.username };
+}
+
 export function imapSettingsOf(mailbox: Mailbox, secretKey: Buffer): ImapSettings {
   return {
     host: mailbox.imapHost,
@@ -46,24 +53,35 @@ export async function connectImap(settings: ImapSettings): Promise<ImapFlow> {
 }
 
 /**
- * What a person configuring the mailbox can act on, for the failures they usually meet; the
- * system's own text is kept after it. A TLS handshake that reads a plain-text greeting is the
+ * What a person configuring the mailbox can act on, for the failures they usually meet, with
+ * the system's own text after it: the connection test answers with it, and mailbox health
+ * shows it for a sync that failed. A TLS handshake that reads a plain-text greeting is the
  * classic mix-up of port 143 and 993.
  */
-export function describeConnectionError(error: unknown, settings: ImapSettings): string {
+export function describeConnectionError(error: unknown, endpoint: ImapEndpoint): string {
   const { code, message } = error as { code?: string; message?: string };
-  const where = `${settings.host}:${settings.port}`;
+  const where = `${endpoint.host}:${endpoint.port}`;
   const text = message ?? String(error);
+  const detail = errorDetail(error);
   if (isAuthenticationFailure(error))
-    return `the server refused the login of ${settings.username}: check username and password (${text})`;
-  if (code === 'ECONNREFUSED') return `nothing accepts connections at ${where} (${text})`;
+    return `the server refused the login of ${endpoint.username}: check username and password (${detail})`;
+  if (code === 'ECONNREFUSED') return `nothing accepts connections at ${where} (${detail})`;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
-    return `host ${settings.host} is not found (${text})`;
+    return `host ${endpoint.host} is not found (${detail})`;
   if (/wrong version number|packet length too long|unknown protocol/i.test(text))
-    return `TLS handshake with ${where} failed: the port seems to speak plain text, set tls to false or use the TLS port (usually 993) (${text})`;
+    return `TLS handshake with ${where} failed: the port seems to speak plain text, set tls to false or use the TLS port (usually 993) (${detail})`;
   if (/certificate|CERT_|self.signed/i.test(`${code ?? ''} ${text}`))
-    return `the TLS certificate of ${where} is not trusted (${text})`;
-  return text;
+    return `the TLS certificate of ${where} is not trusted (${detail})`;
+  return detail;
+}
+
+/** The system's own account of a failure: its code, message and the server's answer. */
+export function errorDetail(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const { code, responseText } = error as { code?: string; responseText?: string };
+  const parts = [code, error.message, responseText].filter(Boolean);
+  // A server's answer often repeats the message (imapflow puts it in both).
+  return [...new Set(parts)].join(': ').slice(0, 900);
 }
 
 /** True for a login the server refused (wrong or expired password), as opposed to a network failure. */

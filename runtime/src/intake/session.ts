@@ -76,7 +76,7 @@ export async function runMailboxSession(
         }
         continue;
       }
-      const failures = await markFailed(ctx, tenantId, mailboxId, error);
+      const failures = await markFailed(ctx, mailbox!, error);
       ctx.log.warn({ mailboxId, failures, err: error }, 'mailbox sync failed; reconnecting');
       if (options.once) throw error;
       summary.reconnects += 1;

@@ -4,28 +4,19 @@
  * message recorded but never taken by the provider goes out on the retry with its Message-ID.
  * Real Dovecot, the testkit provider's SMTP front, SQLite and PostgreSQL (the new column).
  */
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPecTransport } from '@pectrack/connector-pec';
 import type { SmtpFront } from '@pectrack/connector-pec/testkit';
 import { outgoingServices, type OutgoingServices } from '../../src/intake/outgoing.js';
 import { knexOf } from '../../src/store/orm.js';
 import { testDatabases } from '../support/databases.js';
+import { closedPort } from '../support/ports.js';
 import { pecFixtures } from './support/fixtures.js';
 import { RECIPIENT, startSending, type SendingHarness } from './support/sending.js';
 import { dovecotMissing, TENANT, type IntakeHarness } from './support/services.js';
 
 const fixtures = pecFixtures();
 const LETTER = { to: [RECIPIENT], subject: 'Richiesta parere', text: 'Si trasmette la pratica.' };
-
-/** A port nothing listens on: the provider is down, so nothing is submitted. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 for (const database of await testDatabases()) {
   describe.skipIf(Boolean(dovecotMissing) || !database.available)(

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMailboxSession, Wakeup, type SessionSummary } from '../../src/intake/index.js';
 import { testDatabases } from '../support/databases.js';
+import { closedPort } from '../support/ports.js';
 import { eventually, within } from '../support/wait.js';
 import { countMessages } from './support/counts.js';
 import { pecFixtures } from './support/fixtures.js';
@@ -179,6 +180,20 @@ for (const database of await testDatabases()) {
         } finally {
           await relay.close();
         }
+      });
+
+      it('shows a server that is down in health, in the words of the connection test', async () => {
+        const id = await h.addMailbox('servizi.sociali@comune.pec.test');
+        const port = await closedPort();
+        await h.mailboxes.update(TENANT, id, { imap: { host: '127.0.0.1', port, tls: false } });
+        await expect(runMailboxSession(h.ctx, TENANT, id, { once: true })).rejects.toThrow();
+        const health = await h.mailboxes.health(TENANT, id);
+        expect(health).toMatchObject({ status: 'failing', consecutiveFailures: 1 });
+        expect(health.lastError).toMatch(
+          new RegExp(`^nothing accepts connections at 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED: `),
+        );
+        const tested = await h.mailboxes.testConnection(TENANT, id);
+        expect(tested.error).toBe(health.lastError);
       });
 
       it('does not log in again after a refused login until the password changes', async () => {
