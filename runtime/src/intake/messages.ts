@@ -3,7 +3,7 @@
  * from the blob store, the text the sender wrote, and its attachments as the parser sees them.
  */
 import type { Readable } from 'node:stream';
-import type { FilterQuery } from '@mikro-orm/core';
+import { raw, type FilterQuery } from '@mikro-orm/core';
 import { originalAttachment, type AttachmentContent } from '@pectrack/connector-pec';
 import { z } from 'zod';
 import { NotFoundError } from '../errors.js';
@@ -23,6 +23,8 @@ export const MessageFilter = z.object({
   kind: z.string().max(48).optional(),
   deliveryStatus: z.enum(DELIVERY_STATUSES).optional(),
   providerId: z.string().max(255).optional(),
+  /** The sender's address (daticert mittente, else From), whatever its letter case. */
+  sender: z.string().min(1).max(320).optional(),
   originalMessageId: z.string().max(255).optional(),
   signatureStatus: z.enum(['valid', 'intact-untrusted', 'invalid', 'unsigned']).optional(),
   receivedAfter: z.iso.datetime({ offset: true }).optional(),
@@ -120,6 +122,11 @@ export function messageQueries(ctx: IntakeContext) {
       if (f.kind) where.kind = f.kind;
       if (f.deliveryStatus) where.deliveryStatus = f.deliveryStatus;
       if (f.providerId) where.providerId = f.providerId;
+      // lower() on both sides: addresses arrive in any case, and the index is on lower(sender).
+      if (f.sender)
+        Object.assign(where, {
+          [raw((alias) => `lower(${alias}.sender)`)]: f.sender.toLowerCase(),
+        });
       if (f.originalMessageId) where.originalMessageId = f.originalMessageId;
       if (f.signatureStatus) where.signatureStatus = f.signatureStatus;
       if (f.receivedAfter || f.receivedBefore) {

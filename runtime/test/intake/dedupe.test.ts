@@ -9,6 +9,7 @@ import { ParsePool } from '@pectrack/connector-pec';
 import type { ImapFlow, MailboxObject } from 'imapflow';
 import { runMailboxSession, type IntakeContext } from '../../src/intake/index.js';
 import { pendingWindows } from '../../src/intake/listing.js';
+import { messageQueries } from '../../src/intake/messages.js';
 import { knexOf } from '../../src/store/orm.js';
 import { testDatabases } from '../support/databases.js';
 import { pecFixtures } from './support/fixtures.js';
@@ -81,6 +82,15 @@ for (const database of await testDatabases()) {
         const summary = await runMailboxSession(h.ctx, TENANT, ids[1]!, { once: true });
         expect(summary.fetched).toBe(0);
         expect(await countMessages(h.runtime.orm)).toBe(500);
+      });
+
+      it("lists one sender's messages whatever the letter case of the address", async () => {
+        const messages = messageQueries(h.ctx);
+        const listed = await messages.list(TENANT, { sender: 'Cittadino42@Mittente.PEC.test' });
+        expect(listed.map((m) => [m.sender, m.subject])).toEqual([
+          ['cittadino42@mittente.pec.test', 'Istanza numero 42'],
+        ]);
+        expect(await messages.list(TENANT, { sender: 'cittadino4@mittente' })).toEqual([]);
       });
 
       it('re-reads a folder whose UIDVALIDITY changed without storing anything twice', async () => {

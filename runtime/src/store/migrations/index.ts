@@ -3,6 +3,7 @@ import { Migration20261127000000_initial } from './Migration20261127000000_initi
 import { Migration20261127100000_intake } from './Migration20261127100000_intake.js';
 import { Migration20261127200000_outgoing_idempotency } from './Migration20261127200000_outgoing_idempotency.js';
 import { Migration20261127300000_mailbox_folder_problems } from './Migration20261127300000_mailbox_folder_problems.js';
+import { Migration20261127400000_message_listing } from './Migration20261127400000_message_listing.js';
 
 /** Listed explicitly so migrations run the same from src (tsx, vitest) and from dist. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -15,5 +16,9 @@ export const MIGRATIONS: MigrationObject[] = [
   {
     name: 'Migration20261127300000_mailbox_folder_problems',
     class: Migration20261127300000_mailbox_folder_problems,
+  },
+  {
+    name: 'Migration20261127400000_message_listing',
+    class: Migration20261127400000_message_listing,
   },
 ];
