@@ -1,0 +1,126 @@
+/**
+ * `npm run bench:message-list`: what a page of the messages list costs on PostgreSQL with
+ * BENCH_LIST_MESSAGES (default 300,000) messages in one tenant, through the service the API
+ * calls, with the list's indexes and then, in the same run, without them (dropped). One line
+ * per query; the plan PostgreSQL chose is printed beside the time.
+ *
+ * PECTRACK_BENCH_PG_URL names a server where a database may be created (default: the local
+ * one, as the tests use it).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { createIntakeContext } from '../intake/index.js';
+import { messageQueries, type MessageFilter } from '../intake/messages.js';
+import { createRuntime } from '../runtime.js';
+import { FileBlobStore } from '../store/blobs.js';
+import { knexOf } from '../store/orm.js';
+
+const MESSAGES = Number(process.env.BENCH_LIST_MESSAGES ?? 300_000);
+const ADMIN_URL =
+  process.env.PECTRACK_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ROUNDS = 20;
+const LIST_INDEXES = ['message_tenant_id_received_at_index', 'message_lower_sender_index'];
+
+const QUERIES: Record<string, MessageFilter> = {
+  'a page of the list': { limit: 50 },
+  'a later page': { limit: 50, offset: 500 },
+  "one sender's messages": { sender: 'Cittadino42@mittente.pec.test' },
+};
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function main(): Promise<void> {
+  const name = `pectrack_bench_list_${randomBytes(4).toString('hex')}`;
+  await admin(`create database ${name}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  const dataDir = await mkdtemp(join(tmpdir(), 'pectrack-bench-list-'));
+  const runtime = await createRuntime({
+    dataDir,
+    database: { kind: 'postgresql', url: url.toString() },
+    port: 0,
+    logLevel: 'silent',
+    tenant: 'default',
+  });
+  try {
+    const knex = knexOf(runtime.orm);
+    await fill(knex);
+    const ctx = createIntakeContext({
+      orm: runtime.orm,
+      blobs: new FileBlobStore(join(dataDir, 'blobs')),
+      secretKey: randomBytes(32),
+    });
+    const messages = messageQueries(ctx);
+    for (const indexed of [true, false]) {
+      if (!indexed) for (const index of LIST_INDEXES) await knex.raw(`drop index ${index}`);
+      await knex.raw('analyze message');
+      for (const [what, filter] of Object.entries(QUERIES)) {
+        await messages.list('default', filter);
+        const started = performance.now();
+        for (let round = 0; round < ROUNDS; round++) await messages.list('default', filter);
+        const ms = (performance.now() - started) / ROUNDS;
+        process.stdout.write(
+          `bench:message-list ${indexed ? 'with' : 'without'} the list indexes, ${what}: ${ms.toFixed(2)} ms (${await planOf(knex, filter)})\n`,
+        );
+      }
+    }
+    await ctx.close();
+  } finally {
+    await runtime.stop();
+    await rm(dataDir, { recursive: true, force: true });
+    await admin(`drop database if exists ${name} with (force)`);
+  }
+}
+
+/** MESSAGES incoming messages, 5 mailboxes, 20,000 senders, one a second back from now. */
+async function fill(knex: ReturnType<typeof knexOf>): Promise<void> {
+  const started = performance.now();
+  await knex.raw(
+    `insert into message (id, tenant_id, direction, mailbox_id, folder, uid, dedupe_key, kind,
+       provider_id, original_message_id, subject, sender, recipients, sha256, size,
+       signature_status, summary, problems, received_at)
+     select md5(g::text), 'default', 'in', 'mailbox-' || (g % 5), 'INBOX', g, 'in:' || g,
+       'posta-certificata', 'opec.' || g || '@pec.test', '<' || g || '@mittente.pec.test>',
+       'Istanza numero ' || g, 'cittadino' || (g % 20000) || '@mittente.pec.test', '[]',
+       md5(g::text) || md5(g::text), 20000, 'valid',
+       jsonb_build_object('attachments', jsonb_build_array('istanza-' || g || '.pdf')), '[]',
+       now() - make_interval(secs => g)
+     from generate_series(1, ?) g`,
+    [MESSAGES],
+  );
+  process.stdout.write(
+    `bench:message-list ${MESSAGES} messages stored in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+  );
+}
+
+/** The plan's nodes PostgreSQL chose for the list's query (as written by hand), on one line. */
+async function planOf(knex: ReturnType<typeof knexOf>, filter: MessageFilter): Promise<string> {
+  const sql =
+    filter.sender !== undefined
+      ? `select * from message where tenant_id = 'default' and lower(sender) = '${filter.sender.toLowerCase()}' order by received_at desc, uid desc, id asc limit 50`
+      : `select * from message where tenant_id = 'default' order by received_at desc, uid desc, id asc limit 50 offset ${filter.offset ?? 0}`;
+  const { rows } = (await knex.raw(`explain ${sql}`)) as { rows: { 'QUERY PLAN': string }[] };
+  return rows
+    .map((r) => r['QUERY PLAN'])
+    .filter((line, n) => n === 0 || line.includes('->'))
+    .map((line) =>
+      line
+        .trim()
+        .replace(/^->\s*/, '')
+        .replace(/\s+\(cost.*$/, ''),
+    )
+    .join(' > ');
+}
+
+await main();
