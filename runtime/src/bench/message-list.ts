@@ -22,12 +22,17 @@ const MESSAGES = Number(process.env.BENCH_LIST_MESSAGES ?? 300_000);
 const ADMIN_URL =
   process.env.PECTRACK_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ROUNDS = 20;
-const LIST_INDEXES = ['message_tenant_id_received_at_index', 'message_lower_sender_index'];
+const LIST_INDEXES = [
+  'message_tenant_id_received_at_index',
+  'message_lower_sender_index',
+  'message_tenant_id_provider_id_index',
+];
 
 const QUERIES: Record<string, MessageFilter> = {
   'a page of the list': { limit: 50 },
   'a later page': { limit: 50, offset: 500 },
   "one sender's messages": { sender: 'Cittadino42@mittente.pec.test' },
+  'a message by its provider id': { providerId: 'opec.123456@pec.test' },
 };
 
 async function admin(sql: string): Promise<void> {
@@ -106,10 +111,13 @@ async function fill(knex: ReturnType<typeof knexOf>): Promise<void> {
 
 /** The plan's nodes PostgreSQL chose for the list's query (as written by hand), on one line. */
 async function planOf(knex: ReturnType<typeof knexOf>, filter: MessageFilter): Promise<string> {
-  const sql =
+  const condition =
     filter.sender !== undefined
-      ? `select * from message where tenant_id = 'default' and lower(sender) = '${filter.sender.toLowerCase()}' order by received_at desc, uid desc, id asc limit 50`
-      : `select * from message where tenant_id = 'default' order by received_at desc, uid desc, id asc limit 50 offset ${filter.offset ?? 0}`;
+      ? `and lower(sender) = '${filter.sender.toLowerCase()}'`
+      : filter.providerId !== undefined
+        ? `and provider_id = '${filter.providerId}'`
+        : '';
+  const sql = `select * from message where tenant_id = 'default' ${condition} order by received_at desc, uid desc, id asc limit 50 offset ${filter.offset ?? 0}`;
   const { rows } = (await knex.raw(`explain ${sql}`)) as { rows: { 'QUERY PLAN': string }[] };
   return rows
     .map((r) => r['QUERY PLAN'])
