@@ -153,11 +153,13 @@ export function outgoingServices(
       );
       // Refused, or the answer was lost after the provider took it: its receipts, if any come,
       // correct the state (delivery.ts), and a retry under the same key then sends nothing.
+      // `transient`: the provider said "later" without taking it (PecSendError), so a retry is safe.
       throw new SubmissionFailedError(
         `the submission to the provider failed: ${(error as Error).message}`,
         {
           messageId: composed.messageId,
           id: row.id,
+          transient: (error as { transient?: unknown }).transient === true,
         },
       );
     } finally {

@@ -50,7 +50,8 @@ describe.skipIf(Boolean(dovecotMissing))('the pectrack:pec connector', () => {
   let front: SmtpFront;
 
   beforeAll(async () => {
-    h = await startHarness(sqlite, fixtures);
+    // Retries 100 ms apart: the provider's temporary refusals below are retried by the backoff.
+    h = await startHarness(sqlite, fixtures, {}, { scheduler: { connectorBackoffMs: 100 } });
     front = await startSmtpFront({
       provider: fixtures.provider,
       imap: { host: h.dovecot.host, port: h.dovecot.port },
@@ -94,6 +95,30 @@ describe.skipIf(Boolean(dovecotMissing))('the pectrack:pec connector', () => {
     expect(row).toMatchObject({ subject: 'Pratica PR-7', delivery_status: 'submitted' });
     await front.settled();
     expect(front.failures).toEqual([]);
+  });
+
+  it('sends again, under the same key, what a throttling provider refused for now', async () => {
+    front.faults = { busy: 2 };
+    const instance = await start(RECIPIENT, 'PR-9');
+    const detail = await eventually('the follow-up task', async () => {
+      const d = await h.runtime.services.instances.get(actor, instance.id);
+      return typeof d.variables.sentMessageId === 'string' ? d : null;
+    });
+    expect(
+      await h.runtime.services.incidents.list(actor, { instanceId: instance.id, status: 'open' }),
+    ).toEqual([]);
+    const rows = await knexOf(h.runtime.orm)('message')
+      .where({ subject: 'Pratica PR-9', direction: 'out' })
+      .select('id', 'message_id');
+    expect(rows).toEqual([{ id: expect.any(String), message_id: detail.variables.sentMessageId }]);
+    const history = await knexOf(h.runtime.orm)('message_event')
+      .where({ message_id: rows[0].id })
+      .orderBy('id')
+      .pluck('event');
+    expect(history).toEqual(['submission-failed', 'submission-failed', 'submitted']);
+    await front.settled();
+    expect(front.faults.busy).toBe(0);
+    expect(front.processed.filter((p) => p.submission.subject === 'Pratica PR-9')).toHaveLength(1);
   });
 
   it('raises an incident naming the field of a bad address, without sending', async () => {

@@ -77,7 +77,11 @@ for (const database of await testDatabases()) {
         const before = (await submittedIds()).length;
         await expect(
           providerDown.send(TENANT, senderId, LETTER, { idempotencyKey: 'task:c:1' }),
-        ).rejects.toMatchObject({ code: 'pec-submission-failed' });
+        ).rejects.toMatchObject({
+          code: 'pec-submission-failed',
+          // Nothing reached the provider: safe to send again (the connector's job retries it).
+          details: { transient: true },
+        });
         const [recorded] = await rowsWithKey('task:c:1');
         expect(await submittedIds()).toHaveLength(before);
 
@@ -96,6 +100,19 @@ for (const database of await testDatabases()) {
         expect((await submittedIds()).slice(before)).toEqual([recorded.message_id]);
         expect(await rowsWithKey('task:c:1')).toHaveLength(1);
         expect(await events(recorded.id)).toEqual(['submission-failed', 'submitted']);
+      });
+
+      it('a login the provider refused is a final failure, not one to send again', async () => {
+        const wrongPassword = outgoingServices(h.ctx, (settings) =>
+          createPecTransport({ ...settings, password: 'sbagliata' }),
+        );
+        await expect(
+          wrongPassword.send(TENANT, senderId, LETTER, { idempotencyKey: 'task:d:1' }),
+        ).rejects.toMatchObject({
+          code: 'pec-submission-failed',
+          message: expect.stringMatching(/535/),
+          details: { transient: false },
+        });
       });
 
       it('refuses an empty key, naming the field, and records nothing', async () => {

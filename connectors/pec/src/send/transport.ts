@@ -28,9 +28,23 @@ export class PecSendError extends Error {
     readonly code: string,
     message: string,
     readonly responseCode?: number,
+    /** The SMTP step that failed, as nodemailer names it ('CONN', 'AUTH PLAIN', 'MAIL FROM', 'DATA'...). */
+    readonly command?: string,
   ) {
     super(message);
     this.name = 'PecSendError';
+  }
+
+  /**
+   * The provider did not take the message and may take it later, so sending it again cannot
+   * certify it twice: it answered with a temporary refusal (a 4xx reply, at any step up to the
+   * end of the data: RFC 5321 4.2.5, e.g. a provider that throttles sending), or no connection
+   * to it could be made. A connection lost once the message was on its way is not transient:
+   * whether the provider took it is unknown, and a person decides.
+   */
+  get transient(): boolean {
+    if (this.responseCode !== undefined) return this.responseCode >= 400 && this.responseCode < 500;
+    return this.command === 'CONN';
   }
 }
 
@@ -78,6 +92,6 @@ export function createPecTransport(settings: SmtpSettings): PecTransport {
 }
 
 function asSendError(error: unknown): PecSendError {
-  const e = error as { code?: string; responseCode?: number; message?: string };
-  return new PecSendError(e.code ?? 'ESEND', e.message ?? String(error), e.responseCode);
+  const e = error as { code?: string; responseCode?: number; message?: string; command?: string };
+  return new PecSendError(e.code ?? 'ESEND', e.message ?? String(error), e.responseCode, e.command);
 }

@@ -26,9 +26,17 @@ export interface SmtpFrontFaults {
   timeoutWarnings: number;
   /**
    * The provider takes the message (receipts follow as usual) but answers the submission with
-   * a temporary error, as a client sees it when the provider's answer is lost.
+   * a temporary error: a provider that says "not taken, try later" (RFC 5321) and took it all
+   * the same, the worst case of an answer gone wrong. A client that trusts the answer sends it
+   * again.
    */
   failAfterAccepting: boolean;
+  /**
+   * The next this many submissions are refused with `421 4.7.0` at MAIL FROM and nothing of them
+   * is taken, as a provider that throttles sending (InfoCert: 6 messages a minute) answers.
+   * Counts down as they come.
+   */
+  busy: number;
   /** The submission carries a virus: non-accettazione per virus, nothing is delivered. */
   virus: boolean;
   /** Recipients get an anomaly envelope (X-Trasporto: errore) instead of the transport envelope. */
@@ -40,6 +48,7 @@ export const NO_FAULTS: SmtpFrontFaults = {
   nonDelivery: false,
   timeoutWarnings: 0,
   failAfterAccepting: false,
+  busy: 0,
   virus: false,
   anomaly: false,
 };
@@ -199,6 +208,12 @@ export async function startSmtpFront(options: SmtpFrontOptions): Promise<SmtpFro
     },
     // A PEC provider only accepts mail its authenticated user sends from their own address.
     onMailFrom(address, session, callback) {
+      if (faults.busy > 0) {
+        faults.busy -= 1;
+        return callback(
+          new SmtpFrontError(421, '4.7.0 Too many messages from this mailbox, try again later'),
+        );
+      }
       if (address.address.toLowerCase() !== session.user) {
         return callback(
           new SmtpFrontError(

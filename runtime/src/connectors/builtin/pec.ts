@@ -1,8 +1,10 @@
 /**
  * Binds the PEC connector to the intake's certified sending, which records the outgoing Message
  * and its recipients before submission; the connector adds no second way to send.
- * Every failure is final: a retry could certify the same message twice, so a person decides,
- * by retrying the incident.
+ * A failure is final (a person decides, by retrying the incident) unless the provider certainly
+ * did not take the message and asked to try later (a temporary refusal: providers throttle
+ * sending, InfoCert at 6 messages a minute) or could not be reached: the job's backoff retries
+ * it under the task's idempotency key. Any other retry could certify the message twice.
  */
 import { ConnectorError, type Connector } from '@pectrack/connector-sdk';
 import {
@@ -11,7 +13,7 @@ import {
   type PecSendRequest,
 } from '@pectrack/connector-pec';
 import { PecTrackError } from '../../errors.js';
-import type { Intake } from '../../intake/index.js';
+import { SubmissionFailedError, type Intake } from '../../intake/index.js';
 import { BlobNotFoundError, type BlobStore } from '../../store/blobs.js';
 
 export function pecConnector(intake: Intake): Connector {
@@ -35,6 +37,11 @@ export function pecConnector(intake: Intake): Connector {
         );
         return { id: sent.id, messageId: sent.messageId, deliveryStatus: sent.deliveryStatus };
       } catch (error) {
+        if (error instanceof SubmissionFailedError && error.details?.transient === true)
+          throw new ConnectorError('PEC_SUBMISSION_DEFERRED', error.message, {
+            retryable: true,
+            cause: error,
+          });
         if (!(error instanceof PecTrackError)) throw final('PEC_SEND_FAILED', error);
         const field = error.details?.field;
         throw final(error.code, error, typeof field === 'string' ? field : undefined);

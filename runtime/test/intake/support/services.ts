@@ -13,7 +13,7 @@ import {
   startDovecot,
   type DovecotServer,
 } from '@pectrack/connector-pec/testkit';
-import { createRuntime, type Runtime } from '../../../src/runtime.js';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../../../src/runtime.js';
 import {
   createIntakeContext,
   type IntakeContext,
@@ -62,9 +62,10 @@ export async function startHarness(
   database: TestDatabase,
   fixtures: PecFixtures,
   limits: Partial<IntakeLimits> = {},
+  runtimeOptions: RuntimeOptions = {},
 ): Promise<IntakeHarness> {
   const created = await database.create();
-  const runtime = await createRuntime(created.config);
+  const runtime = await createRuntime(created.config, runtimeOptions);
   const dovecot = await startDovecot();
   const blobDir = await mkdtemp(join(tmpdir(), 'pectrack-blobs-'));
   const secretKey = randomBytes(32);
