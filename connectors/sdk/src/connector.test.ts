@@ -45,6 +45,8 @@ function echoConnector(templateAction = 'echo') {
           logger.info({ times: input.times }, 'echoing');
           if (input.text === 'busy')
             throw new ConnectorError('BUSY', 'try later', { retryable: true });
+          if (input.text === 'paced')
+            throw new ConnectorError('PACED', 'call again in a second', { retryAfterMs: 1_000 });
           return { echoed: config.prefix + input.text.repeat(input.times) };
         },
       },
@@ -110,5 +112,17 @@ describe('runAction', () => {
       input: { text: 'busy' },
     });
     await expect(run).rejects.toMatchObject({ code: 'BUSY', retryable: true });
+  });
+
+  it('passes a call-me-later through with its delay, retryable', async () => {
+    const run = runAction(echoConnector(), 'echo', {
+      config: { prefix: '>' },
+      input: { text: 'paced' },
+    });
+    await expect(run).rejects.toMatchObject({
+      code: 'PACED',
+      retryable: true,
+      retryAfterMs: 1_000,
+    });
   });
 });

@@ -5,6 +5,12 @@
  */
 export interface ConnectorErrorOptions {
   retryable?: boolean;
+  /**
+   * Not a failure: the far side asked to be called again later (a rate limit, a provider's
+   * sending pace). The runtime calls the action again after this many milliseconds, as often
+   * as it keeps asking, and never counts it towards an incident. Implies `retryable`.
+   */
+  retryAfterMs?: number;
   cause?: unknown;
   details?: Record<string, unknown>;
 }
@@ -12,13 +18,15 @@ export interface ConnectorErrorOptions {
 export class ConnectorError extends Error {
   readonly code: string;
   readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
   readonly details: Record<string, unknown> | undefined;
 
   constructor(code: string, message: string, options: ConnectorErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ConnectorError';
     this.code = code;
-    this.retryable = options.retryable ?? false;
+    this.retryAfterMs = options.retryAfterMs;
+    this.retryable = options.retryAfterMs !== undefined || (options.retryable ?? false);
     this.details = options.details;
   }
 }

@@ -39,6 +39,11 @@ export interface IntakeLimits {
   maxBackoffMs: number;
   /** How long a connection test may take before it reports that the server did not answer. */
   connectionTestMs: number;
+  /**
+   * The longest a send told to wait for its mailbox's pace waits before it asks again (a limit
+   * raised meanwhile lets it go sooner).
+   */
+  pacingRecheckMs: number;
 }
 
 export const DEFAULT_LIMITS: IntakeLimits = {
@@ -49,4 +54,5 @@ export const DEFAULT_LIMITS: IntakeLimits = {
   backoffMs: 1_000,
   maxBackoffMs: 5 * 60_000,
   connectionTestMs: 20_000,
+  pacingRecheckMs: 10_000,
 };

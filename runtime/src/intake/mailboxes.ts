@@ -36,6 +36,10 @@ const Keyword = z
   );
 
 const Server = z.strictObject({ host: Host, port: Port, tls: z.boolean() });
+/** The provider's submission server, and how many messages a minute it takes (absent: no limit). */
+const SmtpServer = Server.extend({
+  maxPerMinute: z.number().int().min(1).max(600).nullable().optional(),
+});
 const Folders = z
   .array(z.string().min(1).max(255))
   .min(1)
@@ -50,7 +54,7 @@ const MailboxFields = {
   username: z.string().min(1).max(255),
   password: z.string().min(1).max(1024),
   folders: Folders,
-  smtp: Server.nullable(),
+  smtp: SmtpServer.nullable(),
   flagKeyword: Keyword.nullable(),
   enabled: z.boolean(),
 };
@@ -58,7 +62,7 @@ const MailboxFields = {
 export const MailboxInput = z.strictObject({
   ...MailboxFields,
   folders: Folders.default(['INBOX']),
-  smtp: Server.nullable().default(null),
+  smtp: SmtpServer.nullable().default(null),
   flagKeyword: Keyword.nullable().default(null),
   enabled: z.boolean().default(true),
 });
@@ -79,7 +83,7 @@ export interface MailboxView {
   imap: { host: string; port: number; tls: boolean };
   username: string;
   folders: string[];
-  smtp: { host: string; port: number; tls: boolean } | null;
+  smtp: { host: string; port: number; tls: boolean; maxPerMinute: number | null } | null;
   flagKeyword: string | null;
   enabled: boolean;
   health: MailboxHealth;
@@ -115,7 +119,12 @@ export function viewOf(mailbox: Mailbox, health: MailboxHealth): MailboxView {
     folders: mailbox.folders,
     smtp:
       mailbox.smtpHost && mailbox.smtpPort
-        ? { host: mailbox.smtpHost, port: mailbox.smtpPort, tls: mailbox.smtpTls }
+        ? {
+            host: mailbox.smtpHost,
+            port: mailbox.smtpPort,
+            tls: mailbox.smtpTls,
+            maxPerMinute: mailbox.smtpMaxPerMinute ?? null,
+          }
         : null,
     flagKeyword: mailbox.flagKeyword,
     enabled: mailbox.enabled,
@@ -189,6 +198,7 @@ export function mailboxServices(ctx: IntakeContext) {
         smtpHost: data.smtp?.host ?? null,
         smtpPort: data.smtp?.port ?? null,
         smtpTls: data.smtp?.tls ?? false,
+        smtpMaxPerMinute: data.smtp?.maxPerMinute ?? null,
         flagKeyword: data.flagKeyword,
         enabled: data.enabled,
         healthStatus: data.enabled ? 'unknown' : 'disabled',
@@ -224,6 +234,7 @@ export function mailboxServices(ctx: IntakeContext) {
           smtpHost: data.smtp?.host ?? null,
           smtpPort: data.smtp?.port ?? null,
           smtpTls: data.smtp?.tls ?? false,
+          smtpMaxPerMinute: data.smtp?.maxPerMinute ?? null,
         });
       }
       if (data.flagKeyword !== undefined) mailbox.flagKeyword = data.flagKeyword;

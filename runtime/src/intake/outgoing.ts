@@ -28,6 +28,7 @@ import {
 } from '../store/entities/message.js';
 import { TenantSchema } from '../store/entities/tenant.js';
 import { tenantFork } from '../store/orm.js';
+import { SendingPacedError, takeSendingSlot } from './pacing.js';
 import type { IntakeContext } from './context.js';
 import { messageStatus } from './delivery.js';
 import {
@@ -185,6 +186,14 @@ export function outgoingServices(
       });
       if (!mailbox) throw new NotFoundError('mailbox', mailboxId);
       const settings = smtpSettingsOf(mailbox, ctx.secretKey);
+      // Before anything is recorded: a send told to wait leaves nothing behind to clean up.
+      const wait = await takeSendingSlot(ctx, tenantId, mailbox.id);
+      if (wait > 0)
+        throw new SendingPacedError(
+          mailbox.id,
+          mailbox.smtpMaxPerMinute ?? 0,
+          Math.min(wait, ctx.limits.pacingRecheckMs),
+        );
       const { row, composed } = await prepare(tenantId, mailbox, input, key, earlier);
       return submit(tenantId, settings, row, composed);
     },

@@ -88,6 +88,14 @@ async function runConnector(
       output: await call(data, attempt, connectors, settings.connectorTimeoutMs),
     };
   } catch (error) {
+    const later = retryAfterOf(error);
+    if (later !== undefined) {
+      // Asked to be called again later (a rate limit, a sending pace): not a failure. The run
+      // ends as a success with its next run set, so Agenda's failure count, and with it the
+      // incident at the last attempt, stay out of it.
+      job.attrs.nextRunAt = new Date(Date.now() + later);
+      return;
+    }
     if (attempt < settings.connectorAttempts && !isFinal(error)) throw error;
     result = {
       ok: false,
@@ -95,6 +103,13 @@ async function runConnector(
     };
   }
   await internal.connectorResult(data.tenantId, data.instanceId, data.jobRef, result);
+}
+
+/** The SDK's ConnectorError `retryAfterMs`, bounded to an hour; undefined for any other error. */
+function retryAfterOf(error: unknown): number | undefined {
+  const after = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  if (typeof after !== 'number' || !Number.isFinite(after) || after < 0) return undefined;
+  return Math.min(after, 3_600_000);
 }
 
 /** A handler marks a failure that would repeat (invalid input, a refused request) with `retryable: false`. */

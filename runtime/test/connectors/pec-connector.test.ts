@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { startSmtpFront, type SmtpFront } from '@pectrack/connector-pec/testkit';
 import { installAll, pecConnector, registryEntries } from '../../src/connectors/index.js';
 import { createIntake } from '../../src/intake/index.js';
+import { CONNECTOR_JOB } from '../../src/scheduler/index.js';
 import { knexOf } from '../../src/store/orm.js';
 import { admin } from '../support/actors.js';
 import { testDatabases } from '../support/databases.js';
@@ -18,6 +19,7 @@ import {
   dovecotMissing,
   PASSWORD,
   startHarness,
+  TENANT,
   type IntakeHarness,
 } from '../intake/support/services.js';
 
@@ -48,16 +50,22 @@ describe.skipIf(Boolean(dovecotMissing))('the pectrack:pec connector', () => {
   const fixtures = pecFixtures();
   let h: IntakeHarness;
   let front: SmtpFront;
+  let senderId: string;
 
   beforeAll(async () => {
     // Retries 100 ms apart: the provider's temporary refusals below are retried by the backoff.
-    h = await startHarness(sqlite, fixtures, {}, { scheduler: { connectorBackoffMs: 100 } });
+    h = await startHarness(
+      sqlite,
+      fixtures,
+      { pacingRecheckMs: 100 },
+      { scheduler: { connectorBackoffMs: 100, processEveryMs: 100 } },
+    );
     front = await startSmtpFront({
       provider: fixtures.provider,
       imap: { host: h.dovecot.host, port: h.dovecot.port },
       mailboxes: { [SENDER]: PASSWORD, [RECIPIENT]: PASSWORD },
     });
-    const senderId = await h.addMailbox(SENDER, { smtp: { host: front.host, port: front.port } });
+    senderId = await h.addMailbox(SENDER, { smtp: { host: front.host, port: front.port } });
     await h.addMailbox(RECIPIENT);
     const installed = installAll([pecConnector(createIntake(h.ctx, null))], {
       'pectrack:pec': { mailboxId: senderId },
@@ -119,6 +127,50 @@ describe.skipIf(Boolean(dovecotMissing))('the pectrack:pec connector', () => {
     await front.settled();
     expect(front.faults.busy).toBe(0);
     expect(front.processed.filter((p) => p.submission.subject === 'Pratica PR-9')).toHaveLength(1);
+  });
+
+  it("keeps to the mailbox's pace: a send past it waits for a slot, without an incident", async () => {
+    let clock = Date.now();
+    const realNow = h.ctx.now;
+    h.ctx.now = () => new Date(clock);
+    const smtp = { host: front.host, port: front.port, tls: false };
+    await h.mailboxes.update(TENANT, senderId, { smtp: { ...smtp, maxPerMinute: 1 } });
+    try {
+      const sentBy = (instanceId: string) =>
+        eventually('the sent message', async () => {
+          const d = await h.runtime.services.instances.get(actor, instanceId);
+          return typeof d.variables.sentMessageId === 'string' ? d : null;
+        });
+      const first = await start(RECIPIENT, 'PR-10');
+      await sentBy(first.id);
+      const second = await start(RECIPIENT, 'PR-11');
+      await eventually('the second send told to wait for a slot', async () => {
+        const { jobs } = await h.runtime.scheduler.agenda.queryJobs({ name: CONNECTOR_JOB });
+        return jobs.some(
+          (job) =>
+            (job.data as { instanceId?: string }).instanceId === second.id &&
+            job.lastFinishedAt !== undefined &&
+            job.nextRunAt !== undefined &&
+            job.nextRunAt !== null,
+        );
+      });
+      clock += 61_000;
+      const detail = await sentBy(second.id);
+      const [row] = await knexOf(h.runtime.orm)('message')
+        .where({ message_id: detail.variables.sentMessageId, direction: 'out' })
+        .select('id');
+      const [submitted] = await knexOf(h.runtime.orm)('message_event')
+        .where({ message_id: row.id, event: 'submitted' })
+        .select('at');
+      expect(new Date(submitted.at).getTime()).toBeGreaterThanOrEqual(clock);
+      for (const instance of [first, second])
+        expect(await h.runtime.services.incidents.list(actor, { instanceId: instance.id })).toEqual(
+          [],
+        );
+    } finally {
+      h.ctx.now = realNow;
+      await h.mailboxes.update(TENANT, senderId, { smtp });
+    }
   });
 
   it('raises an incident naming the field of a bad address, without sending', async () => {

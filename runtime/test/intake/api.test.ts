@@ -147,6 +147,15 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
       flagKeyword: '$Protocollato',
       enabled: true,
     });
+    const paced = await call('PUT', `/mailboxes/${mailboxId}`, {
+      smtp: { ...smtp, maxPerMinute: 6 },
+    });
+    expect(paced.body.smtp).toEqual({ ...smtp, maxPerMinute: 6 });
+    const zero = await call('PUT', `/mailboxes/${mailboxId}`, {
+      smtp: { ...smtp, maxPerMinute: 0 },
+    });
+    expect(zero.status).toBe(400);
+    expect(JSON.stringify(zero.body.problems)).toContain('body.smtp.maxPerMinute');
     await call('PUT', `/mailboxes/${mailboxId}`, { smtp: null, flagKeyword: null });
   });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConnectorError } from '@pectrack/connector-sdk';
 import { CONNECTOR_JOB } from '../../src/scheduler/index.js';
 import { sweep } from '../../src/scheduler/housekeeping.js';
 import { knexOf } from '../../src/store/orm.js';
@@ -21,12 +22,14 @@ const routing = diagram(
    ${flows('start>route')}`,
 );
 
-const notifying = diagram(
-  'notifying',
-  `<bpmn:startEvent id="start" />
+/** A process whose service task calls connector `type`. */
+const notifyingThrough = (processId: string, type: string) =>
+  diagram(
+    processId,
+    `<bpmn:startEvent id="start" />
    <bpmn:serviceTask id="notify">
      <bpmn:extensionElements>
-       <pectrack:connector type="flaky">
+       <pectrack:connector type="${type}">
          <pectrack:input source="=recipient" target="to" />
          <pectrack:output source="=receipt" target="receipt" />
        </pectrack:connector>
@@ -34,10 +37,15 @@ const notifying = diagram(
    </bpmn:serviceTask>
    <bpmn:endEvent id="end" />
    ${flows('start>notify', 'notify>end')}`,
-);
+  );
+const notifying = notifyingThrough('notifying', 'flaky');
 
 /** A connector that fails while `failing` is set, and counts every call. */
 const flaky = { failing: true, calls: [] as { key: string; to: unknown }[] };
+
+/** The same task on a connector whose far side asks to be called later, `deferrals` times. */
+const pacedNotifying = notifyingThrough('paced-notifying', 'paced');
+const paced = { deferrals: 0, calls: [] as string[] };
 
 for (const database of await testDatabases()) {
   describe.skipIf(!database.available)(`incidents on ${database.kind}`, () => {
@@ -48,6 +56,12 @@ for (const database of await testDatabases()) {
           flaky: async (input, context) => {
             flaky.calls.push({ key: context.idempotencyKey, to: input.to });
             if (flaky.failing) throw new Error('SMTP 421 try again later');
+            return { receipt: `r-${input.to}` };
+          },
+          paced: async (input, context) => {
+            paced.calls.push(context.idempotencyKey);
+            if (paced.calls.length <= paced.deferrals)
+              throw new ConnectorError('BUSY', 'six messages a minute', { retryAfterMs: 20 });
             return { receipt: `r-${input.to}` };
           },
         },
@@ -125,6 +139,28 @@ for (const database of await testDatabases()) {
       expect(done.hasIncident).toBe(false);
       expect(flaky.calls).toHaveLength(4);
       expect(flaky.calls[3]!.key).not.toBe(flaky.calls[0]!.key);
+    });
+
+    it('calls a connector that asks to be called later again, as often as it asks, without an incident', async () => {
+      const { services } = runtime();
+      paced.deferrals = 5; // more than the 3 attempts a failing call gets
+      paced.calls = [];
+      await services.definitions.deploy(actor, {
+        name: 'paced-notifying',
+        files: [{ filename: 'p.bpmn', xml: pacedNotifying }],
+      });
+      const instance = await services.instances.start(actor, {
+        definitionKey: 'paced-notifying',
+        variables: { recipient: 'suap@pec.test' },
+      });
+      const done = await eventually('the instance to end', async () => {
+        const detail = await services.instances.get(actor, instance.id);
+        return detail.status === 'completed' ? detail : null;
+      });
+      expect(done).toMatchObject({ hasIncident: false, variables: { receipt: 'r-suap@pec.test' } });
+      expect(done.incidents).toEqual([]);
+      expect(paced.calls).toHaveLength(6);
+      expect(new Set(paced.calls).size).toBe(1);
     });
 
     it('sweeps delivered outbox rows and finished connector jobs past retention, and nothing younger', async () => {

@@ -31,7 +31,7 @@ const MailboxView = z.object({
   imap: Server,
   username: z.string(),
   folders: z.array(z.string()),
-  smtp: Server.nullable(),
+  smtp: Server.extend({ maxPerMinute: z.number().int().nullable() }).nullable(),
   flagKeyword: z.string().nullable(),
   enabled: z.boolean(),
   health: MailboxHealth,

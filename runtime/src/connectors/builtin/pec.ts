@@ -14,6 +14,7 @@ import {
 } from '@pectrack/connector-pec';
 import { PecTrackError } from '../../errors.js';
 import { SubmissionFailedError, type Intake } from '../../intake/index.js';
+import { SendingPacedError } from '../../intake/pacing.js';
 import { BlobNotFoundError, type BlobStore } from '../../store/blobs.js';
 
 export function pecConnector(intake: Intake): Connector {
@@ -37,6 +38,12 @@ export function pecConnector(intake: Intake): Connector {
         );
         return { id: sent.id, messageId: sent.messageId, deliveryStatus: sent.deliveryStatus };
       } catch (error) {
+        // Not a failure: the mailbox's pace (intake/pacing.ts) says when to try again.
+        if (error instanceof SendingPacedError)
+          throw new ConnectorError('PEC_SENDING_PACED', error.message, {
+            retryAfterMs: error.retryAfterMs,
+            cause: error,
+          });
         if (error instanceof SubmissionFailedError && error.details?.transient === true)
           throw new ConnectorError('PEC_SUBMISSION_DEFERRED', error.message, {
             retryable: true,

@@ -28,6 +28,10 @@ export interface Mailbox {
   smtpHost: string | null;
   smtpPort: number | null;
   smtpTls: boolean;
+  /** Submissions the provider takes in a minute (null: no limit); see intake/pacing.ts. */
+  smtpMaxPerMinute?: number | null;
+  /** When the submissions of the last minute went (ISO instants), oldest first. */
+  smtpRecentSubmissions?: string[] | null;
   /** IMAP keyword set on a message after it is committed; null leaves the server untouched. */
   flagKeyword: string | null;
   enabled: boolean;
@@ -58,6 +62,8 @@ export const MailboxSchema = new EntitySchema<Mailbox>({
     smtpHost: { type: 'string', nullable: true },
     smtpPort: { type: 'integer', nullable: true },
     smtpTls: { type: 'boolean' },
+    smtpMaxPerMinute: { type: 'integer', nullable: true },
+    smtpRecentSubmissions: { type: 'json', nullable: true },
     flagKeyword: { type: 'string', nullable: true },
     enabled: { type: 'boolean' },
     healthStatus: { type: 'string', length: 16 },

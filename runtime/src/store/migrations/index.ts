@@ -4,6 +4,7 @@ import { Migration20261127100000_intake } from './Migration20261127100000_intake
 import { Migration20261127200000_outgoing_idempotency } from './Migration20261127200000_outgoing_idempotency.js';
 import { Migration20261127300000_mailbox_folder_problems } from './Migration20261127300000_mailbox_folder_problems.js';
 import { Migration20261127400000_message_listing } from './Migration20261127400000_message_listing.js';
+import { Migration20261127500000_mailbox_sending_pace } from './Migration20261127500000_mailbox_sending_pace.js';
 
 /** Listed explicitly so migrations run the same from src (tsx, vitest) and from dist. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -20,5 +21,9 @@ export const MIGRATIONS: MigrationObject[] = [
   {
     name: 'Migration20261127400000_message_listing',
     class: Migration20261127400000_message_listing,
+  },
+  {
+    name: 'Migration20261127500000_mailbox_sending_pace',
+    class: Migration20261127500000_mailbox_sending_pace,
   },
 ];

@@ -1,0 +1,107 @@
+/**
+ * A mailbox's sending pace (smtp.maxPerMinute): at most that many submission slots in any 60
+ * seconds, counted on the mailbox row, on a clock the test moves; and a send past the pace is
+ * refused before anything is recorded.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIntakeContext, type IntakeContext } from '../../src/intake/index.js';
+import { mailboxServices } from '../../src/intake/mailboxes.js';
+import { outgoingServices } from '../../src/intake/outgoing.js';
+import { takeSendingSlot } from '../../src/intake/pacing.js';
+import { FileBlobStore } from '../../src/store/blobs.js';
+import { knexOf } from '../../src/store/orm.js';
+import { testDatabases } from '../support/databases.js';
+import { useRuntime } from '../support/runtime.js';
+
+const TENANT = 'default';
+const SECOND = 1_000;
+
+for (const database of await testDatabases()) {
+  describe.skipIf(!database.available)(`sending pace on ${database.kind}`, () => {
+    const runtime = useRuntime(database);
+    let clock = Date.UTC(2026, 10, 27, 9, 0, 0);
+    let blobDir: string;
+    let ctx: IntakeContext;
+
+    beforeAll(async () => {
+      blobDir = await mkdtemp(join(tmpdir(), 'pectrack-pacing-'));
+      ctx = createIntakeContext({
+        orm: runtime().orm,
+        blobs: new FileBlobStore(blobDir),
+        secretKey: randomBytes(32),
+        now: () => new Date(clock),
+      });
+    });
+    afterAll(async () => {
+      await ctx?.close();
+      await rm(blobDir, { recursive: true, force: true });
+    });
+
+    const mailbox = async (address: string, maxPerMinute: number | null) =>
+      (
+        await mailboxServices(ctx).create(TENANT, {
+          name: address,
+          address,
+          imap: { host: '127.0.0.1', port: 1, tls: false },
+          username: address,
+          password: 'segreto',
+          enabled: false,
+          // Port 1: nothing would take a submission that got past the pace.
+          smtp: { host: '127.0.0.1', port: 1, tls: false, maxPerMinute },
+        })
+      ).id;
+
+    it('gives at most maxPerMinute slots in any minute, and says when the next one frees', async () => {
+      const id = await mailbox('tributi@comune.pec.test', 3);
+      const slot = () => takeSendingSlot(ctx, TENANT, id);
+      expect([await slot(), await slot()]).toEqual([0, 0]);
+      clock += 20 * SECOND;
+      expect(await slot()).toBe(0);
+      expect(await slot()).toBe(40 * SECOND); // the first two leave the window at +60 s
+      clock += 40 * SECOND;
+      expect(await slot()).toBe(0);
+      expect(await slot()).toBe(0);
+      // Now the slots of +20, +60 and +60 s are in the window: the next frees at +80 s.
+      expect(await slot()).toBe(20 * SECOND);
+      clock += 20 * SECOND;
+      expect(await slot()).toBe(0);
+    });
+
+    it('leaves a mailbox without a limit alone, and follows a limit changed later', async () => {
+      const id = await mailbox('urp@comune.pec.test', null);
+      for (let n = 0; n < 20; n++) expect(await takeSendingSlot(ctx, TENANT, id)).toBe(0);
+      const view = await mailboxServices(ctx).update(TENANT, id, {
+        smtp: { host: '127.0.0.1', port: 1, tls: false, maxPerMinute: 1 },
+      });
+      expect(view.smtp).toMatchObject({ maxPerMinute: 1 });
+      expect(await takeSendingSlot(ctx, TENANT, id)).toBe(0);
+      expect(await takeSendingSlot(ctx, TENANT, id)).toBe(60 * SECOND);
+    });
+
+    it('refuses a send past the pace with 429 and when to try again, recording nothing', async () => {
+      const id = await mailbox('suap@comune.pec.test', 1);
+      expect(await takeSendingSlot(ctx, TENANT, id)).toBe(0);
+      const rows = async () =>
+        Number(
+          ((await knexOf(runtime().orm)('message').count({ n: '*' })) as { n: string }[])[0]!.n,
+        );
+      const before = await rows();
+      await expect(
+        outgoingServices(ctx).send(TENANT, id, {
+          to: ['ufficio@regione.pec.test'],
+          subject: 'Comunicazione',
+          text: '...',
+        }),
+      ).rejects.toMatchObject({
+        code: 'sending-paced',
+        status: 429,
+        details: { maxPerMinute: 1, retryAfterMs: ctx.limits.pacingRecheckMs },
+      });
+      expect(await rows()).toBe(before);
+    });
+  });
+}
