@@ -106,6 +106,19 @@ for (const database of await testDatabases()) {
       expect(service.requests.length).toBe(before);
     });
 
+    it('calls a service that answered 429 with Retry-After again, as often as it asks, without an incident', async () => {
+      const caseNumber = `${database.kind}-throttled`;
+      service.throttled = 4; // more than the 3 attempts a failing call gets
+      try {
+        const done = await ended((await start(caseNumber)).id);
+        expect(done.variables).toMatchObject({ receipt: `ok-${caseNumber}` });
+        expect(done.incidents).toEqual([]);
+        expect(requestsFor(caseNumber)).toHaveLength(5);
+      } finally {
+        service.throttled = 0;
+      }
+    });
+
     it('retries a 500, then raises an incident; retrying after the service recovers completes', async () => {
       const caseNumber = `${database.kind}-flaky`;
       service.failing = true;

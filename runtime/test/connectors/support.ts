@@ -1,6 +1,7 @@
 /**
  * The far side of the http connector: a JSON service that answers 500 while `failing` is set,
- * and keeps every request it received.
+ * 429 with `Retry-After: 0` to the next `throttled` requests, and keeps every request it
+ * received.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,12 +9,13 @@ import type { AddressInfo } from 'node:net';
 export interface JsonService {
   url: string;
   failing: boolean;
+  throttled: number;
   requests: { method: string; idempotencyKey: string | undefined; body: unknown }[];
   close(): Promise<void>;
 }
 
 export async function startJsonService(): Promise<JsonService> {
-  const service = { failing: false, requests: [] } as unknown as JsonService;
+  const service = { failing: false, throttled: 0, requests: [] } as unknown as JsonService;
   const server: Server = createServer((request, response) => {
     let text = '';
     request.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -24,6 +26,13 @@ export async function startJsonService(): Promise<JsonService> {
         idempotencyKey: request.headers['idempotency-key'] as string | undefined,
         body,
       });
+      if (service.throttled > 0) {
+        service.throttled -= 1;
+        response
+          .writeHead(429, { 'content-type': 'text/plain', 'retry-after': '0' })
+          .end('slow down');
+        return;
+      }
       if (service.failing) {
         response.writeHead(500, { 'content-type': 'text/plain' }).end('database down');
         return;

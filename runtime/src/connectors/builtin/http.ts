@@ -1,7 +1,8 @@
 /**
  * `pectrack:http`: one JSON request to a URL, so a service task can call a web service without a
  * custom connector. 5xx, 429 and network failures are retryable (the far side may recover);
- * other non-2xx answers are not (the same request would be refused again).
+ * other non-2xx answers are not (the same request would be refused again). A 429 or 503 with
+ * Retry-After is called again when the service said, and is not counted as a failure.
  */
 import { ConnectorError, defineConnector } from '@pectrack/connector-sdk';
 import { z } from 'zod';
@@ -90,7 +91,8 @@ export const httpConnector = defineConnector({
           call?.idempotencyKey,
         );
         const body = await readBody(response);
-        if (!response.ok) throw refused(input, response.status, body);
+        if (!response.ok)
+          throw refused(input, response.status, body, response.headers.get('retry-after'));
         return { status: response.status, body };
       },
     },
@@ -139,15 +141,31 @@ async function readBody(response: Response): Promise<unknown> {
   }
 }
 
-function refused(input: Input, status: number, body: unknown): ConnectorError {
+function refused(
+  input: Input,
+  status: number,
+  body: unknown,
+  retryAfter: string | null,
+): ConnectorError {
   const excerpt =
     typeof body === 'string' ? body.slice(0, 200) : JSON.stringify(body)?.slice(0, 200);
+  const later = status === 429 || status === 503 ? delayOf(retryAfter) : undefined;
   return new ConnectorError(
     'HTTP_STATUS',
     `${input.method} ${input.url} answered ${status}${excerpt ? `: ${excerpt}` : ''}`,
     {
       retryable: status >= 500 || status === 429,
+      ...(later !== undefined && { retryAfterMs: later }),
       details: { status },
     },
   );
+}
+
+/** Retry-After (RFC 9110 10.2.3): delay-seconds or an HTTP date; undefined when absent or unreadable. */
+function delayOf(retryAfter: string | null, now = Date.now()): number | undefined {
+  const value = retryAfter?.trim();
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
