@@ -12,6 +12,7 @@ import { addUser } from '../../src/auth/users.js';
 import { createIntake, type Intake } from '../../src/intake/index.js';
 import { mailboxServices } from '../../src/intake/mailboxes.js';
 import { testDatabases } from '../support/databases.js';
+import { closedPort } from '../support/ports.js';
 import { eventually } from '../support/wait.js';
 import { countMessages } from './support/counts.js';
 import { pecFixtures } from './support/fixtures.js';
@@ -47,7 +48,7 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
       ? await response.json()
       : Buffer.from(await response.arrayBuffer());
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of many shapes, checked by the assertions
-    return { status: response.status, type, body: payload as any };
+    return { status: response.status, type, headers: response.headers, body: payload as any };
   };
 
   beforeAll(async () => {
@@ -237,6 +238,28 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
     expect(missing.status).toBe(404);
     expect(missing.body.detail).toMatch(/attachment 1 of message/);
     expect((await call('GET', `/messages/${sixth.id}/parts/first`)).status).toBe(400);
+  });
+
+  it('answers a send past the mailbox pace with 429 and Retry-After, after a provider that was down', async () => {
+    const box = await call('POST', '/mailboxes', {
+      ...created(),
+      address: 'ragioneria@comune.pec.test',
+      enabled: false,
+      smtp: { host: '127.0.0.1', port: await closedPort(), tls: false, maxPerMinute: 1 },
+    });
+    const letter = { to: ['ufficio@regione.pec.test'], subject: 'Sollecito', text: '...' };
+    const first = await call('POST', `/mailboxes/${box.body.id}/send`, letter);
+    expect(first.status).toBe(502);
+    expect(first.body).toMatchObject({ transient: true });
+    const second = await call('POST', `/mailboxes/${box.body.id}/send`, letter);
+    expect(second.status).toBe(429);
+    expect(second.body).toMatchObject({
+      type: 'https://pectrack.org/problems/sending-paced',
+      title: 'Too Many Requests',
+      maxPerMinute: 1,
+    });
+    expect(second.headers.get('retry-after')).toBe(String(h.ctx.limits.pacingRecheckMs / 1000));
+    await call('DELETE', `/mailboxes/${box.body.id}`);
   });
 
   it('deletes the mailbox but keeps its messages', async () => {

@@ -29,6 +29,7 @@ const TITLES: Record<number, string> = {
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -104,6 +105,9 @@ export function problemHandler(logger: Logger): Middleware {
       if (body.status === 401) ctx.set('WWW-Authenticate', AUTHENTICATE_CHALLENGE);
       // The rest of an oversized body is not read; closing tells the client to stop sending it.
       if (body.status === 413) ctx.set('Connection', 'close');
+      // A problem that says when to try again (a mailbox's sending pace) says it in HTTP too.
+      if (typeof body.retryAfterMs === 'number')
+        ctx.set('Retry-After', String(Math.ceil(body.retryAfterMs / 1000)));
       ctx.status = body.status;
       ctx.type = PROBLEM_CONTENT_TYPE;
       ctx.body = body;
