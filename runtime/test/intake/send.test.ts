@@ -186,6 +186,8 @@ describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
       .catch((error: unknown) => error);
     front.faults = { ...front.faults, failAfterAccepting: false };
     expect(attempt).toBeInstanceOf(SubmissionFailedError);
+    // The data had gone out: a retry might certify it twice, so it is not sent again by itself.
+    expect((attempt as SubmissionFailedError).details).toMatchObject({ transient: false });
     const id = (attempt as SubmissionFailedError).details!.id as string;
     expect(await recipientStates(id)).toEqual([{ address: RECIPIENT, status: 'failed' }]);
 

@@ -37,12 +37,14 @@ export class PecSendError extends Error {
 
   /**
    * The provider did not take the message and may take it later, so sending it again cannot
-   * certify it twice: it answered with a temporary refusal (a 4xx reply, at any step up to the
-   * end of the data: RFC 5321 4.2.5, e.g. a provider that throttles sending), or no connection
-   * to it could be made. A connection lost once the message was on its way is not transient:
-   * whether the provider took it is unknown, and a person decides.
+   * certify it twice: it refused for now (a 4xx reply) before the message data went out (at
+   * connection, login, sender, recipients or the DATA command: a provider that throttles
+   * sending), or no connection could be made. Once the data went out, whether the provider took
+   * it is not certain even after a 4xx (RFC 5321 says it did not, but a certified message sent
+   * twice is two legal notifications), nor after a lost connection: a person decides.
    */
   get transient(): boolean {
+    if (this.code === 'EMESSAGE') return false; // nodemailer: the reply to the message data
     if (this.responseCode !== undefined) return this.responseCode >= 400 && this.responseCode < 500;
     return this.command === 'CONN';
   }
