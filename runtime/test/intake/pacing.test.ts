@@ -71,6 +71,15 @@ for (const database of await testDatabases()) {
       expect(await slot()).toBe(0);
     });
 
+    it('grants no more slots than the pace to sends asking at the same moment', async () => {
+      const id = await mailbox('anagrafe@comune.pec.test', 3);
+      const waits = await Promise.all(
+        Array.from({ length: 12 }, () => takeSendingSlot(ctx, TENANT, id)),
+      );
+      expect(waits.filter((wait) => wait === 0)).toHaveLength(3);
+      expect(new Set(waits.filter((wait) => wait > 0))).toEqual(new Set([60 * SECOND]));
+    });
+
     it('leaves a mailbox without a limit alone, and follows a limit changed later', async () => {
       const id = await mailbox('urp@comune.pec.test', null);
       for (let n = 0; n < 20; n++) expect(await takeSendingSlot(ctx, TENANT, id)).toBe(0);
