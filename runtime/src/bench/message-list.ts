@@ -1,8 +1,9 @@
 /**
  * `npm run bench:message-list`: what a page of the messages list costs on PostgreSQL with
  * BENCH_LIST_MESSAGES (default 300,000) messages in one tenant, through the service the API
- * calls, with the list's indexes and then, in the same run, without them (dropped). One line
- * per query; the plan PostgreSQL chose is printed beside the time.
+ * calls, and a page of the message feed (intake/feed.ts), with the indexes and then, in the
+ * same run, without them (dropped). One line per query; the plan PostgreSQL chose is printed
+ * beside the list's times.
  *
  * PECTRACK_BENCH_PG_URL names a server where a database may be created (default: the local
  * one, as the tests use it).
@@ -13,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createIntakeContext } from '../intake/index.js';
+import { messageFeed } from '../intake/feed.js';
 import { messageQueries, type MessageFilter } from '../intake/messages.js';
 import { createRuntime } from '../runtime.js';
 import { FileBlobStore } from '../store/blobs.js';
@@ -26,6 +28,7 @@ const LIST_INDEXES = [
   'message_tenant_id_received_at_index',
   'message_lower_sender_index',
   'message_tenant_id_provider_id_index',
+  'message_tenant_id_commit_xid_id_index',
 ];
 
 const QUERIES: Record<string, MessageFilter> = {
@@ -67,18 +70,34 @@ async function main(): Promise<void> {
       secretKey: randomBytes(32),
     });
     const messages = messageQueries(ctx);
+    const feed = messageFeed(ctx);
+    // A cursor halfway: the feed's later pages start from one.
+    let halfway: string | null = null;
+    for (let page = 0; page < MESSAGES / 2 / 500; page++)
+      halfway = (await feed.read('default', { after: halfway ?? undefined, limit: 500 })).cursor;
+    const timed = async (run: () => Promise<unknown>) => {
+      await run();
+      const started = performance.now();
+      for (let round = 0; round < ROUNDS; round++) await run();
+      return ((performance.now() - started) / ROUNDS).toFixed(2);
+    };
     for (const indexed of [true, false]) {
       if (!indexed) for (const index of LIST_INDEXES) await knex.raw(`drop index ${index}`);
       await knex.raw('analyze message');
+      const label = indexed ? 'with' : 'without';
       for (const [what, filter] of Object.entries(QUERIES)) {
-        await messages.list('default', filter);
-        const started = performance.now();
-        for (let round = 0; round < ROUNDS; round++) await messages.list('default', filter);
-        const ms = (performance.now() - started) / ROUNDS;
+        const ms = await timed(() => messages.list('default', filter));
         process.stdout.write(
-          `bench:message-list ${indexed ? 'with' : 'without'} the list indexes, ${what}: ${ms.toFixed(2)} ms (${await planOf(knex, filter)})\n`,
+          `bench:message-list ${label} the list indexes, ${what}: ${ms} ms (${await planOf(knex, filter)})\n`,
         );
       }
+      for (const [what, after] of [
+        ['the feed, first page of 100', undefined],
+        ['the feed, a page of 100 halfway', halfway ?? undefined],
+      ] as const)
+        process.stdout.write(
+          `bench:message-list ${label} the list indexes, ${what}: ${await timed(() => feed.read('default', { after, limit: 100 }))} ms\n`,
+        );
     }
     await ctx.close();
   } finally {

@@ -21,6 +21,7 @@ import {
   type MailboxView,
 } from './mailboxes.js';
 import { messageQueries, type MessageQueries } from './messages.js';
+import { messageFeed, type MessageFeed } from './feed.js';
 import { outgoingServices, type OutgoingServices } from './outgoing.js';
 import type { AppliedReceipt } from './receipts.js';
 
@@ -128,6 +129,8 @@ export interface Intake {
   ctx: IntakeContext;
   mailboxes: MailboxServices;
   messages: MessageQueries;
+  /** Every message in the order it was stored, for another system that keeps a cursor. */
+  feed: MessageFeed;
   outgoing: OutgoingServices;
   jobs: MailboxSyncJobs | null;
   createMailbox(tenantId: string, input: MailboxInput): Promise<MailboxView>;
@@ -157,6 +160,7 @@ export function createIntake(
     ctx,
     mailboxes,
     messages: messageQueries(ctx),
+    feed: messageFeed(ctx),
     outgoing: outgoingServices(ctx),
     jobs,
     async createMailbox(tenantId, input) {

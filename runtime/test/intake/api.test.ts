@@ -204,6 +204,19 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
     expect((await call('GET', '/messages/00000000-0000-0000-0000-000000000000')).status).toBe(404);
   });
 
+  it('pages through the feed of every message in the order stored, behind a cursor', async () => {
+    const listed = (await call('GET', `/messages?mailboxId=${mailboxId}&limit=500`)).body;
+    const first = await call('GET', '/messages/feed?limit=4');
+    expect(first.status).toBe(200);
+    const rest = await call('GET', `/messages/feed?after=${first.body.cursor}&limit=500`);
+    const fed = [...first.body.messages, ...rest.body.messages].map((m: { id: string }) => m.id);
+    expect(new Set(fed)).toEqual(new Set(listed.map((m: { id: string }) => m.id)));
+    expect(fed).toHaveLength(listed.length);
+    const wrong = await call('GET', '/messages/feed?after=x');
+    expect(wrong.status).toBe(400);
+    expect(wrong.body).toMatchObject({ field: 'after' });
+  });
+
   it("gives the sender's text and each attachment decoded, as the parts list them", async () => {
     const [sixth] = (
       await call(

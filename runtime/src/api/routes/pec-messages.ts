@@ -5,6 +5,7 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { Intake } from '../../intake/index.js';
+import { FeedQuery } from '../../intake/feed.js';
 import { MessageFilter } from '../../intake/messages.js';
 import { endpoint, type Endpoint } from '../endpoint.js';
 import { IdParams } from '../schemas.js';
@@ -79,6 +80,25 @@ export function pecMessageEndpoints(intake: Intake): Endpoint[] {
         },
       },
       async ({ actor, query }) => intake.messages.list(actor.tenantId, query),
+    ),
+    // Before /messages/:id, which would take "feed" for an id.
+    endpoint(
+      {
+        method: 'get',
+        path: '/messages/feed',
+        operationId: 'feedPecMessages',
+        summary:
+          'Every message in the order it was stored, a page at a time: pass the cursor a page returns to get what came after it',
+        permission: 'pec:read',
+        query: FeedQuery,
+        success: {
+          status: 200,
+          description: 'A page of the feed',
+          contentType: 'application/json',
+          schema: z.object({ messages: z.array(MessageView), cursor: z.string().nullable() }),
+        },
+      },
+      async ({ actor, query }) => intake.feed.read(actor.tenantId, query),
     ),
     endpoint(
       {

@@ -5,6 +5,7 @@ import { Migration20261127200000_outgoing_idempotency } from './Migration2026112
 import { Migration20261127300000_mailbox_folder_problems } from './Migration20261127300000_mailbox_folder_problems.js';
 import { Migration20261127400000_message_listing } from './Migration20261127400000_message_listing.js';
 import { Migration20261127500000_mailbox_sending_pace } from './Migration20261127500000_mailbox_sending_pace.js';
+import { Migration20261127600000_message_feed } from './Migration20261127600000_message_feed.js';
 
 /** Listed explicitly so migrations run the same from src (tsx, vitest) and from dist. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -26,4 +27,5 @@ export const MIGRATIONS: MigrationObject[] = [
     name: 'Migration20261127500000_mailbox_sending_pace',
     class: Migration20261127500000_mailbox_sending_pace,
   },
+  { name: 'Migration20261127600000_message_feed', class: Migration20261127600000_message_feed },
 ];
