@@ -39,7 +39,15 @@ export interface IntakeSettings {
    * blob store's whole file system once per batch (syncfs, Linux), `file` fsyncs each new file.
    */
   blobSync: 'filesystem' | 'file';
+  /**
+   * How long a receipt no process waits for yet is kept for the first that does (a process
+   * still finishing its send task, or doing a task before it waits): PECTRACK_RECEIPT_TTL_HOURS.
+   */
+  receiptTimeToLiveMs: number;
 }
+
+/** A week: past the provider's 24-hour delivery term, with room for the tasks in between. */
+export const DEFAULT_RECEIPT_TTL_HOURS = 168;
 
 /** A configuration built in code may leave intake out: the defaults loadConfig would give. */
 export function intakeSettingsOf(config: RuntimeConfig): IntakeSettings {
@@ -50,6 +58,7 @@ export function intakeSettingsOf(config: RuntimeConfig): IntakeSettings {
       blobDir: resolve(config.dataDir, 'blobs'),
       parseWorkers: defaultParseWorkers(),
       blobSync: 'filesystem',
+      receiptTimeToLiveMs: DEFAULT_RECEIPT_TTL_HOURS * 3_600_000,
     }
   );
 }
@@ -92,6 +101,11 @@ const EnvSchema = z.object({
   PECTRACK_TRUST_ANCHORS: z.string().min(1).optional(),
   PECTRACK_PARSE_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   PECTRACK_BLOB_SYNC: z.enum(['filesystem', 'file']).default('filesystem'),
+  PECTRACK_RECEIPT_TTL_HOURS: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 90)
+    .default(DEFAULT_RECEIPT_TTL_HOURS),
 });
 
 export class ConfigError extends Error {
@@ -130,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
       blobDir: resolve(dataDir, 'blobs'),
       parseWorkers: vars.PECTRACK_PARSE_WORKERS ?? defaultParseWorkers(),
       blobSync: vars.PECTRACK_BLOB_SYNC,
+      receiptTimeToLiveMs: Math.round(vars.PECTRACK_RECEIPT_TTL_HOURS * 3_600_000),
     },
   };
 }

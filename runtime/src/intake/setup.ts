@@ -1,7 +1,8 @@
 /**
  * Builds the intake context a runtime uses from its configuration: the mailbox password key,
  * the signature trust anchors, the blob store, and receipts published as `pec.receipt` BPMN
- * messages (the correlation key is the Message-ID of the message we sent).
+ * messages (the correlation key is the Message-ID of the message we sent), kept for a while
+ * when their process does not wait for them yet.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -34,13 +35,30 @@ export async function intakeContextFor(
       : undefined,
     parseWorkers: settings.parseWorkers,
     log,
-    publishReceipt: async (tenantId, receipt) => {
-      await services.messages.correlate(
-        { tenantId, userId: 'system', username: 'system', roles: ['admin'] },
-        { name: RECEIPT_MESSAGE, correlationKey: receipt.sentMessageId, variables: { receipt } },
-      );
-    },
+    publishReceipt: receiptPublisher(services, settings.receiptTimeToLiveMs),
   });
+}
+
+/**
+ * Publishes an applied receipt to the process that sent the message, keeping it for
+ * `timeToLiveMs` when that process does not wait for it yet: the provider's acceptance often
+ * arrives while the send task is still completing.
+ */
+export function receiptPublisher(
+  services: Services,
+  timeToLiveMs: number,
+): IntakeContext['publishReceipt'] {
+  return async (tenantId, receipt) => {
+    await services.messages.correlate(
+      { tenantId, userId: 'system', username: 'system', roles: ['admin'] },
+      {
+        name: RECEIPT_MESSAGE,
+        correlationKey: receipt.sentMessageId,
+        variables: { receipt: { ...receipt } },
+        timeToLiveMs,
+      },
+    );
+  };
 }
 
 /**

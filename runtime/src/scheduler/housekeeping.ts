@@ -1,13 +1,16 @@
 /**
  * Hourly clean-up of what only matters for a while: delivered outbox rows, and finished
  * connector jobs (kept so that a re-drain of their outbox row cannot call twice — once
- * the row is done, long past its lease, nothing can re-drain it).
+ * the row is done, long past its lease, nothing can re-drain it). Every minute, buffered
+ * BPMN messages a crash left half-delivered are delivered and expired ones deleted.
  */
 import type { Agenda } from 'agenda';
+import type { InternalCommands } from '../services/index.js';
 import { knexOf, type Orm } from '../store/orm.js';
 import { CONNECTOR_JOB } from './jobs.js';
 
 export const HOUSEKEEPING_JOB = 'pectrack.housekeeping';
+export const MESSAGE_BUFFER_JOB = 'pectrack.message-buffer';
 
 export async function sweep(orm: Orm, olderThan: Date): Promise<{ outbox: number; jobs: number }> {
   const knex = knexOf(orm);
@@ -28,10 +31,15 @@ export async function sweep(orm: Orm, olderThan: Date): Promise<{ outbox: number
 export async function scheduleHousekeeping(
   agenda: Agenda,
   orm: Orm,
+  internal: InternalCommands,
   retentionMs: number,
 ): Promise<void> {
   agenda.define(HOUSEKEEPING_JOB, async () => {
     await sweep(orm, new Date(Date.now() - retentionMs));
   });
+  agenda.define(MESSAGE_BUFFER_JOB, async () => {
+    await internal.redeliverBufferedMessages();
+  });
   await agenda.every('1 hour', HOUSEKEEPING_JOB);
+  await agenda.every('1 minute', MESSAGE_BUFFER_JOB);
 }

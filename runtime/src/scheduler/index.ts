@@ -82,7 +82,7 @@ export function createScheduler(options: {
         maxAttempts: 10,
       });
       await agenda.start();
-      await scheduleHousekeeping(agenda, options.orm, settings.retentionMs);
+      await scheduleHousekeeping(agenda, options.orm, options.internal, settings.retentionMs);
       dispatcher.start();
       running = { agenda, dispatcher };
     },

@@ -10,6 +10,7 @@ import type { InstanceChange, InstanceRecord } from '../store/commands/index.js'
 import type { ServiceContext } from './context.js';
 import { knexOf } from '../store/orm.js';
 import { changeFromStep } from './effects.js';
+import { deliverBuffered } from './message-buffer.js';
 
 const INTERNAL_ATTEMPTS = 10;
 
@@ -31,7 +32,7 @@ export async function runCommand(ctx: ServiceContext, options: RunOptions): Prom
     const change = await stepAndDescribe(ctx, before, options);
     const [outcome] = await ctx.commands.commit([change]);
     if (outcome!.ok) {
-      if (change.outbox.length) ctx.outboxWritten();
+      await afterCommit(ctx, change);
       return { instance: change.instance, change };
     }
     if (!outcome!.conflict) throw outcome!.error;
@@ -41,6 +42,17 @@ export async function runCommand(ctx: ServiceContext, options: RunOptions): Prom
       });
     }
   }
+}
+
+/**
+ * What follows a committed change: the outbox dispatcher is woken for its rows, and each message
+ * wait it created takes a message kept for it (services/message-buffer.ts). The command stands
+ * when that delivery fails; the buffer's sweep job delivers the message later.
+ */
+export async function afterCommit(ctx: ServiceContext, change: InstanceChange): Promise<void> {
+  if (change.outbox.length) ctx.outboxWritten();
+  if (!change.subscriptionsCreated.some((s) => s.kind === 'message')) return;
+  await deliverBuffered(ctx, change).catch(() => undefined);
 }
 
 async function loadInstance(

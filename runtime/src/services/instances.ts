@@ -9,7 +9,7 @@ import {
   type ProcessInstance,
 } from '../store/entities/index.js';
 import type { InstanceRecord } from '../store/commands/index.js';
-import { asConflictIfStale, runCommand, stepOrExplain } from './command-runner.js';
+import { afterCommit, asConflictIfStale, runCommand, stepOrExplain } from './command-runner.js';
 import { tenantEm, type ServiceContext } from './context.js';
 import type { LoadedDefinition } from './definition-cache.js';
 import { changeFromStep } from './effects.js';
@@ -49,7 +49,7 @@ export function instanceServices(ctx: ServiceContext): Services['instances'] {
       const [outcome] = await ctx.commands.commit([change]);
       if (!outcome!.ok)
         throw outcome!.conflict ? new Error(`instance id ${instanceId} collided`) : outcome!.error;
-      if (change.outbox.length) ctx.outboxWritten();
+      await afterCommit(ctx, change);
       return {
         ...instanceInfo(change.instance, definition.info),
         tasks: change.tasksCreated.map(createdTaskInfo),

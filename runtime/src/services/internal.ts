@@ -6,6 +6,7 @@
 import type { Command } from '../engine/types.js';
 import { isStale, runCommand } from './command-runner.js';
 import type { ServiceContext } from './context.js';
+import { redeliverBuffered } from './message-buffer.js';
 
 export type InternalOutcome = 'applied' | 'stale';
 
@@ -17,6 +18,8 @@ export interface InternalCommands {
     jobRef: string,
     result: { ok: true; output: Record<string, unknown> } | { ok: false; error: string },
   ): Promise<InternalOutcome>;
+  /** Finishes buffered-message deliveries a crash interrupted; returns how many were delivered. */
+  redeliverBufferedMessages(): Promise<number>;
 }
 
 export function internalCommands(ctx: ServiceContext): InternalCommands {
@@ -38,5 +41,6 @@ export function internalCommands(ctx: ServiceContext): InternalCommands {
       run(tenantId, instanceId, { type: 'triggerTimer', timerRef }),
     connectorResult: (tenantId, instanceId, jobRef, result) =>
       run(tenantId, instanceId, { type: 'connectorResult', jobRef, ...result }),
+    redeliverBufferedMessages: () => redeliverBuffered(ctx),
   };
 }

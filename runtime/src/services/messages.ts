@@ -1,7 +1,11 @@
-/** Message correlation: every subscription waiting on the name (and correlation key) is triggered. */
+/**
+ * Message correlation: every subscription waiting on the name (and correlation key) is triggered.
+ * A message no one waits for is dropped, or kept for its time to live (message-buffer.ts).
+ */
 import { SubscriptionSchema } from '../store/entities/index.js';
 import { isStale, runCommand } from './command-runner.js';
 import { tenantEm, type ServiceContext } from './context.js';
+import { bufferMessage } from './message-buffer.js';
 import type { Services } from './types.js';
 
 export function messageServices(ctx: ServiceContext): Services['messages'] {
@@ -34,7 +38,13 @@ export function messageServices(ctx: ServiceContext): Services['messages'] {
           if (!isStale(error)) throw error;
         }
       }
-      return { matched: instanceIds.length, instanceIds };
+      if (instanceIds.length > 0 || !input.timeToLiveMs) {
+        return { matched: instanceIds.length, instanceIds, buffered: false };
+      }
+      const taker = await bufferMessage(ctx, actor.tenantId, input, input.timeToLiveMs);
+      return taker
+        ? { matched: 1, instanceIds: [taker], buffered: false }
+        : { matched: 0, instanceIds: [], buffered: true };
     },
   };
 }

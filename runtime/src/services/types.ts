@@ -168,10 +168,19 @@ export interface Services {
     complete(actor: Actor, id: string, variables?: Variables): Promise<void>;
   };
   messages: {
+    /**
+     * Triggers every instance waiting on the name and key. With `timeToLiveMs`, a message that
+     * found none is kept that long for the first instance to wait for it (`buffered: true`).
+     */
     correlate(
       actor: Actor,
-      input: { name: string; correlationKey?: string | null; variables?: Variables },
-    ): Promise<{ matched: number; instanceIds: string[] }>;
+      input: {
+        name: string;
+        correlationKey?: string | null;
+        variables?: Variables;
+        timeToLiveMs?: number;
+      },
+    ): Promise<{ matched: number; instanceIds: string[]; buffered: boolean }>;
   };
   incidents: {
     list(

@@ -274,7 +274,7 @@ describe.each(DATABASES)('REST /api/v1 on $kind', (database) => {
       json: { name: 'reply-received', correlationKey: 'C-1', variables: { replyText: 'accepted' } },
     });
     expect(reply.status).toBe(200);
-    expect(reply.body).toEqual({ matched: 1, instanceIds: [first.id] });
+    expect(reply.body).toEqual({ matched: 1, instanceIds: [first.id], buffered: false });
     const done = await call(api, `/instances/${first.id}`, { auth: clerk });
     expect(done.body).toMatchObject({ status: 'completed', variables: { replyText: 'accepted' } });
     const waiting = await call(api, `/instances/${second.id}`, { auth: clerk });
@@ -284,6 +284,23 @@ describe.each(DATABASES)('REST /api/v1 on $kind', (database) => {
       json: { name: 'reply-received', correlationKey: 'C-9' },
     });
     expect(nobody.body.matched).toBe(0);
+
+    // Kept for the first instance to wait for it, when published with a time to live.
+    const early = await call(api, '/messages/correlate', {
+      auth: clerk,
+      json: { name: 'reply-received', correlationKey: 'C-3', timeToLiveMs: 60_000 },
+    });
+    expect(early.body).toEqual({ matched: 0, instanceIds: [], buffered: true });
+    const third = await start('wait-for-reply', { caseNumber: 'C-3' });
+    expect((await call(api, `/instances/${third.id}`, { auth: clerk })).body.status).toBe(
+      'completed',
+    );
+    const refused = await call(api, '/messages/correlate', {
+      auth: clerk,
+      json: { name: 'reply-received', correlationKey: 'C-4', timeToLiveMs: -5 },
+    });
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.body)).toContain('timeToLiveMs');
   });
 
   it('shows an exclusive gateway without a matching flow as an incident, and retries it', async () => {

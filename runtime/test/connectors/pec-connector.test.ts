@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { startSmtpFront, type SmtpFront } from '@pectrack/connector-pec/testkit';
 import { installAll, pecConnector, registryEntries } from '../../src/connectors/index.js';
-import { createIntake } from '../../src/intake/index.js';
+import { createIntake, runMailboxSession } from '../../src/intake/index.js';
 import { CONNECTOR_JOB } from '../../src/scheduler/index.js';
 import { knexOf } from '../../src/store/orm.js';
 import { admin } from '../support/actors.js';
@@ -46,6 +46,34 @@ const notifying = diagram(
    ${flows('start>send-pec', 'send-pec>follow-up', 'follow-up>end')}`,
 );
 
+/** Sends, has a clerk record the dispatch, then waits for the acceptance and the delivery. */
+const notifyingAndAwaiting = diagram(
+  'notify-and-await',
+  `<bpmn:startEvent id="start" />
+   <bpmn:sendTask id="send-pec">
+     <bpmn:extensionElements>
+       <pectrack:connector type="pectrack:pec">
+         <pectrack:input source="=office" target="to" />
+         <pectrack:input source="=&quot;Pratica &quot; + caseNumber" target="subject" />
+         <pectrack:input source="=&quot;Si trasmette la pratica.&quot;" target="text" />
+         <pectrack:output source="=messageId" target="sentMessageId" />
+       </pectrack:connector>
+     </bpmn:extensionElements>
+   </bpmn:sendTask>
+   <bpmn:userTask id="record-dispatch" />
+   <bpmn:receiveTask id="await-acceptance" messageRef="msg-receipt" pectrack:correlationKey="=sentMessageId" />
+   <bpmn:receiveTask id="await-delivery" messageRef="msg-receipt" pectrack:correlationKey="=sentMessageId" />
+   <bpmn:endEvent id="end" />
+   ${flows(
+     'start>send-pec',
+     'send-pec>record-dispatch',
+     'record-dispatch>await-acceptance',
+     'await-acceptance>await-delivery',
+     'await-delivery>end',
+   )}`,
+  '<bpmn:message id="msg-receipt" name="pec.receipt" />',
+);
+
 describe.skipIf(Boolean(dovecotMissing))('the pectrack:pec connector', () => {
   const fixtures = pecFixtures();
   let h: IntakeHarness;
@@ -77,7 +105,10 @@ describe.skipIf(Boolean(dovecotMissing))('the pectrack:pec connector', () => {
     await h.runtime.start();
     await h.runtime.services.definitions.deploy(actor, {
       name: 'notify-office',
-      files: [{ filename: 'notify.bpmn', xml: notifying }],
+      files: [
+        { filename: 'notify.bpmn', xml: notifying },
+        { filename: 'notify-and-await.bpmn', xml: notifyingAndAwaiting },
+      ],
     });
   });
   afterAll(async () => {
@@ -103,6 +134,42 @@ describe.skipIf(Boolean(dovecotMissing))('the pectrack:pec connector', () => {
     expect(row).toMatchObject({ subject: 'Pratica PR-7', delivery_status: 'submitted' });
     await front.settled();
     expect(front.failures).toEqual([]);
+  });
+
+  it('receipts that arrive before the process waits for them are kept for it', async () => {
+    const instance = await h.runtime.services.instances.start(actor, {
+      definitionKey: 'notify-and-await',
+      variables: { office: RECIPIENT, caseNumber: 'PR-12' },
+    });
+    const [task] = await eventually('the dispatch task', async () => {
+      const open = await h.runtime.services.tasks.list(actor, {
+        instanceId: instance.id,
+        status: 'open',
+      });
+      return open.length > 0 ? open : null;
+    });
+    // The provider accepts and delivers while the clerk has not yet recorded the dispatch.
+    await front.settled();
+    await runMailboxSession(h.ctx, TENANT, senderId, { once: true });
+    const { sentMessageId } = (await h.runtime.services.instances.get(actor, instance.id))
+      .variables;
+    const kept = () =>
+      knexOf(h.runtime.orm)('buffered_message')
+        .where({ correlation_key: sentMessageId })
+        .orderBy('created_at')
+        .pluck('variables');
+    const events = (await kept()).map(
+      (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v).receipt.event,
+    );
+    expect(events).toEqual(['accepted', 'delivered']);
+
+    await h.runtime.services.tasks.complete(actor, task!.id);
+    const done = await h.runtime.services.instances.get(actor, instance.id);
+    expect(done.status).toBe('completed');
+    expect(done.variables).toMatchObject({
+      receipt: { event: 'delivered', status: 'delivered', sentMessageId },
+    });
+    expect(await kept()).toEqual([]);
   });
 
   it('sends again, under the same key, what a throttling provider refused for now', async () => {

@@ -36,6 +36,14 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ PECTRACK_BLOB_SYNC: 'file' }).intake?.blobSync).toBe('file');
   });
 
+  it('keeps receipts no process waits for yet for a week unless PECTRACK_RECEIPT_TTL_HOURS says', () => {
+    expect(loadConfig({}).intake?.receiptTimeToLiveMs).toBe(7 * 24 * 3_600_000);
+    expect(loadConfig({ PECTRACK_RECEIPT_TTL_HOURS: '1.5' }).intake?.receiptTimeToLiveMs).toBe(
+      5_400_000,
+    );
+    expect(loadConfig({ PECTRACK_RECEIPT_TTL_HOURS: '0' }).intake?.receiptTimeToLiveMs).toBe(0);
+  });
+
   it.each([
     ['PECTRACK_PORT', 'eighty'],
     ['PECTRACK_PORT', '70000'],
@@ -45,6 +53,9 @@ describe('configuration from the environment', () => {
     ['PECTRACK_PARSE_WORKERS', 'many'],
     ['PECTRACK_PARSE_WORKERS', '-1'],
     ['PECTRACK_BLOB_SYNC', 'never'],
+    ['PECTRACK_RECEIPT_TTL_HOURS', 'forever'],
+    ['PECTRACK_RECEIPT_TTL_HOURS', '-1'],
+    ['PECTRACK_RECEIPT_TTL_HOURS', '9999'],
   ])('refuses %s=%s with an error naming the variable', (variable, value) => {
     const error = (() => {
       try {

@@ -39,7 +39,7 @@ for (const database of await testDatabases()) {
         name: 'pec.reply',
         correlationKey: 'C-3',
       });
-      expect(none).toEqual({ matched: 0, instanceIds: [] });
+      expect(none).toEqual({ matched: 0, instanceIds: [], buffered: false });
       const other = await services.messages.correlate(actor, {
         name: 'pec.other',
         correlationKey: 'A-1',
@@ -51,7 +51,7 @@ for (const database of await testDatabases()) {
         correlationKey: 'A-1',
         variables: { replyText: 'ok' },
       });
-      expect(hit).toEqual({ matched: 1, instanceIds: [a.id] });
+      expect(hit).toEqual({ matched: 1, instanceIds: [a.id], buffered: false });
 
       const [taskA] = await services.tasks.list(actor, { instanceId: a.id });
       expect(taskA).toMatchObject({ elementId: 'read-reply', status: 'open' });

@@ -1,4 +1,5 @@
 import { ApiTokenSchema } from './api-token.js';
+import { BufferedMessageSchema } from './buffered-message.js';
 import { DeploymentSchema } from './deployment.js';
 import { HistoryEventSchema } from './history-event.js';
 import { IncidentSchema } from './incident.js';
@@ -15,6 +16,7 @@ import { MAILBOX_ENTITIES } from './mailbox.js';
 import { MESSAGE_ENTITIES } from './message.js';
 
 export * from './api-token.js';
+export * from './buffered-message.js';
 export * from './deployment.js';
 export * from './history-event.js';
 export * from './incident.js';
@@ -41,6 +43,7 @@ export const TENANT_SCOPED = [
   ProcessInstanceSchema,
   TaskSchema,
   SubscriptionSchema,
+  BufferedMessageSchema,
   IncidentSchema,
   OutboxSchema,
   HistoryEventSchema,

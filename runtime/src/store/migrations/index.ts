@@ -6,6 +6,7 @@ import { Migration20261127300000_mailbox_folder_problems } from './Migration2026
 import { Migration20261127400000_message_listing } from './Migration20261127400000_message_listing.js';
 import { Migration20261127500000_mailbox_sending_pace } from './Migration20261127500000_mailbox_sending_pace.js';
 import { Migration20261127600000_message_feed } from './Migration20261127600000_message_feed.js';
+import { Migration20261128000000_buffered_message } from './Migration20261128000000_buffered_message.js';
 
 /** Listed explicitly so migrations run the same from src (tsx, vitest) and from dist. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -28,4 +29,8 @@ export const MIGRATIONS: MigrationObject[] = [
     class: Migration20261127500000_mailbox_sending_pace,
   },
   { name: 'Migration20261127600000_message_feed', class: Migration20261127600000_message_feed },
+  {
+    name: 'Migration20261128000000_buffered_message',
+    class: Migration20261128000000_buffered_message,
+  },
 ];

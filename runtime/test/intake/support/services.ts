@@ -21,8 +21,9 @@ import {
 } from '../../../src/intake/index.js';
 import { mailboxServices, type MailboxServices } from '../../../src/intake/mailboxes.js';
 import { FileBlobStore } from '../../../src/store/blobs.js';
+import { DEFAULT_RECEIPT_TTL_HOURS } from '../../../src/config.js';
+import { receiptPublisher } from '../../../src/intake/setup.js';
 import { servicesRequired, type TestDatabase } from '../../support/databases.js';
-import { admin } from '../../support/actors.js';
 import type { PecFixtures } from './fixtures.js';
 
 export const dovecotMissing = dovecotUnavailableReason();
@@ -76,13 +77,7 @@ export async function startHarness(
     trustAnchors: [fixtures.ca.certificatePem],
     parseWorkers: 1,
     limits: { backoffMs: 100, maxBackoffMs: 1_000, ...limits },
-    publishReceipt: async (tenantId, receipt) => {
-      await runtime.services.messages.correlate(admin(tenantId), {
-        name: 'pec.receipt',
-        correlationKey: receipt.sentMessageId,
-        variables: { receipt: { ...receipt } },
-      });
-    },
+    publishReceipt: receiptPublisher(runtime.services, DEFAULT_RECEIPT_TTL_HOURS * 3_600_000),
   });
   const mailboxes = mailboxServices(ctx);
   const imap = async (address: string) => {
