@@ -72,29 +72,33 @@ export function outgoingServices(
   const em = (tenantId: string) => tenantFork(ctx.orm, tenantId);
 
   /**
-   * A new message is composed, stored and recorded under its key; a message recorded by an
-   * earlier call but never taken by the provider (a crash between the commit and SMTP, or a
-   * refused submission) is reopened and goes out again as the same bytes and Message-ID.
+   * The bytes to submit: a new message is composed (which checks what it says); a message
+   * recorded by an earlier call but never taken by the provider (a crash between the commit and
+   * SMTP, or a refused submission) goes out again as the same bytes and Message-ID.
    */
-  async function prepare(
+  async function compose(mailbox: Mailbox, input: SendInput, earlier: Message | null) {
+    return earlier
+      ? recomposed(ctx.blobs, earlier)
+      : composeOrExplain({ ...input, from: mailbox.address });
+  }
+
+  /** Stores and records a new message under its key, or reopens the earlier one. */
+  async function record(
     tenantId: string,
     mailbox: Mailbox,
     input: SendInput,
     key: string | null,
     earlier: Message | null,
-  ) {
+    composed: ComposedPec,
+  ): Promise<Message> {
     if (earlier) {
-      const row = await em(tenantId).transactional((tx) =>
-        reopenForSubmission(tx, earlier, ctx.now()),
-      );
-      return { row, composed: await recomposed(ctx.blobs, earlier) };
+      return em(tenantId).transactional((tx) => reopenForSubmission(tx, earlier, ctx.now()));
     }
-    const composed = await composeOrExplain({ ...input, from: mailbox.address });
     const stored = await ctx.blobs.put(composed.raw);
     await ctx.blobs.flush();
     // One tracked recipient per address: the same one in To and Cc, or in two cases, is one mailbox.
     const recipients = [...new Set(composed.envelope.to.map((a) => a.toLowerCase()))];
-    const row = await em(tenantId).transactional((tx) =>
+    return em(tenantId).transactional((tx) =>
       recordSubmission(
         tx,
         tenantId,
@@ -107,7 +111,6 @@ export function outgoingServices(
         ctx.now(),
       ),
     );
-    return { row, composed };
   }
 
   /**
@@ -186,6 +189,8 @@ export function outgoingServices(
       });
       if (!mailbox) throw new NotFoundError('mailbox', mailboxId);
       const settings = smtpSettingsOf(mailbox, ctx.secretKey);
+      // Composed first, so a message refused for what it says spends no slot of the pace.
+      const composed = await compose(mailbox, input, earlier);
       // Before anything is recorded: a send told to wait leaves nothing behind to clean up.
       // A mailbox without a limit (the usual case) takes no lock on its row for every send.
       const wait = mailbox.smtpMaxPerMinute ? await takeSendingSlot(ctx, tenantId, mailbox.id) : 0;
@@ -195,7 +200,7 @@ export function outgoingServices(
           mailbox.smtpMaxPerMinute ?? 0,
           Math.min(wait, ctx.limits.pacingRecheckMs),
         );
-      const { row, composed } = await prepare(tenantId, mailbox, input, key, earlier);
+      const row = await record(tenantId, mailbox, input, key, earlier, composed);
       return submit(tenantId, settings, row, composed);
     },
   };

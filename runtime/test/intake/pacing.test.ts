@@ -112,5 +112,17 @@ for (const database of await testDatabases()) {
       });
       expect(await rows()).toBe(before);
     });
+
+    it('spends no slot on a send refused for what it says', async () => {
+      const id = await mailbox('protocollo@comune.pec.test', 1);
+      await expect(
+        outgoingServices(ctx).send(TENANT, id, {
+          to: ['not-an-address'],
+          subject: 'Comunicazione',
+          text: '...',
+        }),
+      ).rejects.toMatchObject({ code: 'invalid-outgoing-pec', status: 400 });
+      expect(await takeSendingSlot(ctx, TENANT, id)).toBe(0);
+    });
   });
 }
