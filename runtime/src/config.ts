@@ -101,9 +101,10 @@ const EnvSchema = z.object({
   PECTRACK_TRUST_ANCHORS: z.string().min(1).optional(),
   PECTRACK_PARSE_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   PECTRACK_BLOB_SYNC: z.enum(['filesystem', 'file']).default('filesystem'),
+  // At least an hour: a receipt is kept in the commit that applies it and delivered after it.
   PECTRACK_RECEIPT_TTL_HOURS: z.coerce
     .number()
-    .min(0)
+    .min(1)
     .max(24 * 90)
     .default(DEFAULT_RECEIPT_TTL_HOURS),
 });

@@ -2,7 +2,6 @@
 import type { ParseRequestOptions, PecEnvelope } from '@pectrack/connector-pec';
 import type { BlobStore } from '../store/blobs.js';
 import type { Orm } from '../store/orm.js';
-import type { AppliedReceipt } from './receipts.js';
 
 export interface IntakeLogger {
   info(data: object, message: string): void;
@@ -19,11 +18,27 @@ export interface IntakeContext {
   /** Stops the parse workers, if any. */
   close(): Promise<void>;
   now(): Date;
-  /** Called after the commit that applied a receipt: publishes the `pec.receipt` BPMN message. */
-  publishReceipt(tenantId: string, receipt: AppliedReceipt): Promise<void>;
+  /** How applied receipts reach the processes that sent the messages (`pec.receipt`). */
+  receipts: ReceiptPublication;
   log: IntakeLogger;
   limits: IntakeLimits;
 }
+
+/**
+ * A receipt that moved a delivery state is kept as a `pec.receipt` BPMN message (correlation key:
+ * the sent Message-ID) in the same transaction that applies it, so neither a crash after the
+ * commit nor a process that does not wait yet loses it; after the commit it goes to the process
+ * waiting for it, if one does.
+ */
+export interface ReceiptPublication {
+  /** How long a receipt no process waits for yet is kept for the first that does. */
+  timeToLiveMs: number;
+  /** After the commit: hands the kept receipts to the processes already waiting for them. */
+  deliver(tenantId: string, keptIds: readonly number[]): Promise<void>;
+}
+
+/** The BPMN message a receipt is published as. */
+export const RECEIPT_MESSAGE = 'pec.receipt';
 
 export interface IntakeLimits {
   /** Messages fetched and committed together. */

@@ -127,11 +127,13 @@ async function commit(
   const items = await batch.items;
   await ctx.blobs.flush();
   position.lastUid = batch.lastUid;
-  const outcome = await recordBatch(ctx.orm, mailbox.tenant.id, position, items, ctx.now());
+  const outcome = await recordBatch(ctx.orm, mailbox.tenant.id, position, items, ctx.now(), {
+    receiptTimeToLiveMs: ctx.receipts.timeToLiveMs,
+  });
   result.fetched += items.length;
   result.inserted += outcome.inserted;
   result.duplicates += outcome.duplicates;
-  for (const receipt of outcome.receipts) if (receipt.changed) await publish(ctx, mailbox, receipt);
+  if (outcome.keptReceipts.length) await deliverReceipts(ctx, mailbox, outcome.keptReceipts);
   if (mailbox.flagKeyword) await flag(ctx, client, mailbox, batch.uids);
 }
 
@@ -273,15 +275,11 @@ async function flag(
   }
 }
 
-async function publish(
-  ctx: IntakeContext,
-  mailbox: Mailbox,
-  receipt: Parameters<IntakeContext['publishReceipt']>[1],
-) {
+async function deliverReceipts(ctx: IntakeContext, mailbox: Mailbox, keptIds: number[]) {
   try {
-    await ctx.publishReceipt(mailbox.tenant.id, receipt);
+    await ctx.receipts.deliver(mailbox.tenant.id, keptIds);
   } catch (error) {
-    // The delivery state is committed; a process that missed the message can be correlated again.
-    ctx.log.warn({ receipt: receipt.receiptId, err: error }, 'publishing pec.receipt failed');
+    // The receipts are committed and kept: the message buffer's sweep job delivers them.
+    ctx.log.warn({ receipts: keptIds, err: error }, 'delivering pec.receipt failed');
   }
 }

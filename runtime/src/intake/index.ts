@@ -4,11 +4,13 @@ import { parsePec, loadTrustAnchors, ParsePool } from '@pectrack/connector-pec';
 import type { BlobStore } from '../store/blobs.js';
 import { PecTrackError } from '../errors.js';
 import type { Orm } from '../store/orm.js';
+import { DEFAULT_RECEIPT_TTL_HOURS } from '../config.js';
 import {
   DEFAULT_LIMITS,
   type IntakeContext,
   type IntakeLimits,
   type IntakeLogger,
+  type ReceiptPublication,
 } from './context.js';
 import { reopenAfterLoginRefused } from './health.js';
 import { MailboxSyncJobs, type MailboxSyncSettings } from './job.js';
@@ -23,13 +25,14 @@ import {
 import { messageQueries, type MessageQueries } from './messages.js';
 import { messageFeed, type MessageFeed } from './feed.js';
 import { outgoingServices, type OutgoingServices } from './outgoing.js';
-import type { AppliedReceipt } from './receipts.js';
 
 export {
   DEFAULT_LIMITS,
+  RECEIPT_MESSAGE,
   type IntakeContext,
   type IntakeLimits,
   type IntakeLogger,
+  type ReceiptPublication,
 } from './context.js';
 export { runMailboxSession, Wakeup, type SessionOptions, type SessionSummary } from './session.js';
 export { syncFolder, type FolderSyncResult } from './folder-sync.js';
@@ -46,7 +49,8 @@ export interface IntakeOptions {
   trustAnchors?: ReadonlyArray<string | Uint8Array>;
   /** Worker threads for parsing (ParsePool); 0 or absent parses on the calling thread. */
   parseWorkers?: number;
-  publishReceipt?: (tenantId: string, receipt: AppliedReceipt) => Promise<void>;
+  /** Absent: receipts are kept for a week and delivered by the message buffer's sweep job. */
+  receipts?: ReceiptPublication;
   log?: IntakeLogger;
   limits?: Partial<IntakeLimits>;
   now?: () => Date;
@@ -83,7 +87,10 @@ export function createIntakeContext(options: IntakeOptions): IntakeContext {
     secretKey: options.secretKey,
     ...parserFor(options),
     now: options.now ?? (() => new Date()),
-    publishReceipt: options.publishReceipt ?? (async () => undefined),
+    receipts: options.receipts ?? {
+      timeToLiveMs: DEFAULT_RECEIPT_TTL_HOURS * 3_600_000,
+      deliver: async () => undefined,
+    },
     log: options.log ?? SILENT,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
   };

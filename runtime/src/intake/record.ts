@@ -16,11 +16,13 @@ import {
 import type { Database, Statement } from 'better-sqlite3';
 import type { Knex } from '@mikro-orm/knex';
 import type { DeliveryEvent } from '@pectrack/connector-pec';
+import { BufferedMessageSchema, keptMessage } from '../store/entities/buffered-message.js';
 import { MailboxCheckpointSchema } from '../store/entities/mailbox.js';
 import { MessageSchema, type Message } from '../store/entities/message.js';
 import { OutboxSchema, type Outbox, type OutboxKind } from '../store/entities/outbox.js';
 import { TenantSchema, type Tenant } from '../store/entities/tenant.js';
 import { tenantFork, type Orm } from '../store/orm.js';
+import { RECEIPT_MESSAGE } from './context.js';
 import type { MessageFacts } from './facts.js';
 import { applyReceipt, type AppliedReceipt } from './receipts.js';
 
@@ -45,6 +47,13 @@ export interface RecordOutcome {
   inserted: number;
   duplicates: number;
   receipts: AppliedReceipt[];
+  /** The `pec.receipt` messages kept for the receipts that moved a delivery state. */
+  keptReceipts: number[];
+}
+
+/** How long a receipt no process waits for yet is kept; absent: receipts are not published. */
+export interface RecordOptions {
+  receiptTimeToLiveMs?: number;
 }
 
 /** Outbox kind the case intake consumes (issue: cases); the dispatcher leaves it alone. */
@@ -60,11 +69,12 @@ export async function recordBatch(
   position: FolderPosition,
   items: IngestedMessage[],
   now: Date,
+  options: RecordOptions = {},
 ): Promise<RecordOutcome> {
   for (let attempt = 1; ; attempt++) {
     const em = tenantFork(orm, tenantId);
     try {
-      return await em.transactional((tx) => recordIn(tx, tenantId, position, items, now));
+      return await em.transactional((tx) => recordIn(tx, tenantId, position, items, now, options));
     } catch (error) {
       // Another mailbox of the tenant committed the same provider id between our read and
       // our insert: the retry reads it and skips it.
@@ -80,6 +90,7 @@ async function recordIn(
   position: FolderPosition,
   items: IngestedMessage[],
   now: Date,
+  options: RecordOptions,
 ): Promise<RecordOutcome> {
   const fresh = await freshItems(tx, items);
   const rows: Message[] = [];
@@ -112,8 +123,34 @@ async function recordIn(
     );
     if (applied) receipts.push(applied);
   }
+  const keptReceipts = await keepReceipts(tx, tenantId, receipts, now, options);
   await advanceCheckpoint(tx, tenantId, position, now);
-  return { inserted: rows.length, duplicates: items.length - rows.length, receipts };
+  return { inserted: rows.length, duplicates: items.length - rows.length, receipts, keptReceipts };
+}
+
+/** A receipt that changes nothing is history, not news: only the others are published. */
+async function keepReceipts(
+  tx: EntityManager,
+  tenantId: string,
+  receipts: AppliedReceipt[],
+  now: Date,
+  options: RecordOptions,
+): Promise<number[]> {
+  if (options.receiptTimeToLiveMs === undefined) return [];
+  const ids: number[] = [];
+  for (const receipt of receipts.filter((r) => r.changed)) {
+    const message = {
+      name: RECEIPT_MESSAGE,
+      correlationKey: receipt.sentMessageId,
+      variables: { receipt: { ...receipt } },
+    };
+    const id = await tx.insert(
+      BufferedMessageSchema,
+      keptMessage(tenantId, message, options.receiptTimeToLiveMs, now),
+    );
+    ids.push(id as number);
+  }
+  return ids;
 }
 
 /**

@@ -1,8 +1,7 @@
 /**
  * Builds the intake context a runtime uses from its configuration: the mailbox password key,
  * the signature trust anchors, the blob store, and receipts published as `pec.receipt` BPMN
- * messages (the correlation key is the Message-ID of the message we sent), kept for a while
- * when their process does not wait for them yet.
+ * messages (context.ts, ReceiptPublication).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -11,11 +10,9 @@ import type { IntakeSettings } from '../config.js';
 import type { Services } from '../services/types.js';
 import { FileBlobStore } from '../store/blobs.js';
 import type { Orm } from '../store/orm.js';
-import type { IntakeContext, IntakeLogger } from './context.js';
+import type { IntakeContext, IntakeLogger, ReceiptPublication } from './context.js';
 import { createIntakeContext } from './index.js';
 import { parseSecretKey } from './secrets.js';
-
-export const RECEIPT_MESSAGE = 'pec.receipt';
 
 export async function intakeContextFor(
   settings: IntakeSettings,
@@ -35,29 +32,19 @@ export async function intakeContextFor(
       : undefined,
     parseWorkers: settings.parseWorkers,
     log,
-    publishReceipt: receiptPublisher(services, settings.receiptTimeToLiveMs),
+    receipts: receiptPublication(services, settings.receiptTimeToLiveMs),
   });
 }
 
-/**
- * Publishes an applied receipt to the process that sent the message, keeping it for
- * `timeToLiveMs` when that process does not wait for it yet: the provider's acceptance often
- * arrives while the send task is still completing.
- */
-export function receiptPublisher(
-  services: Services,
-  timeToLiveMs: number,
-): IntakeContext['publishReceipt'] {
-  return async (tenantId, receipt) => {
-    await services.messages.correlate(
-      { tenantId, userId: 'system', username: 'system', roles: ['admin'] },
-      {
-        name: RECEIPT_MESSAGE,
-        correlationKey: receipt.sentMessageId,
-        variables: { receipt: { ...receipt } },
-        timeToLiveMs,
-      },
-    );
+/** Receipts kept for `timeToLiveMs` and delivered by the runtime's message services. */
+export function receiptPublication(services: Services, timeToLiveMs: number): ReceiptPublication {
+  return {
+    timeToLiveMs,
+    deliver: (tenantId, keptIds) =>
+      services.messages.deliverKept(
+        { tenantId, userId: 'system', username: 'system', roles: ['admin'] },
+        keptIds,
+      ),
   };
 }
 

@@ -15,9 +15,8 @@
  * may have come after the trigger and a receipt delivered twice would be worse than one lost to
  * a crash and a cancelled wait at once.
  */
-import { BufferedMessageSchema, SubscriptionSchema } from '../store/entities/index.js';
+import { BufferedMessageSchema, keptMessage, SubscriptionSchema } from '../store/entities/index.js';
 import type { SubscriptionRecord, InstanceChange } from '../store/commands/index.js';
-import { uuidv7 } from '../store/ids.js';
 import { knexOf } from '../store/orm.js';
 import { isStale, runCommand } from './command-runner.js';
 import { tenantEm, type ServiceContext } from './context.js';
@@ -51,27 +50,29 @@ export async function bufferMessage(
   message: PublishedMessage,
   timeToLiveMs: number,
 ): Promise<string | null> {
-  const now = ctx.now();
-  const em = tenantEm(ctx, tenantId);
-  const id = uuidv7(now.getTime());
-  em.create(BufferedMessageSchema, {
-    id,
-    tenant: tenantId,
-    name: message.name,
-    correlationKey: message.correlationKey ?? null,
-    variables: message.variables ?? {},
-    createdAt: now,
-    expiresAt: new Date(now.getTime() + timeToLiveMs),
-    claimedBy: null,
-    claimedAt: null,
-  });
-  await em.flush();
-  for (const wait of await waitsFor(ctx, tenantId, message)) {
-    if (await deliverTo(ctx, tenantId, wait)) {
-      // Whether the message just kept was the one delivered or an older one, the instance got
-      // the oldest; if ours is still kept, the next wait takes it.
-      if (!(await stillKept(ctx, tenantId, id))) return wait.instanceId;
-    }
+  const kept = tenantEm(ctx, tenantId).insert(
+    BufferedMessageSchema,
+    keptMessage(tenantId, message, timeToLiveMs, ctx.now()),
+  );
+  return deliverKept(ctx, tenantId, (await kept) as number);
+}
+
+/**
+ * Hands a kept message to the first instance waiting for it, if one does: the look a publisher
+ * takes after it wrote the message (an instance may have started waiting meanwhile). A wait
+ * takes the oldest message kept for it, so an older one may go first and this one to the next
+ * wait. Returns the instance this message went to, or null when it is still kept.
+ */
+export async function deliverKept(
+  ctx: ServiceContext,
+  tenantId: string,
+  id: number,
+): Promise<string | null> {
+  const kept = await tenantEm(ctx, tenantId).findOne(BufferedMessageSchema, { id });
+  if (!kept) return null;
+  for (const wait of await waitsFor(ctx, tenantId, kept)) {
+    if ((await deliverTo(ctx, tenantId, wait)) && !(await stillKept(ctx, tenantId, id)))
+      return wait.instanceId;
   }
   return null;
 }
@@ -103,7 +104,7 @@ export async function redeliverBuffered(ctx: ServiceContext): Promise<number> {
 }
 
 interface ClaimRow {
-  id: string;
+  id: number;
   tenant_id: string;
   variables: unknown;
   wait_id: string | null;
@@ -221,7 +222,7 @@ async function deliverTo(ctx: ServiceContext, tenantId: string, wait: Wait): Pro
         claimedBy: null,
         expiresAt: { $gt: ctx.now() },
       },
-      { orderBy: { createdAt: 'asc', id: 'asc' } },
+      { orderBy: { id: 'asc' } },
     );
     if (!oldest) return false;
     const claimed = await em.nativeUpdate(
@@ -242,7 +243,7 @@ async function deliverTo(ctx: ServiceContext, tenantId: string, wait: Wait): Pro
 async function trigger(
   ctx: ServiceContext,
   tenantId: string,
-  message: { id: string; variables: Variables },
+  message: { id: number; variables: Variables },
   wait: Pick<Wait, 'id' | 'instanceId' | 'ref'>,
   whenGone: 'release' | 'drop',
 ): Promise<boolean> {
@@ -270,6 +271,6 @@ async function trigger(
   return true;
 }
 
-async function stillKept(ctx: ServiceContext, tenantId: string, id: string): Promise<boolean> {
+async function stillKept(ctx: ServiceContext, tenantId: string, id: number): Promise<boolean> {
   return (await tenantEm(ctx, tenantId).count(BufferedMessageSchema, { id })) > 0;
 }

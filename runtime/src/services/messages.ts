@@ -5,7 +5,7 @@
 import { SubscriptionSchema } from '../store/entities/index.js';
 import { isStale, runCommand } from './command-runner.js';
 import { tenantEm, type ServiceContext } from './context.js';
-import { bufferMessage } from './message-buffer.js';
+import { bufferMessage, deliverKept } from './message-buffer.js';
 import type { Services } from './types.js';
 
 export function messageServices(ctx: ServiceContext): Services['messages'] {
@@ -45,6 +45,10 @@ export function messageServices(ctx: ServiceContext): Services['messages'] {
       return taker
         ? { matched: 1, instanceIds: [taker], buffered: false }
         : { matched: 0, instanceIds: [], buffered: true };
+    },
+
+    async deliverKept(actor, ids) {
+      for (const id of ids) await deliverKept(ctx, actor.tenantId, id);
     },
   };
 }

@@ -181,6 +181,11 @@ export interface Services {
         timeToLiveMs?: number;
       },
     ): Promise<{ matched: number; instanceIds: string[]; buffered: boolean }>;
+    /**
+     * Hands messages kept by another writer's transaction (the intake keeps each receipt in
+     * the commit that applies it) to the instances already waiting for them, one each.
+     */
+    deliverKept(actor: Actor, ids: readonly number[]): Promise<void>;
   };
   incidents: {
     list(

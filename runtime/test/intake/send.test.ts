@@ -249,6 +249,42 @@ describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
     expect(Number(kept[0]!.n)).toBe(0);
   });
 
+  it('receipts committed but not handed over (the runtime died after the commit) reach their process through the sweep', async () => {
+    const sent = await outgoing.send(TENANT, senderId, {
+      to: [RECIPIENT],
+      subject: 'Interrotta',
+      text: '...',
+    });
+    const instance = await h.runtime.services.instances.start(admin(), {
+      definitionKey: 'await-receipts',
+      variables: { sentMessageId: sent.messageId },
+    });
+    const receipts = h.ctx.receipts;
+    h.ctx.receipts = {
+      ...receipts,
+      deliver: async () => {
+        throw new Error('the runtime died here');
+      },
+    };
+    try {
+      await front.settled();
+      await runMailboxSession(h.ctx, TENANT, senderId, { once: true });
+    } finally {
+      h.ctx.receipts = receipts;
+    }
+    expect((await h.runtime.services.instances.get(admin(), instance.id)).status).toBe('active');
+    const kept = () =>
+      knexOf(h.runtime.orm)('buffered_message')
+        .where({ correlation_key: sent.messageId })
+        .count({ n: '*' })
+        .then((rows) => Number(rows[0]!.n));
+    expect(await kept()).toBe(2);
+
+    await h.runtime.internal.redeliverBufferedMessages();
+    expect((await h.runtime.services.instances.get(admin(), instance.id)).status).toBe('completed');
+    expect(await kept()).toBe(0);
+  });
+
   it('a virus is refused at acceptance: non-accettazione, nothing delivered, failed', async () => {
     front.faults = { ...front.faults, virus: true };
     const sent = await sendAndSync({

@@ -190,8 +190,7 @@ for (const database of await testDatabases()) {
       const instance = await start(key);
       const [wait] = await knex('subscription').where({ instance_id: instance.id }).select('id');
       const longAgo = new Date(Date.now() - CLAIM_ABANDONED_MS - 1_000);
-      const row = (id: string, claimedBy: string | null, n: number) => ({
-        id,
+      const row = (claimedBy: string | null, n: number) => ({
         tenant_id: 'default',
         name: 'test.receipt',
         correlation_key: key,
@@ -202,13 +201,9 @@ for (const database of await testDatabases()) {
         claimed_at: claimedBy ? platform.processDateProperty(longAgo) : null,
       });
       // Claimed for the instance's wait, then the process died before the trigger.
-      await knex('buffered_message').insert(
-        row('00000000-0000-7000-8000-000000000001', wait.id, 7),
-      );
+      await knex('buffered_message').insert(row(wait.id, 7));
       // Claimed for a wait that no longer exists: it may have been delivered; it is dropped.
-      await knex('buffered_message').insert(
-        row('00000000-0000-7000-8000-000000000002', 'gone:w', 8),
-      );
+      await knex('buffered_message').insert(row('gone:w', 8));
 
       expect(await runtime().internal.redeliverBufferedMessages()).toBe(1);
       expect(await position(instance.id)).toEqual({ at: 'read-first', n: 7 });
@@ -216,7 +211,7 @@ for (const database of await testDatabases()) {
 
       // Kept while the wait was being committed, and the process died before it looked.
       await completeOpenTask(instance.id);
-      await knex('buffered_message').insert(row('00000000-0000-7000-8000-000000000003', null, 9));
+      await knex('buffered_message').insert(row(null, 9));
       expect(await runtime().internal.redeliverBufferedMessages()).toBe(1);
       expect(await position(instance.id)).toEqual({ at: 'read-second', n: 9 });
       expect(await kept()).toBe(0);

@@ -7,7 +7,8 @@ import { TenantSchema, type Tenant } from './tenant.js';
  * `claimedBy` is the subscription it is being delivered to; once claimed it goes to no other.
  */
 export interface BufferedMessage {
-  id: string;
+  /** Grows with each message kept: the order waits take them in. */
+  id: number;
   tenant: Tenant;
   name: string;
   /** Null: delivered to the first instance waiting on the name, whatever its key. */
@@ -23,7 +24,7 @@ export const BufferedMessageSchema = new EntitySchema<BufferedMessage>({
   name: 'BufferedMessage',
   tableName: 'buffered_message',
   properties: {
-    id: { type: 'string', primary: true, length: 64 },
+    id: { type: 'integer', primary: true, autoincrement: true },
     tenant: { kind: 'm:1', entity: () => TenantSchema },
     name: { type: 'string', length: 200 },
     correlationKey: { type: 'string', length: 500, nullable: true },
@@ -34,3 +35,22 @@ export const BufferedMessageSchema = new EntitySchema<BufferedMessage>({
     claimedAt: { type: 'datetime', nullable: true },
   },
 });
+
+/** A message to keep from `now` for `timeToLiveMs`, unclaimed. */
+export function keptMessage(
+  tenantId: string,
+  message: { name: string; correlationKey?: string | null; variables?: Record<string, unknown> },
+  timeToLiveMs: number,
+  now: Date,
+) {
+  return {
+    tenant: tenantId,
+    name: message.name,
+    correlationKey: message.correlationKey ?? null,
+    variables: message.variables ?? {},
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + timeToLiveMs),
+    claimedBy: null,
+    claimedAt: null,
+  };
+}

@@ -7,7 +7,7 @@ import { Migration } from '@mikro-orm/migrations';
 export class Migration20261128000000_buffered_message extends Migration {
   override up(): void {
     const create = this.getKnex().schema.createTable('buffered_message', (t) => {
-      t.string('id', 64).primary();
+      t.increments('id').primary();
       t.string('tenant_id', 64).notNullable().references('id').inTable('tenant');
       t.string('name', 200).notNullable();
       t.string('correlation_key', 500);
@@ -16,7 +16,7 @@ export class Migration20261128000000_buffered_message extends Migration {
       t.datetime('expires_at', { useTz: true }).notNullable();
       t.string('claimed_by', 128);
       t.datetime('claimed_at', { useTz: true });
-      t.index(['tenant_id', 'name', 'correlation_key', 'created_at']);
+      t.index(['tenant_id', 'name', 'correlation_key', 'id']);
       t.index(['expires_at']);
     });
     for (const statement of create.toSQL()) this.addSql(statement.sql);
