@@ -74,6 +74,27 @@ const notifyingAndAwaiting = diagram(
   '<bpmn:message id="msg-receipt" name="pec.receipt" />',
 );
 
+/** Sends and at once waits for the acceptance and the delivery, with the mailbox watched live. */
+const notifyingThenWaiting = diagram(
+  'notify-then-wait',
+  `<bpmn:startEvent id="start" />
+   <bpmn:sendTask id="send-pec">
+     <bpmn:extensionElements>
+       <pectrack:connector type="pectrack:pec">
+         <pectrack:input source="=office" target="to" />
+         <pectrack:input source="=&quot;Pratica &quot; + caseNumber" target="subject" />
+         <pectrack:input source="=&quot;Si trasmette la pratica.&quot;" target="text" />
+         <pectrack:output source="=messageId" target="sentMessageId" />
+       </pectrack:connector>
+     </bpmn:extensionElements>
+   </bpmn:sendTask>
+   <bpmn:receiveTask id="await-acceptance" messageRef="msg-receipt" pectrack:correlationKey="=sentMessageId" />
+   <bpmn:receiveTask id="await-delivery" messageRef="msg-receipt" pectrack:correlationKey="=sentMessageId" />
+   <bpmn:endEvent id="end" />
+   ${flows('start>send-pec', 'send-pec>await-acceptance', 'await-acceptance>await-delivery', 'await-delivery>end')}`,
+  '<bpmn:message id="msg-receipt" name="pec.receipt" />',
+);
+
 describe.skipIf(Boolean(dovecotMissing))('the pectrack:pec connector', () => {
   const fixtures = pecFixtures();
   let h: IntakeHarness;
@@ -108,6 +129,7 @@ describe.skipIf(Boolean(dovecotMissing))('the pectrack:pec connector', () => {
       files: [
         { filename: 'notify.bpmn', xml: notifying },
         { filename: 'notify-and-await.bpmn', xml: notifyingAndAwaiting },
+        { filename: 'notify-then-wait.bpmn', xml: notifyingThenWaiting },
       ],
     });
   });
@@ -170,6 +192,31 @@ describe.skipIf(Boolean(dovecotMissing))('the pectrack:pec connector', () => {
       receipt: { event: 'delivered', status: 'delivered', sentMessageId },
     });
     expect(await kept()).toEqual([]);
+  });
+
+  it('a process that sends and waits completes on the receipts of a mailbox watched live', async () => {
+    const stop = new AbortController();
+    const session = runMailboxSession(h.ctx, TENANT, senderId, { signal: stop.signal });
+    try {
+      const instances = await Promise.all(
+        ['PR-13', 'PR-14', 'PR-15'].map((caseNumber) =>
+          h.runtime.services.instances.start(actor, {
+            definitionKey: 'notify-then-wait',
+            variables: { office: RECIPIENT, caseNumber },
+          }),
+        ),
+      );
+      for (const instance of instances) {
+        const done = await eventually('the process completed by its receipts', async () => {
+          const detail = await h.runtime.services.instances.get(actor, instance.id);
+          return detail.status === 'completed' ? detail : null;
+        });
+        expect(done.variables).toMatchObject({ receipt: { event: 'delivered' } });
+      }
+    } finally {
+      stop.abort();
+      await session;
+    }
   });
 
   it('sends again, under the same key, what a throttling provider refused for now', async () => {
