@@ -29,6 +29,12 @@ export interface ConnectorJobData {
   elementId: string;
   connectorType: string;
   input: Variables;
+  /**
+   * Failed attempts before the last deferral. Agenda forgets its failure count when a run
+   * succeeds, which is how a deferral ends (see runConnector); without this, failures between
+   * deferrals would never add up to an incident.
+   */
+  failuresBeforeDeferral?: number;
 }
 
 export interface JobSettings {
@@ -80,7 +86,8 @@ async function runConnector(
   settings: JobSettings,
 ): Promise<void> {
   const data = job.attrs.data;
-  const attempt = (job.attrs.failCount ?? 0) + 1;
+  const failures = (data.failuresBeforeDeferral ?? 0) + (job.attrs.failCount ?? 0);
+  const attempt = failures + 1;
   let result: { ok: true; output: Variables } | { ok: false; error: string };
   try {
     result = {
@@ -92,8 +99,11 @@ async function runConnector(
     if (later !== undefined) {
       // Asked to be called again later (a rate limit, a sending pace): not a failure. The run
       // ends as a success with its next run set, so Agenda's failure count, and with it the
-      // incident at the last attempt, stay out of it.
+      // incident at the last attempt, stay out of it. The failures so far are carried in the
+      // job's data, saved here: after a run Agenda saves only the job's state.
+      job.attrs.data = { ...data, failuresBeforeDeferral: failures };
       job.attrs.nextRunAt = new Date(Date.now() + later);
+      await job.save();
       return;
     }
     if (attempt < settings.connectorAttempts && !isFinal(error)) throw error;

@@ -47,6 +47,10 @@ const flaky = { failing: true, calls: [] as { key: string; to: unknown }[] };
 const pacedNotifying = notifyingThrough('paced-notifying', 'paced');
 const paced = { deferrals: 0, calls: [] as string[] };
 
+/** A far side that fails and asks to be called later by turns, for ever. */
+const erraticNotifying = notifyingThrough('erratic-notifying', 'erratic');
+const erratic = { calls: 0 };
+
 for (const database of await testDatabases()) {
   describe.skipIf(!database.available)(`incidents on ${database.kind}`, () => {
     const runtime = useRuntime(
@@ -57,6 +61,12 @@ for (const database of await testDatabases()) {
             flaky.calls.push({ key: context.idempotencyKey, to: input.to });
             if (flaky.failing) throw new Error('SMTP 421 try again later');
             return { receipt: `r-${input.to}` };
+          },
+          erratic: async () => {
+            erratic.calls++;
+            if (erratic.calls % 2 === 0)
+              throw new ConnectorError('BUSY', 'six messages a minute', { retryAfterMs: 20 });
+            throw new Error('SMTP 554 transaction failed');
           },
           paced: async (input, context) => {
             paced.calls.push(context.idempotencyKey);
@@ -161,6 +171,29 @@ for (const database of await testDatabases()) {
       expect(done.incidents).toEqual([]);
       expect(paced.calls).toHaveLength(6);
       expect(new Set(paced.calls).size).toBe(1);
+    });
+
+    it('counts failures across deferrals: a connector failing and deferring by turns ends in an incident', async () => {
+      const { services } = runtime();
+      erratic.calls = 0;
+      await services.definitions.deploy(actor, {
+        name: 'erratic-notifying',
+        files: [{ filename: 'e.bpmn', xml: erraticNotifying }],
+      });
+      const instance = await services.instances.start(actor, {
+        definitionKey: 'erratic-notifying',
+        variables: { recipient: 'urp@pec.test' },
+      });
+      const [incident] = await eventually('the connector incident', async () => {
+        const open = await services.incidents.list(actor, {
+          instanceId: instance.id,
+          status: 'open',
+        });
+        return open.length ? open : null;
+      });
+      expect(incident!.message).toMatch(/after 3 attempts: .*SMTP 554/);
+      // Three failures (the attempt budget), with a deferral between each two.
+      expect(erratic.calls).toBe(5);
     });
 
     it('sweeps delivered outbox rows and finished connector jobs past retention, and nothing younger', async () => {
