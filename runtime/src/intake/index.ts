@@ -24,6 +24,7 @@ import {
 } from './mailboxes.js';
 import { messageQueries, type MessageQueries } from './messages.js';
 import { messageFeed, type MessageFeed } from './feed.js';
+import { deliveryFeed, type DeliveryFeed } from './delivery-feed.js';
 import { outgoingServices, type OutgoingServices } from './outgoing.js';
 
 export {
@@ -138,6 +139,8 @@ export interface Intake {
   messages: MessageQueries;
   /** Every message in the order it was stored, for another system that keeps a cursor. */
   feed: MessageFeed;
+  /** Every step of the messages sent (submission, receipts) in the order it was stored. */
+  deliveryFeed: DeliveryFeed;
   outgoing: OutgoingServices;
   jobs: MailboxSyncJobs | null;
   createMailbox(tenantId: string, input: MailboxInput): Promise<MailboxView>;
@@ -168,6 +171,7 @@ export function createIntake(
     mailboxes,
     messages: messageQueries(ctx),
     feed: messageFeed(ctx),
+    deliveryFeed: deliveryFeed(ctx),
     outgoing: outgoingServices(ctx),
     jobs,
     async createMailbox(tenantId, input) {

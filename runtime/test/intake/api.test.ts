@@ -217,6 +217,15 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
     expect(wrong.body).toMatchObject({ field: 'after' });
   });
 
+  it('serves the delivery feed (nothing sent here) behind the same kind of cursor', async () => {
+    const empty = await call('GET', '/messages/delivery-feed');
+    expect(empty).toMatchObject({ status: 200, body: { events: [], cursor: null } });
+    const wrong = await call('GET', '/messages/delivery-feed?after=x');
+    expect(wrong.status).toBe(400);
+    expect(wrong.body).toMatchObject({ field: 'after' });
+    expect((await call('GET', '/messages/delivery-feed?limit=0')).status).toBe(400);
+  });
+
   it("gives the sender's text and each attachment decoded, as the parts list them", async () => {
     const [sixth] = (
       await call(

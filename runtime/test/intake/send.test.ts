@@ -8,6 +8,7 @@ import { buildReceipt, type SmtpFront } from '@pectrack/connector-pec/testkit';
 import { runMailboxSession } from '../../src/intake/index.js';
 import { SECOND_TIMEOUT_REASON } from '../../src/intake/delivery.js';
 import { SubmissionFailedError, type OutgoingServices } from '../../src/intake/outgoing.js';
+import { deliveryFeed } from '../../src/intake/delivery-feed.js';
 import { knexOf } from '../../src/store/orm.js';
 import { admin } from '../support/actors.js';
 import { testDatabases } from '../support/databases.js';
@@ -100,6 +101,16 @@ describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
       .pluck('kind');
     expect(receipts).toEqual(['accettazione', 'avvenuta-consegna']);
     expect((await h.runtime.services.instances.get(admin(), instance.id)).status).toBe('completed');
+
+    // Another system following the delivery feed sees the same steps, each receipt with its row.
+    const steps = (await deliveryFeed(h.ctx).read(TENANT, { limit: 500 })).events.filter(
+      (e) => e.sentMessageId === sent.messageId,
+    );
+    expect(steps.map((e) => e.event)).toEqual(['submitted', 'accettazione', 'avvenuta-consegna']);
+    const receiptRows = await knexOf(h.runtime.orm)('message')
+      .where({ original_message_id: sent.messageId })
+      .pluck('id');
+    expect(new Set(steps.slice(1).map((e) => e.receiptMessageId))).toEqual(new Set(receiptRows));
 
     // The recipient's mailbox got the transport envelope that carries our Message-ID.
     await runMailboxSession(h.ctx, TENANT, recipientId, { once: true });

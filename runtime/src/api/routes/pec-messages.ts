@@ -45,6 +45,17 @@ const MessageDetail = MessageView.extend({
   ),
 });
 
+const DeliveryEvent = z.object({
+  id: z.number().int(),
+  messageId: z.string(),
+  sentMessageId: z.string().nullable(),
+  at: z.string(),
+  event: z.string(),
+  recipient: z.string().nullable(),
+  receiptMessageId: z.string().nullable(),
+  data: z.record(z.string(), z.unknown()).nullable(),
+});
+
 const MessagePart = z.object({
   index: z.number().int(),
   filename: z.string().nullable(),
@@ -81,7 +92,7 @@ export function pecMessageEndpoints(intake: Intake): Endpoint[] {
       },
       async ({ actor, query }) => intake.messages.list(actor.tenantId, query),
     ),
-    // Before /messages/:id, which would take "feed" for an id.
+    // Before /messages/:id, which would take "feed" or "delivery-feed" for an id.
     endpoint(
       {
         method: 'get',
@@ -99,6 +110,24 @@ export function pecMessageEndpoints(intake: Intake): Endpoint[] {
         },
       },
       async ({ actor, query }) => intake.feed.read(actor.tenantId, query),
+    ),
+    endpoint(
+      {
+        method: 'get',
+        path: '/messages/delivery-feed',
+        operationId: 'feedPecDeliveries',
+        summary:
+          'Every step of the messages sent (submission, each receipt per recipient) in the order it was stored, a page at a time behind a cursor',
+        permission: 'pec:read',
+        query: FeedQuery,
+        success: {
+          status: 200,
+          description: 'A page of the delivery feed',
+          contentType: 'application/json',
+          schema: z.object({ events: z.array(DeliveryEvent), cursor: z.string().nullable() }),
+        },
+      },
+      async ({ actor, query }) => intake.deliveryFeed.read(actor.tenantId, query),
     ),
     endpoint(
       {

@@ -7,6 +7,7 @@ import { Migration20261127400000_message_listing } from './Migration202611274000
 import { Migration20261127500000_mailbox_sending_pace } from './Migration20261127500000_mailbox_sending_pace.js';
 import { Migration20261127600000_message_feed } from './Migration20261127600000_message_feed.js';
 import { Migration20261128000000_buffered_message } from './Migration20261128000000_buffered_message.js';
+import { Migration20261128100000_delivery_feed } from './Migration20261128100000_delivery_feed.js';
 
 /** Listed explicitly so migrations run the same from src (tsx, vitest) and from dist. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -33,4 +34,5 @@ export const MIGRATIONS: MigrationObject[] = [
     name: 'Migration20261128000000_buffered_message',
     class: Migration20261128000000_buffered_message,
   },
+  { name: 'Migration20261128100000_delivery_feed', class: Migration20261128100000_delivery_feed },
 ];
