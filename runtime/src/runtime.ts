@@ -21,7 +21,10 @@ export interface RuntimeOptions {
   /** Connector handlers by type, added to the registry before start. */
   connectors?: Record<string, ConnectorHandler>;
   scheduler?: Partial<SchedulerSettings>;
-  /** Where the intake reports mailbox failures and messages stored as unparseable (pino fits). */
+  /**
+   * Where the intake reports mailbox failures and messages stored as unparseable, and the
+   * services what they could not do after a commit (pino fits).
+   */
   log?: IntakeLogger;
 }
 
@@ -73,6 +76,7 @@ export async function createRuntime(
     // Called only after a commit, by which time the scheduler below exists.
     outboxWritten: () => scheduler.wake(),
     connectorTypes: () => connectors.types(),
+    log: options.log,
   });
   const scheduler: Scheduler = createScheduler({
     orm,

@@ -47,12 +47,19 @@ export async function runCommand(ctx: ServiceContext, options: RunOptions): Prom
 /**
  * What follows a committed change: the outbox dispatcher is woken for its rows, and each message
  * wait it created takes a message kept for it (services/message-buffer.ts). The command stands
- * when that delivery fails; the buffer's sweep job delivers the message later.
+ * when that delivery fails: it is logged, and the buffer's sweep job delivers the message later.
  */
 export async function afterCommit(ctx: ServiceContext, change: InstanceChange): Promise<void> {
   if (change.outbox.length) ctx.outboxWritten();
   if (!change.subscriptionsCreated.some((s) => s.kind === 'message')) return;
-  await deliverBuffered(ctx, change).catch(() => undefined);
+  try {
+    await deliverBuffered(ctx, change);
+  } catch (error) {
+    ctx.log.warn(
+      { instanceId: change.instance.id, err: error },
+      'handing kept messages to the new waits failed; the message buffer job retries',
+    );
+  }
 }
 
 async function loadInstance(

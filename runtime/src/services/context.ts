@@ -16,6 +16,12 @@ export interface ServiceContext {
   outboxWritten: () => void;
   /** The connector registry's types, read at each deployment (it can grow); null: not known. */
   connectorTypes: (() => readonly string[]) | null;
+  /** Where work done after a commit reports what it could not do (pino fits). */
+  log: ServiceLogger;
+}
+
+export interface ServiceLogger {
+  warn(data: object, message: string): void;
 }
 
 /** A fresh entity manager whose every query is scoped to the tenant (ARCHITECTURE §4). */

@@ -1,7 +1,7 @@
 /** Assembles the application services (services/types.ts) over one database. */
 import type { DatabaseConfig } from '../config.js';
 import { batched, createCommandStore } from '../store/commands/index.js';
-import type { ServiceContext } from './context.js';
+import type { ServiceContext, ServiceLogger } from './context.js';
 import { knexOf, type Orm } from '../store/orm.js';
 import { DefinitionCache } from './definition-cache.js';
 import { definitionServices } from './definitions.js';
@@ -23,6 +23,7 @@ export interface ServicesOptions {
   outboxWritten?: () => void;
   /** The connector types this node can call; a deployment warns about the others. */
   connectorTypes?: () => readonly string[];
+  log?: ServiceLogger;
 }
 
 export function createServices(options: ServicesOptions): {
@@ -41,6 +42,7 @@ export function createServices(options: ServicesOptions): {
     now: options.now ?? (() => new Date()),
     outboxWritten: options.outboxWritten ?? (() => undefined),
     connectorTypes: options.connectorTypes ?? null,
+    log: options.log ?? { warn: () => undefined },
   };
   const services: Services = {
     definitions: definitionServices(ctx),

@@ -183,6 +183,33 @@ for (const database of await testDatabases()) {
       await knexOf(runtime().orm)('buffered_message').del();
     });
 
+    it('a wait still commits when its kept messages cannot be read: logged, and delivered by the sweep', async () => {
+      const { key } = await setup();
+      await publish(key, 4, HOUR);
+      const warnings: string[] = [];
+      const logged = createServices({
+        orm: runtime().orm,
+        database: runtime().config.database,
+        log: { warn: (_data, message) => warnings.push(message) },
+      });
+      const knex = knexOf(runtime().orm);
+      await knex.schema.renameTable('buffered_message', 'buffered_message_away');
+      let instance;
+      try {
+        instance = await logged.services.instances.start(actor, {
+          definitionKey: 'await-two',
+          variables: { key },
+        });
+      } finally {
+        await knex.schema.renameTable('buffered_message_away', 'buffered_message');
+      }
+      expect(instance.status).toBe('active');
+      expect(warnings).toEqual([expect.stringContaining('handing kept messages')]);
+      expect(await position(instance.id)).toEqual({ at: null, n: null });
+      await runtime().internal.redeliverBufferedMessages();
+      expect(await position(instance.id)).toEqual({ at: 'read-first', n: 4 });
+    });
+
     it('the sweep finishes a delivery a crash interrupted, and drops a claim whose wait is gone', async () => {
       const { key } = await setup();
       const knex = knexOf(runtime().orm);
