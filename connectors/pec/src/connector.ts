@@ -156,7 +156,8 @@ const PEC_SEND_TEMPLATE = {
     },
     {
       label: 'Message-ID variable',
-      description: 'Receives the Message-ID receipts will refer to',
+      description:
+        'Receives the Message-ID receipts will refer to. Wait for them with a receive task on the message "pec.receipt" keyed by this variable: each receipt comes once, oldest first, even if it arrived before the wait',
       type: 'String',
       group: 'result',
       optional: true,
