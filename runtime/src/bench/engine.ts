@@ -6,19 +6,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import type { DatabaseConfig, RuntimeConfig } from '../config.js';
 import { createRuntime } from '../runtime.js';
 import type { Actor } from '../services/types.js';
 import { inLanes, runBpmnEngine } from './bpmn-engine.js';
 import { PECTRACK_DIAGRAM } from './diagrams.js';
+import { PG_ADMIN_URL, withPgDatabase } from './pg-database.js';
 
 const actor: Actor = { tenantId: 'default', userId: 'bench', username: 'bench', roles: ['admin'] };
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 20_000);
 const WARMUP = 1_000;
-const PG_ADMIN_URL =
-  process.env.PECTRACK_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 async function runServices(database: DatabaseConfig, dataDir: string): Promise<number> {
   const config: RuntimeConfig = {
@@ -68,34 +66,26 @@ async function sqlite(): Promise<number> {
 }
 
 async function postgresql(): Promise<number | null> {
-  const name = `pectrack_bench_${Date.now()}`;
+  const dir = await mkdtemp(join(tmpdir(), 'pectrack-bench-'));
   try {
-    await admin(`create database ${name}`);
+    return await withPgDatabase('pectrack_bench', (url) =>
+      runServices({ kind: 'postgresql', url }, dir),
+    );
   } catch (error) {
+    if (!isUnreachable(error)) throw error;
     console.warn(
       `!!! PostgreSQL at ${PG_ADMIN_URL} is not reachable (${(error as Error).message}): skipped`,
     );
     return null;
-  }
-  const dir = await mkdtemp(join(tmpdir(), 'pectrack-bench-'));
-  try {
-    const url = new URL(PG_ADMIN_URL);
-    url.pathname = `/${name}`;
-    return await runServices({ kind: 'postgresql', url: url.toString() }, dir);
   } finally {
-    await admin(`drop database if exists ${name} with (force)`);
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3_000 });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
+/** No server to create the database on: the PostgreSQL run is skipped, not failed. */
+function isUnreachable(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || /timeout/i.test(String(error));
 }
 
 const round = (n: number): number => Math.round(n);

@@ -8,6 +8,9 @@
  *
  * The signed corpus takes minutes to build, so it is kept under the system temp directory and
  * reused by later runs (BENCH_REBUILD=1 builds it again).
+ *
+ * The ingest commits to SQLite, the embedded default; BENCH_DATABASE=postgresql commits to a
+ * database of its own on PECTRACK_BENCH_PG_URL instead (pg-database.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -25,7 +28,7 @@ import {
   startDovecot,
   type DovecotServer,
 } from '@pectrack/connector-pec/testkit';
-import { defaultParseWorkers, type RuntimeConfig } from '../config.js';
+import { defaultParseWorkers, type DatabaseConfig, type RuntimeConfig } from '../config.js';
 import { CommitChain } from '../intake/commit-chain.js';
 import {
   processTreeCpu,
@@ -39,6 +42,7 @@ import { mailboxServices } from '../intake/mailboxes.js';
 import { createRuntime } from '../runtime.js';
 import { FileBlobStore } from '../store/blobs.js';
 import { knexOf } from '../store/orm.js';
+import { withPgDatabase } from './pg-database.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000);
 const LARGE = Number(process.env.BENCH_LARGE ?? 3);
@@ -46,6 +50,9 @@ const LARGE_BYTES = 25 * 1024 * 1024;
 /** As the runtime: the cores but one (PECTRACK_PARSE_WORKERS); 0 parses on the main thread. */
 const PARSE_WORKERS = Number(process.env.PECTRACK_PARSE_WORKERS ?? defaultParseWorkers());
 const CORPUS = join(tmpdir(), `pectrack-bench-ingest-${MESSAGES}-${LARGE}`);
+const DATABASE = process.env.BENCH_DATABASE ?? 'sqlite';
+if (DATABASE !== 'sqlite' && DATABASE !== 'postgresql')
+  throw new Error(`BENCH_DATABASE=${DATABASE}: sqlite or postgresql`);
 const USER = 'protocollo@comune.pec.test';
 const PASSWORD = 'bench';
 
@@ -242,21 +249,36 @@ async function fetchAndStore(dovecot: DovecotServer, dir: string): Promise<Fetch
   );
 }
 
-async function ingest(
-  dovecot: DovecotServer,
-  trustAnchorPem: string,
-): Promise<{
+interface IngestRun {
   seconds: number;
   cpuSeconds: number;
   stored: number;
   threads: ThreadSplit;
   dovecotCpu: string;
   loopDelay: IntervalHistogram;
-}> {
+}
+
+async function ingest(dovecot: DovecotServer, trustAnchorPem: string): Promise<IngestRun> {
   const dataDir = await mkdtemp(join(tmpdir(), 'pectrack-bench-ingest-data-'));
+  if (DATABASE === 'sqlite')
+    return ingestInto(dovecot, trustAnchorPem, dataDir, {
+      kind: 'sqlite',
+      file: join(dataDir, 'pectrack.sqlite'),
+    });
+  return withPgDatabase('pectrack_bench_ingest', (url) =>
+    ingestInto(dovecot, trustAnchorPem, dataDir, { kind: 'postgresql', url }),
+  );
+}
+
+async function ingestInto(
+  dovecot: DovecotServer,
+  trustAnchorPem: string,
+  dataDir: string,
+  database: DatabaseConfig,
+): Promise<IngestRun> {
   const config: RuntimeConfig = {
     dataDir,
-    database: { kind: 'sqlite', file: join(dataDir, 'pectrack.sqlite') },
+    database,
     port: 0,
     logLevel: 'silent',
     tenant: 'default',
@@ -361,7 +383,7 @@ async function measure(trustAnchorPem: string, referenceDir: string): Promise<vo
     const ours = await ingest(dovecot, trustAnchorPem);
     if (ours.stored !== count) throw new Error(`ingest stored ${ours.stored} of ${count} messages`);
     log(
-      `bench:ingest end to end (fetch, blob store, parse, commit): ${ours.stored} messages in ${ours.seconds.toFixed(1)} s, ${ours.cpuSeconds.toFixed(1)} s CPU in this process with ${PARSE_WORKERS} parse worker(s) (peak RSS ${mb(peakRss)} MB, ${mb(phasePeakRss.ingest)} MB during the ingest)`,
+      `bench:ingest end to end (fetch, blob store, parse, commit to ${DATABASE}): ${ours.stored} messages in ${ours.seconds.toFixed(1)} s, ${ours.cpuSeconds.toFixed(1)} s CPU in this process with ${PARSE_WORKERS} parse worker(s) (peak RSS ${mb(peakRss)} MB, ${mb(phasePeakRss.ingest)} MB during the ingest)`,
     );
     const { main, started: workers, helpers } = ours.threads;
     const cpu = (t: ThreadCpu) => `${(t.user + t.system).toFixed(1)} s`;

@@ -12,17 +12,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { createIntakeContext } from '../intake/index.js';
 import { messageFeed } from '../intake/feed.js';
 import { messageQueries, type MessageFilter } from '../intake/messages.js';
 import { createRuntime } from '../runtime.js';
 import { FileBlobStore } from '../store/blobs.js';
 import { knexOf } from '../store/orm.js';
+import { withPgDatabase } from './pg-database.js';
 
 const MESSAGES = Number(process.env.BENCH_LIST_MESSAGES ?? 300_000);
-const ADMIN_URL =
-  process.env.PECTRACK_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ROUNDS = 20;
 const LIST_INDEXES = [
   'message_tenant_id_received_at_index',
@@ -38,25 +36,15 @@ const QUERIES: Record<string, MessageFilter> = {
   'a message by its provider id': { providerId: 'opec.123456@pec.test' },
 };
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
+async function main(): Promise<void> {
+  await withPgDatabase('pectrack_bench_list', measure);
 }
 
-async function main(): Promise<void> {
-  const name = `pectrack_bench_list_${randomBytes(4).toString('hex')}`;
-  await admin(`create database ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
+async function measure(url: string): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'pectrack-bench-list-'));
   const runtime = await createRuntime({
     dataDir,
-    database: { kind: 'postgresql', url: url.toString() },
+    database: { kind: 'postgresql', url },
     port: 0,
     logLevel: 'silent',
     tenant: 'default',
@@ -103,7 +91,6 @@ async function main(): Promise<void> {
   } finally {
     await runtime.stop();
     await rm(dataDir, { recursive: true, force: true });
-    await admin(`drop database if exists ${name} with (force)`);
   }
 }
 
