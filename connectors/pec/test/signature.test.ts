@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadTrustAnchors, parsePec } from '../src/index.js';
+import { loadTrustAnchors, originalMessageOf, parsePec } from '../src/index.js';
 import { decodedBody, parseEntity } from '../src/mime/entity.js';
 import { childrenOf, readTlv } from '../src/signature/der.js';
 import {
@@ -7,6 +7,7 @@ import {
   buildTransportEnvelope,
   createTestCa,
   createTestProvider,
+  signDetached,
 } from '../src/testkit/index.js';
 import { mixedMessage, submit, testWorld } from './fixtures.js';
 
@@ -217,24 +218,65 @@ describe('signature check', () => {
   });
 
   it.each(['application/pkcs7-mime', 'application/x-pkcs7-mime'])(
-    'is invalid, not unsigned, when signed as opaque S/MIME (%s), and says why',
+    'verifies opaque S/MIME (%s) over the entity it carries, and reads that entity as the message',
     async (type) => {
+      const detached = await parsePec(envelope, { trustAnchors: world.anchors });
       const parsed = await parsePec(opaqueSigned(envelope, type), {
         trustAnchors: world.anchors,
       });
+      expect(parsed.signature).toEqual(detached.signature);
+      expect(parsed.signature.status).toBe('valid');
       expect(parsed).toMatchObject({
         kind: 'posta-certificata',
-        signature: {
-          status: 'invalid',
-          reason:
-            'opaque S/MIME signature (application/pkcs7-mime) is not supported: the content it carries is neither verified nor read',
-        },
+        providerId: detached.providerId,
+        originalMessageId: detached.originalMessageId,
+        certData: detached.certData,
+        inner: detached.inner,
+        problems: [],
       });
-      expect(parsed.problems).toContain(
-        'certified message is opaque S/MIME (application/pkcs7-mime): its signed content (certification data, original message) cannot be read',
-      );
+      expect(originalMessageOf(opaqueSigned(envelope, type))).toEqual(originalMessageOf(envelope));
     },
   );
+
+  it('finds an opaque S/MIME message whose carried entity was altered invalid, and still reads it', async () => {
+    const opaque = opaqueSigned(envelope, 'application/pkcs7-mime');
+    const text = opaque.toString('latin1');
+    const bodyStart = text.indexOf('\r\n\r\n', text.indexOf('smime.p7m')) + 4;
+    const p7m = Buffer.from(text.slice(bodyStart).replace(/\r\n/g, ''), 'base64');
+    // One byte of the carried entity changes (a part's file name, not a certificate's name);
+    // the signature still names the old digest.
+    const at = p7m.indexOf(Buffer.from('filename="daticert.xml"'));
+    expect(at).toBeGreaterThan(0);
+    p7m[at + 'filename="'.length] = 'D'.charCodeAt(0);
+    const altered = Buffer.from(
+      text.slice(0, bodyStart) + p7m.toString('base64').replace(/.{76}/g, '$&\r\n') + '\r\n',
+      'latin1',
+    );
+    const parsed = await parsePec(altered, { trustAnchors: world.anchors });
+    expect(parsed.signature.status).toBe('invalid');
+    expect(parsed.signature.reason).toMatch(/digest/i);
+    expect(parsed.kind).toBe('posta-certificata');
+  });
+
+  it('says why an opaque S/MIME message carrying no content cannot be read', async () => {
+    const detachedP7m = signDetached(Buffer.from('x'), world.sender.identity, 'sha256', new Date());
+    const raw = Buffer.from(
+      'Message-ID: <opaque.empty@pec.test>\r\nX-Trasporto: posta-certificata\r\nMIME-Version: 1.0\r\n' +
+        'Content-Type: application/pkcs7-mime; smime-type=signed-data; name="smime.p7m"\r\n' +
+        'Content-Transfer-Encoding: base64\r\n\r\n' +
+        detachedP7m.toString('base64').replace(/.{76}/g, '$&\r\n') +
+        '\r\n',
+      'latin1',
+    );
+    const parsed = await parsePec(raw, { trustAnchors: world.anchors });
+    expect(parsed.signature).toEqual({
+      status: 'invalid',
+      reason: 'application/pkcs7-mime carries no signed content',
+    });
+    expect(parsed.problems).toContain(
+      'certified message is opaque S/MIME (application/pkcs7-mime) whose signed content (certification data, original message) cannot be read',
+    );
+  });
 
   it('takes a signed .p7m file attached to plain mail for a file, not for the message signature', async () => {
     const raw = mixedMessage(

@@ -6,9 +6,14 @@ import type { HeaderList } from '../mime/headers.js';
 import { parseRemEvidence } from '../rem/evidence.js';
 import { resolveTrustAnchors, type TrustAnchors } from '../signature/anchors.js';
 import type { SignatureCheck } from '../signature/types.js';
-import { verifyDetachedSignature } from '../signature/verify.js';
+import {
+  openOpaqueSignature,
+  opaqueContent,
+  verifyDetachedSignature,
+} from '../signature/verify.js';
 import { findCertifiedMessage, findEmbeddedCertified } from './embedded.js';
 import { clientMessageId, stripBrackets } from './identifiers.js';
+import { withCarriedEntity } from './opaque.js';
 import { readInnerMessage, type InnerReading } from './inner.js';
 import { readInnerAttachment, readInnerOutline, type AttachmentContent } from './outline.js';
 import { locateParts, type EnvelopeParts } from './structure.js';
@@ -20,6 +25,11 @@ interface ParseContext {
   anchors: TrustAnchors | null;
   depthLeft: number;
   inner: 'full' | 'outline';
+  /**
+   * Set while reading what an opaque S/MIME message carries: the wrapper's signature check, and
+   * whether its signed entity could be read.
+   */
+  opaque: { check: SignatureCheck; opened: boolean } | null;
 }
 
 /**
@@ -38,6 +48,7 @@ export async function parsePec(raw: Buffer, options: ParseOptions = {}): Promise
     anchors,
     depthLeft: options.maxDepth ?? DEFAULT_MAX_DEPTH,
     inner: options.inner ?? 'full',
+    opaque: null,
   };
   return parseMessage(raw, context, problems);
 }
@@ -61,7 +72,7 @@ async function parseMessage(
     problems,
   };
   try {
-    return await fill(envelope, raw, context);
+    return await fill(envelope, raw, { ...context, opaque: null });
   } catch (error) {
     problems.push(`parser failure: ${messageOf(error)}`);
     envelope.kind = 'unparseable';
@@ -80,6 +91,7 @@ async function fill(
   const { headers } = root;
   envelope.providerId = stripBrackets(headers.get('message-id'));
   if (listWrapped) return unwrap(envelope, listWrapped, context);
+  if (parts.opaqueSigned && !context.opaque) return fillOpaque(envelope, raw, root, context);
   envelope.profile = profile;
   if (profile === 'PEC-2005') return fillPec(envelope, raw, headers, parts, context);
   if (profile === 'REM') return fillRem(envelope, raw, headers, parts, context);
@@ -126,6 +138,23 @@ async function unwrap(
   return { ...inner, problems: [...envelope.problems, ...inner.problems] };
 }
 
+/**
+ * Opaque S/MIME: the signature is checked over the entity the SignedData carries, and that entity
+ * is read as the message's content. One that cannot be opened leaves the message as its headers
+ * say, with the reason as its signature's.
+ */
+async function fillOpaque(
+  envelope: PecEnvelope,
+  raw: Buffer,
+  root: MimeEntity,
+  context: ParseContext,
+): Promise<PecEnvelope> {
+  const { check, content } = await openOpaqueSignature(decodedBody(raw, root), context.anchors);
+  if (!content) return fill(envelope, raw, { ...context, opaque: { check, opened: false } });
+  const carried = withCarriedEntity(raw, root, content);
+  return fill(envelope, carried, { ...context, opaque: { check, opened: true } });
+}
+
 function detectProfile(headers: HeaderList, parts: EnvelopeParts): Profile {
   if (parts.remSections.length > 0 || headers.fields.some((field) => field.name.startsWith('rem-')))
     return 'REM';
@@ -159,7 +188,8 @@ async function fillPec(
   );
   envelope.receiptType = cert?.ricevuta ?? receiptTypeHeader(headers, kind);
   envelope.event = kind === 'anomalia' || isPecTipo(kind) ? pecEvent(kind, cert) : null;
-  if (!parts.signed) problems.push(unsignedProblem('certified message', parts));
+  if (!parts.signed && !context.opaque?.opened)
+    problems.push(unsignedProblem('certified message', parts));
   const original = originalPartOf('PEC-2005', parts);
   return fillContent(envelope, raw, parts, context, original && decodedBody(raw, original));
 }
@@ -187,7 +217,8 @@ async function fillRem(
     problems,
   );
   const original = originalPartOf('REM', parts);
-  if (!parts.signed) problems.push(unsignedProblem('REM message', parts));
+  if (!parts.signed && !context.opaque?.opened)
+    problems.push(unsignedProblem('REM message', parts));
   return fillContent(envelope, raw, parts, context, original && decodedBody(raw, original));
 }
 
@@ -219,8 +250,14 @@ export function originalAttachment(raw: Buffer, index: number): AttachmentConten
 export function originalMessageOf(raw: Buffer, depthLeft = DEFAULT_MAX_DEPTH): Buffer | null {
   const structure = readStructure(raw, []);
   if (!structure) return null;
-  const { parts, profile, listWrapped } = structure;
+  const { root, parts, profile, listWrapped } = structure;
   if (listWrapped && depthLeft > 0) return originalMessageOf(listWrapped, depthLeft - 1);
+  if (parts.opaqueSigned) {
+    const carried = opaqueContent(decodedBody(raw, root));
+    return carried && depthLeft > 0
+      ? originalMessageOf(withCarriedEntity(raw, root, carried), depthLeft - 1)
+      : null;
+  }
   if (profile === 'plain') return raw;
   const original = originalPartOf(profile, parts);
   return original && decodedBody(raw, original);
@@ -305,17 +342,9 @@ function receiptTypeHeader(headers: HeaderList, kind: EnvelopeKind): PecEnvelope
   return kind === 'avvenuta-consegna' ? 'completa' : null;
 }
 
-/**
- * Opaque S/MIME is signed, but its signature and the content inside it are not read (real
- * providers send multipart/signed, docs/pec.md): recorded as a signature that could not be
- * verified, never as a message without one.
- */
-const OPAQUE_SIGNATURE_REASON =
-  'opaque S/MIME signature (application/pkcs7-mime) is not supported: the content it carries is neither verified nor read';
-
 function unsignedProblem(what: string, parts: EnvelopeParts): string {
   return parts.opaqueSigned
-    ? `${what} is opaque S/MIME (application/pkcs7-mime): its signed content (certification data, original message) cannot be read`
+    ? `${what} is opaque S/MIME (application/pkcs7-mime) whose signed content (certification data, original message) cannot be read`
     : `${what} is not signed`;
 }
 
@@ -324,10 +353,8 @@ async function checkSignature(
   parts: EnvelopeParts,
   context: ParseContext,
 ): Promise<SignatureCheck> {
-  if (!parts.signed)
-    return parts.opaqueSigned
-      ? { status: 'invalid', reason: OPAQUE_SIGNATURE_REASON }
-      : { status: 'unsigned' };
+  if (context.opaque) return context.opaque.check;
+  if (!parts.signed) return { status: 'unsigned' };
   if (parts.signed.children.length === 0)
     return { status: 'invalid', reason: 'multipart/signed parts cannot be read' };
   if (!parts.signature)

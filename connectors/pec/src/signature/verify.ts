@@ -1,6 +1,11 @@
 import type { ChainResult, TrustAnchors } from './anchors.js';
 import type { CarriedCertificate } from './certificates.js';
-import { readDetachedSignedData, type DetachedSignedData } from './cms.js';
+import {
+  readDetachedSignedData,
+  readSignedData,
+  type DetachedSignedData,
+  type SignedDataParts,
+} from './cms.js';
 import { pkijs } from './engine.js';
 import { checkSigner, DIGEST_NAMES } from './signer.js';
 import type { SignatureCheck, SignerIdentity } from './types.js';
@@ -22,6 +27,50 @@ export async function verifyDetachedSignature(
   } catch (error) {
     return { status: 'invalid', reason: `smime.p7s is not a CMS SignedData: ${messageOf(error)}` };
   }
+  return checkSignedData(signedData, signedBytes, anchors);
+}
+
+/**
+ * Opaque S/MIME (application/pkcs7-mime): the SignedData carries the signed entity itself. Returns
+ * the check and the entity, which is what the message says; null when it carries none or cannot
+ * be read. Never throws, as verifyDetachedSignature.
+ */
+export async function openOpaqueSignature(
+  p7m: Buffer,
+  anchors: TrustAnchors | null,
+): Promise<{ check: SignatureCheck; content: Buffer | null }> {
+  const opened = openedContent(p7m);
+  if ('reason' in opened)
+    return { check: { status: 'invalid', reason: opened.reason }, content: null };
+  const content = Buffer.from(opened.signedData.content);
+  return { check: await checkSignedData(opened.signedData, content, anchors), content };
+}
+
+/** The signed entity an opaque S/MIME message carries, unverified (the parse verified it). */
+export function opaqueContent(p7m: Buffer): Buffer | null {
+  const opened = openedContent(p7m);
+  return 'reason' in opened ? null : Buffer.from(opened.signedData.content);
+}
+
+function openedContent(
+  p7m: Buffer,
+): { signedData: SignedDataParts & { content: Uint8Array } } | { reason: string } {
+  let signedData: SignedDataParts;
+  try {
+    signedData = readSignedData(p7m);
+  } catch (error) {
+    return { reason: `application/pkcs7-mime is not a CMS SignedData: ${messageOf(error)}` };
+  }
+  const { content } = signedData;
+  if (!content) return { reason: 'application/pkcs7-mime carries no signed content' };
+  return { signedData: { ...signedData, content } };
+}
+
+async function checkSignedData(
+  signedData: DetachedSignedData,
+  signedBytes: Buffer,
+  anchors: TrustAnchors | null,
+): Promise<SignatureCheck> {
   const signerInfo = signedData.signerInfos[0];
   if (!signerInfo) return { status: 'invalid', reason: 'smime.p7s has no signer' };
   const algorithm = DIGEST_NAMES[signerInfo.digestAlgorithm] ?? signerInfo.digestAlgorithm;
