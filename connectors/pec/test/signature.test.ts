@@ -54,11 +54,19 @@ function der(tag: number, content: Buffer): Buffer {
   return Buffer.concat([Buffer.from(header), content]);
 }
 
+/** An OCTET STRING in BER chunks of `size` octets, indefinite length: OpenSSL's streaming form. */
+function chunkedOctets(content: Buffer, size: number): Buffer {
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < content.length; at += size)
+    chunks.push(der(0x04, content.subarray(at, at + size)));
+  return Buffer.concat([Buffer.from([0x24, 0x80]), ...chunks, Buffer.from([0, 0])]);
+}
+
 /**
  * The envelope as opaque S/MIME, as some gateways send it: its signed entity carried inside the
  * SignedData (eContent) of an application/pkcs7-mime message, the signature the provider made.
  */
-function opaqueSigned(raw: Buffer, contentType: string): Buffer {
+function opaqueSigned(raw: Buffer, contentType: string, chunked = false): Buffer {
   const root = parseEntity(raw, []);
   const [content, signature] = root.children;
   const entity = raw.subarray(content!.start, content!.end);
@@ -70,7 +78,7 @@ function opaqueSigned(raw: Buffer, contentType: string): Buffer {
     0x30,
     Buffer.concat([
       p7s.subarray(eContentType!.start, eContentType!.end),
-      der(0xa0, der(0x04, entity)),
+      der(0xa0, chunked ? chunkedOctets(entity, 1000) : der(0x04, entity)),
     ]),
   );
   const p7m = Buffer.concat([
@@ -237,6 +245,14 @@ describe('signature check', () => {
       expect(originalMessageOf(opaqueSigned(envelope, type))).toEqual(originalMessageOf(envelope));
     },
   );
+
+  it('reads the entity of an opaque S/MIME message streamed as BER chunks (OpenSSL)', async () => {
+    const parsed = await parsePec(opaqueSigned(envelope, 'application/pkcs7-mime', true), {
+      trustAnchors: world.anchors,
+    });
+    expect(parsed).toMatchObject({ kind: 'posta-certificata', problems: [] });
+    expect(parsed.signature.status).toBe('valid');
+  });
 
   it('finds an opaque S/MIME message whose carried entity was altered invalid, and still reads it', async () => {
     const opaque = opaqueSigned(envelope, 'application/pkcs7-mime');
