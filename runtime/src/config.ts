@@ -48,6 +48,7 @@ export interface IntakeSettings {
 
 /** A week: past the provider's 24-hour delivery term, with room for the tasks in between. */
 export const DEFAULT_RECEIPT_TTL_HOURS = 168;
+export const DEFAULT_RECEIPT_TTL_MS = DEFAULT_RECEIPT_TTL_HOURS * 3_600_000;
 
 /** A configuration built in code may leave intake out: the defaults loadConfig would give. */
 export function intakeSettingsOf(config: RuntimeConfig): IntakeSettings {
@@ -58,7 +59,7 @@ export function intakeSettingsOf(config: RuntimeConfig): IntakeSettings {
       blobDir: resolve(config.dataDir, 'blobs'),
       parseWorkers: defaultParseWorkers(),
       blobSync: 'filesystem',
-      receiptTimeToLiveMs: DEFAULT_RECEIPT_TTL_HOURS * 3_600_000,
+      receiptTimeToLiveMs: DEFAULT_RECEIPT_TTL_MS,
     }
   );
 }

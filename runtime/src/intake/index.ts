@@ -4,7 +4,7 @@ import { parsePec, loadTrustAnchors, ParsePool } from '@pectrack/connector-pec';
 import type { BlobStore } from '../store/blobs.js';
 import { PecTrackError } from '../errors.js';
 import type { Orm } from '../store/orm.js';
-import { DEFAULT_RECEIPT_TTL_HOURS } from '../config.js';
+import { DEFAULT_RECEIPT_TTL_MS } from '../config.js';
 import {
   DEFAULT_LIMITS,
   type IntakeContext,
@@ -89,7 +89,7 @@ export function createIntakeContext(options: IntakeOptions): IntakeContext {
     ...parserFor(options),
     now: options.now ?? (() => new Date()),
     receipts: options.receipts ?? {
-      timeToLiveMs: DEFAULT_RECEIPT_TTL_HOURS * 3_600_000,
+      timeToLiveMs: DEFAULT_RECEIPT_TTL_MS,
       deliver: async () => undefined,
     },
     log: options.log ?? SILENT,

@@ -28,9 +28,8 @@ const SENDER = 'protocollo@comune.pec.test';
 const RECIPIENT = 'ufficio.tecnico@regione.pec.test';
 const actor = admin();
 
-const notifying = diagram(
-  'notify-office',
-  `<bpmn:startEvent id="start" />
+/** The send task every diagram here starts with: a PEC to `office`, its Message-ID mapped. */
+const SEND_PEC = `<bpmn:startEvent id="start" />
    <bpmn:sendTask id="send-pec">
      <bpmn:extensionElements>
        <pectrack:connector type="pectrack:pec">
@@ -40,7 +39,16 @@ const notifying = diagram(
          <pectrack:output source="=messageId" target="sentMessageId" />
        </pectrack:connector>
      </bpmn:extensionElements>
-   </bpmn:sendTask>
+   </bpmn:sendTask>`;
+
+/** The two waits for the sent message's receipts: acceptance, then delivery. */
+const AWAIT_RECEIPTS = `<bpmn:receiveTask id="await-acceptance" messageRef="msg-receipt" pectrack:correlationKey="=sentMessageId" />
+   <bpmn:receiveTask id="await-delivery" messageRef="msg-receipt" pectrack:correlationKey="=sentMessageId" />`;
+const RECEIPT_MESSAGE = '<bpmn:message id="msg-receipt" name="pec.receipt" />';
+
+const notifying = diagram(
+  'notify-office',
+  `${SEND_PEC}
    <bpmn:userTask id="follow-up" />
    <bpmn:endEvent id="end" />
    ${flows('start>send-pec', 'send-pec>follow-up', 'follow-up>end')}`,
@@ -49,20 +57,9 @@ const notifying = diagram(
 /** Sends, has a clerk record the dispatch, then waits for the acceptance and the delivery. */
 const notifyingAndAwaiting = diagram(
   'notify-and-await',
-  `<bpmn:startEvent id="start" />
-   <bpmn:sendTask id="send-pec">
-     <bpmn:extensionElements>
-       <pectrack:connector type="pectrack:pec">
-         <pectrack:input source="=office" target="to" />
-         <pectrack:input source="=&quot;Pratica &quot; + caseNumber" target="subject" />
-         <pectrack:input source="=&quot;Si trasmette la pratica.&quot;" target="text" />
-         <pectrack:output source="=messageId" target="sentMessageId" />
-       </pectrack:connector>
-     </bpmn:extensionElements>
-   </bpmn:sendTask>
+  `${SEND_PEC}
    <bpmn:userTask id="record-dispatch" />
-   <bpmn:receiveTask id="await-acceptance" messageRef="msg-receipt" pectrack:correlationKey="=sentMessageId" />
-   <bpmn:receiveTask id="await-delivery" messageRef="msg-receipt" pectrack:correlationKey="=sentMessageId" />
+   ${AWAIT_RECEIPTS}
    <bpmn:endEvent id="end" />
    ${flows(
      'start>send-pec',
@@ -71,28 +68,17 @@ const notifyingAndAwaiting = diagram(
      'await-acceptance>await-delivery',
      'await-delivery>end',
    )}`,
-  '<bpmn:message id="msg-receipt" name="pec.receipt" />',
+  RECEIPT_MESSAGE,
 );
 
 /** Sends and at once waits for the acceptance and the delivery, with the mailbox watched live. */
 const notifyingThenWaiting = diagram(
   'notify-then-wait',
-  `<bpmn:startEvent id="start" />
-   <bpmn:sendTask id="send-pec">
-     <bpmn:extensionElements>
-       <pectrack:connector type="pectrack:pec">
-         <pectrack:input source="=office" target="to" />
-         <pectrack:input source="=&quot;Pratica &quot; + caseNumber" target="subject" />
-         <pectrack:input source="=&quot;Si trasmette la pratica.&quot;" target="text" />
-         <pectrack:output source="=messageId" target="sentMessageId" />
-       </pectrack:connector>
-     </bpmn:extensionElements>
-   </bpmn:sendTask>
-   <bpmn:receiveTask id="await-acceptance" messageRef="msg-receipt" pectrack:correlationKey="=sentMessageId" />
-   <bpmn:receiveTask id="await-delivery" messageRef="msg-receipt" pectrack:correlationKey="=sentMessageId" />
+  `${SEND_PEC}
+   ${AWAIT_RECEIPTS}
    <bpmn:endEvent id="end" />
    ${flows('start>send-pec', 'send-pec>await-acceptance', 'await-acceptance>await-delivery', 'await-delivery>end')}`,
-  '<bpmn:message id="msg-receipt" name="pec.receipt" />',
+  RECEIPT_MESSAGE,
 );
 
 describe.skipIf(Boolean(dovecotMissing))('the pectrack:pec connector', () => {

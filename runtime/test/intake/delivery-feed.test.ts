@@ -2,44 +2,29 @@
  * The delivery feed: every step of the messages sent, in the order stored, a page at a time
  * behind a cursor, and (PostgreSQL) never past a step whose transaction is still open.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { deliveryFeed, type DeliveryFeed } from '../../src/intake/delivery-feed.js';
-import { createIntakeContext, type IntakeContext } from '../../src/intake/index.js';
-import { FileBlobStore } from '../../src/store/blobs.js';
 import { knexOf } from '../../src/store/orm.js';
 import { ensureTenant } from '../../src/store/tenants.js';
 import { testDatabases } from '../support/databases.js';
 import { useRuntime } from '../support/runtime.js';
+import { useIntakeContext } from './support/context.js';
 
 const TENANT = 'default';
 
 for (const database of await testDatabases()) {
   describe.skipIf(!database.available)(`the delivery feed on ${database.kind}`, () => {
     const runtime = useRuntime(database);
-    let blobDir: string;
-    let ctx: IntakeContext;
+    const intake = useIntakeContext(runtime);
     let feed: DeliveryFeed;
     let knex: Knex;
     let next = 0;
 
-    beforeAll(async () => {
-      blobDir = await mkdtemp(join(tmpdir(), 'pectrack-delivery-feed-'));
-      ctx = createIntakeContext({
-        orm: runtime().orm,
-        blobs: new FileBlobStore(blobDir),
-        secretKey: randomBytes(32),
-      });
-      feed = deliveryFeed(ctx);
+    beforeAll(() => {
+      feed = deliveryFeed(intake());
       knex = knexOf(runtime().orm);
-    });
-    afterAll(async () => {
-      await ctx?.close();
-      await rm(blobDir, { recursive: true, force: true });
     });
 
     /** A sent message of `tenant`; returns its row id and Message-ID. */

@@ -3,43 +3,28 @@
  * cursor, and (PostgreSQL) never past a message whose transaction is still open, so a message
  * that commits later than one stored after it is not skipped.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { messageFeed, type MessageFeed } from '../../src/intake/feed.js';
-import { createIntakeContext, type IntakeContext } from '../../src/intake/index.js';
-import { FileBlobStore } from '../../src/store/blobs.js';
 import { knexOf } from '../../src/store/orm.js';
 import { testDatabases } from '../support/databases.js';
 import { useRuntime } from '../support/runtime.js';
+import { useIntakeContext } from './support/context.js';
 
 const TENANT = 'default';
 
 for (const database of await testDatabases()) {
   describe.skipIf(!database.available)(`the message feed on ${database.kind}`, () => {
     const runtime = useRuntime(database);
-    let blobDir: string;
-    let ctx: IntakeContext;
+    const intake = useIntakeContext(runtime);
     let feed: MessageFeed;
     let knex: Knex;
     let next = 0;
 
-    beforeAll(async () => {
-      blobDir = await mkdtemp(join(tmpdir(), 'pectrack-feed-'));
-      ctx = createIntakeContext({
-        orm: runtime().orm,
-        blobs: new FileBlobStore(blobDir),
-        secretKey: randomBytes(32),
-      });
-      feed = messageFeed(ctx);
+    beforeAll(() => {
+      feed = messageFeed(intake());
       knex = knexOf(runtime().orm);
-    });
-    afterAll(async () => {
-      await ctx?.close();
-      await rm(blobDir, { recursive: true, force: true });
     });
 
     /** A stored incoming message, dated `receivedAt`, through `db` (a transaction or not). */

@@ -3,19 +3,15 @@
  * seconds, counted on the mailbox row, on a clock the test moves; and a send past the pace is
  * refused before anything is recorded.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIntakeContext, type IntakeContext } from '../../src/intake/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { IntakeContext } from '../../src/intake/index.js';
 import { mailboxServices } from '../../src/intake/mailboxes.js';
 import { outgoingServices } from '../../src/intake/outgoing.js';
 import { takeSendingSlot } from '../../src/intake/pacing.js';
-import { FileBlobStore } from '../../src/store/blobs.js';
 import { knexOf } from '../../src/store/orm.js';
 import { testDatabases } from '../support/databases.js';
 import { useRuntime } from '../support/runtime.js';
+import { useIntakeContext } from './support/context.js';
 
 const TENANT = 'default';
 const SECOND = 1_000;
@@ -24,21 +20,11 @@ for (const database of await testDatabases()) {
   describe.skipIf(!database.available)(`sending pace on ${database.kind}`, () => {
     const runtime = useRuntime(database);
     let clock = Date.UTC(2026, 10, 27, 9, 0, 0);
-    let blobDir: string;
+    const intake = useIntakeContext(runtime, { now: () => new Date(clock) });
     let ctx: IntakeContext;
 
-    beforeAll(async () => {
-      blobDir = await mkdtemp(join(tmpdir(), 'pectrack-pacing-'));
-      ctx = createIntakeContext({
-        orm: runtime().orm,
-        blobs: new FileBlobStore(blobDir),
-        secretKey: randomBytes(32),
-        now: () => new Date(clock),
-      });
-    });
-    afterAll(async () => {
-      await ctx?.close();
-      await rm(blobDir, { recursive: true, force: true });
+    beforeAll(() => {
+      ctx = intake();
     });
 
     const mailbox = async (address: string, maxPerMinute: number | null) =>

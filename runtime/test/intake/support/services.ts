@@ -21,7 +21,7 @@ import {
 } from '../../../src/intake/index.js';
 import { mailboxServices, type MailboxServices } from '../../../src/intake/mailboxes.js';
 import { FileBlobStore } from '../../../src/store/blobs.js';
-import { DEFAULT_RECEIPT_TTL_HOURS } from '../../../src/config.js';
+import { DEFAULT_RECEIPT_TTL_MS } from '../../../src/config.js';
 import { receiptPublication } from '../../../src/intake/setup.js';
 import { servicesRequired, type TestDatabase } from '../../support/databases.js';
 import type { PecFixtures } from './fixtures.js';
@@ -77,7 +77,7 @@ export async function startHarness(
     trustAnchors: [fixtures.ca.certificatePem],
     parseWorkers: 1,
     limits: { backoffMs: 100, maxBackoffMs: 1_000, ...limits },
-    receipts: receiptPublication(runtime.services, DEFAULT_RECEIPT_TTL_HOURS * 3_600_000),
+    receipts: receiptPublication(runtime.services, DEFAULT_RECEIPT_TTL_MS),
   });
   const mailboxes = mailboxServices(ctx);
   const imap = async (address: string) => {
