@@ -16,15 +16,16 @@ import type { ApiCatalog, ContentDoc, HttpMethod, ResponseDoc } from './openapi/
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
 
-export interface Call<P, Q, B> {
+export interface Call<P, Q, B, H = undefined> {
   ctx: Context;
   actor: Actor;
   params: Parsed<P>;
   query: Parsed<Q>;
   body: Parsed<B>;
+  headers: Parsed<H>;
 }
 
-export interface EndpointSpec<P, Q, B> {
+export interface EndpointSpec<P, Q, B, H = undefined> {
   method: HttpMethod;
   /** Relative to the router's prefix, Koa style (`/tasks/:id/claim`). */
   path: string;
@@ -33,6 +34,11 @@ export interface EndpointSpec<P, Q, B> {
   permission: Permission;
   params?: P;
   query?: Q;
+  /**
+   * Request headers the operation reads, by their lower-case names (as Node gives them); other
+   * headers are never refused.
+   */
+  headers?: H;
   /** A JSON body validated by this schema. */
   body?: B;
   /** Documents a body the handler reads itself (XML, multipart). */
@@ -47,10 +53,11 @@ interface ParsedCall {
   params: unknown;
   query: unknown;
   body: unknown;
+  headers: unknown;
 }
 
 export interface Endpoint {
-  spec: EndpointSpec<unknown, unknown, unknown>;
+  spec: EndpointSpec<unknown, unknown, unknown, unknown>;
   handle(call: ParsedCall): Promise<unknown>;
 }
 
@@ -58,7 +65,8 @@ export function endpoint<
   P extends z.ZodObject | undefined = undefined,
   Q extends z.ZodObject | undefined = undefined,
   B extends z.ZodType | undefined = undefined,
->(spec: EndpointSpec<P, Q, B>, handle: (call: Call<P, Q, B>) => Promise<unknown>): Endpoint {
+  H extends z.ZodObject | undefined = undefined,
+>(spec: EndpointSpec<P, Q, B, H>, handle: (call: Call<P, Q, B, H>) => Promise<unknown>): Endpoint {
   return { spec, handle } as unknown as Endpoint;
 }
 
@@ -101,6 +109,7 @@ export function mount(router: Router, endpoints: Endpoint[], options: MountOptio
       permission: spec.permission,
       params: spec.params as z.ZodObject | undefined,
       query: spec.query as z.ZodObject | undefined,
+      headers: spec.headers as z.ZodObject | undefined,
       requestBody: spec.body
         ? [{ contentType: 'application/json', schema: spec.body as z.ZodType }]
         : spec.otherBody,
@@ -115,6 +124,9 @@ export function mount(router: Router, endpoints: Endpoint[], options: MountOptio
         actor,
         params: spec.params ? parseInput(spec.params as z.ZodType, ctx.params, 'path') : undefined,
         query: spec.query ? parseInput(spec.query as z.ZodType, ctx.query, 'query') : undefined,
+        headers: spec.headers
+          ? parseInput(spec.headers as z.ZodType, ctx.headers, 'header')
+          : undefined,
         body: spec.body
           ? parseInput(spec.body as z.ZodType, await readJson(ctx, options.jsonLimitBytes), 'body')
           : undefined,

@@ -55,10 +55,16 @@ export interface IntakeLimits {
   /** How long a connection test may take before it reports that the server did not answer. */
   connectionTestMs: number;
   /**
-   * The longest a send told to wait for its mailbox's pace waits before it asks again (a limit
-   * raised meanwhile lets it go sooner).
+   * The longest a send told to wait waits before it asks again: for its mailbox's pace (a limit
+   * raised meanwhile lets it go sooner), or for another call submitting under its key.
    */
   pacingRecheckMs: number;
+  /**
+   * How long a call submitting an outgoing message holds it against repeats under its key. Past
+   * it, the holder is taken to have died before recording the outcome, and a repeat submits the
+   * message again. Above the SMTP transport's worst case (three 60 s timeouts).
+   */
+  submissionLeaseMs: number;
 }
 
 export const DEFAULT_LIMITS: IntakeLimits = {
@@ -70,4 +76,5 @@ export const DEFAULT_LIMITS: IntakeLimits = {
   maxBackoffMs: 5 * 60_000,
   connectionTestMs: 20_000,
   pacingRecheckMs: 10_000,
+  submissionLeaseMs: 10 * 60_000,
 };

@@ -7,7 +7,7 @@
  * never took the message (see `submit` for the window that remains).
  */
 import { randomUUID } from 'node:crypto';
-import { LockMode, type EntityManager } from '@mikro-orm/core';
+import { LockMode, UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
 import {
   composePec,
   createPecTransport,
@@ -43,6 +43,13 @@ import {
   type SentMessage,
 } from './earlier-send.js';
 import { decryptSecret } from './secrets.js';
+import {
+  checkSameRequest,
+  claimRemainingMs,
+  claimSubmission,
+  requestFingerprint,
+  SendInProgressError,
+} from './send-request.js';
 
 export type SendInput = Omit<OutgoingPec, 'from' | 'messageId'>;
 
@@ -55,6 +62,11 @@ export interface SendOptions {
 }
 
 export type { SentMessage };
+
+/** A send's answer; `replayed` when the key named a message already submitted, sent nothing now. */
+export interface SendResult extends SentMessage {
+  replayed: boolean;
+}
 
 export class SubmissionFailedError extends PecTrackError {
   constructor(message: string, details: Record<string, unknown>) {
@@ -82,35 +94,59 @@ export function outgoingServices(
       : composeOrExplain({ ...input, from: mailbox.address });
   }
 
-  /** Stores and records a new message under its key, or reopens the earlier one. */
+  /**
+   * Stores and records a new message under its key, or reopens the earlier one; either way the
+   * row comes back claimed by this call (send-request.ts) until `submit` records the outcome.
+   */
   async function record(
     tenantId: string,
     mailbox: Mailbox,
     input: SendInput,
-    key: string | null,
+    keyed: { key: string; fingerprint: string } | null,
     earlier: Message | null,
     composed: ComposedPec,
   ): Promise<Message> {
-    if (earlier) {
-      return em(tenantId).transactional((tx) => reopenForSubmission(tx, earlier, ctx.now()));
-    }
+    if (earlier) return reclaim(tenantId, earlier);
     const stored = await ctx.blobs.put(composed.raw);
     await ctx.blobs.flush();
     // One tracked recipient per address: the same one in To and Cc, or in two cases, is one mailbox.
     const recipients = [...new Set(composed.envelope.to.map((a) => a.toLowerCase()))];
-    return em(tenantId).transactional((tx) =>
-      recordSubmission(
-        tx,
-        tenantId,
-        mailbox,
-        composed.messageId,
-        input,
-        key,
-        recipients,
-        stored,
-        ctx.now(),
-      ),
-    );
+    try {
+      return await em(tenantId).transactional((tx) =>
+        recordSubmission(
+          tx,
+          tenantId,
+          mailbox,
+          composed.messageId,
+          input,
+          keyed,
+          recipients,
+          stored,
+          ctx.now(),
+        ),
+      );
+    } catch (error) {
+      // Another call recorded a message under this key since we looked: it is submitting it.
+      if (keyed && error instanceof UniqueConstraintViolationException)
+        throw new SendInProgressError(null, ctx.limits.pacingRecheckMs);
+      throw error;
+    }
+  }
+
+  /**
+   * Takes over a message an earlier call recorded but the provider never accepted. Claimed and
+   * checked again in one transaction: if another call claimed it first, or got it accepted
+   * since we looked, this one submits nothing and is told to ask again.
+   */
+  async function reclaim(tenantId: string, earlier: Message): Promise<Message> {
+    const now = ctx.now();
+    const inProgress = () => new SendInProgressError(earlier.messageId, ctx.limits.pacingRecheckMs);
+    return em(tenantId).transactional(async (tx) => {
+      if (!(await claimSubmission(tx, earlier, now, ctx.limits.submissionLeaseMs)))
+        throw inProgress();
+      if (await wasSubmitted(tx, earlier)) throw inProgress();
+      return reopenForSubmission(tx, earlier, now);
+    });
   }
 
   /**
@@ -118,8 +154,7 @@ export function outgoingServices(
    * before the outcome below is committed, the row shows no acceptance and a retry submits the
    * same bytes again (same Message-ID, so both receipts correlate to this row, but the provider
    * certifies two messages). Only an acceptance receipt already correlated closes that window.
-   * Two calls with one key at the same moment are not guarded here: the scheduler runs a job's
-   * attempts one after another.
+   * Two calls with one key at the same moment cannot both get here: the row is claimed (record).
    */
   async function submit(
     tenantId: string,
@@ -177,12 +212,24 @@ export function outgoingServices(
       mailboxId: string,
       input: SendInput,
       options: SendOptions = {},
-    ): Promise<SentMessage> {
+    ): Promise<SendResult> {
       const key =
         options.idempotencyKey === undefined ? null : checkedIdempotencyKey(options.idempotencyKey);
-      const earlier = key === null ? null : await findEarlierSend(em(tenantId), key);
-      if (earlier && (await wasSubmitted(em(tenantId), earlier)))
-        return sentMessageOf(em(tenantId), earlier);
+      const keyed =
+        key === null ? null : { key, fingerprint: requestFingerprint(mailboxId, input) };
+      const earlier = keyed && (await findEarlierSend(em(tenantId), keyed.key));
+      if (keyed && earlier) {
+        checkSameRequest(earlier, keyed.fingerprint);
+        if (await wasSubmitted(em(tenantId), earlier))
+          return { ...(await sentMessageOf(em(tenantId), earlier)), replayed: true };
+        // Before a slot of the pace is spent: the call holding it is still submitting.
+        const held = claimRemainingMs(earlier, ctx.now(), ctx.limits.submissionLeaseMs);
+        if (held > 0)
+          throw new SendInProgressError(
+            earlier.messageId,
+            Math.min(held, ctx.limits.pacingRecheckMs),
+          );
+      }
       // A resubmission goes through the mailbox its recorded bytes were written for.
       const mailbox = await em(tenantId).findOne(MailboxSchema, {
         id: earlier?.mailboxId ?? mailboxId,
@@ -200,8 +247,8 @@ export function outgoingServices(
           mailbox.smtpMaxPerMinute ?? 0,
           Math.min(wait, ctx.limits.pacingRecheckMs),
         );
-      const row = await record(tenantId, mailbox, input, key, earlier, composed);
-      return submit(tenantId, settings, row, composed);
+      const row = await record(tenantId, mailbox, input, keyed, earlier, composed);
+      return { ...(await submit(tenantId, settings, row, composed)), replayed: false };
     },
   };
 }
@@ -243,7 +290,7 @@ async function recordSubmission(
   mailbox: Mailbox,
   messageId: string,
   input: SendInput,
-  idempotencyKey: string | null,
+  keyed: { key: string; fingerprint: string } | null,
   recipients: string[],
   stored: { sha256: string; size: number },
   now: Date,
@@ -274,7 +321,10 @@ async function recordSubmission(
     problems: [],
     deliveryStatus: 'submitted',
     receivedAt: now,
-    idempotencyKey,
+    idempotencyKey: keyed?.key ?? null,
+    requestFingerprint: keyed?.fingerprint ?? null,
+    // Held until `submit` records the outcome: a repeat under the key meanwhile waits.
+    submissionClaimedAt: now,
   });
   // Recipient rows reference the message by id only (no ORM relation): the message goes first.
   await tx.flush();
@@ -323,6 +373,7 @@ async function recordOutcome(
   }
   const statuses = rows.map((r) => r.status);
   message.deliveryStatus = messageStatus(statuses);
+  message.submissionClaimedAt = null;
   await tx.flush();
   return {
     id: row.id,

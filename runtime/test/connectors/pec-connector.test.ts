@@ -5,9 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
+import { runAction } from '@pectrack/connector-sdk/testing';
+import { createPecTransport } from '@pectrack/connector-pec';
 import { startSmtpFront, type SmtpFront } from '@pectrack/connector-pec/testkit';
 import { installAll, pecConnector, registryEntries } from '../../src/connectors/index.js';
 import { createIntake, runMailboxSession } from '../../src/intake/index.js';
+import { outgoingServices } from '../../src/intake/outgoing.js';
 import { CONNECTOR_JOB } from '../../src/scheduler/index.js';
 import { knexOf } from '../../src/store/orm.js';
 import { admin } from '../support/actors.js';
@@ -271,6 +274,48 @@ describe.skipIf(Boolean(dovecotMissing))('the pectrack:pec connector', () => {
       h.ctx.now = realNow;
       await h.mailboxes.update(TENANT, senderId, { smtp });
     }
+  });
+
+  it('a run that finds its message still being submitted by a run that died waits, submitting nothing', async () => {
+    let release: () => void = () => undefined;
+    // The earlier run: it recorded the message and never got (nor recorded) an answer.
+    const stalled = outgoingServices(h.ctx, (settings) => ({
+      ...createPecTransport(settings),
+      submit: () => new Promise((resolve) => (release = () => resolve(undefined as never))),
+    }));
+    const letter = { to: [RECIPIENT], subject: 'Pratica PR-12', text: 'Si trasmette.' };
+    const key = 'service-task:held:send:1';
+    const dying = stalled.send(TENANT, senderId, letter, { idempotencyKey: key });
+    await eventually(
+      'the recorded message',
+      async () =>
+        (await knexOf(h.runtime.orm)('message').where({ idempotency_key: key }).first()) ?? null,
+    );
+    await front.settled();
+    const submissions = front.processed.length;
+
+    const retry = runAction(pecConnector(createIntake(h.ctx, null)), 'send', {
+      config: { mailboxId: senderId },
+      input: letter,
+      call: {
+        idempotencyKey: key,
+        tenantId: TENANT,
+        instanceId: 'i',
+        elementId: 'send',
+        attempt: 2,
+      },
+    });
+
+    // Deferred, as a paced send is: the scheduler asks again, no incident, nothing submitted.
+    await expect(retry).rejects.toMatchObject({
+      code: 'PEC_SEND_IN_PROGRESS',
+      retryable: true,
+      retryAfterMs: h.ctx.limits.pacingRecheckMs,
+    });
+    await front.settled();
+    expect(front.processed).toHaveLength(submissions);
+    release();
+    await dying.catch(() => undefined);
   });
 
   it('raises an incident naming the field of a bad address, without sending', async () => {

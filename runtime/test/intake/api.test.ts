@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSmtpFront } from '@pectrack/connector-pec/testkit';
 import { createApp } from '../../src/api/app.js';
 import { createLogger } from '../../src/api/http/logging.js';
 import { addUser } from '../../src/auth/users.js';
@@ -37,10 +38,19 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
   let base: string;
   const auth = { authorization: `Basic ${Buffer.from('admin:admin-password').toString('base64')}` };
 
-  const call = async (method: string, path: string, body?: unknown) => {
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
     const response = await fetch(`${base}${path}`, {
       method,
-      headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        ...auth,
+        ...headers,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const type = response.headers.get('content-type') ?? '';
@@ -282,6 +292,71 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
     });
     expect(second.headers.get('retry-after')).toBe(String(h.ctx.limits.pacingRecheckMs / 1000));
     await call('DELETE', `/mailboxes/${box.body.id}`);
+  });
+
+  it('certifies a send repeated under its Idempotency-Key once, and refuses another body under the key', async () => {
+    const sender = 'segreteria@comune.pec.test';
+    const recipient = 'ufficio.tecnico@regione.pec.test';
+    for (const user of [sender, recipient]) await h.dovecot.addUser({ user, password: PASSWORD });
+    const front = await startSmtpFront({
+      provider: fixtures.provider,
+      imap: { host: h.dovecot.host, port: h.dovecot.port },
+      mailboxes: { [sender]: PASSWORD, [recipient]: PASSWORD },
+    });
+    try {
+      const box = await call('POST', '/mailboxes', {
+        ...created(),
+        address: sender,
+        username: sender,
+        enabled: false,
+        smtp: { host: front.host, port: front.port, tls: false },
+      });
+      const path = `/mailboxes/${box.body.id}/send`;
+      const letter = { to: [recipient], subject: 'Risposta pratica 42', text: 'Si comunica...' };
+      const certified = async (messageId: string) => {
+        await front.settled();
+        return front.processed.filter((p) => p.submission.clientMessageId === messageId).length;
+      };
+
+      // The structured-field form (quoted) and the bare form are one key.
+      const first = await call('POST', path, letter, {
+        'idempotency-key': '"pratica-42-risposta"',
+      });
+      expect(first.status).toBe(201);
+      expect(first.headers.get('idempotent-replayed')).toBeNull();
+      const again = await call('POST', path, letter, { 'idempotency-key': 'pratica-42-risposta' });
+      expect(again.status).toBe(201);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(again.body).toEqual(first.body);
+      expect(await certified(first.body.messageId)).toBe(1);
+
+      const other = await call(
+        'POST',
+        path,
+        { ...letter, subject: 'Altra risposta' },
+        {
+          'idempotency-key': 'pratica-42-risposta',
+        },
+      );
+      expect(other.status).toBe(422);
+      expect(other.body).toMatchObject({
+        type: 'https://pectrack.org/problems/idempotency-key-reused',
+        messageId: first.body.messageId,
+      });
+      const spaced = await call('POST', path, letter, { 'idempotency-key': 'due parole' });
+      expect(spaced.status).toBe(400);
+      expect(spaced.body.problems).toEqual([
+        { path: 'header.idempotency-key', reason: expect.stringMatching(/printable ASCII/) },
+      ]);
+      // Without a key every call is a new message.
+      const unkeyed = await call('POST', path, letter);
+      expect(unkeyed.status).toBe(201);
+      expect(unkeyed.body.id).not.toBe(first.body.id);
+      expect(await certified(first.body.messageId)).toBe(1);
+      await call('DELETE', `/mailboxes/${box.body.id}`);
+    } finally {
+      await front.close();
+    }
   });
 
   it('deletes the mailbox but keeps its messages', async () => {

@@ -53,7 +53,8 @@ for (const database of await testDatabases()) {
         const first = await outgoing.send(TENANT, senderId, LETTER, { idempotencyKey: 'task:a:1' });
         const again = await outgoing.send(TENANT, senderId, LETTER, { idempotencyKey: 'task:a:1' });
 
-        expect(again).toEqual(first);
+        expect(first.replayed).toBe(false);
+        expect(again).toEqual({ ...first, replayed: true });
         const submitted = await submittedIds();
         expect(submitted.slice(before)).toEqual([first.messageId]);
         expect(await rowsWithKey('task:a:1')).toEqual([
@@ -96,10 +97,132 @@ for (const database of await testDatabases()) {
           deliveryStatus: 'submitted',
           recipients: [{ address: RECIPIENT, status: 'submitted' }],
         });
-        expect(once).toEqual(retried);
+        expect(once).toEqual({ ...retried, replayed: true });
         expect((await submittedIds()).slice(before)).toEqual([recorded.message_id]);
         expect(await rowsWithKey('task:c:1')).toHaveLength(1);
         expect(await events(recorded.id)).toEqual(['submission-failed', 'submitted']);
+      });
+
+      it('repeats at the same moment submit once: the others are told to ask again, then get the message', async () => {
+        const port = await closedPort();
+        const providerDown = outgoingServices(h.ctx, (settings) =>
+          createPecTransport({ ...settings, port }),
+        );
+        await expect(
+          providerDown.send(TENANT, senderId, LETTER, { idempotencyKey: 'task:e:1' }),
+        ).rejects.toMatchObject({ code: 'pec-submission-failed' });
+        const [recorded] = await rowsWithKey('task:e:1');
+        const before = (await submittedIds()).length;
+
+        // Four retries of a refused submission at once: each would reopen it and submit it.
+        const outcomes = await Promise.allSettled(
+          [1, 2, 3, 4].map(() =>
+            outgoing.send(TENANT, senderId, LETTER, { idempotencyKey: 'task:e:1' }),
+          ),
+        );
+
+        const sent = outcomes.filter((o) => o.status === 'fulfilled');
+        const waiting = outcomes.filter((o) => o.status === 'rejected');
+        expect(sent.map((o) => o.value)).toEqual([
+          expect.objectContaining({ id: recorded.id, replayed: false }),
+        ]);
+        for (const o of waiting)
+          expect(o.reason).toMatchObject({
+            code: 'send-in-progress',
+            status: 409,
+            retryAfterMs: expect.any(Number),
+          });
+        expect((await submittedIds()).slice(before)).toEqual([recorded.message_id]);
+        expect(await events(recorded.id)).toEqual(['submission-failed', 'submitted']);
+        await expect(
+          outgoing.send(TENANT, senderId, LETTER, { idempotencyKey: 'task:e:1' }),
+        ).resolves.toMatchObject({ id: recorded.id, replayed: true });
+      });
+
+      it('first sends at the same moment record one message: the others are told to ask again', async () => {
+        const before = (await submittedIds()).length;
+        const outcomes = await Promise.allSettled(
+          [1, 2, 3].map(() =>
+            outgoing.send(TENANT, senderId, LETTER, { idempotencyKey: 'task:f:1' }),
+          ),
+        );
+        expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+        for (const o of outcomes.filter((o) => o.status === 'rejected'))
+          expect(o.reason).toMatchObject({ code: 'send-in-progress', status: 409 });
+        expect(await rowsWithKey('task:f:1')).toHaveLength(1);
+        expect((await submittedIds()).length - before).toBe(1);
+      });
+
+      it('a repeat while the first call is still submitting waits; once its lease is over it submits', async () => {
+        let release: () => void = () => undefined;
+        const stalled = outgoingServices(h.ctx, (settings) => {
+          const transport = createPecTransport(settings);
+          return {
+            ...transport,
+            // The call that dies after recording: it never gets an answer, nor records one.
+            submit: () => new Promise((resolve) => (release = () => resolve(undefined as never))),
+          };
+        });
+        const dying = stalled.send(TENANT, senderId, LETTER, { idempotencyKey: 'task:g:1' });
+        await expect.poll(() => rowsWithKey('task:g:1')).toHaveLength(1);
+        const [recorded] = await rowsWithKey('task:g:1');
+        const before = (await submittedIds()).length;
+
+        await expect(
+          outgoing.send(TENANT, senderId, LETTER, { idempotencyKey: 'task:g:1' }),
+        ).rejects.toMatchObject({
+          code: 'send-in-progress',
+          details: { messageId: recorded.message_id, retryAfterMs: expect.any(Number) },
+        });
+        expect(await submittedIds()).toHaveLength(before);
+
+        // Past the lease the holder is taken for dead: the repeat submits the recorded message.
+        const later = outgoingServices({
+          ...h.ctx,
+          now: () => new Date(Date.now() + h.ctx.limits.submissionLeaseMs + 1_000),
+        });
+        await expect(
+          later.send(TENANT, senderId, LETTER, { idempotencyKey: 'task:g:1' }),
+        ).resolves.toMatchObject({
+          id: recorded.id,
+          messageId: recorded.message_id,
+          replayed: false,
+        });
+        expect((await submittedIds()).slice(before)).toEqual([recorded.message_id]);
+        release();
+        await dying.catch(() => undefined);
+      });
+
+      it('refuses another message under a used key (422, naming it), sending and recording nothing', async () => {
+        const first = await outgoing.send(TENANT, senderId, LETTER, { idempotencyKey: 'task:h:1' });
+        const before = (await submittedIds()).length;
+        const rows = await knexOf(h.runtime.orm)('message').count({ n: '*' });
+        for (const other of [
+          { ...LETTER, subject: 'Richiesta parere (rettifica)' },
+          { ...LETTER, to: ['altro.ufficio@regione.pec.test'] },
+          {
+            ...LETTER,
+            attachments: [{ filename: 'parere.pdf', content: Buffer.from('%PDF-1.4 bozza') }],
+          },
+        ])
+          await expect(
+            outgoing.send(TENANT, senderId, other, { idempotencyKey: 'task:h:1' }),
+          ).rejects.toMatchObject({
+            code: 'idempotency-key-reused',
+            status: 422,
+            details: { field: 'idempotencyKey', id: first.id, messageId: first.messageId },
+          });
+        expect(await submittedIds()).toHaveLength(before);
+        expect(await knexOf(h.runtime.orm)('message').count({ n: '*' })).toEqual(rows);
+        // The addresses' case is not a different request.
+        await expect(
+          outgoing.send(
+            TENANT,
+            senderId,
+            { ...LETTER, to: [RECIPIENT.toUpperCase()] },
+            { idempotencyKey: 'task:h:1' },
+          ),
+        ).resolves.toMatchObject({ id: first.id, replayed: true });
       });
 
       it('a login the provider refused is a final failure, not one to send again', async () => {

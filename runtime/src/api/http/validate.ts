@@ -2,7 +2,7 @@
 import type { z } from 'zod';
 import { BadRequestError } from '../../errors.js';
 
-export type RequestPart = 'body' | 'query' | 'path';
+export type RequestPart = 'body' | 'query' | 'path' | 'header';
 
 export interface FieldProblem {
   path: string;

@@ -29,6 +29,7 @@ export interface OperationDoc {
   permission?: string;
   params?: z.ZodObject;
   query?: z.ZodObject;
+  headers?: z.ZodObject;
   requestBody?: ContentDoc[];
   responses: ResponseDoc[];
 }

@@ -37,6 +37,7 @@ function parameters(op: OperationDoc): Json[] {
   for (const [where, shape] of [
     ['path', op.params],
     ['query', op.query],
+    ['header', op.headers],
   ] as const) {
     if (!shape) continue;
     const json = schemaOf(shape, 'input') as {

@@ -71,6 +71,28 @@ const SendBody = z.object({
   receiptType: z.enum(['completa', 'breve', 'sintetica']).optional(),
 });
 
+/**
+ * The draft IETF Idempotency-Key header: a structured-field string (quoted) or, as most clients
+ * send it, the bare value. Printable ASCII, so it can be echoed in a problem's detail.
+ */
+const SendHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .transform((value) => (/^".*"$/.test(value) ? value.slice(1, -1) : value))
+    .pipe(
+      z
+        .string()
+        .regex(/^[\x21-\x7e]{1,200}$/, '1 to 200 printable ASCII characters, without spaces'),
+    )
+    .optional()
+    .describe(
+      'Makes the send safe to repeat: a repeat with the same key and body answers the message already sent (Idempotent-Replayed: true) without certifying another; the same key with another body is refused (422 idempotency-key-reused); a repeat while the first is still being submitted is told to ask again (409 send-in-progress, Retry-After).',
+    ),
+});
+
+/** API keys live apart from the keys process tasks derive, so neither can take the other's message. */
+const API_KEY_PREFIX = 'api:';
+
 const SentMessage = z.object({
   id: z.string(),
   messageId: z.string(),
@@ -199,18 +221,32 @@ export function mailboxEndpoints(intake: Intake): Endpoint[] {
           "Send a certified message through the mailbox's SMTP; receipts then move its delivery state",
         permission: 'pec:send',
         params: IdParams,
+        headers: SendHeaders,
         body: SendBody,
-        success: json('Submitted', SentMessage, 201),
+        success: json(
+          'Submitted (or, repeated under its Idempotency-Key, already submitted)',
+          SentMessage,
+          201,
+        ),
       },
-      async ({ actor, params, body }) =>
-        intake.outgoing.send(actor.tenantId, params.id, {
-          ...body,
-          attachments: body.attachments?.map((a) => ({
-            filename: a.filename,
-            contentType: a.contentType,
-            content: Buffer.from(a.contentBase64, 'base64'),
-          })),
-        }),
+      async ({ ctx, actor, params, body, headers }) => {
+        const key = headers['idempotency-key'];
+        const { replayed, ...sent } = await intake.outgoing.send(
+          actor.tenantId,
+          params.id,
+          {
+            ...body,
+            attachments: body.attachments?.map((a) => ({
+              filename: a.filename,
+              contentType: a.contentType,
+              content: Buffer.from(a.contentBase64, 'base64'),
+            })),
+          },
+          key === undefined ? {} : { idempotencyKey: API_KEY_PREFIX + key },
+        );
+        if (replayed) ctx.set('Idempotent-Replayed', 'true');
+        return sent;
+      },
     ),
   ];
 }

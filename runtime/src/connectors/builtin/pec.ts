@@ -15,6 +15,7 @@ import {
 import { PecTrackError } from '../../errors.js';
 import { SubmissionFailedError, type Intake } from '../../intake/index.js';
 import { SendingPacedError } from '../../intake/pacing.js';
+import { SendInProgressError } from '../../intake/send-request.js';
 import { BlobNotFoundError, type BlobStore } from '../../store/blobs.js';
 
 export function pecConnector(intake: Intake): Connector {
@@ -41,6 +42,13 @@ export function pecConnector(intake: Intake): Connector {
         // Not a failure: the mailbox's pace (intake/pacing.ts) says when to try again.
         if (error instanceof SendingPacedError)
           throw new ConnectorError('PEC_SENDING_PACED', error.message, {
+            retryAfterMs: error.retryAfterMs,
+            cause: error,
+          });
+        // A run of this job that died while submitting still holds the message: its outcome is
+        // awaited, never a second submission.
+        if (error instanceof SendInProgressError)
+          throw new ConnectorError('PEC_SEND_IN_PROGRESS', error.message, {
             retryAfterMs: error.retryAfterMs,
             cause: error,
           });

@@ -55,6 +55,17 @@ export interface Message {
   receivedAt: Date;
   /** For outgoing mail: the asking call's idempotency key, so its retries send once. */
   idempotencyKey?: string | null;
+  /**
+   * For outgoing mail asked under a key: the SHA-256 of what was asked (intake/send-request.ts),
+   * so a repeat asking for another message under the same key is refused.
+   */
+  requestFingerprint?: string | null;
+  /**
+   * For outgoing mail: set while a call is submitting it (until the outcome is recorded), so a
+   * second call with the same key waits instead of submitting it too; a claim older than the
+   * submission lease was left by a crash.
+   */
+  submissionClaimedAt?: Date | null;
 }
 
 export const MessageSchema = new EntitySchema<Message>({
@@ -83,6 +94,8 @@ export const MessageSchema = new EntitySchema<Message>({
     deliveryStatus: { type: 'string', length: 16, nullable: true },
     receivedAt: { type: 'datetime' },
     idempotencyKey: { type: 'string', nullable: true },
+    requestFingerprint: { type: 'string', length: 64, nullable: true },
+    submissionClaimedAt: { type: 'datetime', nullable: true },
   },
 });
 

@@ -8,6 +8,7 @@ import { Migration20261127500000_mailbox_sending_pace } from './Migration2026112
 import { Migration20261127600000_message_feed } from './Migration20261127600000_message_feed.js';
 import { Migration20261128000000_buffered_message } from './Migration20261128000000_buffered_message.js';
 import { Migration20261128100000_delivery_feed } from './Migration20261128100000_delivery_feed.js';
+import { Migration20261128200000_outgoing_submission_claim } from './Migration20261128200000_outgoing_submission_claim.js';
 
 /** Listed explicitly so migrations run the same from src (tsx, vitest) and from dist. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -35,4 +36,8 @@ export const MIGRATIONS: MigrationObject[] = [
     class: Migration20261128000000_buffered_message,
   },
   { name: 'Migration20261128100000_delivery_feed', class: Migration20261128100000_delivery_feed },
+  {
+    name: 'Migration20261128200000_outgoing_submission_claim',
+    class: Migration20261128200000_outgoing_submission_claim,
+  },
 ];
