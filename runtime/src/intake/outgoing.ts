@@ -240,7 +240,9 @@ export function outgoingServices(
       const composed = await compose(mailbox, input, earlier);
       // Before anything is recorded: a send told to wait leaves nothing behind to clean up.
       // A mailbox without a limit (the usual case) takes no lock on its row for every send.
-      const wait = mailbox.smtpMaxPerMinute ? await takeSendingSlot(ctx, tenantId, mailbox.id) : 0;
+      const wait = mailbox.smtpMaxPerMinute
+        ? await takeSendingSlot(ctx, tenantId, mailbox.id, keyed?.key)
+        : 0;
       if (wait > 0)
         throw new SendingPacedError(
           mailbox.id,

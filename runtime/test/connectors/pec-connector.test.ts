@@ -276,6 +276,59 @@ describe.skipIf(Boolean(dovecotMissing))('the pectrack:pec connector', () => {
     }
   });
 
+  it('sends waiting for the pace go out in the order they first asked', async () => {
+    // Past the minute of the pace test's submissions (stamped on its moved clock).
+    let clock = Date.now() + 10 * 60_000;
+    const realNow = h.ctx.now;
+    h.ctx.now = () => new Date(clock);
+    const smtp = { host: front.host, port: front.port, tls: false };
+    await h.mailboxes.update(TENANT, senderId, { smtp: { ...smtp, maxPerMinute: 1 } });
+    const waiting = async () =>
+      JSON.parse(
+        (await knexOf(h.runtime.orm)('mailbox').where({ id: senderId }).first()).smtp_waiting ??
+          '[]',
+      ) as { key: string; askedAt: string }[];
+    try {
+      const instances = [];
+      for (const n of [20, 21, 22, 23]) instances.push(await start(RECIPIENT, `PR-${n}`));
+      // One takes the slot, the three others queue, each under its task's key.
+      const queue = await eventually('three sends queued', async () => {
+        const keys = (await waiting()).map((w) => w.key);
+        return keys.length === 3 ? keys : null;
+      });
+      const queuedInstances = queue.map((key) => instances.find((i) => key.includes(i.id))!.id);
+      expect(new Set(queuedInstances).size).toBe(3);
+      const subjectOf = async (instanceId: string) =>
+        `Pratica ${(await h.runtime.services.instances.get(actor, instanceId)).variables.caseNumber}`;
+      const expected = await Promise.all(queuedInstances.map(subjectOf));
+      const sentSubjects = async () => {
+        await front.settled();
+        return front.processed
+          .map((p) => p.submission.subject)
+          .filter((subject) => /PR-2[0-3]$/.test(subject));
+      };
+      // Time goes on as it does: the waiters ask again (every pacingRecheckMs) within the minute,
+      // so none lapses and loses its place.
+      const askedSince = (instant: number) =>
+        eventually('every waiter asking again', async () =>
+          (await waiting()).every((w) => Date.parse(w.askedAt) >= instant) ? true : null,
+        );
+      for (let minute = 1; minute <= 3; minute++) {
+        clock += 30_000;
+        await askedSince(clock);
+        clock += 31_000;
+        await eventually(`minute ${minute}'s send`, async () =>
+          (await sentSubjects()).length === minute + 1 ? true : null,
+        );
+      }
+      expect((await sentSubjects()).slice(1)).toEqual(expected);
+      expect(await waiting()).toEqual([]);
+    } finally {
+      h.ctx.now = realNow;
+      await h.mailboxes.update(TENANT, senderId, { smtp });
+    }
+  });
+
   it('a run that finds its message still being submitted by a run that died waits, submitting nothing', async () => {
     let release: () => void = () => undefined;
     // The earlier run: it recorded the message and never got (nor recorded) an answer.

@@ -66,6 +66,41 @@ for (const database of await testDatabases()) {
       expect(new Set(waits.filter((wait) => wait > 0))).toEqual(new Set([60 * SECOND]));
     });
 
+    it('gives freed slots to the sends waiting for them in the order they first asked', async () => {
+      const id = await mailbox('tributi.fifo@comune.pec.test', 2);
+      const slot = (key?: string) => takeSendingSlot(ctx, TENANT, id, key);
+      expect([await slot('task:a'), await slot('task:b')]).toEqual([0, 0]);
+      // c, d and e wait in that order; each is told when the slot it waits for frees.
+      clock += 10 * SECOND;
+      expect([await slot('task:c'), await slot('task:d')]).toEqual([50 * SECOND, 50 * SECOND]);
+      expect(await slot('task:e')).toBe(60 * SECOND); // past this window's two: the next one's
+      clock += 50 * SECOND;
+      // Both slots are free again: e asks first, but c and d are owed them.
+      expect(await slot('task:e')).toBe(60 * SECOND);
+      expect(await slot()).toBe(60 * SECOND); // nor does a send without a key jump the queue
+      expect([await slot('task:d'), await slot('task:c')]).toEqual([0, 0]);
+      expect(await slot('task:e')).toBe(60 * SECOND);
+      clock += 60 * SECOND;
+      expect(await slot('task:e')).toBe(0);
+      expect(await slot()).toBe(0);
+    });
+
+    it('a waiter keeps its place while it asks again, and loses it once it stops', async () => {
+      const id = await mailbox('tributi.lapse@comune.pec.test', 1);
+      const slot = (key?: string) => takeSendingSlot(ctx, TENANT, id, key);
+      expect(await slot('task:a')).toBe(0);
+      expect(await slot('task:gone')).toBe(60 * SECOND);
+      expect(await slot('task:b')).toBe(60 * SECOND); // behind task:gone: a later window
+      clock += 30 * SECOND;
+      expect(await slot('task:gone')).toBe(30 * SECOND);
+      clock += 30 * SECOND;
+      // The slot is free, and still owed to task:gone, which asked 30 s ago.
+      expect(await slot('task:b')).toBe(60 * SECOND);
+      // task:gone's instance was cancelled: it never asks again, and lapses a minute after.
+      clock += 31 * SECOND;
+      expect(await slot('task:b')).toBe(0);
+    });
+
     it('leaves a mailbox without a limit alone, and follows a limit changed later', async () => {
       const id = await mailbox('urp@comune.pec.test', null);
       for (let n = 0; n < 20; n++) expect(await takeSendingSlot(ctx, TENANT, id)).toBe(0);

@@ -10,6 +10,12 @@ export interface FolderProblem {
   reason: string;
 }
 
+/** A keyed send waiting for a sending slot, and when it last asked (an ISO instant). */
+export interface SendingWaiter {
+  key: string;
+  askedAt: string;
+}
+
 /**
  * A PEC mailbox the body owns (docs/pec.md "Mailboxes in practice"). Passwords are stored
  * encrypted (AES-256-GCM, key PECTRACK_SECRET_KEY); the API never returns them.
@@ -32,6 +38,8 @@ export interface Mailbox {
   smtpMaxPerMinute?: number | null;
   /** When the submissions of the last minute went (ISO instants), oldest first. */
   smtpRecentSubmissions?: string[] | null;
+  /** Keyed sends waiting for a slot, oldest first (intake/pacing.ts). */
+  smtpWaiting?: SendingWaiter[] | null;
   /** IMAP keyword set on a message after it is committed; null leaves the server untouched. */
   flagKeyword: string | null;
   enabled: boolean;
@@ -64,6 +72,7 @@ export const MailboxSchema = new EntitySchema<Mailbox>({
     smtpTls: { type: 'boolean' },
     smtpMaxPerMinute: { type: 'integer', nullable: true },
     smtpRecentSubmissions: { type: 'json', nullable: true },
+    smtpWaiting: { type: 'json', nullable: true },
     flagKeyword: { type: 'string', nullable: true },
     enabled: { type: 'boolean' },
     healthStatus: { type: 'string', length: 16 },

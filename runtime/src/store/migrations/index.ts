@@ -9,6 +9,7 @@ import { Migration20261127600000_message_feed } from './Migration20261127600000_
 import { Migration20261128000000_buffered_message } from './Migration20261128000000_buffered_message.js';
 import { Migration20261128100000_delivery_feed } from './Migration20261128100000_delivery_feed.js';
 import { Migration20261128200000_outgoing_submission_claim } from './Migration20261128200000_outgoing_submission_claim.js';
+import { Migration20261128300000_mailbox_sending_queue } from './Migration20261128300000_mailbox_sending_queue.js';
 
 /** Listed explicitly so migrations run the same from src (tsx, vitest) and from dist. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -39,5 +40,9 @@ export const MIGRATIONS: MigrationObject[] = [
   {
     name: 'Migration20261128200000_outgoing_submission_claim',
     class: Migration20261128200000_outgoing_submission_claim,
+  },
+  {
+    name: 'Migration20261128300000_mailbox_sending_queue',
+    class: Migration20261128300000_mailbox_sending_queue,
   },
 ];
