@@ -92,6 +92,7 @@ async function serve(config: RuntimeConfig, logger: Logger) {
     logger,
     connectors: connectors.describeConnectors(installed),
     intake: runtime.intake,
+    ...(config.uploadMaxBytes && { limits: { uploadBytes: config.uploadMaxBytes } }),
   });
   const server = await app.listen(config.port);
   const address = server.address();

@@ -24,6 +24,8 @@ export interface RuntimeConfig {
   connectors?: ConnectorSettings;
   /** PEC intake: mailbox password key, signature trust anchors, blob store. */
   intake?: IntakeSettings;
+  /** The largest file `POST /api/v1/files` takes (PECTRACK_UPLOAD_MAX_MB); absent: 100 MB. */
+  uploadMaxBytes?: number;
 }
 
 export interface IntakeSettings {
@@ -108,6 +110,8 @@ const EnvSchema = z.object({
     .min(1)
     .max(24 * 90)
     .default(DEFAULT_RECEIPT_TTL_HOURS),
+  // PEC providers take messages of 30 to 100 MB, attachments included.
+  PECTRACK_UPLOAD_MAX_MB: z.coerce.number().int().min(1).max(1024).optional(),
 });
 
 export class ConfigError extends Error {
@@ -148,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
       blobSync: vars.PECTRACK_BLOB_SYNC,
       receiptTimeToLiveMs: Math.round(vars.PECTRACK_RECEIPT_TTL_HOURS * 3_600_000),
     },
+    ...(vars.PECTRACK_UPLOAD_MAX_MB && { uploadMaxBytes: vars.PECTRACK_UPLOAD_MAX_MB * 1048576 }),
   };
 }
 

@@ -147,7 +147,8 @@ const PEC_SEND_TEMPLATE = {
     },
     {
       label: 'Attachments',
-      description: 'A list of {filename, contentType, blob} referring to stored files',
+      description:
+        'A list of {filename, contentType, blob}: blob is the SHA-256 of a file uploaded with POST /api/v1/files',
       type: 'String',
       group: 'message',
       feel: 'required',

@@ -27,6 +27,7 @@ import { ApiCatalog } from './openapi/catalog.js';
 import { buildOpenApiDocument } from './openapi/document.js';
 import { mountOperational } from './routes/health.js';
 import { apiV1Endpoints } from './routes/index.js';
+import { fileEndpoints } from './routes/files.js';
 import { mailboxEndpoints } from './routes/mailboxes.js';
 import { pecMessageEndpoints } from './routes/pec-messages.js';
 
@@ -36,12 +37,15 @@ export interface ApiLimits {
   /** A BPMN diagram sent as a raw XML body. */
   xmlBytes: number;
   multipart: MultipartLimits;
+  /** A file uploaded to attach to certified messages (streamed, never held in memory). */
+  uploadBytes: number;
 }
 
 export const DEFAULT_LIMITS: ApiLimits = {
   jsonBytes: 1024 * 1024,
   xmlBytes: 5 * 1024 * 1024,
   multipart: { fileBytes: 5 * 1024 * 1024, files: 20, fields: 50, fieldBytes: 1024 * 1024 },
+  uploadBytes: 100 * 1024 * 1024,
 };
 
 export interface AppOptions {
@@ -96,7 +100,11 @@ export function createApp(options: AppOptions): PecTrackApp {
   const v1 = new Router({ prefix: '/api/v1' });
   v1.use(problemHandler(logger));
   const intakeEndpoints = options.intake
-    ? [...mailboxEndpoints(options.intake), ...pecMessageEndpoints(options.intake)]
+    ? [
+        ...mailboxEndpoints(options.intake),
+        ...pecMessageEndpoints(options.intake),
+        ...fileEndpoints(options.intake, limits.uploadBytes),
+      ]
     : [];
   const v1Endpoints = [
     ...apiV1Endpoints(options.services, limits, options.connectors),

@@ -26,6 +26,7 @@ import { messageQueries, type MessageQueries } from './messages.js';
 import { messageFeed, type MessageFeed } from './feed.js';
 import { deliveryFeed, type DeliveryFeed } from './delivery-feed.js';
 import { outgoingServices, type OutgoingServices } from './outgoing.js';
+import { fileServices, type FileServices } from './files.js';
 
 export {
   DEFAULT_LIMITS,
@@ -97,6 +98,7 @@ export function createIntakeContext(options: IntakeOptions): IntakeContext {
   };
 }
 
+export { fileServices, FileTooLargeError, type FileServices, type FileView } from './files.js';
 export {
   mailboxServices,
   MailboxInput,
@@ -142,6 +144,8 @@ export interface Intake {
   /** Every step of the messages sent (submission, receipts) in the order it was stored. */
   deliveryFeed: DeliveryFeed;
   outgoing: OutgoingServices;
+  /** Files uploaded to be sent as attachments. */
+  files: FileServices;
   jobs: MailboxSyncJobs | null;
   createMailbox(tenantId: string, input: MailboxInput): Promise<MailboxView>;
   updateMailbox(tenantId: string, id: string, patch: MailboxPatch): Promise<MailboxView>;
@@ -173,6 +177,7 @@ export function createIntake(
     feed: messageFeed(ctx),
     deliveryFeed: deliveryFeed(ctx),
     outgoing: outgoingServices(ctx),
+    files: fileServices(ctx),
     jobs,
     async createMailbox(tenantId, input) {
       const view = await mailboxes.create(tenantId, input);

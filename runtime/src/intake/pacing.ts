@@ -79,8 +79,7 @@ export async function takeSendingSlot(
       return 0;
     }
     const asked = new Date(now).toISOString();
-    if (waiter !== undefined && place < 0)
-      queue.push({ key: waiter, askedAt: asked });
+    if (waiter !== undefined && place < 0) queue.push({ key: waiter, askedAt: asked });
     else if (place >= 0) queue[place] = { ...queue[place]!, askedAt: asked };
     mailbox.smtpWaiting = queue;
     // Slots free as the window's submissions leave it, oldest first: the first when the count

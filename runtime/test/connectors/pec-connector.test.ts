@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { runAction } from '@pectrack/connector-sdk/testing';
-import { createPecTransport } from '@pectrack/connector-pec';
+import { createPecTransport, parsePec } from '@pectrack/connector-pec';
 import { startSmtpFront, type SmtpFront } from '@pectrack/connector-pec/testkit';
 import { installAll, pecConnector, registryEntries } from '../../src/connectors/index.js';
 import { createIntake, runMailboxSession } from '../../src/intake/index.js';
@@ -369,6 +369,57 @@ describe.skipIf(Boolean(dovecotMissing))('the pectrack:pec connector', () => {
     expect(front.processed).toHaveLength(submissions);
     release();
     await dying.catch(() => undefined);
+  });
+
+  it('attaches files the tenant uploaded, by SHA-256, and refuses bytes it did not upload', async () => {
+    const connector = pecConnector(createIntake(h.ctx, null));
+    const files = createIntake(h.ctx, null).files;
+    const pdf = Buffer.from('%PDF-1.7\n' + 'determina firmata '.repeat(4000));
+    const uploaded = await files.upload(TENANT, {
+      filename: 'determina.pdf',
+      contentType: 'application/pdf',
+      content: [pdf],
+      maxBytes: 1024 * 1024,
+      createdBy: 'protocollo',
+    });
+    const send = (blob: string, key: string) =>
+      runAction(connector, 'send', {
+        config: { mailboxId: senderId },
+        input: {
+          to: [RECIPIENT],
+          subject: `Determina ${key}`,
+          text: 'Si trasmette la determina.',
+          attachments: [{ filename: 'determina.pdf', contentType: 'application/pdf', blob }],
+        },
+        call: {
+          idempotencyKey: key,
+          tenantId: TENANT,
+          instanceId: 'i',
+          elementId: 'send',
+          attempt: 1,
+        },
+      });
+
+    const sent = (await send(uploaded.sha256, 'attach:1')) as { messageId: string };
+    await front.settled();
+    const submission = front.processed.find(
+      (p) => p.submission.clientMessageId === sent.messageId,
+    )!.submission;
+    expect((await parsePec(submission.original)).inner?.attachments).toEqual([
+      expect.objectContaining({
+        filename: 'determina.pdf',
+        sha256: uploaded.sha256,
+        size: pdf.length,
+      }),
+    ]);
+
+    // In the blob store (as every received message is), but not a file this tenant uploaded.
+    const stored = await h.ctx.blobs.put(Buffer.from('non caricato da questo ente'));
+    await expect(send(stored.sha256, 'attach:2')).rejects.toMatchObject({
+      code: 'ATTACHMENT_MISSING',
+      retryable: false,
+      message: expect.stringContaining('attachments.0.blob'),
+    });
   });
 
   it('raises an incident naming the field of a bad address, without sending', async () => {

@@ -6,12 +6,14 @@ import { createHash } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSmtpFront } from '@pectrack/connector-pec/testkit';
+import { parsePec } from '@pectrack/connector-pec';
+import { startSmtpFront, type SmtpFront } from '@pectrack/connector-pec/testkit';
 import { createApp } from '../../src/api/app.js';
 import { createLogger } from '../../src/api/http/logging.js';
 import { addUser } from '../../src/auth/users.js';
 import { createIntake, type Intake } from '../../src/intake/index.js';
 import { mailboxServices } from '../../src/intake/mailboxes.js';
+import { knexOf } from '../../src/store/orm.js';
 import { testDatabases } from '../support/databases.js';
 import { closedPort } from '../support/ports.js';
 import { eventually } from '../support/wait.js';
@@ -96,6 +98,37 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
     username: ADDRESS,
     password: PASSWORD,
   });
+
+  const RECIPIENT = 'ufficio.tecnico@regione.pec.test';
+  const dovecotUsers = new Set<string>();
+  /** A mailbox that sends through a testkit provider's SMTP front (to RECIPIENT), not synced. */
+  const withSendingMailbox = async (
+    sender: string,
+    use: (mailbox: { sendPath: string; front: SmtpFront }) => Promise<void>,
+  ) => {
+    for (const user of [sender, RECIPIENT].filter((u) => !dovecotUsers.has(u))) {
+      await h.dovecot.addUser({ user, password: PASSWORD });
+      dovecotUsers.add(user);
+    }
+    const front = await startSmtpFront({
+      provider: fixtures.provider,
+      imap: { host: h.dovecot.host, port: h.dovecot.port },
+      mailboxes: { [sender]: PASSWORD, [RECIPIENT]: PASSWORD },
+    });
+    try {
+      const box = await call('POST', '/mailboxes', {
+        ...created(),
+        address: sender,
+        username: sender,
+        enabled: false,
+        smtp: { host: front.host, port: front.port, tls: false },
+      });
+      await use({ sendPath: `/mailboxes/${box.body.id}/send`, front });
+      await call('DELETE', `/mailboxes/${box.body.id}`);
+    } finally {
+      await front.close();
+    }
+  };
 
   it('rejects a bad mailbox naming the field and stores nothing', async () => {
     const response = await call('POST', '/mailboxes', {
@@ -295,24 +328,8 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
   });
 
   it('certifies a send repeated under its Idempotency-Key once, and refuses another body under the key', async () => {
-    const sender = 'segreteria@comune.pec.test';
-    const recipient = 'ufficio.tecnico@regione.pec.test';
-    for (const user of [sender, recipient]) await h.dovecot.addUser({ user, password: PASSWORD });
-    const front = await startSmtpFront({
-      provider: fixtures.provider,
-      imap: { host: h.dovecot.host, port: h.dovecot.port },
-      mailboxes: { [sender]: PASSWORD, [recipient]: PASSWORD },
-    });
-    try {
-      const box = await call('POST', '/mailboxes', {
-        ...created(),
-        address: sender,
-        username: sender,
-        enabled: false,
-        smtp: { host: front.host, port: front.port, tls: false },
-      });
-      const path = `/mailboxes/${box.body.id}/send`;
-      const letter = { to: [recipient], subject: 'Risposta pratica 42', text: 'Si comunica...' };
+    await withSendingMailbox('segreteria@comune.pec.test', async ({ sendPath: path, front }) => {
+      const letter = { to: [RECIPIENT], subject: 'Risposta pratica 42', text: 'Si comunica...' };
       const certified = async (messageId: string) => {
         await front.settled();
         return front.processed.filter((p) => p.submission.clientMessageId === messageId).length;
@@ -353,9 +370,134 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
       expect(unkeyed.status).toBe(201);
       expect(unkeyed.body.id).not.toBe(first.body.id);
       expect(await certified(first.body.messageId)).toBe(1);
-      await call('DELETE', `/mailboxes/${box.body.id}`);
+    });
+  });
+
+  it('takes a file larger than a JSON body, streamed, and sends it as an attachment by id', async () => {
+    // 3 MB: three times what a JSON body may carry.
+    const pdf = Buffer.concat([
+      Buffer.from('%PDF-1.7\n'),
+      Buffer.from(Array.from({ length: 3 * 1024 * 1024 }, (_, n) => (n * 7919 + 13) % 256)),
+    ]);
+    const filename = 'Determina n. 12 – proroga è firmata.pdf';
+    const upload = await fetch(`${base}/files?filename=${encodeURIComponent(filename)}`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/pdf' },
+      body: pdf,
+    });
+    expect(upload.status).toBe(201);
+    const file = await upload.json();
+    expect(file).toEqual({
+      id: expect.any(String),
+      sha256: createHash('sha256').update(pdf).digest('hex'),
+      size: pdf.length,
+      filename,
+      contentType: 'application/pdf',
+      createdAt: expect.any(String),
+      createdBy: 'admin',
+    });
+    expect((await call('GET', `/files/${file.id}`)).body).toEqual(file);
+    const content = await call('GET', `/files/${file.id}/content`);
+    expect(content.status).toBe(200);
+    expect(content.type).toBe('application/pdf');
+    expect(Buffer.compare(content.body, pdf)).toBe(0);
+    expect(content.headers.get('content-disposition')).toContain(
+      `filename*=UTF-8''${encodeURIComponent(filename)}`,
+    );
+    expect(content.headers.get('x-content-type-options')).toBe('nosniff');
+
+    await withSendingMailbox('suap@comune.pec.test', async ({ sendPath, front }) => {
+      const sent = await call('POST', sendPath, {
+        to: [RECIPIENT],
+        subject: 'Determina n. 12',
+        text: 'Si trasmette la determina firmata.',
+        attachments: [{ fileId: file.id }, { filename: 'nota.txt', contentBase64: 'bm90YQ==' }],
+      });
+      expect(sent.status).toBe(201);
+      await front.settled();
+      const submitted = front.processed.find(
+        (p) => p.submission.clientMessageId === sent.body.messageId,
+      )!;
+      const envelope = await parsePec(submitted.submission.original);
+      expect(envelope.inner?.attachments).toEqual([
+        expect.objectContaining({
+          filename,
+          contentType: 'application/pdf',
+          size: pdf.length,
+          sha256: file.sha256,
+        }),
+        expect.objectContaining({ filename: 'nota.txt', size: 4 }),
+      ]);
+
+      const unknown = await call('POST', sendPath, {
+        to: [RECIPIENT],
+        subject: 'Determina n. 13',
+        text: '...',
+        attachments: [{ fileId: '00000000-0000-4000-8000-000000000000' }],
+      });
+      expect(unknown.status).toBe(400);
+      expect(unknown.body).toMatchObject({
+        type: 'https://pectrack.org/problems/file-not-found',
+        field: 'attachments.0.fileId',
+      });
+    });
+  });
+
+  it('refuses an upload past the limit as it streams, a bad media type and an empty file, storing nothing', async () => {
+    const small = createApp({
+      services: h.runtime.services,
+      orm: h.runtime.orm,
+      defaultTenant: TENANT,
+      logger: createLogger('silent'),
+      intake,
+      limits: { uploadBytes: 64 * 1024 },
+    });
+    const smallServer = await small.listen(0, '127.0.0.1');
+    const smallBase = `http://127.0.0.1:${(smallServer.address() as AddressInfo).port}/api/v1`;
+    const files = async () =>
+      Number(
+        ((await knexOf(h.runtime.orm)('uploaded_file').count({ n: '*' })) as { n: string }[])[0]!.n,
+      );
+    try {
+      const before = await files();
+      const post = (body: BodyInit, headers: Record<string, string> = {}) =>
+        fetch(`${smallBase}/files?filename=grande.bin`, {
+          method: 'POST',
+          headers: { ...auth, ...headers },
+          body,
+          duplex: 'half',
+        } as RequestInit);
+      // Declared too large: refused before a byte is read.
+      const declared = await post(Buffer.alloc(100 * 1024, 1));
+      expect(declared.status).toBe(413);
+      // Chunked, no length given: refused once the bytes pass the limit.
+      const chunks = new ReadableStream({
+        start(controller) {
+          for (let n = 0; n < 20; n++) controller.enqueue(new Uint8Array(8 * 1024).fill(n));
+          controller.close();
+        },
+      });
+      const streamed = await post(chunks);
+      expect(streamed.status).toBe(413);
+      expect(await streamed.json()).toMatchObject({ limitBytes: 64 * 1024 });
+      const badType = await post(Buffer.from('x'), { 'content-type': 'pdf' });
+      expect(badType.status).toBe(400);
+      expect(await badType.json()).toMatchObject({ field: 'content-type' });
+      const empty = await post(Buffer.alloc(0));
+      expect(empty.status).toBe(400);
+      expect(await empty.json()).toMatchObject({
+        type: 'https://pectrack.org/problems/empty-file',
+      });
+      expect(await files()).toBe(before);
+      // Within the limit, without a media type: stored as octet-stream.
+      const fits = await post(Buffer.alloc(1024, 7));
+      expect(fits.status).toBe(201);
+      expect(await fits.json()).toMatchObject({
+        size: 1024,
+        contentType: 'application/octet-stream',
+      });
     } finally {
-      await front.close();
+      smallServer.close();
     }
   });
 

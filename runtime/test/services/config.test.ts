@@ -43,6 +43,11 @@ describe('configuration from the environment', () => {
     );
   });
 
+  it('takes uploads up to PECTRACK_UPLOAD_MAX_MB, the API default (100 MB) when unset', () => {
+    expect(loadConfig({}).uploadMaxBytes).toBeUndefined();
+    expect(loadConfig({ PECTRACK_UPLOAD_MAX_MB: '30' }).uploadMaxBytes).toBe(30 * 1048576);
+  });
+
   it.each([
     ['PECTRACK_PORT', 'eighty'],
     ['PECTRACK_PORT', '70000'],
@@ -55,6 +60,8 @@ describe('configuration from the environment', () => {
     ['PECTRACK_RECEIPT_TTL_HOURS', 'forever'],
     ['PECTRACK_RECEIPT_TTL_HOURS', '0'],
     ['PECTRACK_RECEIPT_TTL_HOURS', '9999'],
+    ['PECTRACK_UPLOAD_MAX_MB', '0'],
+    ['PECTRACK_UPLOAD_MAX_MB', 'lots'],
   ])('refuses %s=%s with an error naming the variable', (variable, value) => {
     const error = (() => {
       try {

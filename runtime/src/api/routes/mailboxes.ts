@@ -1,6 +1,7 @@
 /** /api/v1/mailboxes: PEC mailbox configuration, health, connection test, sync now, sending. */
 import { z } from 'zod';
 import type { Intake } from '../../intake/index.js';
+import { BadRequestError } from '../../errors.js';
 import { MailboxInput, MailboxPatch } from '../../intake/mailboxes.js';
 import { DELIVERY_STATUSES } from '../../store/entities/message.js';
 import { endpoint, type Endpoint } from '../endpoint.js';
@@ -60,11 +61,23 @@ const SendBody = z.object({
     .optional(),
   attachments: z
     .array(
-      z.object({
-        filename: z.string().min(1).max(255),
-        contentType: z.string().max(255).optional(),
-        contentBase64: z.base64(),
-      }),
+      z.union([
+        z
+          .object({
+            filename: z.string().min(1).max(255),
+            contentType: z.string().max(255).optional(),
+            contentBase64: z.base64(),
+          })
+          .strict(),
+        // A file uploaded first (POST /files): how a file of more than a few hundred KB goes.
+        z
+          .object({
+            fileId: z.string().min(1).max(64),
+            filename: z.string().min(1).max(255).optional(),
+            contentType: z.string().max(255).optional(),
+          })
+          .strict(),
+      ]),
     )
     .max(50)
     .optional(),
@@ -89,6 +102,34 @@ const SendHeaders = z.object({
       'Makes the send safe to repeat: a repeat with the same key and body answers the message already sent (Idempotent-Replayed: true) without certifying another; the same key with another body is refused (422 idempotency-key-reused); a repeat while the first is still being submitted is told to ask again (409 send-in-progress, Retry-After).',
     ),
 });
+
+type AttachmentItem = NonNullable<z.output<typeof SendBody>['attachments']>[number];
+
+/** Each attachment's bytes: carried in the body, or an uploaded file's (400 naming a missing one). */
+async function attachmentsOf(intake: Intake, tenantId: string, items: AttachmentItem[]) {
+  return Promise.all(
+    items.map(async (item, index) => {
+      if ('contentBase64' in item)
+        return {
+          filename: item.filename,
+          contentType: item.contentType,
+          content: Buffer.from(item.contentBase64, 'base64'),
+        };
+      const uploaded = await intake.files.content(tenantId, item.fileId);
+      if (!uploaded)
+        throw new BadRequestError(
+          'file-not-found',
+          `attachments.${index}.fileId: no file ${item.fileId} was uploaded (POST /api/v1/files)`,
+          { field: `attachments.${index}.fileId` },
+        );
+      return {
+        filename: item.filename ?? uploaded.file.filename,
+        contentType: item.contentType ?? uploaded.file.contentType,
+        content: uploaded.content,
+      };
+    }),
+  );
+}
 
 /** API keys live apart from the keys process tasks derive, so neither can take the other's message. */
 const API_KEY_PREFIX = 'api:';
@@ -236,11 +277,7 @@ export function mailboxEndpoints(intake: Intake): Endpoint[] {
           params.id,
           {
             ...body,
-            attachments: body.attachments?.map((a) => ({
-              filename: a.filename,
-              contentType: a.contentType,
-              content: Buffer.from(a.contentBase64, 'base64'),
-            })),
+            attachments: await attachmentsOf(intake, actor.tenantId, body.attachments ?? []),
           },
           key === undefined ? {} : { idempotencyKey: API_KEY_PREFIX + key },
         );

@@ -16,12 +16,16 @@ import { PecTrackError } from '../../errors.js';
 import { SubmissionFailedError, type Intake } from '../../intake/index.js';
 import { SendingPacedError } from '../../intake/pacing.js';
 import { SendInProgressError } from '../../intake/send-request.js';
-import { BlobNotFoundError, type BlobStore } from '../../store/blobs.js';
+import { BlobNotFoundError } from '../../store/blobs.js';
 
 export function pecConnector(intake: Intake): Connector {
   return createPecConnector({
     async send(request) {
-      const attachments = await readAttachments(intake.ctx.blobs, request.attachments ?? []);
+      const attachments = await readAttachments(
+        intake,
+        request.tenantId,
+        request.attachments ?? [],
+      );
       try {
         const sent = await intake.outgoing.send(
           request.tenantId,
@@ -65,17 +69,21 @@ export function pecConnector(intake: Intake): Connector {
   });
 }
 
+/** Each attachment's bytes, from the files the tenant uploaded (POST /api/v1/files). */
 async function readAttachments(
-  blobs: BlobStore,
+  intake: Intake,
+  tenantId: string,
   references: NonNullable<PecSendRequest['attachments']>,
 ): Promise<OutgoingAttachment[]> {
   return Promise.all(
     references.map(async (reference, index) => {
       try {
+        if (!(await intake.files.holds(tenantId, reference.blob)))
+          throw new BlobNotFoundError(reference.blob);
         return {
           filename: reference.filename,
           contentType: reference.contentType,
-          content: await blobs.read(reference.blob),
+          content: await intake.ctx.blobs.read(reference.blob),
         };
       } catch (error) {
         if (error instanceof BlobNotFoundError)

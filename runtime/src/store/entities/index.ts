@@ -11,6 +11,7 @@ import { ProcessInstanceSchema } from './process-instance.js';
 import { SubscriptionSchema } from './subscription.js';
 import { TaskSchema } from './task.js';
 import { TenantSchema } from './tenant.js';
+import { UploadedFileSchema } from './uploaded-file.js';
 import { UserSchema } from './user.js';
 import { MAILBOX_ENTITIES } from './mailbox.js';
 import { MESSAGE_ENTITIES } from './message.js';
@@ -28,6 +29,7 @@ export * from './process-instance.js';
 export * from './subscription.js';
 export * from './task.js';
 export * from './tenant.js';
+export * from './uploaded-file.js';
 export * from './user.js';
 export * from './mailbox.js';
 export * from './message.js';
@@ -47,6 +49,7 @@ export const TENANT_SCOPED = [
   IncidentSchema,
   OutboxSchema,
   HistoryEventSchema,
+  UploadedFileSchema,
   ...MAILBOX_ENTITIES,
   ...MESSAGE_ENTITIES,
 ];

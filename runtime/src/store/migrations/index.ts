@@ -10,6 +10,7 @@ import { Migration20261128000000_buffered_message } from './Migration20261128000
 import { Migration20261128100000_delivery_feed } from './Migration20261128100000_delivery_feed.js';
 import { Migration20261128200000_outgoing_submission_claim } from './Migration20261128200000_outgoing_submission_claim.js';
 import { Migration20261128300000_mailbox_sending_queue } from './Migration20261128300000_mailbox_sending_queue.js';
+import { Migration20261128400000_uploaded_file } from './Migration20261128400000_uploaded_file.js';
 
 /** Listed explicitly so migrations run the same from src (tsx, vitest) and from dist. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -45,4 +46,5 @@ export const MIGRATIONS: MigrationObject[] = [
     name: 'Migration20261128300000_mailbox_sending_queue',
     class: Migration20261128300000_mailbox_sending_queue,
   },
+  { name: 'Migration20261128400000_uploaded_file', class: Migration20261128400000_uploaded_file },
 ];

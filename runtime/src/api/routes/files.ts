@@ -1,0 +1,133 @@
+/**
+ * /api/v1/files: upload a file to send as an attachment (the body is the file itself, streamed
+ * into the blob store), read its description and its bytes back. A send names it by id
+ * (`attachments: [{ fileId }]`), a send task by its SHA-256 (`blob`).
+ */
+import { z } from 'zod';
+import type { Intake } from '../../intake/index.js';
+import { BadRequestError } from '../../errors.js';
+import { endpoint, type Endpoint } from '../endpoint.js';
+import { PayloadTooLargeError } from '../http/errors.js';
+import { IdParams } from '../schemas.js';
+
+export const FileView = z.object({
+  id: z.string(),
+  sha256: z.string(),
+  size: z.number().int(),
+  filename: z.string(),
+  contentType: z.string(),
+  createdAt: z.string(),
+  createdBy: z.string(),
+});
+
+const UploadQuery = z.object({
+  filename: z.string().min(1).max(255).describe('The name the attachment will carry'),
+});
+
+/** `filename*=UTF-8''...` (RFC 6266) so an accented name survives; the plain form for old clients. */
+function contentDisposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+}
+
+const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
+
+/** The upload's media type without parameters (type/subtype, lower case); none: octet-stream. */
+function mediaTypeOf(header: string): string {
+  if (!header) return 'application/octet-stream';
+  const essence = header.split(';')[0]!.trim().toLowerCase();
+  if (!MEDIA_TYPE.test(essence))
+    throw new BadRequestError(
+      'invalid-content-type',
+      `Content-Type "${header}" is not a media type (type/subtype): it is the type the attachment will carry`,
+      { field: 'content-type' },
+    );
+  return essence;
+}
+
+export function fileEndpoints(intake: Intake, uploadBytes: number): Endpoint[] {
+  return [
+    endpoint(
+      {
+        method: 'post',
+        path: '/files',
+        operationId: 'uploadFile',
+        summary:
+          'Upload a file to attach to certified messages: the body is the file, its Content-Type the media type the attachment will carry',
+        permission: 'pec:send',
+        query: UploadQuery,
+        otherBody: [
+          {
+            contentType: 'application/octet-stream',
+            jsonSchema: { type: 'string', format: 'binary' },
+          },
+        ],
+        success: {
+          status: 201,
+          description: 'Stored',
+          contentType: 'application/json',
+          schema: FileView,
+        },
+      },
+      async ({ ctx, actor, query }) => {
+        const declared = Number(ctx.get('content-length') || 0);
+        if (declared > uploadBytes) throw new PayloadTooLargeError('the file', uploadBytes);
+        try {
+          return await intake.files.upload(actor.tenantId, {
+            filename: query.filename,
+            contentType: mediaTypeOf(ctx.get('content-type')),
+            content: ctx.req,
+            maxBytes: uploadBytes,
+            createdBy: actor.username,
+          });
+        } catch (error) {
+          // What the client still sends is read and dropped, so it hears the answer.
+          ctx.req.resume();
+          throw error;
+        }
+      },
+    ),
+    endpoint(
+      {
+        method: 'get',
+        path: '/files/:id',
+        operationId: 'getFile',
+        summary: 'An uploaded file: name, media type, size, SHA-256',
+        permission: 'pec:read',
+        params: IdParams,
+        success: {
+          status: 200,
+          description: 'The file',
+          contentType: 'application/json',
+          schema: FileView,
+        },
+      },
+      async ({ actor, params }) => intake.files.get(actor.tenantId, params.id),
+    ),
+    endpoint(
+      {
+        method: 'get',
+        path: '/files/:id/content',
+        operationId: 'downloadFile',
+        summary: 'The bytes of an uploaded file, with its media type',
+        permission: 'pec:read',
+        params: IdParams,
+        success: {
+          status: 200,
+          description: 'The file',
+          contentType: 'application/octet-stream',
+          schema: z.string(),
+        },
+      },
+      async ({ ctx, actor, params }) => {
+        const { file, stream } = await intake.files.open(actor.tenantId, params.id);
+        ctx.type = file.contentType;
+        ctx.length = file.size;
+        ctx.set('Content-Disposition', contentDisposition(file.filename));
+        // The media type is the uploader's word: a browser must not render it as anything else.
+        ctx.set('X-Content-Type-Options', 'nosniff');
+        return stream;
+      },
+    ),
+  ];
+}
