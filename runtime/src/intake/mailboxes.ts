@@ -17,6 +17,7 @@ import {
 import { TenantSchema } from '../store/entities/tenant.js';
 import { tenantFork } from '../store/orm.js';
 import type { IntakeContext } from './context.js';
+import { sendingBacklog } from './pacing.js';
 import {
   describeConnectionError,
   imapClient,
@@ -99,6 +100,8 @@ export interface MailboxHealth {
   folders: { folder: string; uidValidity: string; lastUid: number; updatedAt: string }[];
   /** The watched folders the last pass could not read, each with the reason. */
   folderProblems: FolderProblem[];
+  /** For a paced mailbox (smtp.maxPerMinute): its submissions of the last minute, and the sends queued for a slot. */
+  sending: { submittedLastMinute: number; waiting: number } | null;
 }
 
 export interface ConnectionTest {
@@ -173,6 +176,7 @@ export function mailboxServices(ctx: IntakeContext) {
         updatedAt: c.updatedAt.toISOString(),
       })),
       folderProblems: mailbox.folderProblems ?? [],
+      sending: sendingBacklog(ctx, mailbox),
     };
   }
 

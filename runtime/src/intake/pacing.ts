@@ -12,7 +12,7 @@
  */
 import { LockMode } from '@mikro-orm/core';
 import { PecTrackError } from '../errors.js';
-import { MailboxSchema } from '../store/entities/mailbox.js';
+import { MailboxSchema, type Mailbox, type SendingWaiter } from '../store/entities/mailbox.js';
 import { tenantFork } from '../store/orm.js';
 import type { IntakeContext } from './context.js';
 
@@ -33,10 +33,32 @@ export class SendingPacedError extends PecTrackError {
     super(
       'sending-paced',
       429,
-      `mailbox ${mailboxId} has submitted the ${maxPerMinute} message(s) a minute its provider takes; the next may go in ${Math.ceil(retryAfterMs / 1000)} s`,
+      `mailbox ${mailboxId} has submitted the ${maxPerMinute} message(s) a minute its provider takes; ask again in ${Math.ceil(retryAfterMs / 1000)} s (a send with an Idempotency-Key keeps its place in the queue for the next slots; one without gets a slot only when no queued send is owed it)`,
       { maxPerMinute, retryAfterMs },
     );
   }
+}
+
+/** What the pace holds now: submissions in the last minute, and sends waiting for a slot. */
+export function sendingBacklog(
+  ctx: IntakeContext,
+  mailbox: Mailbox,
+): { submittedLastMinute: number; waiting: number } | null {
+  if (!mailbox.smtpMaxPerMinute) return null;
+  const now = ctx.now().getTime();
+  return {
+    submittedLastMinute: (mailbox.smtpRecentSubmissions ?? []).filter(
+      (at) => Date.parse(at) > now - WINDOW_MS,
+    ).length,
+    waiting: liveWaiters(ctx, mailbox, now).length,
+  };
+}
+
+/** The waiters that still ask, oldest first. */
+function liveWaiters(ctx: IntakeContext, mailbox: Mailbox, now: number): SendingWaiter[] {
+  return (mailbox.smtpWaiting ?? []).filter(
+    (w) => Date.parse(w.askedAt) > now - waiterLapseMs(ctx),
+  );
 }
 
 /**
@@ -64,9 +86,7 @@ export async function takeSendingSlot(
       .map((at) => Date.parse(at))
       .filter((at) => at > now - WINDOW_MS)
       .sort((a, b) => a - b);
-    const queue = (mailbox.smtpWaiting ?? []).filter(
-      (w) => Date.parse(w.askedAt) > now - waiterLapseMs(ctx),
-    );
+    const queue = liveWaiters(ctx, mailbox, now);
     const place = queue.findIndex((w) => w.key === waiter);
     // Waiters ahead of this caller: all of them for a send without a key, or new in the queue.
     const ahead = place >= 0 ? place : queue.length;

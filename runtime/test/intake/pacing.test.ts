@@ -101,6 +101,21 @@ for (const database of await testDatabases()) {
       expect(await slot('task:b')).toBe(0);
     });
 
+    it("shows the pace's backlog in the mailbox health: sent in the last minute, queued", async () => {
+      const id = await mailbox('tributi.backlog@comune.pec.test', 1);
+      const sending = async () => (await mailboxServices(ctx).health(TENANT, id)).sending;
+      expect(await sending()).toEqual({ submittedLastMinute: 0, waiting: 0 });
+      await takeSendingSlot(ctx, TENANT, id, 'task:a');
+      await takeSendingSlot(ctx, TENANT, id, 'task:b');
+      await takeSendingSlot(ctx, TENANT, id, 'task:c');
+      await takeSendingSlot(ctx, TENANT, id); // without a key: refused, not queued
+      expect(await sending()).toEqual({ submittedLastMinute: 1, waiting: 2 });
+      clock += 61 * SECOND;
+      expect(await sending()).toEqual({ submittedLastMinute: 0, waiting: 0 }); // they stopped asking
+      const unpaced = await mailbox('urp.backlog@comune.pec.test', null);
+      expect((await mailboxServices(ctx).health(TENANT, unpaced)).sending).toBeNull();
+    });
+
     it('leaves a mailbox without a limit alone, and follows a limit changed later', async () => {
       const id = await mailbox('urp@comune.pec.test', null);
       for (let n = 0; n < 20; n++) expect(await takeSendingSlot(ctx, TENANT, id)).toBe(0);

@@ -23,6 +23,9 @@ const MailboxHealth = z.object({
     }),
   ),
   folderProblems: z.array(z.object({ folder: z.string(), reason: z.string() })),
+  sending: z
+    .object({ submittedLastMinute: z.number().int(), waiting: z.number().int() })
+    .nullable(),
 });
 
 const MailboxView = z.object({
