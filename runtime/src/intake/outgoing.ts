@@ -150,11 +150,13 @@ export function outgoingServices(
   }
 
   /**
-   * At-least-once window left: if the process dies after the provider accepted the message but
-   * before the outcome below is committed, the row shows no acceptance and a retry submits the
-   * same bytes again (same Message-ID, so both receipts correlate to this row, but the provider
-   * certifies two messages). Only an acceptance receipt already correlated closes that window.
    * Two calls with one key at the same moment cannot both get here: the row is claimed (record).
+   * At-least-once window left: if the process dies after the provider accepted the message but
+   * before the outcome below is committed, the claim holds repeats off for the submission lease
+   * (10 minutes), by when the provider's acceptance receipt (seconds, on a synced mailbox) has
+   * usually been correlated and makes a repeat answer the message instead. Past the lease with
+   * no receipt, a repeat submits the same bytes again (same Message-ID, so both receipts
+   * correlate to this row, but the provider certifies two messages).
    */
   async function submit(
     tenantId: string,

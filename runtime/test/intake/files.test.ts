@@ -1,0 +1,81 @@
+/**
+ * Files uploaded to attach to certified messages, on SQLite and PostgreSQL: streamed into the
+ * blob store, read back, and reached only by the tenant that uploaded them (blobs are shared by
+ * content across tenants, the rows are not).
+ */
+import { createHash } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fileServices, type FileServices } from '../../src/intake/files.js';
+import { ensureTenant } from '../../src/store/tenants.js';
+import { testDatabases } from '../support/databases.js';
+import { useRuntime } from '../support/runtime.js';
+import { useIntakeContext } from './support/context.js';
+
+const MB = 1024 * 1024;
+
+/** The bytes in chunks, as a request body arrives. */
+async function* chunked(bytes: Buffer, size = 64 * 1024): AsyncGenerator<Buffer> {
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+}
+
+for (const database of await testDatabases()) {
+  describe.skipIf(!database.available)(`uploaded files on ${database.kind}`, () => {
+    const runtime = useRuntime(database);
+    const intake = useIntakeContext(runtime);
+    let files: FileServices;
+
+    beforeAll(async () => {
+      files = fileServices(intake());
+      await ensureTenant(runtime().orm, 'comune-a');
+      await ensureTenant(runtime().orm, 'comune-b');
+    });
+
+    const upload = (tenantId: string, bytes: Buffer, maxBytes = 10 * MB) =>
+      files.upload(tenantId, {
+        filename: 'C:\\Documenti\\Ordinanza 7.pdf',
+        contentType: 'application/pdf',
+        content: chunked(bytes),
+        maxBytes,
+        createdBy: 'protocollo',
+      });
+
+    it('stores the bytes under their SHA-256 and gives them back, only to their tenant', async () => {
+      const bytes = Buffer.from(Array.from({ length: 2 * MB + 17 }, (_, n) => (n * 31) % 251));
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      const file = await upload('comune-a', bytes);
+
+      expect(file).toMatchObject({ sha256, size: bytes.length, filename: 'Ordinanza 7.pdf' });
+      expect(await files.get('comune-a', file.id)).toEqual(file);
+      expect(Buffer.compare((await files.content('comune-a', file.id))!.content, bytes)).toBe(0);
+      expect(await files.holds('comune-a', sha256)).toBe(true);
+
+      await expect(files.get('comune-b', file.id)).rejects.toMatchObject({ status: 404 });
+      expect(await files.content('comune-b', file.id)).toBeNull();
+      expect(await files.holds('comune-b', sha256)).toBe(false);
+      // The same bytes uploaded by the other tenant: its own file, the blob shared.
+      const theirs = await upload('comune-b', bytes);
+      expect(theirs.id).not.toBe(file.id);
+      expect(await files.holds('comune-b', sha256)).toBe(true);
+    });
+
+    it('stops reading past the limit and records nothing; refuses a name it cannot carry', async () => {
+      const tooLarge = Buffer.alloc(MB + 1, 3);
+      await expect(upload('comune-a', tooLarge, MB)).rejects.toMatchObject({
+        status: 413,
+        details: { limitBytes: MB },
+      });
+      expect(
+        await files.holds('comune-a', createHash('sha256').update(tooLarge).digest('hex')),
+      ).toBe(false);
+      await expect(
+        files.upload('comune-a', {
+          filename: 'a\u0007b.pdf',
+          contentType: 'application/pdf',
+          content: chunked(Buffer.from('x')),
+          maxBytes: MB,
+          createdBy: 'protocollo',
+        }),
+      ).rejects.toMatchObject({ status: 400, details: { field: 'filename' } });
+    });
+  });
+}
