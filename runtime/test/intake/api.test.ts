@@ -4,7 +4,9 @@
  */
 import { createHash } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { readdir } from 'node:fs/promises';
+import { request as httpRequest, type Server } from 'node:http';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePec } from '@pectrack/connector-pec';
 import { startSmtpFront, type SmtpFront } from '@pectrack/connector-pec/testkit';
@@ -499,6 +501,32 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
     } finally {
       smallServer.close();
     }
+  });
+
+  it('a client that drops the connection mid-upload leaves no file and no partial blob behind', async () => {
+    const uploadedFiles = async () =>
+      Number(
+        ((await knexOf(h.runtime.orm)('uploaded_file').count({ n: '*' })) as { n: string }[])[0]!.n,
+      );
+    const before = await uploadedFiles();
+    const url = new URL(`${base}/files?filename=interrotto.pdf`);
+    await new Promise<void>((resolve) => {
+      const request = httpRequest(url, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/pdf', 'content-length': 4 * 1024 * 1024 },
+      });
+      request.on('error', () => resolve());
+      request.on('close', () => resolve());
+      request.write(Buffer.alloc(1024 * 1024, 5), () => setTimeout(() => request.destroy(), 200));
+    });
+    // The server notices, drops what it was writing, and records nothing.
+    // Streamed uploads write to tmp/ until complete: nothing may stay there.
+    const partial = () => readdir(join(h.blobDir, 'tmp')).catch(() => []);
+    await eventually('the aborted upload cleaned up', async () =>
+      (await partial()).length === 0 ? true : null,
+    );
+    expect(await uploadedFiles()).toBe(before);
+    expect((await call('GET', '/mailboxes')).status).toBe(200);
   });
 
   it('deletes the mailbox but keeps its messages', async () => {
