@@ -28,7 +28,7 @@ import {
 } from '../store/entities/message.js';
 import { TenantSchema } from '../store/entities/tenant.js';
 import { tenantFork } from '../store/orm.js';
-import { SendingPacedError, takeSendingSlot } from './pacing.js';
+import { askAgainAfterMs, SendingPacedError, takeSendingSlot } from './pacing.js';
 import type { IntakeContext } from './context.js';
 import { messageStatus } from './delivery.js';
 import {
@@ -249,7 +249,7 @@ export function outgoingServices(
         throw new SendingPacedError(
           mailbox.id,
           mailbox.smtpMaxPerMinute ?? 0,
-          Math.min(wait, ctx.limits.pacingRecheckMs),
+          askAgainAfterMs(ctx, wait),
         );
       const row = await record(tenantId, mailbox, input, keyed, earlier, composed);
       return { ...(await submit(tenantId, settings, row, composed)), replayed: false };

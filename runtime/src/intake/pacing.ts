@@ -18,10 +18,25 @@ import type { IntakeContext } from './context.js';
 
 const WINDOW_MS = 60_000;
 /**
- * A waiter that has not asked again for this long (its instance cancelled, its client gone) no
- * longer holds its place; waiters are told to ask again within `pacingRecheckMs`.
+ * A waiter that has not asked again this long after it was told to (its instance cancelled, its
+ * client gone) no longer holds its place.
  */
-const waiterLapseMs = (ctx: IntakeContext) => Math.max(WINDOW_MS, 3 * ctx.limits.pacingRecheckMs);
+const waiterGraceMs = (ctx: IntakeContext) => Math.max(WINDOW_MS, 3 * ctx.limits.pacingRecheckMs);
+/** A waiter far back asks again at most this many rechecks apart (five minutes by default). */
+const FAR_RECHECKS = 30;
+
+/**
+ * When a send told to wait `waitMs` for its slot should ask again. Near the head of the queue
+ * (its slot within the minute), every `pacingRecheckMs`, so a slot is never left idle long;
+ * further back, half a window before its slot is due but at least every FAR_RECHECKS rechecks:
+ * 300 sends queued behind a 6-a-minute provider then ask a few times each, not every 10 s
+ * for 50 minutes.
+ */
+export function askAgainAfterMs(ctx: IntakeContext, waitMs: number): number {
+  const recheck = ctx.limits.pacingRecheckMs;
+  if (waitMs <= WINDOW_MS) return Math.min(waitMs, recheck);
+  return Math.max(recheck, Math.min(waitMs - WINDOW_MS / 2, FAR_RECHECKS * recheck));
+}
 
 /** The mailbox has used its submissions of the last minute: send again in `retryAfterMs`. */
 export class SendingPacedError extends PecTrackError {
@@ -56,9 +71,21 @@ export function sendingBacklog(
 
 /** The waiters that still ask, oldest first. */
 function liveWaiters(ctx: IntakeContext, mailbox: Mailbox, now: number): SendingWaiter[] {
-  return (mailbox.smtpWaiting ?? []).filter(
-    (w) => Date.parse(w.askedAt) > now - waiterLapseMs(ctx),
-  );
+  const keepsPlaceUntil = (w: SendingWaiter) =>
+    w.keepsPlaceUntil ? Date.parse(w.keepsPlaceUntil) : Date.parse(w.askedAt) + waiterGraceMs(ctx);
+  return (mailbox.smtpWaiting ?? []).filter((w) => keepsPlaceUntil(w) > now);
+}
+
+/**
+ * When the slot of the caller with `ahead` waiters before it frees. Each of the `max` slots is
+ * free now or when its submission leaves the window; taken again at once, each frees one window
+ * later, and so on. An estimate: a waiter ahead that gives up makes it early, never late.
+ */
+function slotFreesAt(recent: number[], max: number, ahead: number, now: number): number {
+  const slots = [...Array.from({ length: Math.max(0, max - recent.length) }, () => now)]
+    .concat(recent.slice(-max).map((at) => at + WINDOW_MS))
+    .sort((a, b) => a - b);
+  return slots[ahead % max]! + WINDOW_MS * Math.floor(ahead / max);
 }
 
 /**
@@ -98,13 +125,19 @@ export async function takeSendingSlot(
       mailbox.smtpWaiting = queue.filter((w) => w.key !== waiter);
       return 0;
     }
-    const asked = new Date(now).toISOString();
-    if (waiter !== undefined && place < 0) queue.push({ key: waiter, askedAt: asked });
-    else if (place >= 0) queue[place] = { ...queue[place]!, askedAt: asked };
+    const wait = Math.max(1, slotFreesAt(recent, max, ahead, now) - now);
+    if (waiter !== undefined) {
+      const entry: SendingWaiter = {
+        key: waiter,
+        askedAt: new Date(now).toISOString(),
+        keepsPlaceUntil: new Date(
+          now + askAgainAfterMs(ctx, wait) + waiterGraceMs(ctx),
+        ).toISOString(),
+      };
+      if (place < 0) queue.push(entry);
+      else queue[place] = entry;
+    }
     mailbox.smtpWaiting = queue;
-    // Slots free as the window's submissions leave it, oldest first: the first when the count
-    // drops below max, and this caller's `ahead` after it (or in a later window).
-    const freesAt = recent[recent.length - max + ahead];
-    return freesAt === undefined ? WINDOW_MS : Math.max(1, freesAt + WINDOW_MS - now);
+    return wait;
   });
 }

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { IntakeContext } from '../../src/intake/index.js';
 import { mailboxServices } from '../../src/intake/mailboxes.js';
 import { outgoingServices } from '../../src/intake/outgoing.js';
-import { takeSendingSlot } from '../../src/intake/pacing.js';
+import { askAgainAfterMs, takeSendingSlot } from '../../src/intake/pacing.js';
 import { knexOf } from '../../src/store/orm.js';
 import { testDatabases } from '../support/databases.js';
 import { useRuntime } from '../support/runtime.js';
@@ -73,7 +73,8 @@ for (const database of await testDatabases()) {
       // c, d and e wait in that order; each is told when the slot it waits for frees.
       clock += 10 * SECOND;
       expect([await slot('task:c'), await slot('task:d')]).toEqual([50 * SECOND, 50 * SECOND]);
-      expect(await slot('task:e')).toBe(60 * SECOND); // past this window's two: the next one's
+      // Past this window's two: c's slot, once c has used it at +60 s, frees a minute later.
+      expect(await slot('task:e')).toBe(110 * SECOND);
       clock += 50 * SECOND;
       // Both slots are free again: e asks first, but c and d are owed them.
       expect(await slot('task:e')).toBe(60 * SECOND);
@@ -90,15 +91,39 @@ for (const database of await testDatabases()) {
       const slot = (key?: string) => takeSendingSlot(ctx, TENANT, id, key);
       expect(await slot('task:a')).toBe(0);
       expect(await slot('task:gone')).toBe(60 * SECOND);
-      expect(await slot('task:b')).toBe(60 * SECOND); // behind task:gone: a later window
+      expect(await slot('task:b')).toBe(120 * SECOND); // behind task:gone: the next minute's
       clock += 30 * SECOND;
       expect(await slot('task:gone')).toBe(30 * SECOND);
       clock += 30 * SECOND;
       // The slot is free, and still owed to task:gone, which asked 30 s ago.
       expect(await slot('task:b')).toBe(60 * SECOND);
-      // task:gone's instance was cancelled: it never asks again, and lapses a minute after.
-      clock += 31 * SECOND;
+      // task:gone's instance was cancelled: it never asks again. Told at +30 s to ask again
+      // within 10 s, it keeps its place for a minute more, until +100 s.
+      clock += 39 * SECOND;
+      expect(await slot('task:b')).toBe(60 * SECOND);
+      clock += 2 * SECOND;
       expect(await slot('task:b')).toBe(0);
+    });
+
+    it('tells a send far back in the queue to ask again less often, and keeps its place meanwhile', async () => {
+      const id = await mailbox('tributi.deep@comune.pec.test', 1);
+      expect(await takeSendingSlot(ctx, TENANT, id, 'task:first')).toBe(0);
+      const waits: number[] = [];
+      for (let n = 0; n < 10; n++) waits.push(await takeSendingSlot(ctx, TENANT, id, `task:${n}`));
+      // One slot a minute: the n-th waiter's comes about n minutes on.
+      expect(waits).toEqual(
+        [60, 120, 180, 240, 300, 360, 420, 480, 540, 600].map((s) => s * SECOND),
+      );
+      expect(waits.map((wait) => askAgainAfterMs(ctx, wait))).toEqual(
+        [10, 90, 150, 210, 270, 300, 300, 300, 300, 300].map((s) => s * SECOND),
+      );
+      // Nobody asks for 200 s: those told to come back later than that still hold their place.
+      clock += 200 * SECOND;
+      expect((await mailboxServices(ctx).health(TENANT, id)).sending).toEqual({
+        submittedLastMinute: 0,
+        waiting: 8,
+      });
+      expect(await takeSendingSlot(ctx, TENANT, id, 'task:late')).toBeGreaterThan(6 * 60 * SECOND);
     });
 
     it("shows the pace's backlog in the mailbox health: sent in the last minute, queued", async () => {
@@ -110,8 +135,9 @@ for (const database of await testDatabases()) {
       await takeSendingSlot(ctx, TENANT, id, 'task:c');
       await takeSendingSlot(ctx, TENANT, id); // without a key: refused, not queued
       expect(await sending()).toEqual({ submittedLastMinute: 1, waiting: 2 });
-      clock += 61 * SECOND;
-      expect(await sending()).toEqual({ submittedLastMinute: 0, waiting: 0 }); // they stopped asking
+      // They stopped asking: told to ask again within 10 s, each kept its place a minute more.
+      clock += 151 * SECOND; // c, a minute back, was told to ask again in 90 s
+      expect(await sending()).toEqual({ submittedLastMinute: 0, waiting: 0 });
       const unpaced = await mailbox('urp.backlog@comune.pec.test', null);
       expect((await mailboxServices(ctx).health(TENANT, unpaced)).sending).toBeNull();
     });

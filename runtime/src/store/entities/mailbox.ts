@@ -10,10 +10,12 @@ export interface FolderProblem {
   reason: string;
 }
 
-/** A keyed send waiting for a sending slot, and when it last asked (an ISO instant). */
+/** A keyed send waiting for a sending slot: when it last asked, and until when it keeps its place (ISO instants). */
 export interface SendingWaiter {
   key: string;
   askedAt: string;
+  /** Absent on entries written before it existed: a minute after `askedAt`. */
+  keepsPlaceUntil?: string;
 }
 
 /**
