@@ -491,6 +491,11 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
         type: 'https://pectrack.org/problems/empty-file',
       });
       expect(await files()).toBe(before);
+      // A text file keeps its charset, and nothing else of the header's parameters.
+      const text = await post(Buffer.from('Perché no'), {
+        'content-type': 'Text/Plain; format=flowed; charset="UTF-8"',
+      });
+      expect(await text.json()).toMatchObject({ contentType: 'text/plain; charset=utf-8' });
       // Within the limit, without a media type: stored as octet-stream.
       const fits = await post(Buffer.alloc(1024, 7));
       expect(fits.status).toBe(201);

@@ -32,7 +32,12 @@ function contentDisposition(filename: string): string {
 
 const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
 
-/** The upload's media type without parameters (type/subtype, lower case); none: octet-stream. */
+const CHARSET = /;\s*charset="?([a-z0-9!#$&^_.+-]{1,40})"?/i;
+
+/**
+ * The upload's media type, lower case, keeping only its charset (a text attachment read in the
+ * wrong one garbles every accent); none: octet-stream.
+ */
 function mediaTypeOf(header: string): string {
   if (!header) return 'application/octet-stream';
   const essence = header.split(';')[0]!.trim().toLowerCase();
@@ -42,7 +47,8 @@ function mediaTypeOf(header: string): string {
       `Content-Type "${header}" is not a media type (type/subtype): it is the type the attachment will carry`,
       { field: 'content-type' },
     );
-  return essence;
+  const charset = CHARSET.exec(header)?.[1];
+  return charset ? `${essence}; charset=${charset.toLowerCase()}` : essence;
 }
 
 export function fileEndpoints(intake: Intake, uploadBytes: number): Endpoint[] {
