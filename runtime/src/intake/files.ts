@@ -111,6 +111,30 @@ export function fileServices(ctx: IntakeContext) {
       return viewOf(await find(tenantId, id));
     },
 
+    /** The tenant's files, newest first. */
+    async list(tenantId: string, page: { limit?: number; offset?: number }): Promise<FileView[]> {
+      const rows = await em(tenantId).find(
+        UploadedFileSchema,
+        {},
+        {
+          orderBy: { createdAt: 'desc', id: 'asc' },
+          limit: page.limit ?? 100,
+          offset: page.offset ?? 0,
+        },
+      );
+      return rows.map(viewOf);
+    },
+
+    /**
+     * Forgets a file: no send can name it any more (a send task that still does raises an
+     * incident). Its bytes stay in the blob store, where another upload of the same bytes, or a
+     * message that carried them, may still need them.
+     */
+    async remove(tenantId: string, id: string): Promise<void> {
+      const deleted = await em(tenantId).nativeDelete(UploadedFileSchema, { id });
+      if (deleted === 0) throw new NotFoundError('file', id);
+    },
+
     /** The file's description and its bytes, streamed. */
     async open(tenantId: string, id: string): Promise<{ file: FileView; stream: Readable }> {
       const row = await find(tenantId, id);

@@ -431,6 +431,16 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
         expect.objectContaining({ filename: 'nota.txt', size: 4 }),
       ]);
 
+      expect((await call('GET', '/files')).body).toContainEqual(file);
+      expect((await call('DELETE', `/files/${file.id}`)).status).toBe(204);
+      expect((await call('GET', `/files/${file.id}`)).status).toBe(404);
+      const forgotten = await call('POST', sendPath, {
+        to: [RECIPIENT],
+        subject: 'Determina n. 12 (di nuovo)',
+        text: '...',
+        attachments: [{ fileId: file.id }],
+      });
+      expect(forgotten.body).toMatchObject({ field: 'attachments.0.fileId' });
       const unknown = await call('POST', sendPath, {
         to: [RECIPIENT],
         subject: 'Determina n. 13',

@@ -21,7 +21,9 @@ async function* chunked(bytes: Buffer, size = 64 * 1024): AsyncGenerator<Buffer>
 for (const database of await testDatabases()) {
   describe.skipIf(!database.available)(`uploaded files on ${database.kind}`, () => {
     const runtime = useRuntime(database);
-    const intake = useIntakeContext(runtime);
+    let clock = Date.UTC(2026, 10, 28, 9, 0, 0);
+    const clockStep = () => (clock += 1_000);
+    const intake = useIntakeContext(runtime, { now: () => new Date(clock) });
     let files: FileServices;
 
     beforeAll(async () => {
@@ -56,6 +58,23 @@ for (const database of await testDatabases()) {
       const theirs = await upload('comune-b', bytes);
       expect(theirs.id).not.toBe(file.id);
       expect(await files.holds('comune-b', sha256)).toBe(true);
+    });
+
+    it("lists the tenant's files newest first, and forgets one only for the tenant that owns it", async () => {
+      const older = await upload('comune-b', Buffer.from('primo'));
+      clockStep();
+      const newer = await upload('comune-b', Buffer.from('secondo'));
+      const listed = (await files.list('comune-b', {})).map((f) => f.id);
+      expect(listed.indexOf(newer.id)).toBeLessThan(listed.indexOf(older.id));
+      expect((await files.list('comune-a', {})).map((f) => f.id)).not.toContain(newer.id);
+      expect(await files.list('comune-b', { limit: 1 })).toEqual([newer]);
+
+      await expect(files.remove('comune-a', newer.id)).rejects.toMatchObject({ status: 404 });
+      await files.remove('comune-b', newer.id);
+      await expect(files.get('comune-b', newer.id)).rejects.toMatchObject({ status: 404 });
+      expect(await files.holds('comune-b', newer.sha256)).toBe(false);
+      await expect(files.remove('comune-b', newer.id)).rejects.toMatchObject({ status: 404 });
+      expect(await files.get('comune-b', older.id)).toEqual(older);
     });
 
     it('stops reading past the limit and records nothing; refuses a name it cannot carry', async () => {

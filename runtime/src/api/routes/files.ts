@@ -8,7 +8,7 @@ import type { Intake } from '../../intake/index.js';
 import { BadRequestError } from '../../errors.js';
 import { endpoint, type Endpoint } from '../endpoint.js';
 import { PayloadTooLargeError } from '../http/errors.js';
-import { IdParams } from '../schemas.js';
+import { IdParams, Paging } from '../schemas.js';
 
 export const FileView = z.object({
   id: z.string(),
@@ -91,6 +91,39 @@ export function fileEndpoints(intake: Intake, uploadBytes: number): Endpoint[] {
           ctx.req.resume();
           throw error;
         }
+      },
+    ),
+    endpoint(
+      {
+        method: 'get',
+        path: '/files',
+        operationId: 'listFiles',
+        summary: 'The files uploaded in this tenant, newest first',
+        permission: 'pec:read',
+        query: z.object({ ...Paging }),
+        success: {
+          status: 200,
+          description: 'Files',
+          contentType: 'application/json',
+          schema: z.array(FileView),
+        },
+      },
+      async ({ actor, query }) => intake.files.list(actor.tenantId, query),
+    ),
+    endpoint(
+      {
+        method: 'delete',
+        path: '/files/:id',
+        operationId: 'deleteFile',
+        summary:
+          'Forget an uploaded file: sends can no longer name it (messages already sent keep their copy)',
+        permission: 'pec:send',
+        params: IdParams,
+        success: { status: 204, description: 'Deleted' },
+      },
+      async ({ actor, params }) => {
+        await intake.files.remove(actor.tenantId, params.id);
+        return undefined;
       },
     ),
     endpoint(
