@@ -27,6 +27,7 @@ import { messageFeed, type MessageFeed } from './feed.js';
 import { deliveryFeed, type DeliveryFeed } from './delivery-feed.js';
 import { outgoingServices, type OutgoingServices } from './outgoing.js';
 import { fileServices, type FileServices } from './files.js';
+import { requestSync } from './sync-request.js';
 
 export {
   DEFAULT_LIMITS,
@@ -186,6 +187,8 @@ export function createIntake(
     },
     async updateMailbox(tenantId, id, patch) {
       const view = await mailboxes.update(tenantId, id, patch);
+      // The session, on whichever node, reads the new configuration (or that it is off) now.
+      await requestSync(ctx, tenantId, id);
       if (view.enabled) await jobs?.watch({ tenantId, mailboxId: id });
       else await jobs?.unwatch(id);
       return view;
@@ -196,10 +199,11 @@ export function createIntake(
     },
     async syncNow(tenantId, id) {
       if (!(await mailboxes.get(tenantId, id)).enabled) throw new MailboxDisabledError(id);
-      if (!jobs) return { scheduled: false };
       // Someone asked: a login refused earlier is worth one more attempt (health.ts).
       await reopenAfterLoginRefused(ctx, tenantId, id);
-      await jobs.syncNow({ tenantId, mailboxId: id });
+      // Seen by the session wherever it runs, also from a node without a scheduler.
+      await requestSync(ctx, tenantId, id);
+      await jobs?.syncNow({ tenantId, mailboxId: id });
       return { scheduled: true };
     },
     async testConnection(tenantId, id) {

@@ -7,6 +7,7 @@
 import type { Agenda, Job } from 'agenda';
 import type { IntakeContext } from './context.js';
 import { runMailboxSession, Wakeup } from './session.js';
+import { watchSyncRequests } from './sync-request.js';
 
 export const MAILBOX_SYNC_JOB = 'mailbox-sync';
 
@@ -18,9 +19,12 @@ export interface MailboxSyncJobData {
 export interface MailboxSyncSettings {
   /** How long one run watches its mailbox before handing the lock back. */
   sessionMs: number;
+  /** How often a session looks for a "sync now" asked on another node (sync-request.ts). */
+  syncRequestCheckMs?: number;
 }
 
 export const DEFAULT_SYNC_SETTINGS: MailboxSyncSettings = { sessionMs: 5 * 60_000 };
+const DEFAULT_SYNC_REQUEST_CHECK_MS = 5_000;
 
 export class MailboxSyncJobs {
   private readonly wakeups = new Map<string, Wakeup>();
@@ -81,11 +85,19 @@ export class MailboxSyncJobs {
     this.running.add(controller);
     const end = setTimeout(() => controller.abort(), this.settings.sessionMs);
     const keepLock = setInterval(() => job.touch().catch(() => undefined), this.lockLifetimeMs / 3);
+    const requests = watchSyncRequests(
+      this.ctx,
+      tenantId,
+      mailboxId,
+      wakeup,
+      this.settings.syncRequestCheckMs ?? DEFAULT_SYNC_REQUEST_CHECK_MS,
+    );
     try {
       await runMailboxSession(this.ctx, tenantId, mailboxId, { signal: controller.signal, wakeup });
     } finally {
       clearTimeout(end);
       clearInterval(keepLock);
+      requests.stop();
       this.running.delete(controller);
       if (this.wakeups.get(mailboxId) === wakeup) this.wakeups.delete(mailboxId);
     }

@@ -54,7 +54,7 @@ describe.skipIf(Boolean(dovecotMissing))('the mailbox-sync job and its mailbox',
     h = await startHarness(sqlite, fixtures, { pollMs: 10 * 60_000 });
     await h.runtime.start();
     agenda = h.runtime.scheduler.agenda;
-    intake = createIntake(h.ctx, agenda, { sessionMs });
+    intake = createIntake(h.ctx, agenda, { sessionMs, syncRequestCheckMs: 200 });
   }
 
   async function create(address: string, input: Partial<MailboxInput> = {}) {
@@ -87,6 +87,24 @@ describe.skipIf(Boolean(dovecotMissing))('the mailbox-sync job and its mailbox',
       await eventually('the first message', async () => (await inFolder(id, 'INBOX')) === 1);
       await h.append(address, mail(address), 'Archivio');
       await intake.updateMailbox(TENANT, id, { folders: ['INBOX', 'Archivio'] });
+      await eventually(
+        'the message in Archivio',
+        async () => (await inFolder(id, 'Archivio')) === 1,
+      );
+    });
+
+    it('"sync now" asked on a node that does not run the session (no scheduler there) wakes it', async () => {
+      const address = 'ragioneria@comune.pec.test';
+      await h.dovecot.addUser({ user: address, password: PASSWORD });
+      const client = await h.imap(address);
+      await client.mailboxCreate('Archivio');
+      await client.logout();
+      const { id } = await create(address, { folders: ['INBOX', 'Archivio'] });
+      await eventually('the first pass', async () => (await health(id)).status === 'ok');
+      // IDLE watches INBOX: mail in Archivio waits for the poll, ten minutes away.
+      await h.append(address, mail(address), 'Archivio');
+      const apiNode = createIntake(h.ctx, null);
+      expect(await apiNode.syncNow(TENANT, id)).toEqual({ scheduled: true });
       await eventually(
         'the message in Archivio',
         async () => (await inFolder(id, 'Archivio')) === 1,

@@ -42,6 +42,8 @@ export interface Mailbox {
   smtpRecentSubmissions?: string[] | null;
   /** Keyed sends waiting for a slot, oldest first (intake/pacing.ts). */
   smtpWaiting?: SendingWaiter[] | null;
+  /** The last "sync now" or change asked on any node; the watching session wakes on it. */
+  syncRequestedAt?: Date | null;
   /** IMAP keyword set on a message after it is committed; null leaves the server untouched. */
   flagKeyword: string | null;
   enabled: boolean;
@@ -75,6 +77,7 @@ export const MailboxSchema = new EntitySchema<Mailbox>({
     smtpMaxPerMinute: { type: 'integer', nullable: true },
     smtpRecentSubmissions: { type: 'json', nullable: true },
     smtpWaiting: { type: 'json', nullable: true },
+    syncRequestedAt: { type: 'datetime', nullable: true },
     flagKeyword: { type: 'string', nullable: true },
     enabled: { type: 'boolean' },
     healthStatus: { type: 'string', length: 16 },

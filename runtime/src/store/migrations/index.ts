@@ -11,6 +11,7 @@ import { Migration20261128100000_delivery_feed } from './Migration20261128100000
 import { Migration20261128200000_outgoing_submission_claim } from './Migration20261128200000_outgoing_submission_claim.js';
 import { Migration20261128300000_mailbox_sending_queue } from './Migration20261128300000_mailbox_sending_queue.js';
 import { Migration20261128400000_uploaded_file } from './Migration20261128400000_uploaded_file.js';
+import { Migration20261128500000_mailbox_sync_request } from './Migration20261128500000_mailbox_sync_request.js';
 
 /** Listed explicitly so migrations run the same from src (tsx, vitest) and from dist. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -47,4 +48,8 @@ export const MIGRATIONS: MigrationObject[] = [
     class: Migration20261128300000_mailbox_sending_queue,
   },
   { name: 'Migration20261128400000_uploaded_file', class: Migration20261128400000_uploaded_file },
+  {
+    name: 'Migration20261128500000_mailbox_sync_request',
+    class: Migration20261128500000_mailbox_sync_request,
+  },
 ];
