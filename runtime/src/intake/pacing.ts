@@ -28,9 +28,9 @@ const FAR_RECHECKS = 30;
 /**
  * When a send told to wait `waitMs` for its slot should ask again. Near the head of the queue
  * (its slot within the minute), every `pacingRecheckMs`, so a slot is never left idle long;
- * further back, half a window before its slot is due but at least every FAR_RECHECKS rechecks:
- * 300 sends queued behind a 6-a-minute provider then ask a few times each, not every 10 s
- * for 50 minutes.
+ * further back, half a window before its slot is due, and never more than FAR_RECHECKS rechecks
+ * apart. 300 sends queued behind a 6-a-minute provider then ask about 10 times each, not every
+ * 10 s for 50 minutes (148 times each).
  */
 export function askAgainAfterMs(ctx: IntakeContext, waitMs: number): number {
   const recheck = ctx.limits.pacingRecheckMs;
