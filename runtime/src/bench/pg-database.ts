@@ -3,7 +3,7 @@
  * the local one, as the tests use it), dropped afterwards.
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { runAdminStatement } from '../store/pg-admin.js';
 
 export const PG_ADMIN_URL =
   process.env.PECTRACK_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -24,12 +24,4 @@ export async function withPgDatabase<T>(
   }
 }
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3_000 });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (sql: string) => runAdminStatement(PG_ADMIN_URL, sql);

@@ -66,7 +66,7 @@ function viewOf(row: UploadedFile): FileView {
   return {
     id: row.id,
     sha256: row.sha256,
-    size: Number(row.size),
+    size: row.size,
     filename: row.filename,
     contentType: row.contentType,
     createdAt: new Date(row.createdAt).toISOString(),
@@ -157,7 +157,7 @@ export function fileServices(ctx: IntakeContext) {
     ): Promise<{ file: FileView; content: Buffer } | null> {
       const row = await em(tenantId).findOne(UploadedFileSchema, { id });
       if (!row) return null;
-      return { file: viewOf(row), content: await ctx.blobs.read(row.sha256, Number(row.size)) };
+      return { file: viewOf(row), content: await ctx.blobs.read(row.sha256, row.size) };
     },
   };
 }

@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import type { DatabaseConfig, RuntimeConfig } from '../../src/config.js';
+import { runAdminStatement } from '../../src/store/pg-admin.js';
 
 export interface TestDatabase {
   kind: DatabaseConfig['kind'];
@@ -97,12 +97,4 @@ async function reachPostgres(): Promise<string | null> {
   }
 }
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3_000 });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (sql: string) => runAdminStatement(PG_ADMIN_URL, sql);
