@@ -3,6 +3,7 @@
  * summary the API lists. Pure: the same envelope always gives the same facts.
  */
 import type { PecEnvelope } from '@pectrack/connector-pec';
+import type { Message } from '../store/entities/message.js';
 
 export interface MessageFacts {
   kind: string;
@@ -19,6 +20,27 @@ export interface MessageFacts {
   problems: string[];
   /** A transport envelope: it opens a case, so it leaves one intake outbox entry. */
   certifiedIncoming: boolean;
+}
+
+/** The Message columns a reading fills, named alike in MessageFacts and on the row. */
+export const READ_COLUMNS = [
+  'kind',
+  'providerId',
+  'messageId',
+  'originalMessageId',
+  'subject',
+  'sender',
+  'recipients',
+  'signatureStatus',
+  'summary',
+  'problems',
+] as const satisfies readonly (keyof MessageFacts & keyof Message)[];
+
+export type ReadColumns = Pick<MessageFacts, (typeof READ_COLUMNS)[number]>;
+
+/** The values of READ_COLUMNS in a reading's facts or a stored row. */
+export function readColumnsOf(source: ReadColumns): ReadColumns {
+  return Object.fromEntries(READ_COLUMNS.map((name) => [name, source[name]])) as ReadColumns;
 }
 
 /** Kinds that are receipts about a message someone sent (PEC tipi and REM evidence alike). */

@@ -133,7 +133,8 @@ async function commit(
   result.fetched += items.length;
   result.inserted += outcome.inserted;
   result.duplicates += outcome.duplicates;
-  if (outcome.keptReceipts.length) await deliverReceipts(ctx, mailbox, outcome.keptReceipts);
+  if (outcome.keptReceipts.length)
+    await deliverReceipts(ctx, mailbox.tenant.id, outcome.keptReceipts);
   if (mailbox.flagKeyword) await flag(ctx, client, mailbox, batch.uids);
 }
 
@@ -275,9 +276,10 @@ async function flag(
   }
 }
 
-async function deliverReceipts(ctx: IntakeContext, mailbox: Mailbox, keptIds: number[]) {
+/** After the commit that kept them: a failure here loses nothing (see below). */
+export async function deliverReceipts(ctx: IntakeContext, tenantId: string, keptIds: number[]) {
   try {
-    await ctx.receipts.deliver(mailbox.tenant.id, keptIds);
+    await ctx.receipts.deliver(tenantId, keptIds);
   } catch (error) {
     // The receipts are committed and kept: the message buffer's sweep job delivers them.
     ctx.log.warn({ receipts: keptIds, err: error }, 'delivering pec.receipt failed');

@@ -27,6 +27,7 @@ import { messageFeed, type MessageFeed } from './feed.js';
 import { deliveryFeed, type DeliveryFeed } from './delivery-feed.js';
 import { outgoingServices, type OutgoingServices } from './outgoing.js';
 import { fileServices, type FileServices } from './files.js';
+import { reparseServices, type ReparseServices } from './reparse.js';
 import { requestSync } from './sync-request.js';
 
 export {
@@ -118,6 +119,13 @@ export {
   type MessagePart,
 } from './messages.js';
 export {
+  reparseServices,
+  ReparseSelection,
+  type ReparseServices,
+  type ReparseResult,
+  type ReparseBatch,
+} from './reparse.js';
+export {
   outgoingServices,
   SubmissionFailedError,
   type OutgoingServices,
@@ -147,6 +155,8 @@ export interface Intake {
   outgoing: OutgoingServices;
   /** Files uploaded to be sent as attachments. */
   files: FileServices;
+  /** Received messages read again from their bytes, and given what the new reading calls for. */
+  reparse: ReparseServices;
   jobs: MailboxSyncJobs | null;
   createMailbox(tenantId: string, input: MailboxInput): Promise<MailboxView>;
   updateMailbox(tenantId: string, id: string, patch: MailboxPatch): Promise<MailboxView>;
@@ -179,6 +189,7 @@ export function createIntake(
     deliveryFeed: deliveryFeed(ctx),
     outgoing: outgoingServices(ctx),
     files: fileServices(ctx),
+    reparse: reparseServices(ctx),
     jobs,
     async createMailbox(tenantId, input) {
       const view = await mailboxes.create(tenantId, input);

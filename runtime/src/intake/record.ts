@@ -23,7 +23,7 @@ import { OutboxSchema, type Outbox, type OutboxKind } from '../store/entities/ou
 import { TenantSchema, type Tenant } from '../store/entities/tenant.js';
 import { tenantFork, type Orm } from '../store/orm.js';
 import { RECEIPT_MESSAGE } from './context.js';
-import type { MessageFacts } from './facts.js';
+import { readColumnsOf, type MessageFacts } from './facts.js';
 import { applyReceipt, type AppliedReceipt } from './receipts.js';
 
 export interface IngestedMessage {
@@ -129,7 +129,7 @@ async function recordIn(
 }
 
 /** A receipt that changes nothing is history, not news: only the others are published. */
-async function keepReceipts(
+export async function keepReceipts(
   tx: EntityManager,
   tenantId: string,
   receipts: AppliedReceipt[],
@@ -262,18 +262,9 @@ function messageRow(
     folder: position.folder,
     uid: item.uid,
     dedupeKey: facts.dedupeKey,
-    kind: facts.kind,
-    providerId: facts.providerId,
-    messageId: facts.messageId,
-    originalMessageId: facts.originalMessageId,
-    subject: facts.subject,
-    sender: facts.sender,
-    recipients: facts.recipients,
+    ...readColumnsOf(facts),
     sha256: item.sha256,
     size: item.size,
-    signatureStatus: facts.signatureStatus,
-    summary: facts.summary,
-    problems: facts.problems,
     deliveryStatus: null,
     receivedAt: item.receivedAt ?? now,
   };
@@ -284,7 +275,7 @@ export function intakeIdempotencyKey(tenantId: string, dedupeKey: string): strin
   return `intake:${tenantId}:${dedupeKey}`;
 }
 
-function intakeEntry(tenantId: string, row: Message, now: Date): RequiredEntityData<Outbox> {
+export function intakeEntry(tenantId: string, row: Message, now: Date): RequiredEntityData<Outbox> {
   return {
     tenant: row.tenant,
     instanceId: null,

@@ -249,6 +249,43 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
     expect((await call('GET', '/messages/00000000-0000-0000-0000-000000000000')).status).toBe(404);
   });
 
+  it("reads messages again on an administrator's request, one or a page at a time", async () => {
+    const [first] = (await call('GET', `/messages?mailboxId=${mailboxId}&kind=posta-certificata`))
+      .body;
+    const one = await call('POST', `/messages/${first.id}/reparse`);
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({
+      id: first.id,
+      changed: false,
+      before: { kind: 'posta-certificata', providerId: first.providerId, signatureStatus: 'valid' },
+      caseOpened: false,
+      duplicateOf: null,
+    });
+    const page = await call('POST', '/messages/reparse', {
+      kind: 'posta-certificata',
+      mailboxId,
+      limit: 2,
+    });
+    expect(page.status).toBe(200);
+    expect(page.body).toMatchObject({ examined: 2, changed: 0, casesOpened: 0 });
+    expect(page.body.next).toBe(page.body.results[1].id);
+    const wrong = await call('POST', '/messages/reparse', { limit: 0 });
+    expect(wrong.status).toBe(400);
+    expect(JSON.stringify(wrong.body)).toContain('limit');
+
+    await addUser(h.runtime.orm, {
+      tenantId: TENANT,
+      username: 'impiegato',
+      password: 'impiegato-password',
+      roles: ['clerk'],
+    });
+    const clerk = {
+      authorization: `Basic ${Buffer.from('impiegato:impiegato-password').toString('base64')}`,
+    };
+    const refused = await call('POST', `/messages/${first.id}/reparse`, undefined, clerk);
+    expect(refused.status).toBe(403);
+  });
+
   it('pages through the feed of every message in the order stored, behind a cursor', async () => {
     const listed = (await call('GET', `/messages?mailboxId=${mailboxId}&limit=500`)).body;
     const first = await call('GET', '/messages/feed?limit=4');

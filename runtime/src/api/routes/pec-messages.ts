@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Intake } from '../../intake/index.js';
 import { FeedQuery } from '../../intake/feed.js';
 import { MessageFilter } from '../../intake/messages.js';
+import { ReparseSelection } from '../../intake/reparse.js';
 import { endpoint, type Endpoint } from '../endpoint.js';
 import { IdParams } from '../schemas.js';
 
@@ -68,6 +69,32 @@ const MessageBody = z.object({
   subject: z.string().nullable(),
   text: z.string().nullable(),
   html: z.string().nullable(),
+});
+
+const Reading = z.object({
+  kind: z.string(),
+  providerId: z.string().nullable(),
+  signatureStatus: z.string().nullable(),
+  problems: z.array(z.string()),
+});
+
+const ReparseResult = z.object({
+  id: z.string(),
+  changed: z.boolean(),
+  before: Reading,
+  after: Reading,
+  caseOpened: z.boolean(),
+  receiptApplied: z.boolean(),
+  duplicateOf: z.string().nullable(),
+});
+
+const ReparseBatch = z.object({
+  examined: z.number().int(),
+  changed: z.number().int(),
+  casesOpened: z.number().int(),
+  receiptsApplied: z.number().int(),
+  results: z.array(ReparseResult),
+  next: z.string().nullable(),
 });
 
 const PartParams = IdParams.extend({ index: z.coerce.number().int().min(0).max(100_000) });
@@ -225,6 +252,43 @@ export function pecMessageEndpoints(intake: Intake): Endpoint[] {
         },
       },
       async ({ actor, params }) => intake.messages.body(actor.tenantId, params.id),
+    ),
+    // Reading again is the operator's call (the mailboxes' managers): it can open cases.
+    endpoint(
+      {
+        method: 'post',
+        path: '/messages/:id/reparse',
+        operationId: 'reparsePecMessage',
+        summary:
+          'Reads a received message again from its stored bytes (after a parser fix, or trust anchors configured since): the row takes the new reading, and a message now read as certified opens its case, a receipt moves the message it refers to',
+        permission: 'mailboxes:manage',
+        params: IdParams,
+        success: {
+          status: 200,
+          description: 'What the message was read as before and now, and what followed',
+          contentType: 'application/json',
+          schema: ReparseResult,
+        },
+      },
+      async ({ actor, params }) => intake.reparse.one(actor.tenantId, params.id),
+    ),
+    endpoint(
+      {
+        method: 'post',
+        path: '/messages/reparse',
+        operationId: 'reparsePecMessages',
+        summary:
+          'Reads again the received messages a selection names (by kind, signature status, mailbox), in id order a page at a time: pass `next` as `after` for the following page',
+        permission: 'mailboxes:manage',
+        body: ReparseSelection,
+        success: {
+          status: 200,
+          description: 'The page read again, counted',
+          contentType: 'application/json',
+          schema: ReparseBatch,
+        },
+      },
+      async ({ actor, body }) => intake.reparse.many(actor.tenantId, body),
     ),
   ];
 }

@@ -1,0 +1,255 @@
+/**
+ * Reading a received message again from its stored bytes, and acting on what the reading now
+ * finds. A message is kept whatever the parser made of it (never lost), but what it made of it
+ * decides what follows: only a certified message opens a case, only a receipt moves a sent
+ * message. So a message read wrongly at intake — the parse worker died on it, a parser bug fixed
+ * since, the trust anchors configured after it arrived — stays a dead row until it is read
+ * again. Here the row takes the new reading, keeps what it was before in its summary
+ * (`earlierReadings`), and gets what it missed: the intake outbox entry of a certified message,
+ * the delivery step of a receipt. Nothing is done twice: a message that had its entry or applied
+ * its receipt keeps them, and one whose provider id another row already holds stays a copy.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { LockMode, UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
+import type { PecEnvelope } from '@pectrack/connector-pec';
+import { z } from 'zod';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { MessageEventSchema, MessageSchema, type Message } from '../store/entities/message.js';
+import { OutboxSchema } from '../store/entities/outbox.js';
+import { tenantFork } from '../store/orm.js';
+import type { IntakeContext } from './context.js';
+import {
+  factsOf,
+  readColumnsOf,
+  unparseableFacts,
+  type MessageFacts,
+  type ReadColumns,
+} from './facts.js';
+import { deliverReceipts } from './folder-sync.js';
+import { intakeEntry, intakeIdempotencyKey, keepReceipts } from './record.js';
+import { applyReceipt } from './receipts.js';
+
+/** What a reading of a message was, as its row keeps it. */
+export interface Reading {
+  kind: string;
+  providerId: string | null;
+  signatureStatus: string | null;
+  problems: string[];
+}
+
+export interface ReparseResult {
+  id: string;
+  /** Whether the new reading differs from the stored one (the row was updated). */
+  changed: boolean;
+  before: Reading;
+  after: Reading;
+  /** Read as a certified message for the first time: its intake entry was added. */
+  caseOpened: boolean;
+  /** Read as a receipt for the first time: it moved the sent message it refers to. */
+  receiptApplied: boolean;
+  /** Another row already holds its provider id: this one stays a copy (no entry, no receipt). */
+  duplicateOf: string | null;
+}
+
+export const ReparseSelection = z.object({
+  kind: z.string().max(48).optional(),
+  signatureStatus: z.enum(['valid', 'intact-untrusted', 'invalid', 'unsigned']).optional(),
+  mailboxId: z.string().max(64).optional(),
+  /** The `next` a previous call returned: the messages after it by id. */
+  after: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+export type ReparseSelection = z.input<typeof ReparseSelection>;
+
+export interface ReparseBatch {
+  examined: number;
+  changed: number;
+  casesOpened: number;
+  receiptsApplied: number;
+  results: ReparseResult[];
+  /** Pass as `after` for the next messages; null when none is left. */
+  next: string | null;
+}
+
+/** Past readings kept in a message's summary, oldest first. */
+const EARLIER_READINGS = 'earlierReadings';
+
+export function reparseServices(ctx: IntakeContext) {
+  const one = async (tenantId: string, id: string): Promise<ReparseResult> => {
+    const stored = await tenantFork(ctx.orm, tenantId).findOne(MessageSchema, { id });
+    if (!stored) throw new NotFoundError('message', id);
+    if (stored.direction !== 'in')
+      throw new ConflictError(
+        `message ${id} was sent by us: only received messages are read again`,
+        {
+          id,
+        },
+      );
+    const { facts, event } = await readAgain(ctx, stored);
+    const outcome = await withRetryOnRace(() =>
+      tenantFork(ctx.orm, tenantId).transactional((tx) =>
+        takeReading(tx, tenantId, id, facts, event, ctx),
+      ),
+    );
+    if (outcome.keptReceipts.length > 0) await deliverReceipts(ctx, tenantId, outcome.keptReceipts);
+    return outcome.result;
+  };
+
+  return {
+    one,
+
+    /** The received messages matching `selection`, in id order, a page at a time. */
+    async many(tenantId: string, selection: ReparseSelection = {}): Promise<ReparseBatch> {
+      const s = ReparseSelection.parse(selection);
+      const rows = await tenantFork(ctx.orm, tenantId).find(
+        MessageSchema,
+        {
+          direction: 'in',
+          ...(s.kind ? { kind: s.kind } : {}),
+          ...(s.signatureStatus ? { signatureStatus: s.signatureStatus } : {}),
+          ...(s.mailboxId ? { mailboxId: s.mailboxId } : {}),
+          ...(s.after ? { id: { $gt: s.after } } : {}),
+        },
+        { fields: ['id'], orderBy: { id: 'asc' }, limit: s.limit },
+      );
+      const results: ReparseResult[] = [];
+      for (const row of rows) results.push(await one(tenantId, row.id));
+      return {
+        examined: results.length,
+        changed: results.filter((r) => r.changed).length,
+        casesOpened: results.filter((r) => r.caseOpened).length,
+        receiptsApplied: results.filter((r) => r.receiptApplied).length,
+        results,
+        next: rows.length === s.limit ? rows.at(-1)!.id : null,
+      };
+    },
+  };
+}
+
+export type ReparseServices = ReturnType<typeof reparseServices>;
+
+/**
+ * A sync committing the same provider id between our check and our update makes the update
+ * break the unique dedupe key: once more, the check then finds that row and keeps this a copy.
+ */
+async function withRetryOnRace<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof UniqueConstraintViolationException)) throw error;
+    return work();
+  }
+}
+
+/** The reading intake would make of the stored bytes now (the parser failing included). */
+async function readAgain(
+  ctx: IntakeContext,
+  message: Message,
+): Promise<{ facts: MessageFacts; event: PecEnvelope['event'] }> {
+  const reread = () => ctx.blobs.read(message.sha256, message.size);
+  try {
+    const envelope = await ctx.parse(await reread(), { reread });
+    return { facts: factsOf(envelope, message.sha256), event: envelope.event };
+  } catch (error) {
+    return { facts: unparseableFacts(message.sha256, (error as Error).message), event: null };
+  }
+}
+
+async function takeReading(
+  tx: EntityManager,
+  tenantId: string,
+  id: string,
+  facts: MessageFacts,
+  event: PecEnvelope['event'],
+  ctx: IntakeContext,
+): Promise<{ result: ReparseResult; keptReceipts: number[] }> {
+  // Locked: a receipt correlating against this row, or a second reparse, waits for this one.
+  const row = await tx.findOneOrFail(
+    MessageSchema,
+    { id },
+    { lockMode: LockMode.PESSIMISTIC_WRITE },
+  );
+  const now = ctx.now();
+  const before = readingOf(row);
+  const result: ReparseResult = {
+    id,
+    changed: !sameReading(row, facts),
+    before,
+    after: { ...before },
+    caseOpened: false,
+    receiptApplied: false,
+    duplicateOf: null,
+  };
+  if (!result.changed) return { result, keptReceipts: [] };
+
+  const holder =
+    facts.dedupeKey === row.dedupeKey
+      ? null
+      : await tx.findOne(MessageSchema, { dedupeKey: facts.dedupeKey }, { fields: ['id'] });
+  result.duplicateOf = holder?.id ?? null;
+  const hadEntry = await hasIntakeEntry(tx, tenantId, [row.dedupeKey, facts.dedupeKey]);
+  const hadReceiptApplied = (await tx.count(MessageEventSchema, { receiptMessageId: row.id })) > 0;
+
+  Object.assign(row, {
+    ...readColumnsOf(facts),
+    dedupeKey: holder ? row.dedupeKey : facts.dedupeKey,
+    summary: {
+      ...facts.summary,
+      [EARLIER_READINGS]: [...earlierReadingsOf(row), { ...before, until: now.toISOString() }],
+    },
+  } satisfies Partial<Message>);
+  await tx.flush();
+  result.after = readingOf(row);
+  if (holder) return { result, keptReceipts: [] };
+
+  if (facts.certifiedIncoming && !hadEntry) {
+    await tx.insert(OutboxSchema, { ...intakeEntry(tenantId, row, now), tenant: tenantId });
+    result.caseOpened = true;
+  }
+  let keptReceipts: number[] = [];
+  if (event && facts.originalMessageId && !hadReceiptApplied) {
+    const applied = await applyReceipt(tx, row, event, facts.originalMessageId, now);
+    if (applied) {
+      result.receiptApplied = true;
+      keptReceipts = await keepReceipts(tx, tenantId, [applied], now, {
+        receiptTimeToLiveMs: ctx.receipts.timeToLiveMs,
+      });
+    }
+  }
+  return { result, keptReceipts };
+}
+
+function readingOf(row: Message): Reading {
+  return {
+    kind: row.kind,
+    providerId: row.providerId,
+    signatureStatus: row.signatureStatus,
+    problems: [...row.problems],
+  };
+}
+
+/** The readings the row's summary kept from earlier reparses. */
+function earlierReadingsOf(row: Message): unknown[] {
+  const kept = row.summary[EARLIER_READINGS];
+  return Array.isArray(kept) ? kept : [];
+}
+
+/**
+ * Whether the stored row already says what `facts` say. Compared as stored JSON: PostgreSQL's
+ * jsonb does not keep key order, and the facts may hold values JSON turns into text.
+ */
+function sameReading(row: Message, facts: MessageFacts): boolean {
+  const summary = { ...row.summary };
+  delete summary[EARLIER_READINGS];
+  const asStored = (columns: ReadColumns) => JSON.parse(JSON.stringify(readColumnsOf(columns)));
+  return isDeepStrictEqual(asStored({ ...row, summary }), asStored(facts));
+}
+
+async function hasIntakeEntry(
+  tx: EntityManager,
+  tenantId: string,
+  dedupeKeys: string[],
+): Promise<boolean> {
+  const keys = [...new Set(dedupeKeys)].map((key) => intakeIdempotencyKey(tenantId, key));
+  return (await tx.count(OutboxSchema, { idempotencyKey: { $in: keys } })) > 0;
+}

@@ -1,0 +1,408 @@
+/**
+ * Reading a received message again (intake/reparse.ts) on both databases: a message read without
+ * the trust anchors, or stored as unparseable because the parser failed on it at intake, takes
+ * the new reading; one now read as certified opens its case once, a copy of a message stored
+ * elsewhere stays a copy, and a receipt read late moves the message we sent (with Dovecot and the
+ * testkit's SMTP front).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ImapFlow } from 'imapflow';
+import { parsePec } from '@pectrack/connector-pec';
+import { factsOf, unparseableFacts, type MessageFacts } from '../../src/intake/facts.js';
+import { createIntakeContext, type IntakeContext } from '../../src/intake/index.js';
+import { mailboxServices } from '../../src/intake/mailboxes.js';
+import { messageQueries } from '../../src/intake/messages.js';
+import { recordBatch } from '../../src/intake/record.js';
+import { reparseServices } from '../../src/intake/reparse.js';
+import { receiptPublication } from '../../src/intake/setup.js';
+import { DEFAULT_RECEIPT_TTL_MS } from '../../src/config.js';
+import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { MessageSchema } from '../../src/store/entities/message.js';
+import { FileBlobStore } from '../../src/store/blobs.js';
+import { knexOf, tenantFork } from '../../src/store/orm.js';
+import { testDatabases } from '../support/databases.js';
+import { countIntakeEntries } from './support/counts.js';
+import { pecFixtures } from './support/fixtures.js';
+import { RECIPIENT, SENDER, startSending, type SendingHarness } from './support/sending.js';
+import { dovecotMissing, PASSWORD, TENANT } from './support/services.js';
+
+const fixtures = pecFixtures();
+const OFFICE = 'protocollo@comune.pec.test';
+
+/** A runtime with two intake contexts over one blob store: before and after the anchors were set. */
+interface Setting {
+  runtime: Runtime;
+  blobDir: string;
+  /** As intake ran first: no trust anchors configured. */
+  withoutAnchors: IntakeContext;
+  /** As it runs once the provider's CA is configured. */
+  withAnchors: IntakeContext;
+  mailboxId: string;
+  close(): Promise<void>;
+}
+
+async function startSetting(
+  database: Awaited<ReturnType<typeof testDatabases>>[number],
+): Promise<Setting> {
+  const created = await database.create();
+  const runtime = await createRuntime(created.config);
+  const blobDir = await mkdtemp(join(tmpdir(), 'pectrack-reparse-'));
+  const blobs = new FileBlobStore(blobDir);
+  const context = (trustAnchors: string[]) =>
+    createIntakeContext({
+      orm: runtime.orm,
+      blobs,
+      secretKey: randomBytes(32),
+      trustAnchors,
+      parseWorkers: 0,
+      receipts: receiptPublication(runtime.services, DEFAULT_RECEIPT_TTL_MS),
+    });
+  const withoutAnchors = context([]);
+  const withAnchors = context([fixtures.ca.certificatePem]);
+  const mailbox = await mailboxServices(withAnchors).create(TENANT, {
+    name: 'Protocollo',
+    address: OFFICE,
+    imap: { host: '127.0.0.1', port: 143, tls: false },
+    username: OFFICE,
+    password: 'segreto',
+  });
+  return {
+    runtime,
+    blobDir,
+    withoutAnchors,
+    withAnchors,
+    mailboxId: mailbox.id,
+    async close() {
+      await withoutAnchors.close();
+      await withAnchors.close();
+      await runtime.stop();
+      await rm(blobDir, { recursive: true, force: true });
+      await created.drop();
+    },
+  };
+}
+
+let nextUid = 1;
+
+/** Stores `raw` as intake would, with the facts `read` makes of it; returns the row id. */
+async function store(
+  s: Setting,
+  raw: Buffer,
+  read: (sha256: string) => Promise<{ facts: MessageFacts; event: unknown }>,
+  mailboxId = s.mailboxId,
+): Promise<string> {
+  const stored = await s.withAnchors.blobs.put(raw);
+  const { facts, event } = await read(stored.sha256);
+  const uid = nextUid++;
+  await recordBatch(
+    s.runtime.orm,
+    TENANT,
+    { mailboxId, folder: 'INBOX', uidValidity: '1', lastUid: uid },
+    [{ uid, ...stored, facts, event: event as never }],
+    new Date(),
+    { receiptTimeToLiveMs: DEFAULT_RECEIPT_TTL_MS },
+  );
+  const row = await rowBySha(s.runtime, stored.sha256, mailboxId);
+  return row.id;
+}
+
+async function rowBySha(runtime: Runtime, sha256: string, mailboxId: string) {
+  return tenantFork(runtime.orm, TENANT).findOneOrFail(MessageSchema, { sha256, mailboxId });
+}
+
+const readBy = (ctx: IntakeContext, raw: Buffer) => async (sha256: string) => {
+  const envelope = await ctx.parse(raw);
+  return { facts: factsOf(envelope, sha256), event: envelope.event };
+};
+
+/** What intake stores when the parse worker dies on a message: kept, read as nothing. */
+const parserFailed = async (sha256: string) => ({
+  facts: unparseableFacts(sha256, 'parse worker exited with code 1'),
+  event: null,
+});
+
+for (const database of await testDatabases()) {
+  describe.skipIf(!database.available)(`reading a message again on ${database.kind}`, () => {
+    let s: Setting;
+    beforeAll(async () => {
+      s = await startSetting(database);
+    });
+    afterAll(() => s?.close());
+    const reparse = () => reparseServices(s.withAnchors);
+    const row = (id: string) =>
+      tenantFork(s.runtime.orm, TENANT).findOneOrFail(MessageSchema, { id });
+
+    it('records a signature checked against anchors configured since, keeping the earlier reading', async () => {
+      const { raw, providerId } = fixtures.envelope(1, [OFFICE]);
+      const id = await store(s, raw, readBy(s.withoutAnchors, raw));
+      expect((await row(id)).signatureStatus).toBe('intact-untrusted');
+      const entries = await countIntakeEntries(s.runtime.orm);
+
+      const result = await reparse().one(TENANT, id);
+      expect(result).toMatchObject({
+        changed: true,
+        before: { kind: 'posta-certificata', providerId, signatureStatus: 'intact-untrusted' },
+        after: { kind: 'posta-certificata', providerId, signatureStatus: 'valid' },
+        caseOpened: false,
+        receiptApplied: false,
+        duplicateOf: null,
+      });
+      const updated = await row(id);
+      expect(updated.signatureStatus).toBe('valid');
+      expect(updated.summary.earlierReadings).toEqual([
+        expect.objectContaining({ kind: 'posta-certificata', signatureStatus: 'intact-untrusted' }),
+      ]);
+      // Its case was opened at intake: not a second time.
+      expect(await countIntakeEntries(s.runtime.orm)).toBe(entries);
+
+      const again = await reparse().one(TENANT, id);
+      expect(again).toMatchObject({ changed: false, caseOpened: false });
+      expect((await row(id)).summary.earlierReadings).toHaveLength(1);
+    });
+
+    it('opens the case of a certified message the parser failed on at intake, once', async () => {
+      const { raw, providerId } = fixtures.envelope(2, [OFFICE]);
+      const id = await store(s, raw, parserFailed);
+      const stored = await row(id);
+      expect(stored).toMatchObject({ kind: 'unparseable', providerId: null });
+      expect(stored.dedupeKey).toBe(`sha256:${stored.sha256}`);
+      const entries = await countIntakeEntries(s.runtime.orm);
+
+      const result = await reparse().one(TENANT, id);
+      expect(result).toMatchObject({
+        changed: true,
+        before: {
+          kind: 'unparseable',
+          problems: ['parser failed: parse worker exited with code 1'],
+        },
+        after: { kind: 'posta-certificata', providerId, signatureStatus: 'valid', problems: [] },
+        caseOpened: true,
+        duplicateOf: null,
+      });
+      expect(await row(id)).toMatchObject({
+        kind: 'posta-certificata',
+        providerId,
+        dedupeKey: `id:${providerId}`,
+        sender: 'cittadino2@mittente.pec.test',
+        subject: 'Istanza numero 2',
+      });
+      expect(await countIntakeEntries(s.runtime.orm)).toBe(entries + 1);
+      const entry = await knexOf(s.runtime.orm)('outbox')
+        .where({ kind: 'intake', idempotency_key: `intake:${TENANT}:id:${providerId}` })
+        .first();
+      expect(entry).toBeDefined();
+
+      // The same PEC reaching the office again (another folder, a re-sync) is now known.
+      const repeat = await recordBatch(
+        s.runtime.orm,
+        TENANT,
+        { mailboxId: s.mailboxId, folder: 'INBOX', uidValidity: '1', lastUid: nextUid },
+        [
+          {
+            uid: nextUid++,
+            sha256: randomBytes(32).toString('hex'),
+            size: raw.length,
+            facts: (await readBy(s.withAnchors, raw)(randomBytes(32).toString('hex'))).facts,
+            event: null,
+          },
+        ],
+        new Date(),
+      );
+      expect(repeat).toMatchObject({ inserted: 0, duplicates: 1 });
+      expect(await reparse().one(TENANT, id)).toMatchObject({ changed: false, caseOpened: false });
+      expect(await countIntakeEntries(s.runtime.orm)).toBe(entries + 1);
+    });
+
+    it('keeps a copy a copy: the provider id is held by a message stored before', async () => {
+      const { raw, providerId } = fixtures.envelope(3, [OFFICE]);
+      const original = await store(s, raw, readBy(s.withAnchors, raw));
+      // The same PEC, relayed with one more header line: other bytes, other hash.
+      const relayed = Buffer.concat([Buffer.from('X-Relayed-By: gateway\r\n'), raw]);
+      const copy = await store(s, relayed, parserFailed);
+      const entries = await countIntakeEntries(s.runtime.orm);
+
+      const result = await reparse().one(TENANT, copy);
+      expect(result).toMatchObject({
+        changed: true,
+        after: { kind: 'posta-certificata', providerId },
+        caseOpened: false,
+        duplicateOf: original,
+      });
+      const kept = await row(copy);
+      expect(kept.dedupeKey).toBe(`sha256:${kept.sha256}`);
+      expect(await countIntakeEntries(s.runtime.orm)).toBe(entries);
+    });
+
+    it("gives bytes that still do not parse the parser's own reasons, and opens nothing", async () => {
+      const id = await store(s, Buffer.from('\x00\x01 not a message at all'), parserFailed);
+      const entries = await countIntakeEntries(s.runtime.orm);
+      const result = await reparse().one(TENANT, id);
+      // The parser's own reasons now, instead of the worker's death.
+      expect(result).toMatchObject({
+        changed: true,
+        before: {
+          kind: 'unparseable',
+          problems: ['parser failed: parse worker exited with code 1'],
+        },
+        after: { kind: 'unparseable', providerId: null },
+        caseOpened: false,
+      });
+      expect(result.after.problems.length).toBeGreaterThan(0);
+      expect(result.after.problems.join('\n')).not.toContain('parse worker exited');
+      expect(await row(id)).toMatchObject({ kind: 'unparseable', providerId: null });
+      expect(await countIntakeEntries(s.runtime.orm)).toBe(entries);
+    });
+
+    it('reads a selection again a page at a time, and refuses what is not a received message', async () => {
+      const ids = [];
+      for (let n = 10; n < 13; n++) {
+        const { raw } = fixtures.envelope(n, [OFFICE]);
+        ids.push(await store(s, raw, parserFailed));
+      }
+      const first = await reparse().many(TENANT, { kind: 'unparseable', limit: 2 });
+      expect(first.examined).toBe(2);
+      expect(first.next).toBe(first.results[1]!.id);
+      const seen = first.results.map((r) => r.id);
+      let page = first;
+      while (page.next) {
+        page = await reparse().many(TENANT, { kind: 'unparseable', limit: 2, after: page.next });
+        seen.push(...page.results.map((r) => r.id));
+      }
+      expect(new Set(seen).size).toBe(seen.length);
+      expect(seen).toEqual(expect.arrayContaining(ids));
+      expect(seen).toEqual([...seen].sort());
+      for (const id of ids) expect((await row(id)).kind).toBe('posta-certificata');
+      // The ones still unparseable were read once, and a new pass finds only them.
+      const rest = await reparse().many(TENANT, { kind: 'unparseable' });
+      expect(rest.results.every((r) => r.after.kind === 'unparseable')).toBe(true);
+      expect(rest.casesOpened).toBe(0);
+
+      await expect(reparse().one(TENANT, 'no-such-message')).rejects.toMatchObject({
+        status: 404,
+      });
+    });
+  });
+}
+
+const sqlite = (await testDatabases()).find((d) => d.kind === 'sqlite')!;
+
+describe.skipIf(Boolean(dovecotMissing))('a receipt read again', () => {
+  let sending: SendingHarness;
+  beforeAll(async () => {
+    sending = await startSending(sqlite, fixtures);
+  });
+  afterAll(() => sending?.close());
+
+  it('moves the message we sent once read, and the sent message itself is refused', async () => {
+    const { h, outgoing, senderId } = sending;
+    const sent = await outgoing.send(TENANT, senderId, {
+      to: [RECIPIENT],
+      subject: 'Richiesta integrazione documentale',
+      text: 'Si prega di integrare la documentazione.',
+    });
+    // The provider's receipts, as they reached our mailbox (not synced: read by hand here).
+    const client = new ImapFlow({
+      host: h.dovecot.host,
+      port: h.dovecot.port,
+      secure: false,
+      auth: { user: SENDER, pass: PASSWORD },
+      logger: false,
+    });
+    await client.connect();
+    const receipts: Buffer[] = [];
+    try {
+      for (let attempt = 0; receipts.length < 2 && attempt < 50; attempt++) {
+        receipts.length = 0;
+        const lock = await client.getMailboxLock('INBOX');
+        try {
+          for await (const m of client.fetch('1:*', { source: true })) receipts.push(m.source!);
+        } catch {
+          // An empty mailbox answers the range with an error on some servers: wait for mail.
+        } finally {
+          lock.release();
+        }
+        if (receipts.length < 2) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      await client.logout();
+    }
+    const acceptance = receipts.find((r) => r.includes('X-Ricevuta: accettazione'));
+    const delivery = receipts.find((r) => r.includes('X-Ricevuta: avvenuta-consegna'));
+    expect(acceptance).toBeDefined();
+    expect(delivery).toBeDefined();
+
+    const ctx = h.ctx;
+    const record = async (uid: number, raw: Buffer, read: typeof parserFailed) => {
+      const stored = await ctx.blobs.put(raw);
+      await recordBatch(
+        h.runtime.orm,
+        TENANT,
+        { mailboxId: senderId, folder: 'INBOX', uidValidity: '1', lastUid: uid },
+        [{ uid, ...stored, ...(await read(stored.sha256)) }],
+        new Date(),
+        { receiptTimeToLiveMs: DEFAULT_RECEIPT_TTL_MS },
+      );
+      return rowBySha(h.runtime, stored.sha256, senderId);
+    };
+    // The acceptance was read and applied at intake, before the anchors were configured.
+    const accepted = await record(1, acceptance!, async (sha256) => {
+      const envelope = await parsePec(acceptance!, { inner: 'outline' });
+      return { facts: factsOf(envelope, sha256), event: envelope.event as never };
+    });
+    expect(accepted.signatureStatus).toBe('intact-untrusted');
+    // The delivery receipt killed the parse worker.
+    const receipt = await record(2, delivery!, parserFailed);
+    const sentRow = () =>
+      tenantFork(h.runtime.orm, TENANT).findOneOrFail(MessageSchema, { id: sent.id });
+    expect((await sentRow()).deliveryStatus).toBe('accepted');
+    const steps = async () =>
+      Number(
+        (
+          await knexOf(h.runtime.orm)('message_event')
+            .where({ message_id: sent.id })
+            .count({ n: '*' })
+            .first()
+        )?.n ?? 0,
+      );
+    const kept = async () =>
+      Number((await knexOf(h.runtime.orm)('buffered_message').count({ n: '*' }).first())?.n ?? 0);
+    const stepsBefore = await steps();
+    const keptBefore = await kept();
+
+    // Read again with the anchors: a new signature status, and not a second acceptance step.
+    expect(await reparseServices(ctx).one(TENANT, accepted.id)).toMatchObject({
+      changed: true,
+      after: { kind: 'accettazione', signatureStatus: 'valid' },
+      receiptApplied: false,
+    });
+    expect(await steps()).toBe(stepsBefore);
+    expect(await kept()).toBe(keptBefore);
+
+    const result = await reparseServices(ctx).one(TENANT, receipt.id);
+    expect(result).toMatchObject({
+      changed: true,
+      after: { kind: 'avvenuta-consegna' },
+      receiptApplied: true,
+      caseOpened: false,
+    });
+    const detail = await messageQueries(ctx).get(TENANT, sent.id);
+    expect(detail.deliveryStatus).toBe('delivered');
+    expect(detail.history.filter((e) => e.receiptMessageId === receipt.id)).toEqual([
+      expect.objectContaining({ event: 'avvenuta-consegna', recipient: RECIPIENT }),
+    ]);
+    expect(await kept()).toBe(keptBefore + 1);
+
+    // Read once more: nothing moves twice.
+    expect(await reparseServices(ctx).one(TENANT, receipt.id)).toMatchObject({
+      changed: false,
+      receiptApplied: false,
+    });
+    await expect(reparseServices(ctx).one(TENANT, sent.id)).rejects.toMatchObject({
+      status: 409,
+    });
+  });
+});
