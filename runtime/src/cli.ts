@@ -19,6 +19,7 @@ import {
 import { splitLogin } from './auth/accounts.js';
 import { ConfigError, intakeSettingsOf, loadConfig, type RuntimeConfig } from './config.js';
 import { PecTrackError } from './errors.js';
+import { SIGNATURE_STATUSES } from './store/entities/message.js';
 import type { Actor } from './services/types.js';
 import { FileBlobStore } from './store/blobs.js';
 import { migrate, openOrm, type Orm } from './store/orm.js';
@@ -166,6 +167,42 @@ async function demo(config: RuntimeConfig, logger: Logger): Promise<void> {
   printDemoInstructions(config, port);
 }
 
+interface ReparseOptions {
+  kind?: string;
+  signatureStatus?: (typeof SIGNATURE_STATUSES)[number];
+  mailbox?: string;
+}
+
+/** Reads the selected messages again a page at a time, printing what changed and the totals. */
+async function reparseMessages(config: RuntimeConfig, opts: ReparseOptions): Promise<void> {
+  prepareDataDir(config);
+  const { createRuntime } = await import('./runtime.js');
+  const runtime = await createRuntime(config);
+  const totals = { examined: 0, changed: 0, casesOpened: 0, receiptsApplied: 0 };
+  try {
+    let after: string | undefined;
+    do {
+      const page = await runtime.intake.reparse.many(config.tenant, {
+        ...(opts.kind && { kind: opts.kind }),
+        ...(opts.signatureStatus && { signatureStatus: opts.signatureStatus }),
+        ...(opts.mailbox && { mailboxId: opts.mailbox }),
+        ...(after && { after }),
+      });
+      for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += page[key];
+      for (const r of page.results.filter((result) => result.changed))
+        console.log(
+          `${r.id}: ${r.before.kind} -> ${r.after.kind}, signature ${r.before.signatureStatus} -> ${r.after.signatureStatus}${r.caseOpened ? ', case opened' : ''}${r.receiptApplied ? ', receipt applied' : ''}${r.duplicateOf ? `, copy of ${r.duplicateOf}` : ''}`,
+        );
+      after = page.next ?? undefined;
+    } while (after);
+  } finally {
+    await runtime.stop();
+  }
+  console.log(
+    `read again ${totals.examined} message(s): ${totals.changed} changed, ${totals.casesOpened} case(s) opened, ${totals.receiptsApplied} receipt(s) applied`,
+  );
+}
+
 export function buildProgram(): Command {
   const program = new Command('pectrack')
     .description('PECtrack: certified e-mail (PEC) case tracking with BPMN workflows')
@@ -300,6 +337,23 @@ export function buildProgram(): Command {
       console.log(
         `removed ${swept.removed} temporary file(s), ${swept.bytes} bytes, older than ${opts.olderThan} minute(s) from ${dir}`,
       );
+    });
+
+  const messages = program.command('messages').description('maintain the PEC messages received');
+  messages
+    .command('reparse')
+    .description(
+      'read received messages again from their stored bytes (after an upgrade of the parser, or trust anchors configured since): each takes the new reading; one now read as certified opens its case, a receipt moves the message it refers to',
+    )
+    .option('--kind <kind>', 'only messages stored as this kind (e.g. unparseable)')
+    .addOption(
+      new Option('--signature-status <status>', 'only messages with this signature status').choices(
+        SIGNATURE_STATUSES,
+      ),
+    )
+    .option('--mailbox <id>', 'only the messages of this mailbox')
+    .action(async (opts: ReparseOptions) => {
+      await reparseMessages(loadConfig(), opts);
     });
 
   program

@@ -12,6 +12,7 @@ import {
   MessageEventSchema,
   MessageSchema,
   OutgoingRecipientSchema,
+  SIGNATURE_STATUSES,
   type Message,
 } from '../store/entities/message.js';
 import { tenantFork } from '../store/orm.js';
@@ -26,7 +27,7 @@ export const MessageFilter = z.object({
   /** The sender's address (daticert mittente, else From), whatever its letter case. */
   sender: z.string().min(1).max(320).optional(),
   originalMessageId: z.string().max(255).optional(),
-  signatureStatus: z.enum(['valid', 'intact-untrusted', 'invalid', 'unsigned']).optional(),
+  signatureStatus: z.enum(SIGNATURE_STATUSES).optional(),
   receivedAfter: z.iso.datetime({ offset: true }).optional(),
   receivedBefore: z.iso.datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),

@@ -14,7 +14,12 @@ import { LockMode, UniqueConstraintViolationException, type EntityManager } from
 import type { PecEnvelope } from '@pectrack/connector-pec';
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { MessageEventSchema, MessageSchema, type Message } from '../store/entities/message.js';
+import {
+  MessageEventSchema,
+  MessageSchema,
+  SIGNATURE_STATUSES,
+  type Message,
+} from '../store/entities/message.js';
 import { OutboxSchema } from '../store/entities/outbox.js';
 import { tenantFork } from '../store/orm.js';
 import type { IntakeContext } from './context.js';
@@ -53,7 +58,7 @@ export interface ReparseResult {
 
 export const ReparseSelection = z.object({
   kind: z.string().max(48).optional(),
-  signatureStatus: z.enum(['valid', 'intact-untrusted', 'invalid', 'unsigned']).optional(),
+  signatureStatus: z.enum(SIGNATURE_STATUSES).optional(),
   mailboxId: z.string().max(64).optional(),
   /** The `next` a previous call returned: the messages after it by id. */
   after: z.string().max(64).optional(),

@@ -11,7 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ormAccounts } from '../../src/auth/accounts.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
-import { openOrm } from '../../src/store/orm.js';
+import { loadConfig } from '../../src/config.js';
+import { unparseableFacts } from '../../src/intake/facts.js';
+import { mailboxServices } from '../../src/intake/mailboxes.js';
+import { recordBatch } from '../../src/intake/record.js';
+import { createRuntime } from '../../src/runtime.js';
+import { knexOf, openOrm } from '../../src/store/orm.js';
+import { pecFixtures } from '../intake/support/fixtures.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = join(REPO, 'runtime/bin/pectrack.js');
@@ -199,6 +205,69 @@ describe('pectrack CLI', { timeout: 180_000 }, () => {
     const bad = await pectrack(['blobs', 'sweep', '--older-than', 'un-giorno']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('a number of minutes (0 or more) is expected');
+  });
+
+  it('reads the unparseable messages again, opening the case of a PEC now read', async () => {
+    const fixtures = pecFixtures();
+    const anchors = join(dataDir, 'ca.pem');
+    writeFileSync(anchors, fixtures.ca.certificatePem);
+    const env = { PECTRACK_TRUST_ANCHORS: anchors };
+    // A PEC the parse worker died on at intake: kept, read as nothing, no case.
+    const runtime = await createRuntime(
+      loadConfig({ ...process.env, PECTRACK_DATA_DIR: dataDir, ...env }),
+    );
+    const { raw, providerId } = fixtures.envelope(7, ['protocollo@comune.pec.test']);
+    let id: string;
+    try {
+      const mailbox = await mailboxServices(runtime.intake.ctx).create('default', {
+        name: 'Protocollo',
+        address: 'protocollo@comune.pec.test',
+        imap: { host: '127.0.0.1', port: 143, tls: false },
+        username: 'protocollo',
+        password: 'segreto',
+      });
+      const stored = await runtime.intake.ctx.blobs.put(raw);
+      await runtime.intake.ctx.blobs.flush();
+      const facts = unparseableFacts(stored.sha256, 'parse worker exited with code 1');
+      const position = { mailboxId: mailbox.id, folder: 'INBOX', uidValidity: '1', lastUid: 1 };
+      await recordBatch(
+        runtime.orm,
+        'default',
+        position,
+        [{ uid: 1, ...stored, facts, event: null }],
+        new Date(),
+      );
+      [{ id }] = await runtime.intake.messages.list('default', { kind: 'unparseable' });
+    } finally {
+      await runtime.stop();
+    }
+
+    const run = await pectrack(['messages', 'reparse', '--kind', 'unparseable'], env);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim().split('\n')).toEqual([
+      `${id}: unparseable -> posta-certificata, signature null -> valid, case opened`,
+      'read again 1 message(s): 1 changed, 1 case(s) opened, 0 receipt(s) applied',
+    ]);
+    const orm = await openOrm({ kind: 'sqlite', file: join(dataDir, 'pectrack.sqlite') });
+    try {
+      const knex = knexOf(orm);
+      expect(await knex('message').where({ id }).first()).toMatchObject({
+        provider_id: providerId,
+      });
+      expect(await knex('outbox').where({ kind: 'intake' }).count({ n: '*' }).first()).toEqual({
+        n: 1,
+      });
+    } finally {
+      await orm.close();
+    }
+    const none = await pectrack(['messages', 'reparse', '--kind', 'unparseable'], env);
+    expect(none.stdout.trim()).toBe(
+      'read again 0 message(s): 0 changed, 0 case(s) opened, 0 receipt(s) applied',
+    );
+    const bad = await pectrack(['messages', 'reparse', '--signature-status', 'forse']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('forse');
   });
 
   it('serves the API until SIGTERM', async () => {

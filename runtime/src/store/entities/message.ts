@@ -19,6 +19,9 @@ export const DELIVERY_STATUSES = [
 
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
+/** What a signature check records on a received message (the PEC parser's SignatureStatus). */
+export const SIGNATURE_STATUSES = ['valid', 'intact-untrusted', 'invalid', 'unsigned'] as const;
+
 /**
  * One certified (or plain, or unparseable) message, incoming or sent by us. The raw bytes
  * live in the blob store under `sha256`. `dedupeKey` is the provider id when there is one
