@@ -19,6 +19,7 @@ export {
   type TrustAnchorSource,
 } from './signature/anchors.js';
 export type { SignatureCheck, SignatureStatus, SignerIdentity } from './signature/types.js';
+export { NO_TRUST_ANCHORS } from './signature/verify.js';
 export * from './send/index.js';
 export {
   createPecConnector,

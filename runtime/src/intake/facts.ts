@@ -2,7 +2,7 @@
  * What the store keeps of a parsed envelope: the columns of a Message row and the short
  * summary the API lists. Pure: the same envelope always gives the same facts.
  */
-import type { PecEnvelope } from '@pectrack/connector-pec';
+import { NO_TRUST_ANCHORS, type PecEnvelope } from '@pectrack/connector-pec';
 import type { Message } from '../store/entities/message.js';
 
 export interface MessageFacts {
@@ -20,6 +20,11 @@ export interface MessageFacts {
   problems: string[];
   /** A transport envelope: it opens a case, so it leaves one intake outbox entry. */
   certifiedIncoming: boolean;
+  /**
+   * Why a receipt does not move the message it refers to (its signature is missing, broken, or
+   * by a signer the configured anchors do not trust); null when it does, or is no receipt.
+   */
+  receiptDoubt: string | null;
 }
 
 /** The Message columns a reading fills, named alike in MessageFacts and on the row. */
@@ -43,6 +48,11 @@ export function readColumnsOf(source: ReadColumns): ReadColumns {
   return Object.fromEntries(READ_COLUMNS.map((name) => [name, source[name]])) as ReadColumns;
 }
 
+/** Whether a stored reading's receipt, if it is one, moves the message it refers to. */
+export function receiptApplies(facts: MessageFacts, event: unknown): boolean {
+  return event !== null && facts.originalMessageId !== null && facts.receiptDoubt === null;
+}
+
 /** Kinds that are receipts about a message someone sent (PEC tipi and REM evidence alike). */
 export function isReceipt(envelope: PecEnvelope): boolean {
   return envelope.event !== null && envelope.event.type !== 'anomaly';
@@ -52,7 +62,26 @@ export function dedupeKeyOf(providerId: string | null, sha256: string): string {
   return providerId ? `id:${providerId}` : `sha256:${sha256}`;
 }
 
+/**
+ * A receipt has legal value because the provider signed it: one that is unsigned, does not
+ * verify, or is signed by someone the configured trust anchors do not know could be forged by
+ * anyone who can put mail in the mailbox, and must not certify a delivery. With no anchors
+ * configured (the embedded default) an intact signature is all there is to go by.
+ */
+function receiptDoubtOf(envelope: PecEnvelope): string | null {
+  if (!isReceipt(envelope)) return null;
+  const { status, reason } = envelope.signature;
+  if (status === 'valid') return null;
+  if (status === 'intact-untrusted')
+    return reason === NO_TRUST_ANCHORS
+      ? null
+      : `its signer is not trusted by the configured anchors (${reason ?? 'untrusted'})`;
+  if (status === 'unsigned') return 'it is not signed';
+  return `its signature does not verify (${reason ?? 'invalid'})`;
+}
+
 export function factsOf(envelope: PecEnvelope, sha256: string): MessageFacts {
+  const receiptDoubt = receiptDoubtOf(envelope);
   const inner = envelope.inner;
   const cert = envelope.certData;
   const sender = cert?.mittente ?? inner?.from?.address ?? null;
@@ -84,8 +113,11 @@ export function factsOf(envelope: PecEnvelope, sha256: string): MessageFacts {
       signatureReason: envelope.signature.reason ?? null,
       nestedKind: envelope.nested?.kind ?? null,
     },
-    problems: envelope.problems,
+    problems: receiptDoubt
+      ? [...envelope.problems, `receipt not applied to the message it refers to: ${receiptDoubt}`]
+      : envelope.problems,
     certifiedIncoming: envelope.kind === 'posta-certificata',
+    receiptDoubt,
   };
 }
 
@@ -104,5 +136,6 @@ export function unparseableFacts(sha256: string, reason: string): MessageFacts {
     summary: {},
     problems: [`parser failed: ${reason}`],
     certifiedIncoming: false,
+    receiptDoubt: null,
   };
 }

@@ -23,7 +23,7 @@ import { OutboxSchema, type Outbox, type OutboxKind } from '../store/entities/ou
 import { TenantSchema, type Tenant } from '../store/entities/tenant.js';
 import { tenantFork, type Orm } from '../store/orm.js';
 import { RECEIPT_MESSAGE } from './context.js';
-import { readColumnsOf, type MessageFacts } from './facts.js';
+import { readColumnsOf, receiptApplies, type MessageFacts } from './facts.js';
 import { applyReceipt, type AppliedReceipt } from './receipts.js';
 
 export interface IngestedMessage {
@@ -113,12 +113,12 @@ async function recordIn(
 
   const receipts: AppliedReceipt[] = [];
   for (const [index, item] of fresh.entries()) {
-    if (!item.event || !item.facts.originalMessageId) continue;
+    if (!item.event || !receiptApplies(item.facts, item.event)) continue;
     const applied = await applyReceipt(
       tx,
       rows[index]!,
       item.event,
-      item.facts.originalMessageId,
+      item.facts.originalMessageId!,
       now,
     );
     if (applied) receipts.push(applied);

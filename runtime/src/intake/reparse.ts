@@ -26,6 +26,7 @@ import type { IntakeContext } from './context.js';
 import {
   factsOf,
   readColumnsOf,
+  receiptApplies,
   unparseableFacts,
   type MessageFacts,
   type ReadColumns,
@@ -212,8 +213,8 @@ async function takeReading(
     result.caseOpened = true;
   }
   let keptReceipts: number[] = [];
-  if (event && facts.originalMessageId && !hadReceiptApplied) {
-    const applied = await applyReceipt(tx, row, event, facts.originalMessageId, now);
+  if (event && receiptApplies(facts, event) && !hadReceiptApplied) {
+    const applied = await applyReceipt(tx, row, event, facts.originalMessageId!, now);
     if (applied) {
       result.receiptApplied = true;
       keptReceipts = await keepReceipts(tx, tenantId, [applied], now, {

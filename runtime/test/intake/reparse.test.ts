@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImapFlow } from 'imapflow';
 import { parsePec } from '@pectrack/connector-pec';
+import { createTestCa } from '@pectrack/connector-pec/testkit';
 import { factsOf, unparseableFacts, type MessageFacts } from '../../src/intake/facts.js';
 import { createIntakeContext, type IntakeContext } from '../../src/intake/index.js';
 import { mailboxServices } from '../../src/intake/mailboxes.js';
@@ -296,15 +297,16 @@ describe.skipIf(Boolean(dovecotMissing))('a receipt read again', () => {
     sending = await startSending(sqlite, fixtures);
   });
   afterAll(() => sending?.close());
+  let nextReceiptUid = 1;
 
-  it('moves the message we sent once read, and the sent message itself is refused', async () => {
+  /** Sends a message and reads its two receipts as they reached our mailbox (not synced). */
+  const sendForReceipts = async (subject: string) => {
     const { h, outgoing, senderId } = sending;
     const sent = await outgoing.send(TENANT, senderId, {
       to: [RECIPIENT],
-      subject: 'Richiesta integrazione documentale',
+      subject,
       text: 'Si prega di integrare la documentazione.',
     });
-    // The provider's receipts, as they reached our mailbox (not synced: read by hand here).
     const client = new ImapFlow({
       host: h.dovecot.host,
       port: h.dovecot.port,
@@ -313,13 +315,15 @@ describe.skipIf(Boolean(dovecotMissing))('a receipt read again', () => {
       logger: false,
     });
     await client.connect();
-    const receipts: Buffer[] = [];
+    let receipts: Buffer[] = [];
     try {
       for (let attempt = 0; receipts.length < 2 && attempt < 50; attempt++) {
-        receipts.length = 0;
         const lock = await client.getMailboxLock('INBOX');
         try {
-          for await (const m of client.fetch('1:*', { source: true })) receipts.push(m.source!);
+          const all: Buffer[] = [];
+          for await (const m of client.fetch('1:*', { source: true })) all.push(m.source!);
+          // Its receipts name it (X-Riferimento-Message-ID, folded by the provider; daticert msgid).
+          receipts = all.filter((raw) => raw.includes(sent.messageId));
         } catch {
           // An empty mailbox answers the range with an error on some servers: wait for mail.
         } finally {
@@ -334,28 +338,43 @@ describe.skipIf(Boolean(dovecotMissing))('a receipt read again', () => {
     const delivery = receipts.find((r) => r.includes('X-Ricevuta: avvenuta-consegna'));
     expect(acceptance).toBeDefined();
     expect(delivery).toBeDefined();
+    return { sent, acceptance: acceptance!, delivery: delivery! };
+  };
 
+  /** Stores a receipt in the sender's mailbox as intake does, read by `read`. */
+  const record = async (raw: Buffer, read: typeof parserFailed) => {
+    const { h, senderId } = sending;
+    const stored = await h.ctx.blobs.put(raw);
+    const uid = nextReceiptUid++;
+    await recordBatch(
+      h.runtime.orm,
+      TENANT,
+      { mailboxId: senderId, folder: 'INBOX', uidValidity: '1', lastUid: uid },
+      [{ uid, ...stored, ...(await read(stored.sha256)) }],
+      new Date(),
+      { receiptTimeToLiveMs: DEFAULT_RECEIPT_TTL_MS },
+    );
+    return rowBySha(h.runtime, stored.sha256, senderId);
+  };
+
+  const statusOf = async (id: string) =>
+    (await tenantFork(sending.h.runtime.orm, TENANT).findOneOrFail(MessageSchema, { id }))
+      .deliveryStatus;
+
+  it('moves the message we sent once read, and the sent message itself is refused', async () => {
+    const { h } = sending;
+    const { sent, acceptance, delivery } = await sendForReceipts(
+      'Richiesta integrazione documentale',
+    );
     const ctx = h.ctx;
-    const record = async (uid: number, raw: Buffer, read: typeof parserFailed) => {
-      const stored = await ctx.blobs.put(raw);
-      await recordBatch(
-        h.runtime.orm,
-        TENANT,
-        { mailboxId: senderId, folder: 'INBOX', uidValidity: '1', lastUid: uid },
-        [{ uid, ...stored, ...(await read(stored.sha256)) }],
-        new Date(),
-        { receiptTimeToLiveMs: DEFAULT_RECEIPT_TTL_MS },
-      );
-      return rowBySha(h.runtime, stored.sha256, senderId);
-    };
     // The acceptance was read and applied at intake, before the anchors were configured.
-    const accepted = await record(1, acceptance!, async (sha256) => {
-      const envelope = await parsePec(acceptance!, { inner: 'outline' });
+    const accepted = await record(acceptance, async (sha256) => {
+      const envelope = await parsePec(acceptance, { inner: 'outline' });
       return { facts: factsOf(envelope, sha256), event: envelope.event as never };
     });
     expect(accepted.signatureStatus).toBe('intact-untrusted');
     // The delivery receipt killed the parse worker.
-    const receipt = await record(2, delivery!, parserFailed);
+    const receipt = await record(delivery, parserFailed);
     const sentRow = () =>
       tenantFork(h.runtime.orm, TENANT).findOneOrFail(MessageSchema, { id: sent.id });
     expect((await sentRow()).deliveryStatus).toBe('accepted');
@@ -404,5 +423,58 @@ describe.skipIf(Boolean(dovecotMissing))('a receipt read again', () => {
     await expect(reparseServices(ctx).one(TENANT, sent.id)).rejects.toMatchObject({
       status: 409,
     });
+  });
+
+  it('does not let a receipt that is tampered with, or signed by a stranger, certify a delivery', async () => {
+    const { h } = sending;
+    const { sent, delivery } = await sendForReceipts('Comunicazione di avvio del procedimento');
+    const submitted = await statusOf(sent.id);
+    expect(submitted).toBe('submitted');
+    const readWith = (ctx: IntakeContext) => async (sha256: string, raw: Buffer) => {
+      const envelope = await ctx.parse(raw);
+      return { facts: factsOf(envelope, sha256), event: envelope.event as never };
+    };
+
+    // One word of the signed text changed: the signature no longer verifies.
+    const tampered = Buffer.from(
+      delivery.toString('latin1').replace('stato consegnato', 'stato consegnata'),
+      'latin1',
+    );
+    expect(tampered.equals(delivery)).toBe(false);
+    const forged = await record(tampered, (sha256) => readWith(h.ctx)(sha256, tampered));
+    expect(forged).toMatchObject({ kind: 'avvenuta-consegna', signatureStatus: 'invalid' });
+    expect(forged.problems.join('\n')).toContain(
+      'receipt not applied to the message it refers to: its signature does not verify',
+    );
+    expect(await statusOf(sent.id)).toBe('submitted');
+
+    // Another message's real receipt, read while the anchors named another CA: kept, not applied.
+    const other = await sendForReceipts('Richiesta di parere');
+    const otherAnchors = createIntakeContext({
+      orm: h.runtime.orm,
+      blobs: h.ctx.blobs,
+      secretKey: h.secretKey,
+      trustAnchors: [createTestCa().certificatePem],
+      parseWorkers: 0,
+    });
+    try {
+      const untrusted = await record(other.delivery, (sha256) =>
+        readWith(otherAnchors)(sha256, other.delivery),
+      );
+      expect(untrusted.signatureStatus).toBe('intact-untrusted');
+      expect(untrusted.problems.join('\n')).toContain('its signer is not trusted');
+      expect(await statusOf(other.sent.id)).toBe('submitted');
+
+      // Once the anchors are right, reading it again applies it.
+      expect(await reparseServices(h.ctx).one(TENANT, untrusted.id)).toMatchObject({
+        changed: true,
+        after: { signatureStatus: 'valid', problems: [] },
+        receiptApplied: true,
+      });
+      expect(await statusOf(other.sent.id)).toBe('delivered');
+      expect(await statusOf(sent.id)).toBe('submitted');
+    } finally {
+      await otherAnchors.close();
+    }
   });
 });

@@ -66,6 +66,12 @@ function openedContent(
   return { signedData: { ...signedData, content } };
 }
 
+/**
+ * The reason of an `intact-untrusted` signature checked with nothing to check it against: the
+ * installation configured no trust anchors (not a signer that failed them).
+ */
+export const NO_TRUST_ANCHORS = 'no trust anchors configured';
+
 async function checkSignedData(
   signedData: DetachedSignedData,
   signedBytes: Buffer,
@@ -80,7 +86,7 @@ async function checkSignedData(
   const checkDate = signerInfo.signingTime ?? new Date();
   const chain = anchors
     ? await checkChain(signedData.certificates, verified.signer, anchors, checkDate)
-    : { trusted: false, reason: 'no trust anchors configured' };
+    : { trusted: false, reason: NO_TRUST_ANCHORS };
   const signer = signerOf(verified.signer);
   return chain.trusted
     ? { status: 'valid', algorithm, ...signer }
