@@ -90,10 +90,13 @@ function dovecotCpu(dovecot: DovecotServer): number | null {
   }
 }
 
-function dovecotSince(dovecot: DovecotServer, start: number | null): string {
+function dovecotSince(dovecot: DovecotServer, start: number | null): number | null {
   const now = dovecotCpu(dovecot);
-  return start === null || now === null ? 'n/a' : `${(now - start).toFixed(1)} s`;
+  return start === null || now === null ? null : now - start;
 }
+
+const secondsText = (seconds: number | null) =>
+  seconds === null ? 'n/a' : `${seconds.toFixed(1)} s`;
 
 /** Message n of the corpus: an ordinary instanza, or one carrying a 25 MB attachment. */
 function isLarge(n: number): boolean {
@@ -171,8 +174,8 @@ async function fillMailbox(dovecot: DovecotServer): Promise<number> {
 interface FetchTiming {
   seconds: number;
   cpuSeconds: number;
-  /** Dovecot's CPU meanwhile, as text ('n/a' off Linux). */
-  dovecotCpu: string;
+  /** Dovecot's CPU seconds meanwhile; null off Linux. */
+  dovecotCpu: number | null;
   count: number;
   bytes: number;
   loopDelay: IntervalHistogram;
@@ -271,7 +274,7 @@ interface IngestRun {
   cpuSeconds: number;
   stored: number;
   threads: ThreadSplit;
-  dovecotCpu: string;
+  dovecotCpu: number | null;
   loopDelay: IntervalHistogram;
 }
 
@@ -367,6 +370,22 @@ async function startProfile(): Promise<{ stop(): Promise<void> }> {
   };
 }
 
+/**
+ * What the ratio can be at best here: the raw fetch's CPU (this process and Dovecot) is spent by
+ * any ingest through imapflow, and the parse workers' by any that parses every message with this
+ * parser; shared by the cores with nothing else to do (no blob writes, no commits, no garbage
+ * collection, never a core idle), they still take this long.
+ */
+function logFloor(raw: FetchTiming, parseCpu: number): void {
+  if (raw.dovecotCpu === null || parseCpu === 0) return;
+  const fetchCpu = raw.cpuSeconds + raw.dovecotCpu;
+  const cores = availableParallelism();
+  const floor = (fetchCpu + parseCpu) / cores;
+  log(
+    `bench:ingest floor on ${cores} cores: fetching takes ${fetchCpu.toFixed(1)} CPU-s (the raw fetch, Dovecot included) and parsing ${parseCpu.toFixed(1)}; even with storing, committing and garbage collection free and every core always busy, the ingest would take ${floor.toFixed(2)} s, ratio ${(floor / raw.seconds).toFixed(2)}`,
+  );
+}
+
 async function main(): Promise<void> {
   const trustAnchorPem = await corpusTrustAnchor();
   // Removed only after the ingest: on ext4 without a journal (this machine) a new file
@@ -390,12 +409,12 @@ async function measure(trustAnchorPem: string, referenceDir: string): Promise<vo
     phase = 'store';
     if (raw.count !== count) throw new Error(`raw fetch saw ${raw.count} of ${count} messages`);
     log(
-      `bench:ingest raw imapflow fetch: ${raw.count} messages, ${(raw.bytes / 1048576).toFixed(0)} MB in ${raw.seconds.toFixed(1)} s, ${raw.cpuSeconds.toFixed(1)} s CPU in this process, Dovecot ${raw.dovecotCpu} (peak RSS while filling the mailbox ${mb(phasePeakRss.setup)} MB, during the fetch ${mb(phasePeakRss.raw)} MB)`,
+      `bench:ingest raw imapflow fetch: ${raw.count} messages, ${(raw.bytes / 1048576).toFixed(0)} MB in ${raw.seconds.toFixed(1)} s, ${raw.cpuSeconds.toFixed(1)} s CPU in this process, Dovecot ${secondsText(raw.dovecotCpu)} (peak RSS while filling the mailbox ${mb(phasePeakRss.setup)} MB, during the fetch ${mb(phasePeakRss.raw)} MB)`,
     );
     const stored = await fetchAndStore(dovecot, referenceDir);
     phase = 'ingest';
     log(
-      `bench:ingest reference, fetch + blob store only (no parse, no commit): ${stored.count} messages in ${stored.seconds.toFixed(1)} s, ${stored.cpuSeconds.toFixed(1)} s CPU in this process, Dovecot ${stored.dovecotCpu}, ratio to the raw fetch ${(stored.seconds / raw.seconds).toFixed(2)}`,
+      `bench:ingest reference, fetch + blob store only (no parse, no commit): ${stored.count} messages in ${stored.seconds.toFixed(1)} s, ${stored.cpuSeconds.toFixed(1)} s CPU in this process, Dovecot ${secondsText(stored.dovecotCpu)}, ratio to the raw fetch ${(stored.seconds / raw.seconds).toFixed(2)}`,
     );
     const ours = await ingest(dovecot, trustAnchorPem);
     if (ours.stored !== count) throw new Error(`ingest stored ${ours.stored} of ${count} messages`);
@@ -406,8 +425,9 @@ async function measure(trustAnchorPem: string, referenceDir: string): Promise<vo
     const cpu = (t: ThreadCpu) => `${(t.user + t.system).toFixed(1)} s`;
     if (main.user + main.system > 0)
       log(
-        `bench:ingest CPU of the ingest by thread: main ${cpu(main)} (${main.system.toFixed(1)} s of it system; IMAP, blob writes, commits), parse worker(s) ${cpu(workers)}, V8 GC and compiler helpers ${helpers.user.toFixed(1)} s user, libuv file I/O pool ${helpers.system.toFixed(1)} s system (the helper threads' user and system time), Dovecot ${ours.dovecotCpu}; ${availableParallelism()} cores`,
+        `bench:ingest CPU of the ingest by thread: main ${cpu(main)} (${main.system.toFixed(1)} s of it system; IMAP, blob writes, commits), parse worker(s) ${cpu(workers)}, V8 GC and compiler helpers ${helpers.user.toFixed(1)} s user, libuv file I/O pool ${helpers.system.toFixed(1)} s system (the helper threads' user and system time), Dovecot ${secondsText(ours.dovecotCpu)}; ${availableParallelism()} cores`,
       );
+    logFloor(raw, workers.user + workers.system);
     log(
       `bench:ingest event-loop delay: ingest ${loopDelayText(ours.loopDelay)}; raw fetch ${loopDelayText(raw.loopDelay)}`,
     );
