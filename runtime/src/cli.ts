@@ -179,6 +179,7 @@ async function reparseMessages(config: RuntimeConfig, opts: ReparseOptions): Pro
   const { createRuntime } = await import('./runtime.js');
   const runtime = await createRuntime(config);
   const totals = { examined: 0, changed: 0, casesOpened: 0, receiptsApplied: 0 };
+  let failed = 0;
   try {
     let after: string | undefined;
     do {
@@ -193,14 +194,18 @@ async function reparseMessages(config: RuntimeConfig, opts: ReparseOptions): Pro
         console.log(
           `${r.id}: ${r.before.kind} -> ${r.after.kind}, signature ${r.before.signatureStatus} -> ${r.after.signatureStatus}${r.caseOpened ? ', case opened' : ''}${r.receiptApplied ? ', receipt applied' : ''}${r.duplicateOf ? `, copy of ${r.duplicateOf}` : ''}`,
         );
+      for (const failure of page.failed) console.error(`pectrack: ${failure.reason}`);
+      failed += page.failed.length;
       after = page.next ?? undefined;
     } while (after);
   } finally {
     await runtime.stop();
   }
   console.log(
-    `read again ${totals.examined} message(s): ${totals.changed} changed, ${totals.casesOpened} case(s) opened, ${totals.receiptsApplied} receipt(s) applied`,
+    `read again ${totals.examined} message(s): ${totals.changed} changed, ${totals.casesOpened} case(s) opened, ${totals.receiptsApplied} receipt(s) applied${failed > 0 ? `, ${failed} not read (bytes missing)` : ''}`,
   );
+  // A script running this after an upgrade learns that some messages were not read.
+  if (failed > 0) process.exitCode = 1;
 }
 
 export function buildProgram(): Command {

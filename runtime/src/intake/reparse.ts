@@ -13,7 +13,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { LockMode, UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
 import type { PecEnvelope } from '@pectrack/connector-pec';
 import { z } from 'zod';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError, PecTrackError } from '../errors.js';
+import { BlobNotFoundError } from '../store/blobs.js';
 import {
   MessageEventSchema,
   MessageSchema,
@@ -73,8 +74,22 @@ export interface ReparseBatch {
   casesOpened: number;
   receiptsApplied: number;
   results: ReparseResult[];
+  /** The messages that could not be read again (their bytes are missing), and why. */
+  failed: { id: string; reason: string }[];
   /** Pass as `after` for the next messages; null when none is left. */
   next: string | null;
+}
+
+/** The bytes a message row names are gone from the blob store: there is nothing to read again. */
+export class MessageBytesMissingError extends PecTrackError {
+  constructor(message: Message) {
+    super(
+      'message-bytes-missing',
+      409,
+      `message ${message.id} cannot be read again: its bytes (blob ${message.sha256}) are not in the blob store`,
+      { id: message.id, sha256: message.sha256 },
+    );
+  }
 }
 
 /** Past readings kept in a message's summary, oldest first. */
@@ -119,13 +134,23 @@ export function reparseServices(ctx: IntakeContext) {
         { fields: ['id'], orderBy: { id: 'asc' }, limit: s.limit },
       );
       const results: ReparseResult[] = [];
-      for (const row of rows) results.push(await one(tenantId, row.id));
+      const failed: ReparseBatch['failed'] = [];
+      for (const row of rows) {
+        try {
+          results.push(await one(tenantId, row.id));
+        } catch (error) {
+          // One message whose bytes are gone does not stop the others.
+          if (!(error instanceof MessageBytesMissingError)) throw error;
+          failed.push({ id: row.id, reason: error.message });
+        }
+      }
       return {
-        examined: results.length,
+        examined: rows.length,
         changed: results.filter((r) => r.changed).length,
         casesOpened: results.filter((r) => r.caseOpened).length,
         receiptsApplied: results.filter((r) => r.receiptApplied).length,
         results,
+        failed,
         next: rows.length === s.limit ? rows.at(-1)!.id : null,
       };
     },
@@ -153,8 +178,16 @@ async function readAgain(
   message: Message,
 ): Promise<{ facts: MessageFacts; event: PecEnvelope['event'] }> {
   const reread = () => ctx.blobs.read(message.sha256, message.size);
+  let raw: Buffer;
   try {
-    const envelope = await ctx.parse(await reread(), { reread });
+    raw = await reread();
+  } catch (error) {
+    // Not a reading of the message: the row keeps the one it has.
+    if (error instanceof BlobNotFoundError) throw new MessageBytesMissingError(message);
+    throw error;
+  }
+  try {
+    const envelope = await ctx.parse(raw, { reread });
     return { facts: factsOf(envelope, message.sha256), event: envelope.event };
   } catch (error) {
     return { facts: unparseableFacts(message.sha256, (error as Error).message), event: null };

@@ -265,6 +265,16 @@ describe('pectrack CLI', { timeout: 180_000 }, () => {
     expect(none.stdout.trim()).toBe(
       'read again 0 message(s): 0 changed, 0 case(s) opened, 0 receipt(s) applied',
     );
+    // Its bytes lost from the blob store: said, counted, and the exit code tells a script.
+    const blobsDir = join(dataDir, 'blobs');
+    for (const fanOut of readdirSync(blobsDir).filter((name) => /^[0-9a-f]{2}$/.test(name)))
+      rmSync(join(blobsDir, fanOut), { recursive: true, force: true });
+    const lost = await pectrack(['messages', 'reparse', '--kind', 'posta-certificata'], env);
+    expect(lost.code).toBe(1);
+    expect(lost.stderr).toContain(`pectrack: message ${id} cannot be read again`);
+    expect(lost.stdout.trim()).toBe(
+      'read again 1 message(s): 0 changed, 0 case(s) opened, 0 receipt(s) applied, 1 not read (bytes missing)',
+    );
     const bad = await pectrack(['messages', 'reparse', '--signature-status', 'forse']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('forse');

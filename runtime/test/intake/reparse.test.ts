@@ -258,6 +258,36 @@ for (const database of await testDatabases()) {
       expect(await countIntakeEntries(s.runtime.orm)).toBe(entries);
     });
 
+    it('leaves a message whose bytes are gone as it was, and reads the others of the page', async () => {
+      const { raw: lostRaw } = fixtures.envelope(20, [OFFICE]);
+      const lost = await store(s, lostRaw, readBy(s.withAnchors, lostRaw));
+      const { raw } = fixtures.envelope(21, [OFFICE]);
+      const other = await store(s, raw, parserFailed);
+      const before = await row(lost);
+      await rm(join(s.blobDir, before.sha256.slice(0, 2), before.sha256));
+
+      await expect(reparse().one(TENANT, lost)).rejects.toMatchObject({
+        status: 409,
+        code: 'message-bytes-missing',
+        message: expect.stringContaining(before.sha256),
+      });
+      const kept = await row(lost);
+      expect(kept).toMatchObject({
+        kind: 'posta-certificata',
+        providerId: before.providerId,
+        signatureStatus: 'valid',
+        problems: [],
+      });
+      expect(kept.summary).toEqual(before.summary);
+
+      const page = await reparse().many(TENANT, { mailboxId: s.mailboxId, limit: 500 });
+      expect(page.failed).toEqual([
+        { id: lost, reason: expect.stringContaining('not in the blob store') },
+      ]);
+      expect(page.results.find((r) => r.id === other)).toMatchObject({ caseOpened: true });
+      expect(page.examined).toBe(page.results.length + 1);
+    });
+
     it('reads a selection again a page at a time, and refuses what is not a received message', async () => {
       const ids = [];
       for (let n = 10; n < 13; n++) {

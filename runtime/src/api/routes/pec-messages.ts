@@ -94,6 +94,7 @@ const ReparseBatch = z.object({
   casesOpened: z.number().int(),
   receiptsApplied: z.number().int(),
   results: z.array(ReparseResult),
+  failed: z.array(z.object({ id: z.string(), reason: z.string() })),
   next: z.string().nullable(),
 });
 
