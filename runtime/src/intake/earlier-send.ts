@@ -14,6 +14,7 @@ import {
   type Message,
 } from '../store/entities/message.js';
 import type { BlobStore } from '../store/blobs.js';
+import { RECEIPT_NOT_APPLIED } from './receipts.js';
 
 /** Message events recording the submission's outcome. */
 export const SUBMITTED = 'submitted';
@@ -48,12 +49,13 @@ export function findEarlierSend(em: EntityManager, key: string): Promise<Message
 /**
  * Whether the provider took the message: any event but a failed submission (the submission's
  * own `submitted`, or a receipt correlated while the outcome was still unrecorded) means a
- * certified message exists and must not be sent again.
+ * certified message exists and must not be sent again. A receipt that did not count is no sign:
+ * anyone can forge one.
  */
 export async function wasSubmitted(em: EntityManager, row: Message): Promise<boolean> {
   const taken = await em.count(MessageEventSchema, {
     messageId: row.id,
-    event: { $ne: SUBMISSION_FAILED },
+    event: { $nin: [SUBMISSION_FAILED, RECEIPT_NOT_APPLIED] },
   });
   return taken > 0;
 }

@@ -48,11 +48,6 @@ export function readColumnsOf(source: ReadColumns): ReadColumns {
   return Object.fromEntries(READ_COLUMNS.map((name) => [name, source[name]])) as ReadColumns;
 }
 
-/** Whether a stored reading's receipt, if it is one, moves the message it refers to. */
-export function receiptApplies(facts: MessageFacts, event: unknown): boolean {
-  return event !== null && facts.originalMessageId !== null && facts.receiptDoubt === null;
-}
-
 /** Kinds that are receipts about a message someone sent (PEC tipi and REM evidence alike). */
 export function isReceipt(envelope: PecEnvelope): boolean {
   return envelope.event !== null && envelope.event.type !== 'anomaly';

@@ -40,6 +40,42 @@ export interface AppliedReceipt {
   changed: boolean;
 }
 
+/**
+ * The step a sent message gets when a receipt about it came but does not count (facts.ts,
+ * receiptDoubt): the clerk and a records system following the delivery feed see that one came
+ * and why it moved nothing. It is no sign the provider took the message (earlier-send.ts).
+ */
+export const RECEIPT_NOT_APPLIED = 'receipt-not-applied';
+
+/** Records RECEIPT_NOT_APPLIED on the sent message `receipt` refers to; false when none is ours. */
+export async function noteReceiptNotApplied(
+  tx: EntityManager,
+  receipt: Message,
+  event: DeliveryEvent,
+  referencedMessageId: string,
+  reason: string,
+  now: Date,
+): Promise<boolean> {
+  const sent = await tx.findOne(
+    MessageSchema,
+    { direction: 'out', messageId: referencedMessageId },
+    { fields: ['id'] },
+  );
+  if (!sent) return false;
+  await tx.insertMany<MessageEvent>(MessageEventSchema, [
+    {
+      tenant: receipt.tenant,
+      messageId: sent.id,
+      recipient: null,
+      at: now,
+      event: RECEIPT_NOT_APPLIED,
+      receiptMessageId: receipt.id,
+      data: { evidence: event.evidence, reason },
+    },
+  ]);
+  return true;
+}
+
 export async function applyReceipt(
   tx: EntityManager,
   receipt: Message,

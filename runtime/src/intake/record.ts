@@ -23,8 +23,8 @@ import { OutboxSchema, type Outbox, type OutboxKind } from '../store/entities/ou
 import { TenantSchema, type Tenant } from '../store/entities/tenant.js';
 import { tenantFork, type Orm } from '../store/orm.js';
 import { RECEIPT_MESSAGE } from './context.js';
-import { readColumnsOf, receiptApplies, type MessageFacts } from './facts.js';
-import { applyReceipt, type AppliedReceipt } from './receipts.js';
+import { readColumnsOf, type MessageFacts } from './facts.js';
+import { applyReceipt, noteReceiptNotApplied, type AppliedReceipt } from './receipts.js';
 
 export interface IngestedMessage {
   uid: number;
@@ -113,14 +113,14 @@ async function recordIn(
 
   const receipts: AppliedReceipt[] = [];
   for (const [index, item] of fresh.entries()) {
-    if (!item.event || !receiptApplies(item.facts, item.event)) continue;
-    const applied = await applyReceipt(
-      tx,
-      rows[index]!,
-      item.event,
-      item.facts.originalMessageId!,
-      now,
-    );
+    const { event, facts } = item;
+    if (!event || !facts.originalMessageId) continue;
+    if (facts.receiptDoubt !== null) {
+      const { originalMessageId, receiptDoubt } = facts;
+      await noteReceiptNotApplied(tx, rows[index]!, event, originalMessageId, receiptDoubt, now);
+      continue;
+    }
+    const applied = await applyReceipt(tx, rows[index]!, event, facts.originalMessageId, now);
     if (applied) receipts.push(applied);
   }
   const keptReceipts = await keepReceipts(tx, tenantId, receipts, now, options);

@@ -27,14 +27,13 @@ import type { IntakeContext } from './context.js';
 import {
   factsOf,
   readColumnsOf,
-  receiptApplies,
   unparseableFacts,
   type MessageFacts,
   type ReadColumns,
 } from './facts.js';
 import { deliverReceipts } from './folder-sync.js';
 import { intakeEntry, intakeIdempotencyKey, keepReceipts } from './record.js';
-import { applyReceipt } from './receipts.js';
+import { applyReceipt, noteReceiptNotApplied, RECEIPT_NOT_APPLIED } from './receipts.js';
 
 /** What a reading of a message was, as its row keeps it. */
 export interface Reading {
@@ -227,7 +226,13 @@ async function takeReading(
       : await tx.findOne(MessageSchema, { dedupeKey: facts.dedupeKey }, { fields: ['id'] });
   result.duplicateOf = holder?.id ?? null;
   const hadEntry = await hasIntakeEntry(tx, tenantId, [row.dedupeKey, facts.dedupeKey]);
-  const hadReceiptApplied = (await tx.count(MessageEventSchema, { receiptMessageId: row.id })) > 0;
+  const receiptSteps = await tx.find(
+    MessageEventSchema,
+    { receiptMessageId: row.id },
+    { fields: ['event'] },
+  );
+  const hadReceiptApplied = receiptSteps.some((step) => step.event !== RECEIPT_NOT_APPLIED);
+  const hadReceiptNoted = receiptSteps.some((step) => step.event === RECEIPT_NOT_APPLIED);
 
   Object.assign(row, {
     ...readColumnsOf(facts),
@@ -246,8 +251,13 @@ async function takeReading(
     result.caseOpened = true;
   }
   let keptReceipts: number[] = [];
-  if (event && receiptApplies(facts, event) && !hadReceiptApplied) {
-    const applied = await applyReceipt(tx, row, event, facts.originalMessageId!, now);
+  const { originalMessageId, receiptDoubt } = facts;
+  if (!event || !originalMessageId || hadReceiptApplied) return { result, keptReceipts };
+  if (receiptDoubt !== null) {
+    if (!hadReceiptNoted)
+      await noteReceiptNotApplied(tx, row, event, originalMessageId, receiptDoubt, now);
+  } else {
+    const applied = await applyReceipt(tx, row, event, originalMessageId, now);
     if (applied) {
       result.receiptApplied = true;
       keptReceipts = await keepReceipts(tx, tenantId, [applied], now, {

@@ -11,11 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImapFlow } from 'imapflow';
-import { parsePec } from '@pectrack/connector-pec';
+import { createPecTransport, parsePec } from '@pectrack/connector-pec';
 import { createTestCa } from '@pectrack/connector-pec/testkit';
 import { factsOf, unparseableFacts, type MessageFacts } from '../../src/intake/facts.js';
 import { createIntakeContext, type IntakeContext } from '../../src/intake/index.js';
 import { mailboxServices } from '../../src/intake/mailboxes.js';
+import { outgoingServices } from '../../src/intake/outgoing.js';
 import { messageQueries } from '../../src/intake/messages.js';
 import { recordBatch } from '../../src/intake/record.js';
 import { reparseServices } from '../../src/intake/reparse.js';
@@ -26,6 +27,7 @@ import { MessageSchema } from '../../src/store/entities/message.js';
 import { FileBlobStore } from '../../src/store/blobs.js';
 import { knexOf, tenantFork } from '../../src/store/orm.js';
 import { testDatabases } from '../support/databases.js';
+import { closedPort } from '../support/ports.js';
 import { countIntakeEntries } from './support/counts.js';
 import { pecFixtures } from './support/fixtures.js';
 import { RECIPIENT, SENDER, startSending, type SendingHarness } from './support/sending.js';
@@ -477,6 +479,18 @@ describe.skipIf(Boolean(dovecotMissing))('a receipt read again', () => {
       'receipt not applied to the message it refers to: its signature does not verify',
     );
     expect(await statusOf(sent.id)).toBe('submitted');
+    // The clerk sees on the sent message that a receipt came, and why it moved nothing.
+    const history = (await messageQueries(h.ctx).get(TENANT, sent.id)).history;
+    expect(history.filter((step) => step.receiptMessageId === forged.id)).toEqual([
+      expect.objectContaining({
+        event: 'receipt-not-applied',
+        recipient: null,
+        data: {
+          evidence: 'avvenuta-consegna',
+          reason: expect.stringContaining('its signature does not verify'),
+        },
+      }),
+    ]);
 
     // Another message's real receipt, read while the anchors named another CA: kept, not applied.
     const other = await sendForReceipts('Richiesta di parere');
@@ -502,9 +516,65 @@ describe.skipIf(Boolean(dovecotMissing))('a receipt read again', () => {
         receiptApplied: true,
       });
       expect(await statusOf(other.sent.id)).toBe('delivered');
+      // Both steps are its history: the receipt noted as not applied, then applied.
+      const steps = (await messageQueries(h.ctx).get(TENANT, other.sent.id)).history
+        .filter((step) => step.receiptMessageId === untrusted.id)
+        .map((step) => step.event);
+      expect(steps).toEqual(['receipt-not-applied', 'avvenuta-consegna']);
       expect(await statusOf(sent.id)).toBe('submitted');
     } finally {
       await otherAnchors.close();
     }
+  });
+
+  it('takes a forged unsigned receipt for no sign that the provider took a message', async () => {
+    const { h, outgoing, senderId } = sending;
+    const letter = { to: [RECIPIENT], subject: 'Convocazione', text: 'Si convoca la conferenza.' };
+    const port = await closedPort();
+    const providerDown = outgoingServices(h.ctx, (settings) =>
+      createPecTransport({ ...settings, port }),
+    );
+    await expect(
+      providerDown.send(TENANT, senderId, letter, { idempotencyKey: 'task:forged:1' }),
+    ).rejects.toMatchObject({ code: 'pec-submission-failed' });
+    const [recorded] = await knexOf(h.runtime.orm)('message')
+      .where({ idempotency_key: 'task:forged:1' })
+      .select('id', 'message_id');
+
+    // Anyone can write a plain e-mail that looks like a delivery receipt for it.
+    const forged = Buffer.from(
+      [
+        'Message-ID: <falsa.consegna@pec.test>',
+        'X-Ricevuta: avvenuta-consegna',
+        `X-Riferimento-Message-ID: ${recorded.message_id}`,
+        'From: posta-certificata@pec.test',
+        `To: ${SENDER}`,
+        'Subject: CONSEGNA: Convocazione',
+        'MIME-Version: 1.0',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        'Consegnato.',
+        '',
+      ].join('\r\n'),
+    );
+    const receipt = await record(forged, async (sha256) => {
+      const envelope = await h.ctx.parse(forged);
+      return { facts: factsOf(envelope, sha256), event: envelope.event as never };
+    });
+    expect(receipt).toMatchObject({ kind: 'avvenuta-consegna', signatureStatus: 'unsigned' });
+    expect(receipt.problems).toContain(
+      'receipt not applied to the message it refers to: it is not signed',
+    );
+
+    // The retry submits it: the forged receipt proved nothing.
+    const retried = await outgoing.send(TENANT, senderId, letter, {
+      idempotencyKey: 'task:forged:1',
+    });
+    expect(retried).toMatchObject({ id: recorded.id, replayed: false });
+    const steps = await knexOf(h.runtime.orm)('message_event')
+      .where({ message_id: recorded.id })
+      .orderBy('id')
+      .pluck('event');
+    expect(steps).toEqual(['submission-failed', 'receipt-not-applied', 'submitted']);
   });
 });
