@@ -202,7 +202,7 @@ async function reparseMessages(config: RuntimeConfig, opts: ReparseOptions): Pro
     await runtime.stop();
   }
   console.log(
-    `read again ${totals.examined} message(s): ${totals.changed} changed, ${totals.casesOpened} case(s) opened, ${totals.receiptsApplied} receipt(s) applied${failed > 0 ? `, ${failed} not read (bytes missing)` : ''}`,
+    `read again ${totals.examined} message(s): ${totals.changed} changed, ${totals.casesOpened} case(s) opened, ${totals.receiptsApplied} receipt(s) applied${failed > 0 ? `, ${failed} could not be read (said above)` : ''}`,
   );
   // A script running this after an upgrade learns that some messages were not read.
   if (failed > 0) process.exitCode = 1;

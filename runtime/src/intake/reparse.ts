@@ -24,13 +24,7 @@ import {
 import { OutboxSchema } from '../store/entities/outbox.js';
 import { tenantFork } from '../store/orm.js';
 import type { IntakeContext } from './context.js';
-import {
-  factsOf,
-  readColumnsOf,
-  unparseableFacts,
-  type MessageFacts,
-  type ReadColumns,
-} from './facts.js';
+import { factsOf, readColumnsOf, type MessageFacts, type ReadColumns } from './facts.js';
 import { deliverReceipts } from './folder-sync.js';
 import { intakeEntry, intakeIdempotencyKey, keepReceipts } from './record.js';
 import { applyReceipt, noteReceiptNotApplied, RECEIPT_NOT_APPLIED } from './receipts.js';
@@ -73,20 +67,38 @@ export interface ReparseBatch {
   casesOpened: number;
   receiptsApplied: number;
   results: ReparseResult[];
-  /** The messages that could not be read again (their bytes are missing), and why. */
+  /** The messages that could not be read again (bytes missing, the parser failed), and why. */
   failed: { id: string; reason: string }[];
   /** Pass as `after` for the next messages; null when none is left. */
   next: string | null;
 }
 
-/** The bytes a message row names are gone from the blob store: there is nothing to read again. */
-export class MessageBytesMissingError extends PecTrackError {
+/**
+ * A message that could not be read again keeps the reading it has: a failure is not a reading
+ * (a good row must not turn `unparseable` because a worker died or the bytes are gone).
+ */
+export class NotReadAgainError extends PecTrackError {}
+
+/** The bytes a message row names are gone from the blob store: there is nothing to read. */
+export class MessageBytesMissingError extends NotReadAgainError {
   constructor(message: Message) {
     super(
       'message-bytes-missing',
       409,
       `message ${message.id} cannot be read again: its bytes (blob ${message.sha256}) are not in the blob store`,
       { id: message.id, sha256: message.sha256 },
+    );
+  }
+}
+
+/** The parser itself failed (its worker died on the message): it keeps its reading. */
+export class ReparseFailedError extends NotReadAgainError {
+  constructor(message: Message, reason: string) {
+    super(
+      'reparse-failed',
+      409,
+      `message ${message.id} could not be read again, it keeps its reading: ${reason}`,
+      { id: message.id, reason },
     );
   }
 }
@@ -98,13 +110,10 @@ export function reparseServices(ctx: IntakeContext) {
   const one = async (tenantId: string, id: string): Promise<ReparseResult> => {
     const stored = await tenantFork(ctx.orm, tenantId).findOne(MessageSchema, { id });
     if (!stored) throw new NotFoundError('message', id);
-    if (stored.direction !== 'in')
-      throw new ConflictError(
-        `message ${id} was sent by us: only received messages are read again`,
-        {
-          id,
-        },
-      );
+    if (stored.direction !== 'in') {
+      const why = `message ${id} was sent by us: only received messages are read again`;
+      throw new ConflictError(why, { id });
+    }
     const { facts, event } = await readAgain(ctx, stored);
     const outcome = await withRetryOnRace(() =>
       tenantFork(ctx.orm, tenantId).transactional((tx) =>
@@ -138,8 +147,8 @@ export function reparseServices(ctx: IntakeContext) {
         try {
           results.push(await one(tenantId, row.id));
         } catch (error) {
-          // One message whose bytes are gone does not stop the others.
-          if (!(error instanceof MessageBytesMissingError)) throw error;
+          // One message that cannot be read does not stop the others.
+          if (!(error instanceof NotReadAgainError)) throw error;
           failed.push({ id: row.id, reason: error.message });
         }
       }
@@ -171,7 +180,7 @@ async function withRetryOnRace<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The reading intake would make of the stored bytes now (the parser failing included). */
+/** The reading intake would make of the stored bytes now. */
 async function readAgain(
   ctx: IntakeContext,
   message: Message,
@@ -185,12 +194,13 @@ async function readAgain(
     if (error instanceof BlobNotFoundError) throw new MessageBytesMissingError(message);
     throw error;
   }
+  let envelope: PecEnvelope;
   try {
-    const envelope = await ctx.parse(raw, { reread });
-    return { facts: factsOf(envelope, message.sha256), event: envelope.event };
+    envelope = await ctx.parse(raw, { reread });
   } catch (error) {
-    return { facts: unparseableFacts(message.sha256, (error as Error).message), event: null };
+    throw new ReparseFailedError(message, (error as Error).message);
   }
+  return { facts: factsOf(envelope, message.sha256), event: envelope.event };
 }
 
 async function takeReading(
@@ -226,13 +236,7 @@ async function takeReading(
       : await tx.findOne(MessageSchema, { dedupeKey: facts.dedupeKey }, { fields: ['id'] });
   result.duplicateOf = holder?.id ?? null;
   const hadEntry = await hasIntakeEntry(tx, tenantId, [row.dedupeKey, facts.dedupeKey]);
-  const receiptSteps = await tx.find(
-    MessageEventSchema,
-    { receiptMessageId: row.id },
-    { fields: ['event'] },
-  );
-  const hadReceiptApplied = receiptSteps.some((step) => step.event !== RECEIPT_NOT_APPLIED);
-  const hadReceiptNoted = receiptSteps.some((step) => step.event === RECEIPT_NOT_APPLIED);
+  const { hadReceiptApplied, hadReceiptNoted } = await receiptStepsOf(tx, row.id);
 
   Object.assign(row, {
     ...readColumnsOf(facts),
@@ -250,21 +254,19 @@ async function takeReading(
     await tx.insert(OutboxSchema, { ...intakeEntry(tenantId, row, now), tenant: tenantId });
     result.caseOpened = true;
   }
-  let keptReceipts: number[] = [];
   const { originalMessageId, receiptDoubt } = facts;
-  if (!event || !originalMessageId || hadReceiptApplied) return { result, keptReceipts };
+  if (!event || !originalMessageId || hadReceiptApplied) return { result, keptReceipts: [] };
   if (receiptDoubt !== null) {
     if (!hadReceiptNoted)
       await noteReceiptNotApplied(tx, row, event, originalMessageId, receiptDoubt, now);
-  } else {
-    const applied = await applyReceipt(tx, row, event, originalMessageId, now);
-    if (applied) {
-      result.receiptApplied = true;
-      keptReceipts = await keepReceipts(tx, tenantId, [applied], now, {
-        receiptTimeToLiveMs: ctx.receipts.timeToLiveMs,
-      });
-    }
+    return { result, keptReceipts: [] };
   }
+  const applied = await applyReceipt(tx, row, event, originalMessageId, now);
+  if (!applied) return { result, keptReceipts: [] };
+  result.receiptApplied = true;
+  const keptReceipts = await keepReceipts(tx, tenantId, [applied], now, {
+    receiptTimeToLiveMs: ctx.receipts.timeToLiveMs,
+  });
   return { result, keptReceipts };
 }
 
@@ -292,6 +294,15 @@ function sameReading(row: Message, facts: MessageFacts): boolean {
   delete summary[EARLIER_READINGS];
   const asStored = (columns: ReadColumns) => JSON.parse(JSON.stringify(readColumnsOf(columns)));
   return isDeepStrictEqual(asStored({ ...row, summary }), asStored(facts));
+}
+
+/** Whether this message, read as a receipt before, moved its sent message or was noted as not counting. */
+async function receiptStepsOf(tx: EntityManager, id: string) {
+  const steps = await tx.find(MessageEventSchema, { receiptMessageId: id }, { fields: ['event'] });
+  return {
+    hadReceiptApplied: steps.some((step) => step.event !== RECEIPT_NOT_APPLIED),
+    hadReceiptNoted: steps.some((step) => step.event === RECEIPT_NOT_APPLIED),
+  };
 }
 
 async function hasIntakeEntry(

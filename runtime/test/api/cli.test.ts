@@ -273,7 +273,7 @@ describe('pectrack CLI', { timeout: 180_000 }, () => {
     expect(lost.code).toBe(1);
     expect(lost.stderr).toContain(`pectrack: message ${id} cannot be read again`);
     expect(lost.stdout.trim()).toBe(
-      'read again 1 message(s): 0 changed, 0 case(s) opened, 0 receipt(s) applied, 1 not read (bytes missing)',
+      'read again 1 message(s): 0 changed, 0 case(s) opened, 0 receipt(s) applied, 1 could not be read (said above)',
     );
     const bad = await pectrack(['messages', 'reparse', '--signature-status', 'forse']);
     expect(bad.code).toBe(1);

@@ -290,6 +290,32 @@ for (const database of await testDatabases()) {
       expect(page.examined).toBe(page.results.length + 1);
     });
 
+    it('keeps a message as it was when the parser fails on it, instead of calling it unparseable', async () => {
+      const { raw } = fixtures.envelope(22, [OFFICE]);
+      const id = await store(s, raw, readBy(s.withAnchors, raw));
+      const before = await row(id);
+      // A pool that no longer parses: every parse is refused, as when its worker dies.
+      const closed = createIntakeContext({
+        orm: s.runtime.orm,
+        blobs: s.withAnchors.blobs,
+        secretKey: randomBytes(32),
+        trustAnchors: [fixtures.ca.certificatePem],
+        parseWorkers: 1,
+      });
+      await closed.close();
+      await expect(reparseServices(closed).one(TENANT, id)).rejects.toMatchObject({
+        status: 409,
+        code: 'reparse-failed',
+        message: expect.stringContaining('parse pool is closed'),
+      });
+      const after = await row(id);
+      expect(after).toMatchObject({ kind: 'posta-certificata', signatureStatus: 'valid' });
+      expect(after.summary).toEqual(before.summary);
+      const page = await reparseServices(closed).many(TENANT, { mailboxId: s.mailboxId, limit: 1 });
+      expect(page.failed).toHaveLength(1);
+      expect(page.results).toEqual([]);
+    });
+
     it('reads a selection again a page at a time, and refuses what is not a received message', async () => {
       const ids = [];
       for (let n = 10; n < 13; n++) {
