@@ -240,6 +240,22 @@ for (const database of await testDatabases()) {
       expect(await countIntakeEntries(s.runtime.orm)).toBe(entries);
     });
 
+    it('two copies of one PEC read again at the same moment: one opens the case, the other is its copy', async () => {
+      const { raw, providerId } = fixtures.envelope(30, [OFFICE]);
+      const relayed = Buffer.concat([Buffer.from('X-Relayed-By: gateway\r\n'), raw]);
+      const first = await store(s, raw, parserFailed);
+      const second = await store(s, relayed, parserFailed);
+      const entries = await countIntakeEntries(s.runtime.orm);
+
+      const results = await Promise.all([first, second].map((id) => reparse().one(TENANT, id)));
+      const opened = results.filter((r) => r.caseOpened);
+      expect(opened).toHaveLength(1);
+      const copy = results.find((r) => !r.caseOpened)!;
+      expect(copy).toMatchObject({ duplicateOf: opened[0]!.id, after: { providerId } });
+      expect(await countIntakeEntries(s.runtime.orm)).toBe(entries + 1);
+      expect((await row(opened[0]!.id)).dedupeKey).toBe(`id:${providerId}`);
+    });
+
     it("gives bytes that still do not parse the parser's own reasons, and opens nothing", async () => {
       const id = await store(s, Buffer.from('\x00\x01 not a message at all'), parserFailed);
       const entries = await countIntakeEntries(s.runtime.orm);
