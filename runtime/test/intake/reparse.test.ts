@@ -199,20 +199,16 @@ for (const database of await testDatabases()) {
         .first();
       expect(entry).toBeDefined();
 
-      // The same PEC reaching the office again (another folder, a re-sync) is now known.
+      // The same PEC reaching the office again (relayed: other bytes) is now known by its id.
+      const relayed = Buffer.concat([Buffer.from('X-Relayed-By: gateway\r\n'), raw]);
+      const again = await s.withAnchors.blobs.put(relayed);
+      const { facts } = await readBy(s.withAnchors, relayed)(again.sha256);
+      const uid = nextUid++;
       const repeat = await recordBatch(
         s.runtime.orm,
         TENANT,
-        { mailboxId: s.mailboxId, folder: 'INBOX', uidValidity: '1', lastUid: nextUid },
-        [
-          {
-            uid: nextUid++,
-            sha256: randomBytes(32).toString('hex'),
-            size: raw.length,
-            facts: (await readBy(s.withAnchors, raw)(randomBytes(32).toString('hex'))).facts,
-            event: null,
-          },
-        ],
+        { mailboxId: s.mailboxId, folder: 'INBOX', uidValidity: '1', lastUid: uid },
+        [{ uid, ...again, facts, event: null }],
         new Date(),
       );
       expect(repeat).toMatchObject({ inserted: 0, duplicates: 1 });
