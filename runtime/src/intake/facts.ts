@@ -21,6 +21,13 @@ export interface MessageFacts {
   /** A transport envelope: it opens a case, so it leaves one intake outbox entry. */
   certifiedIncoming: boolean;
   /**
+   * A REM message carrying the sender's original message. REM has no envelope kind of its own
+   * for a dispatch (it comes with evidence, e.g. SubmissionAcceptance): it is a dispatch to us,
+   * and opens a case, unless its evidence is about a message we sent (then it is that
+   * message's receipt). Only the commit can tell (opensCase).
+   */
+  remDispatch: boolean;
+  /**
    * Why a receipt does not move the message it refers to (its signature is missing, broken, or
    * by a signer the configured anchors do not trust); null when it does, or is no receipt.
    */
@@ -46,6 +53,11 @@ export type ReadColumns = Pick<MessageFacts, (typeof READ_COLUMNS)[number]>;
 /** The values of READ_COLUMNS in a reading's facts or a stored row. */
 export function readColumnsOf(source: ReadColumns): ReadColumns {
   return Object.fromEntries(READ_COLUMNS.map((name) => [name, source[name]])) as ReadColumns;
+}
+
+/** Whether a stored message opens a case, once it is known whether it referred to a message we sent. */
+export function opensCase(facts: MessageFacts, aboutOurMessage: boolean): boolean {
+  return facts.certifiedIncoming || (facts.remDispatch && !aboutOurMessage);
 }
 
 /** Kinds that are receipts about a message someone sent (PEC tipi and REM evidence alike). */
@@ -112,6 +124,8 @@ export function factsOf(envelope: PecEnvelope, sha256: string): MessageFacts {
       ? [...envelope.problems, `receipt not applied to the message it refers to: ${receiptDoubt}`]
       : envelope.problems,
     certifiedIncoming: envelope.kind === 'posta-certificata',
+    remDispatch:
+      envelope.profile === 'REM' && envelope.inner !== null && envelope.kind !== 'unparseable',
     receiptDoubt,
   };
 }
@@ -131,6 +145,7 @@ export function unparseableFacts(sha256: string, reason: string): MessageFacts {
     summary: {},
     problems: [`parser failed: ${reason}`],
     certifiedIncoming: false,
+    remDispatch: false,
     receiptDoubt: null,
   };
 }

@@ -11,6 +11,7 @@
  */
 import { LockMode, type EntityManager, type RequiredEntityData } from '@mikro-orm/core';
 import type { DeliveryEvent } from '@pectrack/connector-pec';
+import type { MessageFacts } from './facts.js';
 import {
   MessageEventSchema,
   MessageSchema,
@@ -74,6 +75,40 @@ export async function noteReceiptNotApplied(
     },
   ]);
   return true;
+}
+
+export interface ReceiptStep {
+  /** The receipt is about a message we sent (applied, or noted as not counting). */
+  aboutOurMessage: boolean;
+  applied: AppliedReceipt | null;
+}
+
+/**
+ * What a stored receipt does to the message it refers to: moves it when its signature holds
+ * (applyReceipt), else leaves a RECEIPT_NOT_APPLIED step on it. Not a receipt: nothing.
+ */
+export async function takeReceipt(
+  tx: EntityManager,
+  receipt: Message,
+  facts: Pick<MessageFacts, 'originalMessageId' | 'receiptDoubt'>,
+  event: DeliveryEvent | null,
+  now: Date,
+): Promise<ReceiptStep> {
+  const { originalMessageId, receiptDoubt } = facts;
+  if (!event || !originalMessageId) return { aboutOurMessage: false, applied: null };
+  if (receiptDoubt !== null) {
+    const noted = await noteReceiptNotApplied(
+      tx,
+      receipt,
+      event,
+      originalMessageId,
+      receiptDoubt,
+      now,
+    );
+    return { aboutOurMessage: noted, applied: null };
+  }
+  const applied = await applyReceipt(tx, receipt, event, originalMessageId, now);
+  return { aboutOurMessage: applied !== null, applied };
 }
 
 export async function applyReceipt(

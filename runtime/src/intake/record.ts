@@ -23,8 +23,8 @@ import { OutboxSchema, type Outbox, type OutboxKind } from '../store/entities/ou
 import { TenantSchema, type Tenant } from '../store/entities/tenant.js';
 import { tenantFork, type Orm } from '../store/orm.js';
 import { RECEIPT_MESSAGE } from './context.js';
-import { readColumnsOf, type MessageFacts } from './facts.js';
-import { applyReceipt, noteReceiptNotApplied, type AppliedReceipt } from './receipts.js';
+import { opensCase, readColumnsOf, type MessageFacts } from './facts.js';
+import { takeReceipt, type AppliedReceipt } from './receipts.js';
 
 export interface IngestedMessage {
   uid: number;
@@ -93,36 +93,28 @@ async function recordIn(
   options: RecordOptions,
 ): Promise<RecordOutcome> {
   const fresh = await freshItems(tx, items);
-  const rows: Message[] = [];
-  const outbox: RequiredEntityData<Outbox>[] = [];
-  for (const item of fresh) {
-    const row = messageRow(tx.getReference(TenantSchema, tenantId), position, item, now);
-    rows.push(row);
-    if (item.facts.certifiedIncoming) outbox.push(intakeEntry(tenantId, row, now));
-  }
+  const tenant = tx.getReference(TenantSchema, tenantId);
+  const rows = fresh.map((item) => messageRow(tenant, position, item, now));
   await insertRows(
     tx,
     MessageSchema.meta.className,
     rows.map((row) => ({ ...row, tenant: tenantId })),
   );
+
+  // Receipts first: whether a REM message is about one of ours decides whether it opens a case.
+  const receipts: AppliedReceipt[] = [];
+  const outbox: RequiredEntityData<Outbox>[] = [];
+  for (const [index, item] of fresh.entries()) {
+    const row = rows[index]!;
+    const step = await takeReceipt(tx, row, item.facts, item.event, now);
+    if (step.applied) receipts.push(step.applied);
+    if (opensCase(item.facts, step.aboutOurMessage)) outbox.push(intakeEntry(tenantId, row, now));
+  }
   await insertRows(
     tx,
     OutboxSchema.meta.className,
     outbox.map((entry) => ({ ...entry, tenant: tenantId })),
   );
-
-  const receipts: AppliedReceipt[] = [];
-  for (const [index, item] of fresh.entries()) {
-    const { event, facts } = item;
-    if (!event || !facts.originalMessageId) continue;
-    if (facts.receiptDoubt !== null) {
-      const { originalMessageId, receiptDoubt } = facts;
-      await noteReceiptNotApplied(tx, rows[index]!, event, originalMessageId, receiptDoubt, now);
-      continue;
-    }
-    const applied = await applyReceipt(tx, rows[index]!, event, facts.originalMessageId, now);
-    if (applied) receipts.push(applied);
-  }
   const keptReceipts = await keepReceipts(tx, tenantId, receipts, now, options);
   await advanceCheckpoint(tx, tenantId, position, now);
   return { inserted: rows.length, duplicates: items.length - rows.length, receipts, keptReceipts };

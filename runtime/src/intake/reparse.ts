@@ -24,10 +24,10 @@ import {
 import { OutboxSchema } from '../store/entities/outbox.js';
 import { tenantFork } from '../store/orm.js';
 import type { IntakeContext } from './context.js';
-import { factsOf, readColumnsOf, type MessageFacts, type ReadColumns } from './facts.js';
+import { factsOf, opensCase, readColumnsOf, type MessageFacts, type ReadColumns } from './facts.js';
 import { deliverReceipts } from './folder-sync.js';
 import { intakeEntry, intakeIdempotencyKey, keepReceipts } from './record.js';
-import { applyReceipt, noteReceiptNotApplied, RECEIPT_NOT_APPLIED } from './receipts.js';
+import { RECEIPT_NOT_APPLIED, takeReceipt } from './receipts.js';
 
 /** What a reading of a message was, as its row keeps it. */
 export interface Reading {
@@ -223,51 +223,57 @@ async function takeReading(
     id,
     changed: !sameReading(row, facts),
     before,
-    after: { ...before },
+    after: before,
     caseOpened: false,
     receiptApplied: false,
     duplicateOf: null,
   };
-  if (!result.changed) return { result, keptReceipts: [] };
-
-  const holder =
-    facts.dedupeKey === row.dedupeKey
-      ? null
-      : await tx.findOne(MessageSchema, { dedupeKey: facts.dedupeKey }, { fields: ['id'] });
-  result.duplicateOf = holder?.id ?? null;
   const hadEntry = await hasIntakeEntry(tx, tenantId, [row.dedupeKey, facts.dedupeKey]);
+  if (result.changed) {
+    const holder =
+      facts.dedupeKey === row.dedupeKey
+        ? null
+        : await tx.findOne(MessageSchema, { dedupeKey: facts.dedupeKey }, { fields: ['id'] });
+    result.duplicateOf = holder?.id ?? null;
+    await takeNewReading(tx, row, facts, holder !== null, now);
+    result.after = readingOf(row);
+    if (holder) return { result, keptReceipts: [] };
+  }
+  // Also for a reading that did not change: what a rule added since calls for (the case of a
+  // REM dispatch, a receipt about a message recorded since) is done now, and nothing twice.
   const { hadReceiptApplied, hadReceiptNoted } = await receiptStepsOf(tx, row.id);
-
-  Object.assign(row, {
-    ...readColumnsOf(facts),
-    dedupeKey: holder ? row.dedupeKey : facts.dedupeKey,
-    summary: {
-      ...facts.summary,
-      [EARLIER_READINGS]: [...earlierReadingsOf(row), { ...before, until: now.toISOString() }],
-    },
-  } satisfies Partial<Message>);
-  await tx.flush();
-  result.after = readingOf(row);
-  if (holder) return { result, keptReceipts: [] };
-
-  if (facts.certifiedIncoming && !hadEntry) {
+  const step =
+    hadReceiptApplied || (hadReceiptNoted && facts.receiptDoubt !== null)
+      ? { aboutOurMessage: true, applied: null }
+      : await takeReceipt(tx, row, facts, event, now);
+  const aboutOurMessage = step.aboutOurMessage || hadReceiptApplied || hadReceiptNoted;
+  if (opensCase(facts, aboutOurMessage) && !hadEntry) {
     await tx.insert(OutboxSchema, { ...intakeEntry(tenantId, row, now), tenant: tenantId });
     result.caseOpened = true;
   }
-  const { originalMessageId, receiptDoubt } = facts;
-  if (!event || !originalMessageId || hadReceiptApplied) return { result, keptReceipts: [] };
-  if (receiptDoubt !== null) {
-    if (!hadReceiptNoted)
-      await noteReceiptNotApplied(tx, row, event, originalMessageId, receiptDoubt, now);
-    return { result, keptReceipts: [] };
-  }
-  const applied = await applyReceipt(tx, row, event, originalMessageId, now);
-  if (!applied) return { result, keptReceipts: [] };
+  if (!step.applied) return { result, keptReceipts: [] };
   result.receiptApplied = true;
-  const keptReceipts = await keepReceipts(tx, tenantId, [applied], now, {
+  const keptReceipts = await keepReceipts(tx, tenantId, [step.applied], now, {
     receiptTimeToLiveMs: ctx.receipts.timeToLiveMs,
   });
   return { result, keptReceipts };
+}
+
+/** The row takes the new reading; the one it had joins `earlierReadings`. A copy keeps its key. */
+async function takeNewReading(
+  tx: EntityManager,
+  row: Message,
+  facts: MessageFacts,
+  isCopy: boolean,
+  now: Date,
+): Promise<void> {
+  const earlier = { ...readingOf(row), until: now.toISOString() };
+  Object.assign(row, {
+    ...readColumnsOf(facts),
+    dedupeKey: isCopy ? row.dedupeKey : facts.dedupeKey,
+    summary: { ...facts.summary, [EARLIER_READINGS]: [...earlierReadingsOf(row), earlier] },
+  } satisfies Partial<Message>);
+  await tx.flush();
 }
 
 function readingOf(row: Message): Reading {

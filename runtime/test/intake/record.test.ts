@@ -35,6 +35,7 @@ function item(n: number): IngestedMessage {
     summary: { profile: 'pec', attachments: [{ filename: `a${n}.pdf`, size: 1000 + n }] },
     problems: n % 3 === 0 ? [`problem ${n}`] : [],
     certifiedIncoming: n % 2 === 0,
+    remDispatch: false,
     receiptDoubt: null,
   };
   return { uid: n, sha256: randomBytes(32).toString('hex'), size: 4000 + n, facts, event: null };

@@ -6,133 +6,45 @@
  * testkit's SMTP front).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImapFlow } from 'imapflow';
 import { createPecTransport, parsePec } from '@pectrack/connector-pec';
 import { createTestCa } from '@pectrack/connector-pec/testkit';
-import { factsOf, unparseableFacts, type MessageFacts } from '../../src/intake/facts.js';
+import { factsOf } from '../../src/intake/facts.js';
 import { createIntakeContext, type IntakeContext } from '../../src/intake/index.js';
-import { mailboxServices } from '../../src/intake/mailboxes.js';
 import { outgoingServices } from '../../src/intake/outgoing.js';
 import { messageQueries } from '../../src/intake/messages.js';
 import { recordBatch } from '../../src/intake/record.js';
 import { reparseServices } from '../../src/intake/reparse.js';
-import { receiptPublication } from '../../src/intake/setup.js';
 import { DEFAULT_RECEIPT_TTL_MS } from '../../src/config.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { MessageSchema } from '../../src/store/entities/message.js';
-import { FileBlobStore } from '../../src/store/blobs.js';
 import { knexOf, tenantFork } from '../../src/store/orm.js';
 import { testDatabases } from '../support/databases.js';
 import { closedPort } from '../support/ports.js';
 import { countIntakeEntries } from './support/counts.js';
 import { pecFixtures } from './support/fixtures.js';
+import {
+  freshUid,
+  OFFICE,
+  parserFailed,
+  readBy,
+  rowBySha,
+  startSetting,
+  store,
+  type Setting,
+} from './support/recording.js';
 import { RECIPIENT, SENDER, startSending, type SendingHarness } from './support/sending.js';
 import { dovecotMissing, PASSWORD, TENANT } from './support/services.js';
 
 const fixtures = pecFixtures();
-const OFFICE = 'protocollo@comune.pec.test';
-
-/** A runtime with two intake contexts over one blob store: before and after the anchors were set. */
-interface Setting {
-  runtime: Runtime;
-  blobDir: string;
-  /** As intake ran first: no trust anchors configured. */
-  withoutAnchors: IntakeContext;
-  /** As it runs once the provider's CA is configured. */
-  withAnchors: IntakeContext;
-  mailboxId: string;
-  close(): Promise<void>;
-}
-
-async function startSetting(
-  database: Awaited<ReturnType<typeof testDatabases>>[number],
-): Promise<Setting> {
-  const created = await database.create();
-  const runtime = await createRuntime(created.config);
-  const blobDir = await mkdtemp(join(tmpdir(), 'pectrack-reparse-'));
-  const blobs = new FileBlobStore(blobDir);
-  const context = (trustAnchors: string[]) =>
-    createIntakeContext({
-      orm: runtime.orm,
-      blobs,
-      secretKey: randomBytes(32),
-      trustAnchors,
-      parseWorkers: 0,
-      receipts: receiptPublication(runtime.services, DEFAULT_RECEIPT_TTL_MS),
-    });
-  const withoutAnchors = context([]);
-  const withAnchors = context([fixtures.ca.certificatePem]);
-  const mailbox = await mailboxServices(withAnchors).create(TENANT, {
-    name: 'Protocollo',
-    address: OFFICE,
-    imap: { host: '127.0.0.1', port: 143, tls: false },
-    username: OFFICE,
-    password: 'segreto',
-  });
-  return {
-    runtime,
-    blobDir,
-    withoutAnchors,
-    withAnchors,
-    mailboxId: mailbox.id,
-    async close() {
-      await withoutAnchors.close();
-      await withAnchors.close();
-      await runtime.stop();
-      await rm(blobDir, { recursive: true, force: true });
-      await created.drop();
-    },
-  };
-}
-
-let nextUid = 1;
-
-/** Stores `raw` as intake would, with the facts `read` makes of it; returns the row id. */
-async function store(
-  s: Setting,
-  raw: Buffer,
-  read: (sha256: string) => Promise<{ facts: MessageFacts; event: unknown }>,
-  mailboxId = s.mailboxId,
-): Promise<string> {
-  const stored = await s.withAnchors.blobs.put(raw);
-  const { facts, event } = await read(stored.sha256);
-  const uid = nextUid++;
-  await recordBatch(
-    s.runtime.orm,
-    TENANT,
-    { mailboxId, folder: 'INBOX', uidValidity: '1', lastUid: uid },
-    [{ uid, ...stored, facts, event: event as never }],
-    new Date(),
-    { receiptTimeToLiveMs: DEFAULT_RECEIPT_TTL_MS },
-  );
-  const row = await rowBySha(s.runtime, stored.sha256, mailboxId);
-  return row.id;
-}
-
-async function rowBySha(runtime: Runtime, sha256: string, mailboxId: string) {
-  return tenantFork(runtime.orm, TENANT).findOneOrFail(MessageSchema, { sha256, mailboxId });
-}
-
-const readBy = (ctx: IntakeContext, raw: Buffer) => async (sha256: string) => {
-  const envelope = await ctx.parse(raw);
-  return { facts: factsOf(envelope, sha256), event: envelope.event };
-};
-
-/** What intake stores when the parse worker dies on a message: kept, read as nothing. */
-const parserFailed = async (sha256: string) => ({
-  facts: unparseableFacts(sha256, 'parse worker exited with code 1'),
-  event: null,
-});
 
 for (const database of await testDatabases()) {
   describe.skipIf(!database.available)(`reading a message again on ${database.kind}`, () => {
     let s: Setting;
     beforeAll(async () => {
-      s = await startSetting(database);
+      s = await startSetting(database, fixtures);
     });
     afterAll(() => s?.close());
     const reparse = () => reparseServices(s.withAnchors);
@@ -203,7 +115,7 @@ for (const database of await testDatabases()) {
       const relayed = Buffer.concat([Buffer.from('X-Relayed-By: gateway\r\n'), raw]);
       const again = await s.withAnchors.blobs.put(relayed);
       const { facts } = await readBy(s.withAnchors, relayed)(again.sha256);
-      const uid = nextUid++;
+      const uid = freshUid();
       const repeat = await recordBatch(
         s.runtime.orm,
         TENANT,
