@@ -14,6 +14,7 @@ import {
   type Mailbox,
   type MailboxHealthStatus,
 } from '../store/entities/mailbox.js';
+import { MessageSchema } from '../store/entities/message.js';
 import { TenantSchema } from '../store/entities/tenant.js';
 import { tenantFork } from '../store/orm.js';
 import type { IntakeContext } from './context.js';
@@ -102,6 +103,11 @@ export interface MailboxHealth {
   folderProblems: FolderProblem[];
   /** For a paced mailbox (smtp.maxPerMinute): its submissions of the last minute, and the sends queued for a slot. */
   sending: { submittedLastMinute: number; waiting: number } | null;
+  /**
+   * Messages of this mailbox the parser could not read: kept, but opening no case and moving
+   * nothing until they are read again (POST /messages/reparse with kind `unparseable`).
+   */
+  unparseable: number;
 }
 
 export interface ConnectionTest {
@@ -177,6 +183,10 @@ export function mailboxServices(ctx: IntakeContext) {
       })),
       folderProblems: mailbox.folderProblems ?? [],
       sending: sendingBacklog(ctx, mailbox),
+      unparseable: await em(tenantId).count(MessageSchema, {
+        mailboxId: mailbox.id,
+        kind: 'unparseable',
+      }),
     };
   }
 

@@ -14,6 +14,7 @@ import { createPecTransport, parsePec } from '@pectrack/connector-pec';
 import { createTestCa } from '@pectrack/connector-pec/testkit';
 import { factsOf } from '../../src/intake/facts.js';
 import { createIntakeContext, type IntakeContext } from '../../src/intake/index.js';
+import { mailboxServices } from '../../src/intake/mailboxes.js';
 import { outgoingServices } from '../../src/intake/outgoing.js';
 import { messageQueries } from '../../src/intake/messages.js';
 import { recordBatch } from '../../src/intake/record.js';
@@ -246,6 +247,11 @@ for (const database of await testDatabases()) {
         const { raw } = fixtures.envelope(n, [OFFICE]);
         ids.push(await store(s, raw, parserFailed));
       }
+      // The mailbox's health counts what the parser could not read, for someone to act on.
+      const unparseable = async () =>
+        (await mailboxServices(s.withAnchors).get(TENANT, s.mailboxId)).health.unparseable;
+      const waiting = await unparseable();
+      expect(waiting).toBeGreaterThanOrEqual(ids.length);
       const first = await reparse().many(TENANT, { kind: 'unparseable', limit: 2 });
       expect(first.examined).toBe(2);
       expect(first.next).toBe(first.results[1]!.id);
@@ -263,6 +269,8 @@ for (const database of await testDatabases()) {
       const rest = await reparse().many(TENANT, { kind: 'unparseable' });
       expect(rest.results.every((r) => r.after.kind === 'unparseable')).toBe(true);
       expect(rest.casesOpened).toBe(0);
+      expect(await unparseable()).toBe(rest.results.length);
+      expect(await unparseable()).toBe(waiting - ids.length);
 
       await expect(reparse().one(TENANT, 'no-such-message')).rejects.toMatchObject({
         status: 404,

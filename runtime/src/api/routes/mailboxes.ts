@@ -26,6 +26,7 @@ const MailboxHealth = z.object({
   sending: z
     .object({ submittedLastMinute: z.number().int(), waiting: z.number().int() })
     .nullable(),
+  unparseable: z.number().int(),
 });
 
 const MailboxView = z.object({
