@@ -16,6 +16,7 @@ import type { IntakeContext } from './context.js';
 import { pendingWindows } from './listing.js';
 import { factsOf, unparseableFacts } from './facts.js';
 import { recordBatch, type IngestedMessage, type FolderPosition } from './record.js';
+import { deliverReceipts } from './receipts.js';
 
 export interface FolderSyncResult {
   folder: string;
@@ -273,15 +274,5 @@ async function flag(
       { mailboxId: mailbox.id, keyword: mailbox.flagKeyword, err: error },
       'could not flag processed messages',
     );
-  }
-}
-
-/** After the commit that kept them: a failure here loses nothing (see below). */
-export async function deliverReceipts(ctx: IntakeContext, tenantId: string, keptIds: number[]) {
-  try {
-    await ctx.receipts.deliver(tenantId, keptIds);
-  } catch (error) {
-    // The receipts are committed and kept: the message buffer's sweep job delivers them.
-    ctx.log.warn({ receipts: keptIds, err: error }, 'delivering pec.receipt failed');
   }
 }

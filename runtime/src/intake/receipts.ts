@@ -11,6 +11,7 @@
  */
 import { LockMode, type EntityManager, type RequiredEntityData } from '@mikro-orm/core';
 import type { DeliveryEvent } from '@pectrack/connector-pec';
+import type { IntakeContext } from './context.js';
 import type { MessageFacts } from './facts.js';
 import {
   MessageEventSchema,
@@ -199,4 +200,14 @@ async function certifiedFailuresOf(
   return new Set(
     steps.filter((step) => step.data?.to === 'failed').map((step) => step.recipient ?? ''),
   );
+}
+
+/** After the commit that kept them: a failure here loses nothing (see below). */
+export async function deliverReceipts(ctx: IntakeContext, tenantId: string, keptIds: number[]) {
+  try {
+    await ctx.receipts.deliver(tenantId, keptIds);
+  } catch (error) {
+    // The receipts are committed and kept: the message buffer's sweep job delivers them.
+    ctx.log.warn({ receipts: keptIds, err: error }, 'delivering pec.receipt failed');
+  }
 }

@@ -25,9 +25,8 @@ import { OutboxSchema } from '../store/entities/outbox.js';
 import { tenantFork } from '../store/orm.js';
 import type { IntakeContext } from './context.js';
 import { factsOf, opensCase, readColumnsOf, type MessageFacts, type ReadColumns } from './facts.js';
-import { deliverReceipts } from './folder-sync.js';
 import { intakeEntry, intakeIdempotencyKey, keepReceipts } from './record.js';
-import { RECEIPT_NOT_APPLIED, takeReceipt } from './receipts.js';
+import { deliverReceipts, RECEIPT_NOT_APPLIED, takeReceipt } from './receipts.js';
 
 /** What a reading of a message was, as its row keeps it. */
 export interface Reading {
