@@ -13,6 +13,7 @@ import { tenantFork } from '../store/orm.js';
 import { planBatches, uidSet, type PendingMessage } from './batches.js';
 import { CommitChain, settled } from './commit-chain.js';
 import type { IntakeContext } from './context.js';
+import { imapAccountOf } from './imap.js';
 import { pendingWindows } from './listing.js';
 import { factsOf, unparseableFacts } from './facts.js';
 import { recordBatch, type IngestedMessage, type FolderPosition } from './record.js';
@@ -24,7 +25,7 @@ export interface FolderSyncResult {
   fetched: number;
   inserted: number;
   duplicates: number;
-  /** True when the server's UIDVALIDITY differed from the checkpoint: the folder was re-read. */
+  /** True when the UIDVALIDITY or the account differed from the checkpoint: the folder was re-read. */
   resynced: boolean;
 }
 
@@ -62,12 +63,16 @@ export async function syncFolder(
     const box = client.mailbox as MailboxObject;
     const uidValidity = String(box.uidValidity);
     const checkpoint = await loadCheckpoint(ctx, mailbox, folder);
-    const resynced = checkpoint !== null && checkpoint.uidValidity !== uidValidity;
+    const account = imapAccountOf(mailbox);
+    const resynced =
+      checkpoint !== null &&
+      (checkpoint.uidValidity !== uidValidity || (checkpoint.account ?? account) !== account);
     const position: FolderPosition = {
       mailboxId: mailbox.id,
       folder,
       uidValidity,
       lastUid: checkpoint && !resynced ? checkpoint.lastUid : 0,
+      account,
     };
     const result: FolderSyncResult = {
       folder,

@@ -18,6 +18,14 @@ export function imapEndpointOf(mailbox: Mailbox): ImapEndpoint {
   return { host: mailbox.imapHost, port: mailbox.imapPort, username: mailbox.username };
 }
 
+/**
+ * Which account a folder position belongs to: the same folder name and UIDVALIDITY on another
+ * account or server says nothing about which messages were read there.
+ */
+export function imapAccountOf(mailbox: Mailbox): string {
+  return `${mailbox.username} at ${mailbox.imapHost.toLowerCase()}:${mailbox.imapPort}`;
+}
+
 export function imapSettingsOf(mailbox: Mailbox, secretKey: Buffer): ImapSettings {
   return {
     host: mailbox.imapHost,
@@ -65,6 +73,8 @@ export function describeConnectionError(error: unknown, endpoint: ImapEndpoint):
   const detail = errorDetail(error);
   if (isAuthenticationFailure(error))
     return `the server refused the login of ${endpoint.username}: check username and password (${detail})`;
+  if (isTemporaryLoginFailure(error))
+    return `${where} could not take the login of ${endpoint.username} for now (${(error as LoginError).serverResponseCode}); it is tried again later (${detail})`;
   if (code === 'ECONNREFUSED') return `nothing accepts connections at ${where} (${detail})`;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
     return `host ${endpoint.host} is not found (${detail})`;
@@ -84,7 +94,33 @@ export function errorDetail(error: unknown): string {
   return [...new Set(parts)].join(': ').slice(0, 900);
 }
 
-/** True for a login the server refused (wrong or expired password), as opposed to a network failure. */
+/**
+ * RFC 5530 codes of a login the server could not take for now (its authentication backend is
+ * down, too many connections, the account in use, a server fault): the password may well be
+ * right, and trying again later is what helps. imapflow flags these as failed logins too.
+ */
+const TEMPORARY_LOGIN_CODES = new Set(['UNAVAILABLE', 'LIMIT', 'INUSE', 'SERVERBUG']);
+
+interface LoginError {
+  authenticationFailed?: boolean;
+  serverResponseCode?: string;
+}
+
+/**
+ * True for a login the server refused (wrong or expired password), as opposed to a network
+ * failure or a temporary refusal. A refusal without a code counts as refused: many servers
+ * send none, and retrying a wrong password gets PEC accounts locked.
+ */
 export function isAuthenticationFailure(error: unknown): boolean {
-  return Boolean((error as { authenticationFailed?: boolean } | null)?.authenticationFailed);
+  const login = error as LoginError | null;
+  return Boolean(login?.authenticationFailed) && !isTemporaryLoginFailure(error);
+}
+
+/** True for a login the server declined for now (an RFC 5530 temporary code). */
+export function isTemporaryLoginFailure(error: unknown): boolean {
+  const login = error as LoginError | null;
+  return (
+    Boolean(login?.authenticationFailed) &&
+    TEMPORARY_LOGIN_CODES.has(login?.serverResponseCode?.toUpperCase() ?? '')
+  );
 }

@@ -25,6 +25,7 @@ import {
   imapSettingsOf,
   isAuthenticationFailure,
 } from './imap.js';
+import { sameFolder } from './sync-pass.js';
 import { encryptSecret } from './secrets.js';
 
 const Host = z.string().min(1).max(255);
@@ -51,7 +52,8 @@ const Folders = z
 /** Every field of a mailbox, none defaulted: what a create fills in and an update may change. */
 const MailboxFields = {
   name: z.string().min(1).max(200),
-  address: z.email(),
+  // 254: the longest address SMTP carries (RFC 5321 path limit), within the column's 255.
+  address: z.email().max(254),
   imap: Server,
   username: z.string().min(1).max(255),
   password: z.string().min(1).max(1024),
@@ -144,6 +146,12 @@ export function viewOf(mailbox: Mailbox, health: MailboxHealth): MailboxView {
 }
 
 /** An address is one mailbox per tenant (a unique key): a second one is a conflict naming it. */
+/** A new server without a pace keeps the pace: only an explicit null (or no server) lifts it. */
+function paceAfter(smtp: z.infer<typeof SmtpServer> | null, current: number | null): number | null {
+  if (!smtp) return null;
+  return smtp.maxPerMinute === undefined ? current : smtp.maxPerMinute;
+}
+
 async function flushNamingAddress(em: EntityManager, address: string): Promise<void> {
   try {
     await em.flush();
@@ -248,7 +256,7 @@ export function mailboxServices(ctx: IntakeContext) {
           smtpHost: data.smtp?.host ?? null,
           smtpPort: data.smtp?.port ?? null,
           smtpTls: data.smtp?.tls ?? false,
-          smtpMaxPerMinute: data.smtp?.maxPerMinute ?? null,
+          smtpMaxPerMinute: paceAfter(data.smtp, mailbox.smtpMaxPerMinute ?? null),
         });
       }
       if (data.flagKeyword !== undefined) mailbox.flagKeyword = data.flagKeyword;
@@ -307,7 +315,7 @@ export function mailboxServices(ctx: IntakeContext) {
       }, ctx.limits.connectionTestMs);
       try {
         await client.connect();
-        const listed = new Set((await client.list()).map((f) => f.path.toUpperCase()));
+        const listed = (await client.list()).map((f) => f.path);
         return {
           ok: true,
           authenticationFailed: false,
@@ -315,7 +323,7 @@ export function mailboxServices(ctx: IntakeContext) {
           capabilities: [...client.capabilities.keys()].sort(),
           folders: mailbox.folders.map((folder) => ({
             folder,
-            exists: listed.has(folder.toUpperCase()),
+            exists: listed.some((path) => sameFolder(path, folder)),
           })),
         };
       } catch (error) {

@@ -41,6 +41,8 @@ export interface FolderPosition {
   folder: string;
   uidValidity: string;
   lastUid: number;
+  /** The IMAP account it was read on (imapAccountOf); left out, the position names none. */
+  account?: string;
 }
 
 export interface RecordOutcome {
@@ -291,7 +293,12 @@ async function advanceCheckpoint(
   now: Date,
 ): Promise<void> {
   const where = { mailboxId: position.mailboxId, folder: position.folder };
-  const values = { uidValidity: position.uidValidity, lastUid: position.lastUid, updatedAt: now };
+  const values = {
+    uidValidity: position.uidValidity,
+    lastUid: position.lastUid,
+    account: position.account ?? null,
+    updatedAt: now,
+  };
   const updated = await tx.nativeUpdate(MailboxCheckpointSchema, where, values);
   if (updated === 0) {
     await tx.insert(MailboxCheckpointSchema, {

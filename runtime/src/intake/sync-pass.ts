@@ -36,8 +36,15 @@ export async function syncPass(
 
 /** Where providers deliver new mail: INBOX when watched, else the first folder listed. */
 export function primaryFolder(folders: string[]): string {
-  return folders.find((f) => f.toUpperCase() === 'INBOX') ?? folders[0]!;
+  return folders.find((f) => isInbox(f)) ?? folders[0]!;
 }
+
+/** IMAP folder names are case-sensitive, but for INBOX (RFC 3501 §5.1). */
+export function sameFolder(a: string, b: string): boolean {
+  return a === b || (isInbox(a) && isInbox(b));
+}
+
+const isInbox = (folder: string) => folder.toUpperCase() === 'INBOX';
 
 /** True when the folder was read; a folder-level refusal is recorded, anything else is thrown. */
 async function syncOrReport(

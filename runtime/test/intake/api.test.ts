@@ -140,6 +140,13 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
     expect(response.status).toBe(400);
     expect(response.type).toContain('application/problem+json');
     expect(JSON.stringify(response.body)).toContain('imap.port');
+    // Longer than any address SMTP carries (and than the column: PostgreSQL would answer 500).
+    const long = await call('POST', '/mailboxes', {
+      ...created(),
+      address: `${'a'.repeat(250)}@comune.pec.test`,
+    });
+    expect(long.status).toBe(400);
+    expect(JSON.stringify(long.body.problems)).toContain('body.address');
     expect((await call('GET', '/mailboxes')).body).toEqual([]);
   });
 
@@ -197,6 +204,15 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
       smtp: { ...smtp, maxPerMinute: 6 },
     });
     expect(paced.body.smtp).toEqual({ ...smtp, maxPerMinute: 6 });
+    // Moving to the provider's TLS port names the server only: the pace stays until set to null.
+    const moved = await call('PUT', `/mailboxes/${mailboxId}`, {
+      smtp: { ...smtp, port: 465, tls: true },
+    });
+    expect(moved.body.smtp).toEqual({ ...smtp, port: 465, tls: true, maxPerMinute: 6 });
+    const unpaced = await call('PUT', `/mailboxes/${mailboxId}`, {
+      smtp: { ...smtp, maxPerMinute: null },
+    });
+    expect(unpaced.body.smtp).toEqual({ ...smtp, maxPerMinute: null });
     const zero = await call('PUT', `/mailboxes/${mailboxId}`, {
       smtp: { ...smtp, maxPerMinute: 0 },
     });

@@ -2,8 +2,11 @@
  * A watching session follows its mailbox: a change made anywhere (here straight through the
  * mailbox services, as another node would) takes effect at its next turn; a missing folder
  * does not hold up the others; IDLE watches INBOX; mail announced during a pass is not left for
- * the poll; a refused login is not tried again until something changed.
+ * the poll; a refused login is not tried again until something changed, a login the provider
+ * could not take for now is; a mailbox moved to another account reads that account whole.
  */
+import { chmod, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMailboxSession, Wakeup, type SessionSummary } from '../../src/intake/index.js';
 import { testDatabases } from '../support/databases.js';
@@ -214,6 +217,93 @@ for (const database of await testDatabases()) {
         const summary = await runMailboxSession(h.ctx, TENANT, id, { once: true });
         expect(summary.stoppedBy).toBe('once');
         expect((await h.mailboxes.health(TENANT, id)).status).toBe('ok');
+      });
+
+      /**
+       * Dovecot's authentication process cannot read its passwd-file (or can again): LOGIN gets
+       * "NO [UNAVAILABLE] Temporary authentication failure", what a provider whose
+       * authentication backend is down answers. Dovecot rereads the file when its mtime moves.
+       */
+      async function providerLoginsAvailable(available: boolean) {
+        const file = join(h.dovecot.dir, 'users');
+        await chmod(file, available ? 0o644 : 0o600);
+        const seconds = Math.ceil(Date.now() / 1000) + (available ? 4 : 2);
+        await utimes(file, seconds, seconds);
+        await new Promise((resolve) => setTimeout(resolve, 1_100));
+      }
+
+      it('tries a login the provider could not take for now again, not as a refused password', async () => {
+        const address = 'elettorale@comune.pec.test';
+        const id = await h.addMailbox(address);
+        await h.append(address, mail(address));
+        expect((await runMailboxSession(h.ctx, TENANT, id, { once: true })).inserted).toBe(1);
+
+        await providerLoginsAvailable(false);
+        try {
+          await expect(runMailboxSession(h.ctx, TENANT, id, { once: true })).rejects.toThrow();
+          const during = await h.mailboxes.health(TENANT, id);
+          expect(during).toMatchObject({ status: 'failing', consecutiveFailures: 1 });
+          expect(during.lastError).toMatch(/could not take the login .* \(UNAVAILABLE\)/);
+          const tested = await h.mailboxes.testConnection(TENANT, id);
+          expect(tested).toMatchObject({ ok: false, authenticationFailed: false });
+        } finally {
+          await providerLoginsAvailable(true);
+        }
+
+        await h.append(address, mail(address));
+        const after = await runMailboxSession(h.ctx, TENANT, id, { once: true });
+        expect(after).toMatchObject({ stoppedBy: 'once', inserted: 1 });
+        expect((await h.mailboxes.health(TENANT, id)).status).toBe('ok');
+      });
+
+      it("reads a mailbox moved to another account from that account's first message", async () => {
+        // Two accounts whose INBOX has the same UIDVALIDITY: Dovecot dates it to the second
+        // the folder was created, and other servers give every INBOX the same small number.
+        const [first, second] = await accountsWithTheSameUidValidity();
+        await h.append(first, mail(first, 3));
+        await h.append(second, mail(second, 2));
+        const id = await h.addMailbox(first);
+        expect((await runMailboxSession(h.ctx, TENANT, id, { once: true })).inserted).toBe(3);
+
+        // The administrator had picked the wrong account and corrects the username.
+        await h.mailboxes.update(TENANT, id, { username: second });
+        const moved = await runMailboxSession(h.ctx, TENANT, id, { once: true });
+        expect(moved).toMatchObject({ inserted: 2, duplicates: 0 });
+        expect(await countMessages(h.runtime.orm, { mailbox_id: id })).toBe(5);
+        // Read again on the first account (same UIDVALIDITY, lower position): nothing is new.
+        await h.mailboxes.update(TENANT, id, { username: first });
+        expect(await runMailboxSession(h.ctx, TENANT, id, { once: true })).toMatchObject({
+          inserted: 0,
+          duplicates: 3,
+        });
+      });
+
+      async function accountsWithTheSameUidValidity(): Promise<[string, string]> {
+        for (let attempt = 0; attempt < 10; attempt++) {
+          const pair = [`prima${attempt}@comune.pec.test`, `seconda${attempt}@comune.pec.test`];
+          for (const user of pair) await h.dovecot.addUser({ user, password: PASSWORD });
+          const clients = await Promise.all(pair.map((user) => h.imap(user)));
+          const [a, b] = await Promise.all(
+            clients.map((c) => c.status('INBOX', { uidValidity: true })),
+          );
+          await Promise.all(clients.map((c) => c.logout()));
+          if (a!.uidValidity === b!.uidValidity) return pair as [string, string];
+        }
+        throw new Error('no two INBOXes with the same UIDVALIDITY in 10 attempts');
+      }
+
+      it('finds a watched folder by its exact name on the connection test, as the sync does', async () => {
+        const address = 'urbanistica@comune.pec.test';
+        const id = await h.addMailbox(address, { folders: ['INBOX', 'archivio'] });
+        await h.append(address, mail(address), 'Archivio');
+        const tested = await h.mailboxes.testConnection(TENANT, id);
+        expect(tested.folders).toEqual([
+          { folder: 'INBOX', exists: true },
+          { folder: 'archivio', exists: false },
+        ]);
+        await runMailboxSession(h.ctx, TENANT, id, { once: true });
+        const health = await h.mailboxes.health(TENANT, id);
+        expect(health.folderProblems.map((p) => p.folder)).toEqual(['archivio']);
       });
     },
   );

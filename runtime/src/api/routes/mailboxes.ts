@@ -195,7 +195,7 @@ export function mailboxEndpoints(intake: Intake): Endpoint[] {
         path: '/mailboxes/:id',
         operationId: 'updateMailbox',
         summary:
-          'Change a mailbox (fields left out keep their value); new credentials reset its health',
+          'Change a mailbox (fields left out keep their value, smtp.maxPerMinute too unless null); new credentials reset its health, and a new account or server is read from its first message',
         permission: 'mailboxes:manage',
         params: IdParams,
         body: MailboxPatch,

@@ -102,6 +102,8 @@ export interface MailboxCheckpoint {
   folder: string;
   uidValidity: string;
   lastUid: number;
+  /** The IMAP account the position was read on (imapAccountOf); null when written before it was kept. */
+  account?: string | null;
   updatedAt: Date;
 }
 
@@ -115,6 +117,7 @@ export const MailboxCheckpointSchema = new EntitySchema<MailboxCheckpoint>({
     folder: { type: 'string' },
     uidValidity: { type: 'string', length: 20 },
     lastUid: { type: 'integer' },
+    account: { type: 'text', nullable: true },
     updatedAt: { type: 'datetime' },
   },
 });

@@ -12,6 +12,7 @@ import { Migration20261128200000_outgoing_submission_claim } from './Migration20
 import { Migration20261128300000_mailbox_sending_queue } from './Migration20261128300000_mailbox_sending_queue.js';
 import { Migration20261128400000_uploaded_file } from './Migration20261128400000_uploaded_file.js';
 import { Migration20261128500000_mailbox_sync_request } from './Migration20261128500000_mailbox_sync_request.js';
+import { Migration20261128600000_checkpoint_account } from './Migration20261128600000_checkpoint_account.js';
 
 /** Listed explicitly so migrations run the same from src (tsx, vitest) and from dist. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -51,5 +52,9 @@ export const MIGRATIONS: MigrationObject[] = [
   {
     name: 'Migration20261128500000_mailbox_sync_request',
     class: Migration20261128500000_mailbox_sync_request,
+  },
+  {
+    name: 'Migration20261128600000_checkpoint_account',
+    class: Migration20261128600000_checkpoint_account,
   },
 ];
