@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parsePec, type PecEnvelope } from '../src/index.js';
+import { originalAttachment, parsePec, type PecEnvelope } from '../src/index.js';
 import {
   buildCertifiedMessage,
   buildDaticert,
@@ -158,5 +158,28 @@ describe('both readings of the original message', () => {
       [null, 'message/delivery-status'],
     ]);
     expect(full.inner?.text).toBe('corpo del messaggio\nseconda parte');
+  });
+
+  it("give the charset an attachment declares (a text file's bytes mean nothing without it), null when none", async () => {
+    const raw = mixedMessage(
+      ['From: a@mittente.test', 'To: b@comune.test', 'Subject: Allegati di testo'],
+      [
+        { headers: 'Content-Type: text/plain; charset=utf-8', body: 'corpo del messaggio' },
+        {
+          headers: 'Content-Type: text/plain; charset="ISO-8859-1"; name="nota.txt"',
+          body: 'Citt\u00e0 di Roma',
+        },
+        { headers: 'Content-Type: text/csv; name="dati.csv"', body: 'a;b' },
+      ],
+    );
+    const { full } = await bothReadings(raw);
+    expect(full.inner?.attachments.map((a) => [a.filename, a.charset])).toEqual([
+      ['nota.txt', 'iso-8859-1'],
+      ['dati.csv', null],
+    ]);
+    expect([0, 1].map((index) => originalAttachment(raw, index)?.charset)).toEqual([
+      'iso-8859-1',
+      null,
+    ]);
   });
 });

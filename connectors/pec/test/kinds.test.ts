@@ -72,6 +72,7 @@ describe('transport envelope', () => {
       {
         filename: 'domanda.pdf',
         contentType: 'application/pdf',
+        charset: null,
         size: pdf.length,
         sha256: createHash('sha256').update(pdf).digest('hex'),
       },

@@ -12,7 +12,13 @@ import type { Authenticator } from '../auth/authenticator.js';
 import { requirePermission, type Permission } from '../auth/permissions.js';
 import { readJson } from './http/body.js';
 import { parseInput } from './http/validate.js';
-import type { ApiCatalog, ContentDoc, HttpMethod, ResponseDoc } from './openapi/catalog.js';
+import type {
+  ApiCatalog,
+  ContentDoc,
+  HttpMethod,
+  ProblemDoc,
+  ResponseDoc,
+} from './openapi/catalog.js';
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
 
@@ -45,6 +51,11 @@ export interface EndpointSpec<P, Q, B, H = undefined> {
   otherBody?: ContentDoc[];
   /** The status and schema of a successful answer; the handler's return value is the body. */
   success: ResponseDoc;
+  /**
+   * Problems a client should expect of this operation in particular (documented beside the
+   * success; every error is a problem document whether listed or not).
+   */
+  problems?: ProblemDoc[];
 }
 
 interface ParsedCall {
@@ -114,6 +125,7 @@ export function mount(router: Router, endpoints: Endpoint[], options: MountOptio
         ? [{ contentType: 'application/json', schema: spec.body as z.ZodType }]
         : spec.otherBody,
       responses: [spec.success],
+      problems: spec.problems,
     });
     router[spec.method](spec.path, async (ctx) => {
       const actor = await options.authenticate(ctx.get('authorization') || undefined);

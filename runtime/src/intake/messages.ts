@@ -17,16 +17,17 @@ import {
 } from '../store/entities/message.js';
 import { tenantFork } from '../store/orm.js';
 import type { IntakeContext } from './context.js';
+import { fromStoredBytes } from './stored-bytes.js';
 
 export const MessageFilter = z.object({
-  mailboxId: z.string().max(64).optional(),
+  mailboxId: z.string().min(1).max(64).optional(),
   direction: z.enum(['in', 'out']).optional(),
-  kind: z.string().max(48).optional(),
+  kind: z.string().min(1).max(48).optional(),
   deliveryStatus: z.enum(DELIVERY_STATUSES).optional(),
-  providerId: z.string().max(255).optional(),
+  providerId: z.string().min(1).max(255).optional(),
   /** The sender's address (daticert mittente, else From), whatever its letter case. */
   sender: z.string().min(1).max(320).optional(),
-  originalMessageId: z.string().max(255).optional(),
+  originalMessageId: z.string().min(1).max(255).optional(),
   signatureStatus: z.enum(SIGNATURE_STATUSES).optional(),
   receivedAfter: z.iso.datetime({ offset: true }).optional(),
   receivedBefore: z.iso.datetime({ offset: true }).optional(),
@@ -79,6 +80,8 @@ export interface MessagePart {
   index: number;
   filename: string | null;
   contentType: string;
+  /** The charset its Content-Type declares; null when none. */
+  charset: string | null;
   size: number;
   sha256: string;
 }
@@ -113,23 +116,26 @@ export function messageQueries(ctx: IntakeContext) {
     if (!message) throw new NotFoundError('message', id);
     return message;
   };
+  const bytesOf = (message: Message) =>
+    fromStoredBytes(message, () => ctx.blobs.read(message.sha256, message.size));
 
   return {
     async list(tenantId: string, filter: MessageFilter = {}): Promise<MessageView[]> {
       const f = MessageFilter.parse(filter);
       const where: FilterQuery<Message> = {};
-      if (f.mailboxId) where.mailboxId = f.mailboxId;
-      if (f.direction) where.direction = f.direction;
-      if (f.kind) where.kind = f.kind;
-      if (f.deliveryStatus) where.deliveryStatus = f.deliveryStatus;
-      if (f.providerId) where.providerId = f.providerId;
+      // A filter given is applied whatever its value: one skipped would answer every message.
+      if (f.mailboxId !== undefined) where.mailboxId = f.mailboxId;
+      if (f.direction !== undefined) where.direction = f.direction;
+      if (f.kind !== undefined) where.kind = f.kind;
+      if (f.deliveryStatus !== undefined) where.deliveryStatus = f.deliveryStatus;
+      if (f.providerId !== undefined) where.providerId = f.providerId;
       // lower() on both sides: addresses arrive in any case, and the index is on lower(sender).
-      if (f.sender)
+      if (f.sender !== undefined)
         Object.assign(where, {
           [raw((alias) => `lower(${alias}.sender)`)]: f.sender.toLowerCase(),
         });
-      if (f.originalMessageId) where.originalMessageId = f.originalMessageId;
-      if (f.signatureStatus) where.signatureStatus = f.signatureStatus;
+      if (f.originalMessageId !== undefined) where.originalMessageId = f.originalMessageId;
+      if (f.signatureStatus !== undefined) where.signatureStatus = f.signatureStatus;
       if (f.receivedAfter || f.receivedBefore) {
         where.receivedAt = {
           ...(f.receivedAfter ? { $gte: new Date(f.receivedAfter) } : {}),
@@ -178,7 +184,8 @@ export function messageQueries(ctx: IntakeContext) {
     ): Promise<{ stream: Readable; size: number; filename: string }> {
       const message = await load(tenantId, id);
       return {
-        stream: await ctx.blobs.open(message.sha256),
+        // Opened here, before the answer's headers: bytes gone are still a problem, not a 200.
+        stream: await fromStoredBytes(message, () => ctx.blobs.open(message.sha256)),
         size: message.size,
         filename: `${message.id}.eml`,
       };
@@ -190,8 +197,7 @@ export function messageQueries(ctx: IntakeContext) {
      */
     async body(tenantId: string, id: string): Promise<MessageBody> {
       const message = await load(tenantId, id);
-      const raw = await ctx.blobs.read(message.sha256, message.size);
-      const envelope = await ctx.parse(raw, { inner: 'full' });
+      const envelope = await ctx.parse(await bytesOf(message), { inner: 'full' });
       return {
         subject: envelope.inner?.subject ?? null,
         text: envelope.inner?.text ?? null,
@@ -202,7 +208,7 @@ export function messageQueries(ctx: IntakeContext) {
     /** Attachment `index` of the message the sender wrote, decoded, as `parts` lists it. */
     async part(tenantId: string, id: string, index: number): Promise<AttachmentContent> {
       const message = await load(tenantId, id);
-      const part = originalAttachment(await ctx.blobs.read(message.sha256, message.size), index);
+      const part = originalAttachment(await bytesOf(message), index);
       if (!part) throw new NotFoundError('attachment', `${index} of message ${id}`);
       return part;
     },
@@ -210,11 +216,12 @@ export function messageQueries(ctx: IntakeContext) {
     /** The attachments of the message the sender wrote (postacert.eml's, for a certified message). */
     async parts(tenantId: string, id: string): Promise<MessagePart[]> {
       const message = await load(tenantId, id);
-      const envelope = await ctx.parse(await ctx.blobs.read(message.sha256, message.size));
+      const envelope = await ctx.parse(await bytesOf(message));
       return (envelope.inner?.attachments ?? []).map((a, index) => ({
         index,
         filename: a.filename,
         contentType: a.contentType,
+        charset: a.charset,
         size: a.size,
         sha256: a.sha256,
       }));

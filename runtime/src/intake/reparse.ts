@@ -14,7 +14,6 @@ import { LockMode, UniqueConstraintViolationException, type EntityManager } from
 import type { PecEnvelope } from '@pectrack/connector-pec';
 import { z } from 'zod';
 import { ConflictError, NotFoundError, PecTrackError } from '../errors.js';
-import { BlobNotFoundError } from '../store/blobs.js';
 import {
   MessageEventSchema,
   MessageSchema,
@@ -27,6 +26,7 @@ import type { IntakeContext } from './context.js';
 import { factsOf, opensCase, readColumnsOf, type MessageFacts, type ReadColumns } from './facts.js';
 import { intakeEntry, intakeIdempotencyKey, keepReceipts } from './record.js';
 import { deliverReceipts, RECEIPT_NOT_APPLIED, takeReceipt } from './receipts.js';
+import { fromStoredBytes, MessageBytesMissingError } from './stored-bytes.js';
 
 /** What a reading of a message was, as its row keeps it. */
 export interface Reading {
@@ -51,11 +51,12 @@ export interface ReparseResult {
 }
 
 export const ReparseSelection = z.object({
-  kind: z.string().max(48).optional(),
+  // An empty value is refused, not taken as no filter: it would select every message.
+  kind: z.string().min(1).max(48).optional(),
   signatureStatus: z.enum(SIGNATURE_STATUSES).optional(),
-  mailboxId: z.string().max(64).optional(),
+  mailboxId: z.string().min(1).max(64).optional(),
   /** The `next` a previous call returned: the messages after it by id. */
-  after: z.string().max(64).optional(),
+  after: z.string().min(1).max(64).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 export type ReparseSelection = z.input<typeof ReparseSelection>;
@@ -74,21 +75,10 @@ export interface ReparseBatch {
 
 /**
  * A message that could not be read again keeps the reading it has: a failure is not a reading
- * (a good row must not turn `unparseable` because a worker died or the bytes are gone).
+ * (a good row must not turn `unparseable` because a worker died). Its bytes gone from the blob
+ * store likewise: MessageBytesMissingError, which any read of them may meet.
  */
 export class NotReadAgainError extends PecTrackError {}
-
-/** The bytes a message row names are gone from the blob store: there is nothing to read. */
-export class MessageBytesMissingError extends NotReadAgainError {
-  constructor(message: Message) {
-    super(
-      'message-bytes-missing',
-      409,
-      `message ${message.id} cannot be read again: its bytes (blob ${message.sha256}) are not in the blob store`,
-      { id: message.id, sha256: message.sha256 },
-    );
-  }
-}
 
 /** The parser itself failed (its worker died on the message): it keeps its reading. */
 export class ReparseFailedError extends NotReadAgainError {
@@ -133,10 +123,10 @@ export function reparseServices(ctx: IntakeContext) {
         MessageSchema,
         {
           direction: 'in',
-          ...(s.kind ? { kind: s.kind } : {}),
-          ...(s.signatureStatus ? { signatureStatus: s.signatureStatus } : {}),
-          ...(s.mailboxId ? { mailboxId: s.mailboxId } : {}),
-          ...(s.after ? { id: { $gt: s.after } } : {}),
+          ...(s.kind !== undefined ? { kind: s.kind } : {}),
+          ...(s.signatureStatus !== undefined ? { signatureStatus: s.signatureStatus } : {}),
+          ...(s.mailboxId !== undefined ? { mailboxId: s.mailboxId } : {}),
+          ...(s.after !== undefined ? { id: { $gt: s.after } } : {}),
         },
         { fields: ['id'], orderBy: { id: 'asc' }, limit: s.limit },
       );
@@ -147,7 +137,8 @@ export function reparseServices(ctx: IntakeContext) {
           results.push(await one(tenantId, row.id));
         } catch (error) {
           // One message that cannot be read does not stop the others.
-          if (!(error instanceof NotReadAgainError)) throw error;
+          if (!(error instanceof NotReadAgainError || error instanceof MessageBytesMissingError))
+            throw error;
           failed.push({ id: row.id, reason: error.message });
         }
       }
@@ -185,14 +176,8 @@ async function readAgain(
   message: Message,
 ): Promise<{ facts: MessageFacts; event: PecEnvelope['event'] }> {
   const reread = () => ctx.blobs.read(message.sha256, message.size);
-  let raw: Buffer;
-  try {
-    raw = await reread();
-  } catch (error) {
-    // Not a reading of the message: the row keeps the one it has.
-    if (error instanceof BlobNotFoundError) throw new MessageBytesMissingError(message);
-    throw error;
-  }
+  // Bytes gone are not a reading of the message: the row keeps the one it has.
+  const raw = await fromStoredBytes(message, reread, 'be read again');
   let envelope: PecEnvelope;
   try {
     envelope = await ctx.parse(raw, { reread });

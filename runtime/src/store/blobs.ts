@@ -37,7 +37,10 @@ export interface StoredBlob {
 export interface BlobStore {
   /** Stores bytes (a Buffer or a stream, never collected in memory) and returns their address. */
   put(content: Buffer | Readable): Promise<StoredBlob>;
-  /** Streams a stored blob; fails with BlobNotFoundError when absent. */
+  /**
+   * Streams a stored blob; when it is absent the promise fails with BlobNotFoundError, not the
+   * stream (a download answers that before its headers).
+   */
   open(sha256: string): Promise<Readable>;
   /**
    * A stored blob whole, in one buffer of its size (collecting a stream's chunks and joining

@@ -97,4 +97,25 @@ describe('OpenAPI document', () => {
     expect(doc.paths['/healthz'].get.security).toEqual([]);
     expect(start.security).toEqual([{ basicAuth: [] }, { bearerAuth: [] }]);
   });
+
+  it("documents an attachment answered in its own media type, each part's charset, and the problems an operation names", () => {
+    const messages = '/api/v1/messages/{id}';
+    const download = doc.paths[`${messages}/parts/{index}`].get;
+    expect(Object.keys(download.responses['200'].content)).toEqual(['*/*']);
+    const part =
+      doc.paths[`${messages}/parts`].get.responses['200'].content['application/json'].schema.items;
+    expect(part.required).toContain('charset');
+    expect(part.properties.charset.type).toEqual(['string', 'null']);
+    const problem = {
+      'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
+    };
+    for (const path of ['/raw', '/body', '/parts', '/parts/{index}']) {
+      const { responses } = doc.paths[`${messages}${path}`].get;
+      expect(responses['409'], path).toEqual({
+        description: expect.stringContaining('message-bytes-missing'),
+        content: problem,
+      });
+      expect(responses.default, path).toEqual({ description: 'Error', content: problem });
+    }
+  });
 });

@@ -288,6 +288,10 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
     const wrong = await call('POST', '/messages/reparse', { limit: 0 });
     expect(wrong.status).toBe(400);
     expect(JSON.stringify(wrong.body)).toContain('limit');
+    // An empty mailbox is not "every mailbox": the page would read the whole tenant again.
+    const empty = await call('POST', '/messages/reparse', { mailboxId: '', limit: 1 });
+    expect(empty.status).toBe(400);
+    expect(JSON.stringify(empty.body.problems)).toContain('body.mailboxId');
 
     await addUser(h.runtime.orm, {
       tenantId: TENANT,
@@ -342,6 +346,7 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
         index: 0,
         filename: 'allegato-5.pdf',
         contentType: 'application/pdf',
+        charset: null,
         size: ATTACHMENT.length,
         sha256: createHash('sha256').update(ATTACHMENT).digest('hex'),
       },

@@ -49,6 +49,7 @@ describe('readInnerMessage', () => {
       {
         filename: 'domanda.pdf',
         contentType: 'application/pdf',
+        charset: null,
         size: pdf.length,
         sha256: sha('sha256', pdf),
       },

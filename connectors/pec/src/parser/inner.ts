@@ -47,11 +47,20 @@ function bounded(body: string, name: 'text' | 'html', problems: string[]): strin
   return body.slice(0, MAX_BODY_CHARS);
 }
 
+/**
+ * A charset parameter as both readings give it: names are case-insensitive (RFC 2046), and an
+ * empty one declares nothing. A text attachment's bytes are only read right in it.
+ */
+export function declaredCharset(param: string | undefined): string | null {
+  return param?.trim().toLowerCase() || null;
+}
+
 /** An attachment as listed; a breve receipt's `<name>.hash` part also says which file it stands for. */
 export function attachmentInfo(attachment: StreamedAttachment): AttachmentInfo {
   const info: AttachmentInfo = {
     filename: attachment.filename,
     contentType: attachment.contentType,
+    charset: declaredCharset(attachment.charset),
     size: attachment.size,
     sha256: attachment.sha256,
   };

@@ -1,4 +1,9 @@
-import { MailParser, type AttachmentStream, type MessageText } from 'mailparser';
+import {
+  MailParser,
+  type AttachmentStream,
+  type MessageText,
+  type StructuredHeader,
+} from 'mailparser';
 import { isBodyText } from './body-text.js';
 
 /*
@@ -27,6 +32,8 @@ export const SMALL_PART_BYTES = 128;
 export interface StreamedAttachment {
   filename: string | null;
   contentType: string;
+  /** The charset parameter of its Content-Type as written, when it has one. */
+  charset?: string;
   size: number;
   sha256: string;
   /** The content when it is at most SMALL_PART_BYTES long, else null. */
@@ -162,6 +169,8 @@ function drainAttachment(
     into.push({
       filename: attachment.filename ?? null,
       contentType: attachment.contentType,
+      charset: (attachment.headers.get('content-type') as StructuredHeader | undefined)?.params
+        .charset,
       size: attachment.size ?? seen,
       sha256: attachment.checksum ?? '',
       smallContent: small ? Buffer.concat(small) : null,

@@ -79,12 +79,14 @@ describe('readInnerOutline', () => {
       {
         filename: 'domanda.pdf',
         contentType: 'application/pdf',
+        charset: null,
         size: pdf.length,
         sha256: sha256(pdf),
       },
       {
         filename: 'nota.txt',
         contentType: 'text/plain',
+        charset: 'utf-8',
         size: note.length - 2,
         sha256: sha256(note.subarray(0, note.length - 2)),
       },

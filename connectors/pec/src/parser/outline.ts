@@ -3,7 +3,7 @@ import libqp from 'libqp';
 import { entityBody, parseEntity, walk, type MimeEntity } from '../mime/entity.js';
 import { isBodyText } from './body-text.js';
 import { readHeaderFields } from './header-fields.js';
-import { attachmentInfo, type InnerReading } from './inner.js';
+import { attachmentInfo, declaredCharset, type InnerReading } from './inner.js';
 import { SMALL_PART_BYTES } from './mail-stream.js';
 import type { AttachmentInfo, InnerMessage } from './types.js';
 
@@ -43,6 +43,8 @@ export function readInnerOutline(bytes: Buffer, problems: string[]): InnerReadin
 export interface AttachmentContent {
   filename: string | null;
   contentType: string;
+  /** The charset its Content-Type declares, as the outline lists it; null when none. */
+  charset: string | null;
   /**
    * The decoded (base64, quoted-printable) bytes, a slice at a time as the outline hashes them:
    * a 25 MB attachment is sent on without ever being decoded whole. Iterable more than once.
@@ -59,6 +61,7 @@ export function readInnerAttachment(bytes: Buffer, index: number): AttachmentCon
     return {
       filename: entity.filename,
       contentType: entity.contentType,
+      charset: declaredCharset(entity.params.charset),
       chunks: { [Symbol.iterator]: () => decodedSlices(body, entity.transferEncoding) },
     };
   }
@@ -86,6 +89,7 @@ function describe(raw: Buffer, entity: MimeEntity): AttachmentInfo {
   return attachmentInfo({
     filename: entity.filename,
     contentType: entity.contentType,
+    charset: entity.params.charset,
     size,
     sha256: hash.digest('hex'),
     smallContent: small ? Buffer.concat(small) : null,

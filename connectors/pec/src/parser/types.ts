@@ -23,6 +23,8 @@ export interface Address {
 export interface AttachmentInfo {
   filename: string | null;
   contentType: string;
+  /** The charset its Content-Type declares, lower case; null when none (see declaredCharset). */
+  charset: string | null;
   size: number;
   sha256: string;
   /** A breve delivery receipt replaces each attachment by `<filename>.hash` holding its SHA-1. */

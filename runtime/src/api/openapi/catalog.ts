@@ -18,6 +18,12 @@ export interface ResponseDoc extends Partial<ContentDoc> {
   description: string;
 }
 
+/** An error answer worth naming in the document: its status, and when and which problem. */
+export interface ProblemDoc {
+  status: number;
+  description: string;
+}
+
 export interface OperationDoc {
   method: HttpMethod;
   /** Koa style, `:name` parameters, full path from the server root. */
@@ -32,6 +38,7 @@ export interface OperationDoc {
   headers?: z.ZodObject;
   requestBody?: ContentDoc[];
   responses: ResponseDoc[];
+  problems?: ProblemDoc[];
 }
 
 export class ApiCatalog {

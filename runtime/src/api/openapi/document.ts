@@ -21,6 +21,10 @@ const PROBLEM_SCHEMA: Json = {
   },
 };
 
+const PROBLEM: Json = {
+  'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
+};
+
 export function toOpenApiPath(koaPath: string): string {
   return koaPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
@@ -75,10 +79,10 @@ function operation(op: OperationDoc): Json {
       ...(response.contentType ? { content: content([response], 'output') } : {}),
     };
   }
-  responses.default = {
-    description: 'Error',
-    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-  };
+  for (const problem of op.problems ?? []) {
+    responses[String(problem.status)] = { description: problem.description, content: PROBLEM };
+  }
+  responses.default = { description: 'Error', content: PROBLEM };
   return {
     operationId: op.operationId,
     summary: op.summary,

@@ -8,6 +8,7 @@ import type { Intake } from '../../intake/index.js';
 import { BadRequestError } from '../../errors.js';
 import { endpoint, type Endpoint } from '../endpoint.js';
 import { PayloadTooLargeError } from '../http/errors.js';
+import { MEDIA_TYPE } from '../http/media-type.js';
 import { IdParams, Paging } from '../schemas.js';
 
 export const FileView = z.object({
@@ -29,8 +30,6 @@ function contentDisposition(filename: string): string {
   const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
 }
-
-const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
 
 const CHARSET = /;\s*charset="?([a-z0-9!#$&^_.+-]{1,40})"?/i;
 

@@ -9,6 +9,8 @@ import { FeedQuery } from '../../intake/feed.js';
 import { MessageFilter } from '../../intake/messages.js';
 import { ReparseSelection } from '../../intake/reparse.js';
 import { endpoint, type Endpoint } from '../endpoint.js';
+import { declaredContentType } from '../http/media-type.js';
+import type { ProblemDoc } from '../openapi/catalog.js';
 import { IdParams } from '../schemas.js';
 
 const MessageView = z.object({
@@ -61,6 +63,10 @@ const MessagePart = z.object({
   index: z.number().int(),
   filename: z.string().nullable(),
   contentType: z.string(),
+  charset: z
+    .string()
+    .nullable()
+    .describe('The charset its Content-Type declares (lower case), null when none'),
   size: z.number().int(),
   sha256: z.string(),
 });
@@ -97,6 +103,15 @@ const ReparseBatch = z.object({
   failed: z.array(z.object({ id: z.string(), reason: z.string() })),
   next: z.string().nullable(),
 });
+
+/** What reading a message's stored bytes may answer besides the message itself. */
+const BYTES_MISSING: ProblemDoc[] = [
+  {
+    status: 409,
+    description:
+      'message-bytes-missing: the bytes of the message are no longer in the blob store (the row is kept)',
+  },
+];
 
 const PartParams = IdParams.extend({ index: z.coerce.number().int().min(0).max(100_000) });
 
@@ -189,6 +204,7 @@ export function pecMessageEndpoints(intake: Intake): Endpoint[] {
           contentType: 'message/rfc822',
           schema: z.string(),
         },
+        problems: BYTES_MISSING,
       },
       async ({ ctx, actor, params }) => {
         const raw = await intake.messages.raw(actor.tenantId, params.id);
@@ -211,6 +227,7 @@ export function pecMessageEndpoints(intake: Intake): Endpoint[] {
           contentType: 'application/json',
           schema: z.array(MessagePart),
         },
+        problems: BYTES_MISSING,
       },
       async ({ actor, params }) => intake.messages.parts(actor.tenantId, params.id),
     ),
@@ -224,15 +241,21 @@ export function pecMessageEndpoints(intake: Intake): Endpoint[] {
         params: PartParams,
         success: {
           status: 200,
-          description: 'The attachment',
-          contentType: 'application/octet-stream',
+          description:
+            'The attachment, with the media type and charset it declares (application/octet-stream when its type is not type/subtype)',
+          contentType: '*/*',
           schema: z.string(),
         },
+        problems: BYTES_MISSING,
       },
       async ({ ctx, actor, params }) => {
         const part = await intake.messages.part(actor.tenantId, params.id, params.index);
         ctx.attachment(part.filename ?? `allegato-${params.index}`);
-        ctx.type = part.contentType;
+        // Set whole, not as ctx.type: Koa would give a text type declaring no charset its own
+        // (utf-8), and a client would read a Latin-1 file in it.
+        ctx.set('Content-Type', declaredContentType(part.contentType, part.charset));
+        // The media type is the sender's word: a browser must not render it as anything else.
+        ctx.set('X-Content-Type-Options', 'nosniff');
         // Decoded as it is sent: the attachment is never whole in memory.
         return Readable.from(part.chunks, { objectMode: false });
       },
@@ -251,6 +274,7 @@ export function pecMessageEndpoints(intake: Intake): Endpoint[] {
           contentType: 'application/json',
           schema: MessageBody,
         },
+        problems: BYTES_MISSING,
       },
       async ({ actor, params }) => intake.messages.body(actor.tenantId, params.id),
     ),
@@ -270,6 +294,13 @@ export function pecMessageEndpoints(intake: Intake): Endpoint[] {
           contentType: 'application/json',
           schema: ReparseResult,
         },
+        problems: [
+          {
+            status: 409,
+            description:
+              'The message keeps its reading: message-bytes-missing (its bytes are no longer in the blob store), reparse-failed (the parser failed on it), conflict (we sent it)',
+          },
+        ],
       },
       async ({ actor, params }) => intake.reparse.one(actor.tenantId, params.id),
     ),

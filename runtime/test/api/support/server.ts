@@ -1,7 +1,8 @@
 /**
  * Starts the real server for one suite: a runtime (migrated database,
  * services, running scheduler) on a fresh test database from the shared test
- * helpers, the HTTP app on a free port, and users of each role.
+ * helpers, the HTTP app on a free port with the runtime's PEC intake mounted
+ * (as `pectrack serve` mounts it), and users of each role.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -51,6 +52,7 @@ export async function startApiServer(
     defaultTenant: TENANT,
     logger: pino({ level: 'silent' }),
     limits,
+    intake: runtime.intake,
   });
   const server: Server = await app.listen(0, '127.0.0.1');
   const { port } = server.address() as AddressInfo;
