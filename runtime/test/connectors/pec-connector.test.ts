@@ -272,7 +272,7 @@ describe.skipIf(Boolean(dovecotMissing))('the pectrack:pec connector', () => {
         );
     } finally {
       h.ctx.now = realNow;
-      await h.mailboxes.update(TENANT, senderId, { smtp });
+      await h.mailboxes.update(TENANT, senderId, { smtp: { ...smtp, maxPerMinute: null } });
     }
   });
 
@@ -325,7 +325,7 @@ describe.skipIf(Boolean(dovecotMissing))('the pectrack:pec connector', () => {
       expect(await waiting()).toEqual([]);
     } finally {
       h.ctx.now = realNow;
-      await h.mailboxes.update(TENANT, senderId, { smtp });
+      await h.mailboxes.update(TENANT, senderId, { smtp: { ...smtp, maxPerMinute: null } });
     }
   });
 
