@@ -20,7 +20,11 @@ const AttachmentReference = z.object({
   blob: z.string().regex(/^[0-9a-f]{64}$/, 'must be the SHA-256 (hex) of a stored file'),
 });
 
-export const PecSendInput = z.object({
+/**
+ * Strict: a field the send does not honour (bcc, html) is refused by name, never dropped while
+ * the message goes out without it.
+ */
+export const PecSendInput = z.strictObject({
   /** The sending mailbox; defaults to the connector config's `mailboxId`. */
   mailboxId: z.string().min(1).optional(),
   to: Addresses,

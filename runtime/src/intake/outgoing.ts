@@ -16,6 +16,7 @@ import {
   type OutgoingPec,
   type PecTransport,
   type SmtpSettings,
+  type SubmissionResult,
 } from '@pectrack/connector-pec';
 import { BadRequestError, NotFoundError, PecTrackError } from '../errors.js';
 import { MailboxSchema, type Mailbox } from '../store/entities/mailbox.js';
@@ -168,17 +169,14 @@ export function outgoingServices(
     const transport = transportFor(settings);
     try {
       const result = await transport.submit(composed);
-      const rejected = new Set(result.rejected.map((a) => a.toLowerCase()));
+      const taken: RecipientOutcome = {
+        status: 'submitted',
+        event: SUBMITTED,
+        data: { response: result.response },
+      };
+      const refused = refusedRecipients(result);
       return await em(tenantId).transactional((tx) =>
-        recordOutcome(
-          tx,
-          row,
-          recipients,
-          (address) => (rejected.has(address) ? 'failed' : 'submitted'),
-          SUBMITTED,
-          { response: result.response },
-          ctx.now(),
-        ),
+        recordOutcome(tx, row, recipients, (a) => refused.get(a) ?? taken, ctx.now()),
       );
     } catch (error) {
       await em(tenantId).transactional((tx) =>
@@ -186,9 +184,11 @@ export function outgoingServices(
           tx,
           row,
           recipients,
-          () => 'failed',
-          SUBMISSION_FAILED,
-          { error: (error as Error).message },
+          () => ({
+            status: 'failed',
+            event: SUBMISSION_FAILED,
+            data: { error: (error as Error).message },
+          }),
           ctx.now(),
         ),
       );
@@ -345,13 +345,36 @@ async function recordSubmission(
   return row;
 }
 
+/** What the submission did for one recipient: its state, and the step its history records. */
+interface RecipientOutcome {
+  status: DeliveryStatus;
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * The recipients the provider refused at RCPT TO while taking the message for the others, each
+ * failed with the provider's reply in its history (the reason a clerk gives the citizen).
+ */
+function refusedRecipients(result: SubmissionResult): Map<string, RecipientOutcome> {
+  const replies = new Map(result.refusals.map((r) => [r.address.toLowerCase(), r]));
+  return new Map(
+    result.rejected.map((address) => {
+      const refusal = replies.get(address.toLowerCase());
+      const data = {
+        error: refusal?.reply ?? 'refused by the provider',
+        responseCode: refusal?.responseCode ?? null,
+      };
+      return [address.toLowerCase(), { status: 'failed', event: SUBMISSION_FAILED, data }];
+    }),
+  );
+}
+
 async function recordOutcome(
   tx: EntityManager,
   row: Message,
   recipients: string[],
-  statusOf: (address: string) => DeliveryStatus,
-  event: string,
-  data: Record<string, unknown>,
+  outcomeOf: (address: string) => RecipientOutcome,
   now: Date,
 ): Promise<SentMessage> {
   // Locked before the recipients are read, as applyReceipt does (receipts.ts).
@@ -362,8 +385,9 @@ async function recordOutcome(
   );
   const rows = await tx.find(OutgoingRecipientSchema, { messageId: row.id });
   for (const recipient of rows) {
+    const { status, event, data } = outcomeOf(recipient.address);
     // A receipt may already have moved this recipient on; the submission outcome never moves it back.
-    if (recipient.status === 'submitted') recipient.status = statusOf(recipient.address);
+    if (recipient.status === 'submitted') recipient.status = status;
     recipient.updatedAt = now;
     tx.create(MessageEventSchema, {
       tenant: row.tenant,

@@ -46,6 +46,13 @@ export class OutgoingPecError extends Error {
 
 const ADDRESS = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
 
+/**
+ * What a PEC provider takes of one message: 30 MB counted once per recipient (docs/pec.md).
+ * Past it the provider refuses the message after it was recorded and spent a slot of the pace;
+ * refused here, the caller learns why at once.
+ */
+export const PROVIDER_LIMIT_BYTES = 30 * 1024 * 1024;
+
 export function validateOutgoing(message: OutgoingPec): void {
   if (!ADDRESS.test(message.from))
     throw new OutgoingPecError('from', `is not an e-mail address: "${message.from}"`);
@@ -84,9 +91,17 @@ export async function composePec(message: OutgoingPec): Promise<ComposedPec> {
     })),
   }).compile();
   // Bcc is never used for PEC: every recipient must be certified, so envelope = To + Cc.
-  return {
-    raw: await node.build(),
-    messageId,
-    envelope: { from: message.from, to: [...message.to, ...(message.cc ?? [])] },
-  };
+  const envelope = { from: message.from, to: [...message.to, ...(message.cc ?? [])] };
+  const raw = await node.build();
+  checkProviderLimit(raw.length, envelope.to.length);
+  return { raw, messageId, envelope };
+}
+
+function checkProviderLimit(bytes: number, recipients: number): void {
+  if (bytes * recipients <= PROVIDER_LIMIT_BYTES) return;
+  const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
+  throw new OutgoingPecError(
+    'attachments',
+    `make the message ${mb(bytes)} MB for ${recipients} recipient(s), ${mb(bytes * recipients)} MB in all: providers take at most ${mb(PROVIDER_LIMIT_BYTES)} MB (size × recipients); send fewer or smaller attachments, or to fewer recipients at once`,
+  );
 }

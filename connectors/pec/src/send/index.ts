@@ -1,4 +1,9 @@
 export { composePec, newMessageId, validateOutgoing, OutgoingPecError } from './compose.js';
 export type { ComposedPec, OutgoingAttachment, OutgoingPec } from './compose.js';
 export { createPecTransport, PecSendError } from './transport.js';
-export type { PecTransport, SmtpSettings, SubmissionResult } from './transport.js';
+export type {
+  PecTransport,
+  RecipientRefusal,
+  SmtpSettings,
+  SubmissionResult,
+} from './transport.js';

@@ -20,7 +20,15 @@ export interface SubmissionResult {
   messageId: string;
   accepted: string[];
   rejected: string[];
+  /** Why each rejected recipient was refused: the server's reply to its RCPT TO. */
+  refusals: RecipientRefusal[];
   response: string;
+}
+
+export interface RecipientRefusal {
+  address: string;
+  reply: string;
+  responseCode: number | null;
 }
 
 export class PecSendError extends Error {
@@ -30,6 +38,9 @@ export class PecSendError extends Error {
     readonly responseCode?: number,
     /** The SMTP step that failed, as nodemailer names it ('CONN', 'AUTH PLAIN', 'MAIL FROM', 'DATA'...). */
     readonly command?: string,
+    /** For a connection failure: the system's error code (ECONNREFUSED...), or which timeout. */
+    readonly originalCode?: string,
+    readonly timeoutType?: string,
   ) {
     super(message);
     this.name = 'PecSendError';
@@ -46,9 +57,32 @@ export class PecSendError extends Error {
   get transient(): boolean {
     if (this.code === 'EMESSAGE') return false; // nodemailer: the reply to the message data
     if (this.responseCode !== undefined) return this.responseCode >= 400 && this.responseCode < 500;
-    return this.command === 'CONN';
+    return this.neverConnected;
+  }
+
+  /**
+   * nodemailer names every connection failure 'CONN', whenever it happens: a socket closed or a
+   * server gone silent after the message data went out too. Only failing to get a session at
+   * all (nothing listens, no such host, no answer to connect or greet) says nothing was sent.
+   */
+  private get neverConnected(): boolean {
+    if (this.command !== 'CONN') return false;
+    if (this.code === 'EDNS') return true;
+    if (this.timeoutType) return NO_SESSION_TIMEOUTS.has(this.timeoutType);
+    return NO_SESSION_ERRORS.has(this.originalCode ?? '');
   }
 }
+
+/** System errors of a connection that never opened. */
+const NO_SESSION_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+/** nodemailer's timeouts before a session exists (not SOCKET_TIMEOUT: that one may be after DATA). */
+const NO_SESSION_TIMEOUTS = new Set(['CONNECT_TIMEOUT', 'GREETING_TIMEOUT']);
 
 export interface PecTransport {
   submit(composed: ComposedPec): Promise<SubmissionResult>;
@@ -76,6 +110,7 @@ export function createPecTransport(settings: SmtpSettings): PecTransport {
           messageId: composed.messageId,
           accepted: info.accepted.map(String),
           rejected: info.rejected.map(String),
+          refusals: refusalsOf(info),
           response: info.response,
         };
       } catch (error) {
@@ -93,7 +128,38 @@ export function createPecTransport(settings: SmtpSettings): PecTransport {
   };
 }
 
+/** nodemailer keeps each refused recipient's reply beside the list of them. */
+function refusalsOf(info: { rejectedErrors?: unknown[] }): RecipientRefusal[] {
+  return (info.rejectedErrors ?? []).map((error) => {
+    const e = error as {
+      recipient?: string;
+      response?: string;
+      responseCode?: number;
+      message?: string;
+    };
+    return {
+      address: String(e.recipient ?? ''),
+      reply: e.response ?? e.message ?? 'refused',
+      responseCode: e.responseCode ?? null,
+    };
+  });
+}
+
 function asSendError(error: unknown): PecSendError {
-  const e = error as { code?: string; responseCode?: number; message?: string; command?: string };
-  return new PecSendError(e.code ?? 'ESEND', e.message ?? String(error), e.responseCode, e.command);
+  const e = error as {
+    code?: string;
+    responseCode?: number;
+    message?: string;
+    command?: string;
+    originalCode?: string;
+    timeoutType?: string;
+  };
+  return new PecSendError(
+    e.code ?? 'ESEND',
+    e.message ?? String(error),
+    e.responseCode,
+    e.command,
+    e.originalCode,
+    e.timeoutType,
+  );
 }
