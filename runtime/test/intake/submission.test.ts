@@ -29,6 +29,20 @@ const CITIZEN = 'mario.rossi@pec.cittadino.test';
 const LETTER = { to: [OFFICE], subject: 'Risposta istanza', text: 'Si comunica.' };
 const sqlite = (await testDatabases()).find((d) => d.kind === 'sqlite')!;
 
+/** The sending mailbox, submitting to the scripted server; its IMAP side is never read. */
+async function senderMailbox(ctx: IntakeContext, smtp: ScriptedSmtp): Promise<string> {
+  const mailbox = await mailboxServices(ctx).create(TENANT, {
+    name: SENDER,
+    address: SENDER,
+    imap: { host: '127.0.0.1', port: 1, tls: false },
+    username: SENDER,
+    password: 'segreto',
+    enabled: false,
+    smtp: { host: smtp.host, port: smtp.port, tls: false },
+  });
+  return mailbox.id;
+}
+
 describe('certified submission (scripted SMTP)', () => {
   const runtime = useRuntime(sqlite);
   const intakeCtx = useIntakeContext(runtime);
@@ -42,17 +56,7 @@ describe('certified submission (scripted SMTP)', () => {
   beforeAll(async () => {
     ctx = intakeCtx();
     smtp = await startScriptedSmtp();
-    senderId = (
-      await mailboxServices(ctx).create(TENANT, {
-        name: SENDER,
-        address: SENDER,
-        imap: { host: '127.0.0.1', port: 1, tls: false },
-        username: SENDER,
-        password: 'segreto',
-        enabled: false,
-        smtp: { host: smtp.host, port: smtp.port, tls: false },
-      })
-    ).id;
+    senderId = await senderMailbox(ctx, smtp);
     outgoing = outgoingServices(ctx);
   });
   afterAll(() => smtp?.close());
@@ -287,17 +291,7 @@ describe('the send endpoint (scripted SMTP)', () => {
       password: 'admin-password',
       roles: ['admin'],
     });
-    mailboxId = (
-      await mailboxServices(ctx).create(TENANT, {
-        name: SENDER,
-        address: SENDER,
-        imap: { host: '127.0.0.1', port: 1, tls: false },
-        username: SENDER,
-        password: 'segreto',
-        enabled: false,
-        smtp: { host: smtp.host, port: smtp.port, tls: false },
-      })
-    ).id;
+    mailboxId = await senderMailbox(ctx, smtp);
     const app = createApp({
       services: runtime().services,
       orm: runtime().orm,
