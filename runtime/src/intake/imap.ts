@@ -23,7 +23,8 @@ export function imapEndpointOf(mailbox: Mailbox): ImapEndpoint {
  * account or server says nothing about which messages were read there.
  */
 export function imapAccountOf(mailbox: Mailbox): string {
-  return `${mailbox.username} at ${mailbox.imapHost.toLowerCase()}:${mailbox.imapPort}`;
+  const { username, host, port } = imapEndpointOf(mailbox);
+  return `${username} at ${host.toLowerCase()}:${port}`;
 }
 
 export function imapSettingsOf(mailbox: Mailbox, secretKey: Buffer): ImapSettings {
