@@ -1,4 +1,5 @@
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { isIP } from 'node:net';
 import * as asn1js from 'asn1js';
 import { pkijs } from '../signature/engine.js';
 
@@ -8,6 +9,14 @@ export interface SigningIdentity {
   privateKey: KeyObject;
   /** Intermediate certificates to ship in the signature (none for the test CA). */
   chain: Buffer[];
+}
+
+/** A TLS server's certificate and key, PEM as node:tls, smtp-server and Dovecot take them. */
+export interface TlsServerIdentity {
+  certificatePem: string;
+  privateKeyPem: string;
+  /** The certificate, DER. */
+  certificate: Buffer;
 }
 
 export interface TestCa {
@@ -24,6 +33,11 @@ export interface TestCa {
     /** The provider's key: RSA of the CA's RSA size (as PEC providers), or ECDSA P-256. */
     keyType?: 'rsa' | 'ec';
   }): SigningIdentity;
+  /**
+   * Issues a TLS server certificate for `hosts` (IP literals and DNS names, all in
+   * subjectAltName; the first is also the CN). Its key is of the CA's type and size.
+   */
+  issueServer(options: { hosts: string[]; validFrom?: Date; validTo?: Date }): TlsServerIdentity;
 }
 
 export interface TestCaOptions {
@@ -47,10 +61,11 @@ const DEFAULT_TO = new Date(Date.UTC(2045, 0, 1));
  */
 export function createTestCa(options: TestCaOptions = {}): TestCa {
   const keyBits = options.keyBits ?? 2048;
-  const keys =
-    options.keyType === 'ec'
+  const newKeys = (keyType?: 'rsa' | 'ec') =>
+    keyType === 'ec'
       ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
       : generateKeyPairSync('rsa', { modulusLength: keyBits });
+  const keys = newKeys(options.keyType);
   const subject = options.commonName ?? 'PECtrack Test CA';
   const root = buildCertificate({
     subject,
@@ -59,32 +74,57 @@ export function createTestCa(options: TestCaOptions = {}): TestCa {
     signingKey: keys.privateKey,
     validFrom: options.validFrom ?? DEFAULT_FROM,
     validTo: options.validTo ?? DEFAULT_TO,
-    ca: true,
+    role: 'ca',
   });
   const certificate = Buffer.from(root.toSchema().toBER());
+  // What every certificate this CA issues shares: its name, its signature, its default validity.
+  const issue = (spec: IssuedSpec): Buffer =>
+    Buffer.from(
+      buildCertificate({
+        ...spec,
+        issuer: subject,
+        signingKey: keys.privateKey,
+        validFrom: spec.validFrom ?? options.validFrom ?? DEFAULT_FROM,
+        validTo: spec.validTo ?? options.validTo ?? DEFAULT_TO,
+      })
+        .toSchema()
+        .toBER(),
+    );
   return {
     certificate,
     certificatePem: toPem(certificate),
     privateKey: keys.privateKey,
     issueProvider(provider) {
-      const providerKeys =
-        provider.keyType === 'ec'
-          ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-          : generateKeyPairSync('rsa', { modulusLength: keyBits });
-      const issued = buildCertificate({
-        subject: provider.commonName ?? provider.address,
-        issuer: subject,
-        publicKey: providerKeys.publicKey,
-        signingKey: keys.privateKey,
-        validFrom: provider.validFrom ?? options.validFrom ?? DEFAULT_FROM,
-        validTo: provider.validTo ?? options.validTo ?? DEFAULT_TO,
-        ca: false,
-        email: provider.address,
-      });
+      const providerKeys = newKeys(provider.keyType);
       return {
-        certificate: Buffer.from(issued.toSchema().toBER()),
+        certificate: issue({
+          subject: provider.commonName ?? provider.address,
+          publicKey: providerKeys.publicKey,
+          validFrom: provider.validFrom,
+          validTo: provider.validTo,
+          role: 'signer',
+          altNames: [new pkijs.GeneralName({ type: 1, value: provider.address })],
+        }),
         privateKey: providerKeys.privateKey,
         chain: [],
+      };
+    },
+    issueServer(server) {
+      const [first] = server.hosts;
+      if (first === undefined) throw new Error('issueServer needs at least one host');
+      const serverKeys = newKeys(options.keyType);
+      const der = issue({
+        subject: first,
+        publicKey: serverKeys.publicKey,
+        validFrom: server.validFrom,
+        validTo: server.validTo,
+        role: 'tls-server',
+        altNames: server.hosts.map(hostName),
+      });
+      return {
+        certificate: der,
+        certificatePem: toPem(der),
+        privateKeyPem: serverKeys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
       };
     },
   };
@@ -102,9 +142,16 @@ interface CertificateSpec {
   signingKey: KeyObject;
   validFrom: Date;
   validTo: Date;
-  ca: boolean;
-  email?: string;
+  role: 'ca' | 'signer' | 'tls-server';
+  altNames?: pkijs.GeneralName[];
 }
+
+type IssuedSpec = Pick<CertificateSpec, 'subject' | 'publicKey' | 'role' | 'altNames'> & {
+  validFrom?: Date;
+  validTo?: Date;
+};
+
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 
 function buildCertificate(spec: CertificateSpec): pkijs.Certificate {
   const certificate = new pkijs.Certificate();
@@ -151,22 +198,58 @@ function commonName(value: string): pkijs.AttributeTypeAndValue {
 function extensionsFor(spec: CertificateSpec, spki: Buffer): pkijs.Extension[] {
   const keyId = createHash('sha1').update(spki).digest();
   const extensions = [
-    extension('2.5.29.19', true, new pkijs.BasicConstraints({ cA: spec.ca }).toSchema()),
-    // keyCertSign+cRLSign for the CA; digitalSignature+nonRepudiation for a provider
-    extension(
-      '2.5.29.15',
-      true,
-      new asn1js.BitString({ valueHex: new Uint8Array([spec.ca ? 0x06 : 0xc0]), unusedBits: 1 }),
-    ),
+    extension('2.5.29.19', true, new pkijs.BasicConstraints({ cA: spec.role === 'ca' }).toSchema()),
+    extension('2.5.29.15', true, keyUsage(spec)),
     extension('2.5.29.14', false, new asn1js.OctetString({ valueHex: keyId })),
   ];
-  if (spec.email) {
-    const altName = new pkijs.AltName({
-      altNames: [new pkijs.GeneralName({ type: 1, value: spec.email })],
-    });
+  if (spec.altNames) {
+    const altName = new pkijs.AltName({ altNames: spec.altNames });
     extensions.push(extension('2.5.29.17', false, altName.toSchema()));
   }
+  if (spec.role === 'tls-server') {
+    const usage = new pkijs.ExtKeyUsage({ keyPurposes: [SERVER_AUTH] });
+    extensions.push(extension('2.5.29.37', false, usage.toSchema()));
+  }
   return extensions;
+}
+
+/** The keyUsage bits, first byte first (bit 0 = 0x80 = digitalSignature). */
+function keyUsage(spec: CertificateSpec): asn1js.BitString {
+  const bits = (valueHex: number, unusedBits: number) =>
+    new asn1js.BitString({ valueHex: new Uint8Array([valueHex]), unusedBits });
+  // keyCertSign+cRLSign for the CA; digitalSignature+nonRepudiation for a provider (encoded so
+  // since the first provider certificates: readers take the named bits alike).
+  if (spec.role === 'ca') return bits(0x06, 1);
+  if (spec.role === 'signer') return bits(0xc0, 1);
+  // An RSA server may be sent a key encrypted to it; an EC one only signs its ECDHE share.
+  return spec.publicKey.asymmetricKeyType === 'ec' ? bits(0x80, 7) : bits(0xa0, 5);
+}
+
+/** An IP literal as iPAddress (4 or 16 raw bytes), anything else as dNSName. */
+function hostName(host: string): pkijs.GeneralName {
+  const version = isIP(host);
+  if (version === 0) return new pkijs.GeneralName({ type: 2, value: host });
+  const valueHex = version === 4 ? Uint8Array.from(host.split('.').map(Number)) : ipv6Bytes(host);
+  return new pkijs.GeneralName({ type: 7, value: new asn1js.OctetString({ valueHex }) });
+}
+
+function ipv6Bytes(address: string): Uint8Array {
+  // A dotted IPv4 tail (::ffff:192.0.2.1) is the last two 16-bit groups.
+  const text = address.replace(/\d+\.\d+\.\d+\.\d+$/, (dotted) => {
+    const [a = 0, b = 0, c = 0, d = 0] = dotted.split('.').map(Number);
+    return `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  });
+  const [head = '', tail] = text.split('::');
+  const groups = (part: string) => (part ? part.split(':') : []);
+  const zeros = tail === undefined ? 0 : 8 - groups(head).length - groups(tail).length;
+  const all = [...groups(head), ...Array<string>(zeros).fill('0'), ...groups(tail ?? '')];
+  const bytes = new Uint8Array(16);
+  all.forEach((group, i) => {
+    const value = Number.parseInt(group, 16);
+    bytes[2 * i] = value >> 8;
+    bytes[2 * i + 1] = value & 0xff;
+  });
+  return bytes;
 }
 
 function extension(extnID: string, critical: boolean, value: asn1js.BaseBlock): pkijs.Extension {

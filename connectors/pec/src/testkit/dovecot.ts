@@ -92,13 +92,19 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function configText(dir: string, port: number): string {
+/** PEM key and certificate Dovecot offers STARTTLS with. */
+export interface DovecotTls {
+  key: string;
+  cert: string;
+}
+
+function configText(dir: string, port: number, tls: boolean): string {
   return `base_dir = ${dir}/run
 state_dir = ${dir}/state
 log_path = ${dir}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+${tls ? sslConfig(dir) : 'ssl = no'}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:${dir}/mail/%u
@@ -119,13 +125,36 @@ userdb {
 service imap-login {
   inet_listener imap {
     port = ${port}
-  }
+  }${tls ? IMAPS_OFF : ''}
   chroot =
 }
 service anvil {
   chroot =
 }
 `;
+}
+
+// STARTTLS on the plain port only (IMAPS_OFF). The `<` includes are read by the config
+// process, which runs as root: the key can stay root-only.
+function sslConfig(dir: string): string {
+  return `ssl = yes
+ssl_cert = <${dir}/tls/cert.pem
+ssl_key = <${dir}/tls/key.pem`;
+}
+
+// With ssl = yes Dovecot would also listen on its built-in imaps port, 993: a second server
+// (another test run) would then fail to start. Port 0 turns that listener off.
+const IMAPS_OFF = `
+  inet_listener imaps {
+    port = 0
+  }`;
+
+/** Writes the key root-only (0600) and the certificate world-readable, in the server's dir. */
+async function writeTls(dir: string, tls: DovecotTls): Promise<void> {
+  const tlsDir = join(dir, 'tls');
+  await mkdir(tlsDir, { mode: 0o700 });
+  await writeFile(join(tlsDir, 'key.pem'), tls.key, { mode: 0o600 });
+  await writeFile(join(tlsDir, 'cert.pem'), tls.cert, { mode: 0o644 });
 }
 
 async function portAccepts(port: number): Promise<boolean> {
@@ -206,7 +235,7 @@ async function nobodyIds(): Promise<{ uid: number; gid: number }> {
 }
 
 export async function startDovecot(
-  options: { users?: DovecotUser[] } = {},
+  options: { users?: DovecotUser[]; tls?: DovecotTls } = {},
 ): Promise<DovecotServer> {
   const reason = dovecotUnavailableReason();
   if (reason) throw new Error(reason);
@@ -223,7 +252,8 @@ export async function startDovecot(
   const nobody = await nobodyIds();
   await chown(mailDir, nobody.uid, nobody.gid);
   const configPath = join(dir, 'dovecot.conf');
-  await writeFile(configPath, configText(dir, port));
+  if (options.tls) await writeTls(dir, options.tls);
+  await writeFile(configPath, configText(dir, port, Boolean(options.tls)));
 
   // Dovecot looks at the passwd-file at most once a second and rereads it when its mtime (whole
   // seconds) changed: each write moves the mtime on, and addUser returns only once the second

@@ -4,6 +4,7 @@ export {
   type SigningIdentity,
   type TestCa,
   type TestCaOptions,
+  type TlsServerIdentity,
 } from './ca.js';
 export { createTestProvider, providerAddress, type TestProvider } from './provider.js';
 export { buildOriginalMessage, type OriginalMessage, type TestAttachment } from './original.js';
@@ -54,6 +55,7 @@ export {
   freePort,
   startDovecot,
   type DovecotServer,
+  type DovecotTls,
   type DovecotUser,
 } from './dovecot.js';
 export { buildCorpus, type CorpusMessage, type CorpusOptions } from './corpus.js';

@@ -5,7 +5,7 @@
  * recipient's mailbox and the avvenuta-consegna (or errore-consegna / preavviso) to the
  * sender's. Faults can be switched on to play the provider's bad days.
  */
-import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import { ImapFlow } from 'imapflow';
 import type { Readable } from 'node:stream';
 import { buildAnomalyEnvelope, buildTransportEnvelope } from './envelope.js';
@@ -67,6 +67,11 @@ export interface SmtpFrontOptions {
   externalDomains?: string[];
   /** Folder receipts and envelopes are appended to. */
   folder?: string;
+  /**
+   * Offers STARTTLS with this key and certificate (PEM). Without it STARTTLS is not offered at
+   * all, so a client can only talk in clear.
+   */
+  starttls?: { key: string; cert: string };
 }
 
 export interface ProcessedSubmission {
@@ -83,6 +88,11 @@ export interface SmtpFront {
   readonly processed: ProcessedSubmission[];
   /** Deliveries that failed (the IMAP server refused an append): a test should expect none. */
   readonly failures: Error[];
+  /**
+   * AUTH attempts made over a connection not (yet) protected by TLS: each one put the
+   * password on the wire in clear. A client that requires STARTTLS keeps this at 0.
+   */
+  readonly plaintextLogins: number;
   /** Resolves when every accepted submission has finished delivering. */
   settled(): Promise<void>;
   /**
@@ -117,12 +127,16 @@ export async function startSmtpFront(options: SmtpFrontOptions): Promise<SmtpFro
   const failures: Error[] = [];
   let faults: SmtpFrontFaults = { ...NO_FAULTS, ...options.faults };
   let answersHeld: Promise<void> | null = null;
+  let plaintextLogins = 0;
 
   const append = async (address: string, raw: Buffer) => {
     const client = new ImapFlow({
       host: options.imap.host,
       port: options.imap.port,
       secure: options.imap.secure ?? false,
+      // The provider's own back office: in clear on the loopback even when the IMAP server
+      // offers STARTTLS to clients, whose test CA this link would otherwise have to trust.
+      doSTARTTLS: false,
       auth: { user: address, pass: mailboxes.get(address) ?? '' },
       logger: false,
     });
@@ -195,12 +209,13 @@ export async function startSmtpFront(options: SmtpFrontOptions): Promise<SmtpFro
   };
 
   const server = new SMTPServer({
-    secure: false,
-    disabledCommands: ['STARTTLS'],
+    ...tlsOptions(options.starttls),
+    // AUTH stays allowed in clear even next to STARTTLS: plaintextLogins is how a test sees it.
     allowInsecureAuth: true,
     authMethods: ['PLAIN', 'LOGIN'],
     logger: false,
-    onAuth(auth, _session, callback) {
+    onAuth(auth, session, callback) {
+      if (!session.secure) plaintextLogins += 1;
       const address = (auth.username ?? '').toLowerCase();
       if (mailboxes.get(address) !== auth.password)
         return callback(new SmtpFrontError(535, '5.7.8 Authentication credentials invalid'));
@@ -262,6 +277,9 @@ export async function startSmtpFront(options: SmtpFrontOptions): Promise<SmtpFro
     },
     processed,
     failures,
+    get plaintextLogins() {
+      return plaintextLogins;
+    },
     async settled() {
       while (pending.size > 0) await Promise.allSettled([...pending]);
     },
@@ -279,4 +297,10 @@ export async function startSmtpFront(options: SmtpFrontOptions): Promise<SmtpFro
       await Promise.allSettled([...pending]);
     },
   };
+}
+
+/** Plain SMTP, upgraded by STARTTLS only when a key and certificate are given. */
+function tlsOptions(starttls: SmtpFrontOptions['starttls']): SMTPServerOptions {
+  if (!starttls) return { secure: false, disabledCommands: ['STARTTLS'] };
+  return { secure: false, key: starttls.key, cert: starttls.cert };
 }
