@@ -33,6 +33,11 @@ export interface IntakeSettings {
   secretKey: string | undefined;
   /** PEM bundle of the certificates provider signatures must chain to (AgID CA1 in production). */
   trustAnchorsFile: string | undefined;
+  /**
+   * PECTRACK_MAIL_CA: PEM bundle of the authorities a mail server's certificate may chain to
+   * besides the system's (an internal relay's own CA); absent: the system's only.
+   */
+  mailCaFile?: string;
   blobDir: string;
   /** Worker threads that parse incoming messages; 0 parses on the main thread. */
   parseWorkers: number;
@@ -102,6 +107,7 @@ const EnvSchema = z.object({
     )
     .optional(),
   PECTRACK_TRUST_ANCHORS: z.string().min(1).optional(),
+  PECTRACK_MAIL_CA: z.string().min(1).optional(),
   PECTRACK_PARSE_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   PECTRACK_BLOB_SYNC: z.enum(['filesystem', 'file']).default('filesystem'),
   // At least an hour: a receipt is kept in the commit that applies it and delivered after it.
@@ -147,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     intake: {
       secretKey: vars.PECTRACK_SECRET_KEY,
       trustAnchorsFile: vars.PECTRACK_TRUST_ANCHORS && resolve(vars.PECTRACK_TRUST_ANCHORS),
+      ...(vars.PECTRACK_MAIL_CA && { mailCaFile: resolve(vars.PECTRACK_MAIL_CA) }),
       blobDir: resolve(dataDir, 'blobs'),
       parseWorkers: vars.PECTRACK_PARSE_WORKERS ?? defaultParseWorkers(),
       blobSync: vars.PECTRACK_BLOB_SYNC,

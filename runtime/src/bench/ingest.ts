@@ -315,7 +315,7 @@ async function ingestInto(
     const mailbox = await mailboxServices(ctx).create('default', {
       name: 'Protocollo',
       address: USER,
-      imap: { host: dovecot.host, port: dovecot.port, tls: false },
+      imap: { host: dovecot.host, port: dovecot.port, tls: false, allowPlaintext: true },
       username: USER,
       password: PASSWORD,
     });

@@ -13,6 +13,11 @@ export interface IntakeContext {
   blobs: BlobStore;
   /** AES-256-GCM key for mailbox passwords (PECTRACK_SECRET_KEY). */
   secretKey: Buffer;
+  /**
+   * PEM certificates a mail server's TLS may chain to besides the system's (PECTRACK_MAIL_CA):
+   * the body's own authority for an internal relay. Absent: the system's only.
+   */
+  mailTrust?: string[];
   /** `reread`: the bytes may move to a parse worker, which reads them again should it die. */
   parse(raw: Buffer, options?: ParseRequestOptions): Promise<PecEnvelope> | PecEnvelope;
   /** Stops the parse workers, if any. */

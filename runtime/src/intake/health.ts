@@ -95,6 +95,7 @@ export async function markLoginRefused(
     imapHost: refused.imapHost,
     imapPort: refused.imapPort,
     imapTls: refused.imapTls,
+    imapAllowPlaintext: refused.imapAllowPlaintext,
     username: refused.username,
     passwordEncrypted: refused.passwordEncrypted,
   };

@@ -1,12 +1,19 @@
 /** Opens an IMAP connection to a mailbox with its decrypted credentials. */
 import { ImapFlow } from 'imapflow';
+import { certificateAdvice, mailTlsOptions } from '@pectrack/connector-pec';
 import type { Mailbox } from '../store/entities/mailbox.js';
+import type { IntakeContext } from './context.js';
 import { decryptSecret } from './secrets.js';
 
 export interface ImapSettings {
   host: string;
   port: number;
+  /** Implicit TLS (993). Without it STARTTLS is required, unless `allowPlaintext`. */
   tls: boolean;
+  /** Log in even when the server offers no STARTTLS (a server on a trusted network). */
+  allowPlaintext: boolean;
+  /** Certificates trusted besides the system's (PECTRACK_MAIL_CA); absent: the system's only. */
+  trustedCa?: string[];
   username: string;
   password: string;
 }
@@ -27,13 +34,18 @@ export function imapAccountOf(mailbox: Mailbox): string {
   return `${username} at ${host.toLowerCase()}:${port}`;
 }
 
-export function imapSettingsOf(mailbox: Mailbox, secretKey: Buffer): ImapSettings {
+export function imapSettingsOf(
+  mailbox: Mailbox,
+  ctx: Pick<IntakeContext, 'secretKey' | 'mailTrust'>,
+): ImapSettings {
   return {
     host: mailbox.imapHost,
     port: mailbox.imapPort,
     tls: mailbox.imapTls,
+    allowPlaintext: mailbox.imapAllowPlaintext,
+    trustedCa: ctx.mailTrust,
     username: mailbox.username,
-    password: decryptSecret(secretKey, mailbox.passwordEncrypted),
+    password: decryptSecret(ctx.secretKey, mailbox.passwordEncrypted),
   };
 }
 
@@ -43,6 +55,11 @@ export function imapClient(settings: ImapSettings): ImapFlow {
     host: settings.host,
     port: settings.port,
     secure: settings.tls,
+    // Required, not opportunistic: the capability list that offers STARTTLS comes in clear, so
+    // falling back when it is missing lets anyone on the path read the password (a stripped
+    // STARTTLS). Only a mailbox configured for it logs in without.
+    doSTARTTLS: settings.tls || settings.allowPlaintext ? undefined : true,
+    tls: mailTlsOptions(settings.trustedCa),
     auth: { user: settings.username, pass: settings.password },
     logger: false,
     // Enter IDLE soon after a sync pass so new mail is announced at once.
@@ -81,9 +98,23 @@ export function describeConnectionError(error: unknown, endpoint: ImapEndpoint):
     return `host ${endpoint.host} is not found (${detail})`;
   if (/wrong version number|packet length too long|unknown protocol/i.test(text))
     return `TLS handshake with ${where} failed: the port seems to speak plain text, set tls to false or use the TLS port (usually 993) (${detail})`;
-  if (/certificate|CERT_|self.signed/i.test(`${code ?? ''} ${text}`))
-    return `the TLS certificate of ${where} is not trusted (${detail})`;
+  if (isStarttlsMissing(error))
+    return `${where} offers no STARTTLS, so the password would cross the network in clear: use the server's TLS port (usually 993) with tls true, or, only for a server on a network you trust, set allowPlaintext to true (${detail})`;
+  const advice = certificateAdvice(error as { code?: string; message?: string }, where);
+  if (advice) return `${advice} (${detail})`;
   return detail;
+}
+
+/**
+ * imapflow's refusal to log in without the STARTTLS it was told to require: none offered, or
+ * a PREAUTH greeting that leaves no moment to start it. A failed handshake is a certificate or
+ * protocol error instead, and says so itself.
+ */
+function isStarttlsMissing(error: unknown): boolean {
+  const { tlsFailed, message } = error as { tlsFailed?: boolean; message?: string };
+  return (
+    tlsFailed === true && /does not support STARTTLS|STARTTLS is not possible/.test(message ?? '')
+  );
 }
 
 /** The system's own account of a failure: its code, message and the server's answer. */

@@ -49,6 +49,8 @@ export interface IntakeOptions {
   orm: Orm;
   blobs: BlobStore;
   secretKey: Buffer;
+  /** PEM certificates mail servers' TLS may chain to besides the system's (PECTRACK_MAIL_CA). */
+  mailTrust?: string[];
   /** Certificates provider signatures must chain to (PEM text or DER); none: every signature is untrusted. */
   trustAnchors?: ReadonlyArray<string | Uint8Array>;
   /** Worker threads for parsing (ParsePool); 0 or absent parses on the calling thread. */
@@ -89,6 +91,7 @@ export function createIntakeContext(options: IntakeOptions): IntakeContext {
     orm: options.orm,
     blobs: options.blobs,
     secretKey: options.secretKey,
+    ...(options.mailTrust ? { mailTrust: options.mailTrust } : {}),
     ...parserFor(options),
     now: options.now ?? (() => new Date()),
     receipts: options.receipts ?? {

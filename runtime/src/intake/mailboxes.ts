@@ -38,11 +38,32 @@ const Keyword = z
     'must be an IMAP keyword (letters, digits, _ . -, optional leading $)',
   );
 
-const Server = z.strictObject({ host: Host, port: Port, tls: z.boolean() });
+/**
+ * `tls`: implicit TLS (IMAP 993, SMTP 465). With false the connection must be upgraded by
+ * STARTTLS before the login, unless `allowPlaintext` says that this server, on a network the
+ * body trusts, may get the password in clear. It describes the server as a whole: an update
+ * that leaves it out turns it off.
+ */
+const serverFields = {
+  host: Host,
+  port: Port,
+  tls: z.boolean(),
+  allowPlaintext: z.boolean().default(false),
+};
+const applies = (server: { tls: boolean; allowPlaintext: boolean }) =>
+  !(server.tls && server.allowPlaintext);
+const onlyWithoutTls = {
+  message: 'applies only with tls false (a TLS connection never goes in plain text)',
+  path: ['allowPlaintext'],
+};
+const Server = z.strictObject(serverFields).refine(applies, onlyWithoutTls);
 /** The provider's submission server, and how many messages a minute it takes (absent: no limit). */
-const SmtpServer = Server.extend({
-  maxPerMinute: z.number().int().min(1).max(600).nullable().optional(),
-});
+const SmtpServer = z
+  .strictObject({
+    ...serverFields,
+    maxPerMinute: z.number().int().min(1).max(600).nullable().optional(),
+  })
+  .refine(applies, onlyWithoutTls);
 const Folders = z
   .array(z.string().min(1).max(255))
   .min(1)
@@ -84,10 +105,16 @@ export interface MailboxView {
   id: string;
   name: string;
   address: string;
-  imap: { host: string; port: number; tls: boolean };
+  imap: { host: string; port: number; tls: boolean; allowPlaintext: boolean };
   username: string;
   folders: string[];
-  smtp: { host: string; port: number; tls: boolean; maxPerMinute: number | null } | null;
+  smtp: {
+    host: string;
+    port: number;
+    tls: boolean;
+    allowPlaintext: boolean;
+    maxPerMinute: number | null;
+  } | null;
   flagKeyword: string | null;
   enabled: boolean;
   health: MailboxHealth;
@@ -125,7 +152,12 @@ export function viewOf(mailbox: Mailbox, health: MailboxHealth): MailboxView {
     id: mailbox.id,
     name: mailbox.name,
     address: mailbox.address,
-    imap: { host: mailbox.imapHost, port: mailbox.imapPort, tls: mailbox.imapTls },
+    imap: {
+      host: mailbox.imapHost,
+      port: mailbox.imapPort,
+      tls: mailbox.imapTls,
+      allowPlaintext: mailbox.imapAllowPlaintext,
+    },
     username: mailbox.username,
     folders: mailbox.folders,
     smtp:
@@ -134,6 +166,7 @@ export function viewOf(mailbox: Mailbox, health: MailboxHealth): MailboxView {
             host: mailbox.smtpHost,
             port: mailbox.smtpPort,
             tls: mailbox.smtpTls,
+            allowPlaintext: mailbox.smtpAllowPlaintext,
             maxPerMinute: mailbox.smtpMaxPerMinute ?? null,
           }
         : null,
@@ -214,12 +247,14 @@ export function mailboxServices(ctx: IntakeContext) {
         imapHost: data.imap.host,
         imapPort: data.imap.port,
         imapTls: data.imap.tls,
+        imapAllowPlaintext: data.imap.allowPlaintext,
         username: data.username,
         passwordEncrypted: encryptSecret(ctx.secretKey, data.password),
         folders: data.folders,
         smtpHost: data.smtp?.host ?? null,
         smtpPort: data.smtp?.port ?? null,
         smtpTls: data.smtp?.tls ?? false,
+        smtpAllowPlaintext: data.smtp?.allowPlaintext ?? false,
         smtpMaxPerMinute: data.smtp?.maxPerMinute ?? null,
         flagKeyword: data.flagKeyword,
         enabled: data.enabled,
@@ -246,6 +281,7 @@ export function mailboxServices(ctx: IntakeContext) {
           imapHost: data.imap.host,
           imapPort: data.imap.port,
           imapTls: data.imap.tls,
+          imapAllowPlaintext: data.imap.allowPlaintext,
         });
       if (data.username !== undefined) mailbox.username = data.username;
       if (data.password !== undefined)
@@ -256,6 +292,7 @@ export function mailboxServices(ctx: IntakeContext) {
           smtpHost: data.smtp?.host ?? null,
           smtpPort: data.smtp?.port ?? null,
           smtpTls: data.smtp?.tls ?? false,
+          smtpAllowPlaintext: data.smtp?.allowPlaintext ?? false,
           smtpMaxPerMinute: paceAfter(data.smtp, mailbox.smtpMaxPerMinute ?? null),
         });
       }
@@ -306,7 +343,7 @@ export function mailboxServices(ctx: IntakeContext) {
      */
     async testConnection(tenantId: string, id: string): Promise<ConnectionTest> {
       const mailbox = await load(tenantId, id);
-      const settings = imapSettingsOf(mailbox, ctx.secretKey);
+      const settings = imapSettingsOf(mailbox, ctx);
       const client = imapClient(settings);
       let timedOut = false;
       const deadline = setTimeout(() => {

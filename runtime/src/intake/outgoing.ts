@@ -237,7 +237,7 @@ export function outgoingServices(
         id: earlier?.mailboxId ?? mailboxId,
       });
       if (!mailbox) throw new NotFoundError('mailbox', mailboxId);
-      const settings = smtpSettingsOf(mailbox, ctx.secretKey);
+      const settings = smtpSettingsOf(mailbox, ctx);
       // Composed first, so a message refused for what it says spends no slot of the pace.
       const composed = await compose(mailbox, input, earlier);
       // Before anything is recorded: a send told to wait leaves nothing behind to clean up.
@@ -259,7 +259,10 @@ export function outgoingServices(
 
 export type OutgoingServices = ReturnType<typeof outgoingServices>;
 
-function smtpSettingsOf(mailbox: Mailbox, secretKey: Buffer): SmtpSettings {
+function smtpSettingsOf(
+  mailbox: Mailbox,
+  ctx: Pick<IntakeContext, 'secretKey' | 'mailTrust'>,
+): SmtpSettings {
   if (!mailbox.smtpHost || !mailbox.smtpPort) {
     throw new BadRequestError(
       'mailbox-without-smtp',
@@ -273,8 +276,10 @@ function smtpSettingsOf(mailbox: Mailbox, secretKey: Buffer): SmtpSettings {
     host: mailbox.smtpHost,
     port: mailbox.smtpPort,
     tls: mailbox.smtpTls,
+    allowPlaintext: mailbox.smtpAllowPlaintext,
+    ...(ctx.mailTrust && { trustedCa: ctx.mailTrust }),
     username: mailbox.username,
-    password: decryptSecret(secretKey, mailbox.passwordEncrypted),
+    password: decryptSecret(ctx.secretKey, mailbox.passwordEncrypted),
   };
 }
 

@@ -103,7 +103,7 @@ async function watchConnection(
   options: Watching,
   summary: SessionSummary,
 ): Promise<'once' | 'reload'> {
-  const client = await connectImap(imapSettingsOf(mailbox, ctx.secretKey));
+  const client = await connectImap(imapSettingsOf(mailbox, ctx));
   // Heard for the whole connection, not only while waiting: mail announced during a pass may
   // not be in what that pass listed, and the wake is kept for the next wait.
   client.on('exists', () => options.wakeup.wake());
@@ -153,6 +153,7 @@ function configurationOf(mailbox: Mailbox): string {
     mailbox.imapHost,
     mailbox.imapPort,
     mailbox.imapTls,
+    mailbox.imapAllowPlaintext,
     mailbox.username,
     mailbox.passwordEncrypted,
     mailbox.folders,

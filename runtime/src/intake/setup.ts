@@ -3,10 +3,10 @@
  * the signature trust anchors, the blob store, and receipts published as `pec.receipt` BPMN
  * messages (context.ts, ReceiptPublication).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { IntakeSettings } from '../config.js';
+import { ConfigError, type IntakeSettings } from '../config.js';
 import type { Services } from '../services/types.js';
 import { FileBlobStore } from '../store/blobs.js';
 import type { Orm } from '../store/orm.js';
@@ -27,6 +27,7 @@ export async function intakeContextFor(
       syncCommand: settings.blobSync === 'filesystem',
     }),
     secretKey: await secretKeyOf(settings, dataDir, log),
+    ...(settings.mailCaFile && { mailTrust: await mailTrustOf(settings.mailCaFile) }),
     trustAnchors: settings.trustAnchorsFile
       ? [await readFile(settings.trustAnchorsFile, 'utf8')]
       : undefined,
@@ -69,4 +70,33 @@ async function secretKeyOf(
   await writeFile(file, key.toString('hex'), { mode: 0o600, flag: 'wx' });
   log?.warn({ file }, 'PECTRACK_SECRET_KEY is not set: created a mailbox password key file');
   return key;
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/**
+ * The authorities of PECTRACK_MAIL_CA, each checked at start: a file that holds none, or a
+ * damaged one, would otherwise show up only as every mailbox's "certificate not trusted".
+ */
+export async function mailTrustOf(file: string): Promise<string[]> {
+  const text = await readFile(file, 'utf8').catch((error: Error) => {
+    throw new ConfigError(
+      'PECTRACK_MAIL_CA',
+      `names ${file}, which cannot be read: ${error.message}`,
+    );
+  });
+  const certificates = text.match(PEM_CERTIFICATE) ?? [];
+  if (certificates.length === 0)
+    throw new ConfigError('PECTRACK_MAIL_CA', `names ${file}, which holds no PEM certificate`);
+  certificates.forEach((pem, index) => {
+    try {
+      new X509Certificate(pem);
+    } catch (error) {
+      throw new ConfigError(
+        'PECTRACK_MAIL_CA',
+        `names ${file}, whose certificate ${index + 1} cannot be read: ${(error as Error).message}`,
+      );
+    }
+  });
+  return certificates;
 }

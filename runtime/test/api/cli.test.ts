@@ -222,7 +222,7 @@ describe('pectrack CLI', { timeout: 180_000 }, () => {
       const mailbox = await mailboxServices(runtime.intake.ctx).create('default', {
         name: 'Protocollo',
         address: 'protocollo@comune.pec.test',
-        imap: { host: '127.0.0.1', port: 143, tls: false },
+        imap: { host: '127.0.0.1', port: 143, tls: false, allowPlaintext: true },
         username: 'protocollo',
         password: 'segreto',
       });

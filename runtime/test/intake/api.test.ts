@@ -96,7 +96,7 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
   const created = () => ({
     name: 'Protocollo generale',
     address: ADDRESS,
-    imap: { host: h.dovecot.host, port: h.dovecot.port, tls: false },
+    imap: { host: h.dovecot.host, port: h.dovecot.port, tls: false, allowPlaintext: true },
     username: ADDRESS,
     password: PASSWORD,
   });
@@ -123,7 +123,7 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
         address: sender,
         username: sender,
         enabled: false,
-        smtp: { host: front.host, port: front.port, tls: false },
+        smtp: { host: front.host, port: front.port, tls: false, allowPlaintext: true },
       });
       await use({ sendPath: `/mailboxes/${box.body.id}/send`, front });
       await call('DELETE', `/mailboxes/${box.body.id}`);
@@ -135,7 +135,7 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
   it('rejects a bad mailbox naming the field and stores nothing', async () => {
     const response = await call('POST', '/mailboxes', {
       ...created(),
-      imap: { host: h.dovecot.host, port: 'centoquarantatre', tls: false },
+      imap: { host: h.dovecot.host, port: 'centoquarantatre', tls: false, allowPlaintext: true },
     });
     expect(response.status).toBe(400);
     expect(response.type).toContain('application/problem+json');
@@ -189,7 +189,7 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
   });
 
   it('updates only the fields a change names; the others keep their value', async () => {
-    const smtp = { host: '127.0.0.1', port: 2525, tls: false };
+    const smtp = { host: '127.0.0.1', port: 2525, tls: false, allowPlaintext: true };
     await call('PUT', `/mailboxes/${mailboxId}`, { smtp, flagKeyword: '$Protocollato' });
     const renamed = await call('PUT', `/mailboxes/${mailboxId}`, { name: 'Protocollo' });
     expect(renamed.status).toBe(200);
@@ -204,11 +204,18 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
       smtp: { ...smtp, maxPerMinute: 6 },
     });
     expect(paced.body.smtp).toEqual({ ...smtp, maxPerMinute: 6 });
-    // Moving to the provider's TLS port names the server only: the pace stays until set to null.
+    // Moving to the provider's TLS port names the server only: the pace stays until set to null,
+    // while the plain-text login, left out, is off (it describes the server, not the provider).
     const moved = await call('PUT', `/mailboxes/${mailboxId}`, {
-      smtp: { ...smtp, port: 465, tls: true },
+      smtp: { host: smtp.host, port: 465, tls: true },
     });
-    expect(moved.body.smtp).toEqual({ ...smtp, port: 465, tls: true, maxPerMinute: 6 });
+    expect(moved.body.smtp).toEqual({
+      host: smtp.host,
+      port: 465,
+      tls: true,
+      allowPlaintext: false,
+      maxPerMinute: 6,
+    });
     const unpaced = await call('PUT', `/mailboxes/${mailboxId}`, {
       smtp: { ...smtp, maxPerMinute: null },
     });
@@ -219,6 +226,38 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
     expect(zero.status).toBe(400);
     expect(JSON.stringify(zero.body.problems)).toContain('body.smtp.maxPerMinute');
     await call('PUT', `/mailboxes/${mailboxId}`, { smtp: null, flagKeyword: null });
+  });
+
+  it('logs in over plain text only where a mailbox allows it, and never beside TLS', async () => {
+    const before = await call('GET', `/mailboxes/${mailboxId}`);
+    const both = await call('PUT', `/mailboxes/${mailboxId}`, {
+      imap: { host: '127.0.0.1', port: 993, tls: true, allowPlaintext: true },
+      smtp: { host: '127.0.0.1', port: 465, tls: true, allowPlaintext: true },
+    });
+    expect(both.status).toBe(400);
+    const named = JSON.stringify(both.body.problems);
+    expect(named).toContain('body.imap.allowPlaintext');
+    expect(named).toContain('body.smtp.allowPlaintext');
+    const after = await call('GET', `/mailboxes/${mailboxId}`);
+    expect([after.body.imap, after.body.smtp]).toEqual([before.body.imap, before.body.smtp]);
+    const created = await call('POST', '/mailboxes', {
+      name: 'Senza opzione',
+      address: 'senza-opzione@comune.pec.test',
+      imap: { host: '127.0.0.1', port: 143, tls: false },
+      smtp: { host: '127.0.0.1', port: 587, tls: false },
+      username: 'senza-opzione',
+      password: 'segreto',
+      enabled: false,
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.imap).toEqual({
+      host: '127.0.0.1',
+      port: 143,
+      tls: false,
+      allowPlaintext: false,
+    });
+    expect(created.body.smtp).toMatchObject({ tls: false, allowPlaintext: false });
+    await call('DELETE', `/mailboxes/${created.body.id}`);
   });
 
   it('refuses fields it does not know, naming them, and changes nothing', async () => {
@@ -370,7 +409,13 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
       ...created(),
       address: 'ragioneria@comune.pec.test',
       enabled: false,
-      smtp: { host: '127.0.0.1', port: await closedPort(), tls: false, maxPerMinute: 1 },
+      smtp: {
+        host: '127.0.0.1',
+        port: await closedPort(),
+        tls: false,
+        allowPlaintext: true,
+        maxPerMinute: 1,
+      },
     });
     const letter = { to: ['ufficio@regione.pec.test'], subject: 'Sollecito', text: '...' };
     const first = await call('POST', `/mailboxes/${box.body.id}/send`, letter);
@@ -655,7 +700,7 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
       const box = await call('POST', '/mailboxes', {
         ...created(),
         enabled: false,
-        imap: { host: '127.0.0.1', port, tls: false },
+        imap: { host: '127.0.0.1', port, tls: false, allowPlaintext: true },
       });
       const hurried = mailboxServices({
         ...h.ctx,

@@ -32,12 +32,12 @@ for (const database of await testDatabases()) {
         await mailboxServices(ctx).create(TENANT, {
           name: address,
           address,
-          imap: { host: '127.0.0.1', port: 1, tls: false },
+          imap: { host: '127.0.0.1', port: 1, tls: false, allowPlaintext: true },
           username: address,
           password: 'segreto',
           enabled: false,
           // Port 1: nothing would take a submission that got past the pace.
-          smtp: { host: '127.0.0.1', port: 1, tls: false, maxPerMinute },
+          smtp: { host: '127.0.0.1', port: 1, tls: false, allowPlaintext: true, maxPerMinute },
         })
       ).id;
 
@@ -146,7 +146,7 @@ for (const database of await testDatabases()) {
       const id = await mailbox('urp@comune.pec.test', null);
       for (let n = 0; n < 20; n++) expect(await takeSendingSlot(ctx, TENANT, id)).toBe(0);
       const view = await mailboxServices(ctx).update(TENANT, id, {
-        smtp: { host: '127.0.0.1', port: 1, tls: false, maxPerMinute: 1 },
+        smtp: { host: '127.0.0.1', port: 1, tls: false, allowPlaintext: true, maxPerMinute: 1 },
       });
       expect(view.smtp).toMatchObject({ maxPerMinute: 1 });
       expect(await takeSendingSlot(ctx, TENANT, id)).toBe(0);

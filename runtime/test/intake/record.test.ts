@@ -62,7 +62,7 @@ async function mailboxOf(runtime: Runtime): Promise<string> {
   const mailbox = await mailboxServices(ctx).create(TENANT, {
     name: 'Protocollo',
     address: 'protocollo@comune.pec.test',
-    imap: { host: '127.0.0.1', port: 143, tls: false },
+    imap: { host: '127.0.0.1', port: 143, tls: false, allowPlaintext: true },
     username: 'protocollo',
     password: 'secret',
   });

@@ -73,7 +73,7 @@ describe.skipIf(Boolean(dovecotMissing))('intake wired into the runtime', () => 
     const mailbox = await runtime.intake.createMailbox(TENANT, {
       name: 'Protocollo',
       address: ADDRESS,
-      imap: { host: dovecot.host, port: dovecot.port, tls: false },
+      imap: { host: dovecot.host, port: dovecot.port, tls: false, allowPlaintext: true },
       username: ADDRESS,
       password: PASSWORD,
     });
@@ -104,7 +104,7 @@ describe.skipIf(Boolean(dovecotMissing))('intake wired into the runtime', () => 
     const mailbox = await runtime.intake.createMailbox(TENANT, {
       name: 'Ragioneria',
       address: 'ragioneria@comune.pec.test',
-      imap: { host: '127.0.0.1', port, tls: false },
+      imap: { host: '127.0.0.1', port, tls: false, allowPlaintext: true },
       username: 'ragioneria@comune.pec.test',
       password: PASSWORD,
     });

@@ -174,7 +174,7 @@ for (const database of await testDatabases()) {
         });
         try {
           await h.mailboxes.update(TENANT, id, {
-            imap: { host: relay.host, port: relay.port, tls: false },
+            imap: { host: relay.host, port: relay.port, tls: false, allowPlaintext: true },
           });
           await watching(id, async () => {
             await eventually('both messages', async () => (await inFolder(id, 'INBOX')) === 2);
@@ -188,7 +188,9 @@ for (const database of await testDatabases()) {
       it('shows a server that is down in health, in the words of the connection test', async () => {
         const id = await h.addMailbox('servizi.sociali@comune.pec.test');
         const port = await closedPort();
-        await h.mailboxes.update(TENANT, id, { imap: { host: '127.0.0.1', port, tls: false } });
+        await h.mailboxes.update(TENANT, id, {
+          imap: { host: '127.0.0.1', port, tls: false, allowPlaintext: true },
+        });
         await expect(runMailboxSession(h.ctx, TENANT, id, { once: true })).rejects.toThrow();
         const health = await h.mailboxes.health(TENANT, id);
         expect(health).toMatchObject({ status: 'failing', consecutiveFailures: 1 });

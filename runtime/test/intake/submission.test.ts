@@ -34,11 +34,11 @@ async function senderMailbox(ctx: IntakeContext, smtp: ScriptedSmtp): Promise<st
   const mailbox = await mailboxServices(ctx).create(TENANT, {
     name: SENDER,
     address: SENDER,
-    imap: { host: '127.0.0.1', port: 1, tls: false },
+    imap: { host: '127.0.0.1', port: 1, tls: false, allowPlaintext: true },
     username: SENDER,
     password: 'segreto',
     enabled: false,
-    smtp: { host: smtp.host, port: smtp.port, tls: false },
+    smtp: { host: smtp.host, port: smtp.port, tls: false, allowPlaintext: true },
   });
   return mailbox.id;
 }
@@ -208,6 +208,40 @@ describe('certified submission (scripted SMTP)', () => {
     );
     const rcpts = smtp.sessions.slice(before).flatMap((s) => s.rcpt);
     expect({ outcome, rcpts }).toEqual({ outcome: 'INPUT_INVALID', rcpts: [] });
+  });
+
+  it('a server that offers no STARTTLS never gets the password, unless the mailbox allows plain text; the message then goes out as recorded', async () => {
+    const guarded = await mailboxServices(ctx).create(TENANT, {
+      name: 'guarded',
+      address: 'guarded@comune.pec.test',
+      imap: { host: '127.0.0.1', port: 1, tls: false, allowPlaintext: true },
+      username: 'guarded@comune.pec.test',
+      password: 'segreto',
+      enabled: false,
+      smtp: { host: smtp.host, port: smtp.port, tls: false },
+    });
+    smtp.script = {};
+    const sessions = smtp.sessions.length;
+    const letter = key();
+    const error = await failure(
+      outgoing.send(TENANT, guarded.id, LETTER, { idempotencyKey: letter }),
+    );
+    expect(error.message).toMatch(/offers no STARTTLS.*allowPlaintext/);
+    expect(error.details).toMatchObject({ transient: false });
+    const refused = smtp.sessions.slice(sessions);
+    expect(refused.map((s) => s.commands.map((c) => c.split(' ')[0]))).toEqual([
+      ['EHLO', 'STARTTLS'],
+    ]);
+    expect(refused[0]!.auth).toEqual([]);
+    // The body's choice for a relay on its own network: the same key sends the message it recorded.
+    await mailboxServices(ctx).update(TENANT, guarded.id, {
+      smtp: { host: smtp.host, port: smtp.port, tls: false, allowPlaintext: true },
+    });
+    const sent = await outgoing.send(TENANT, guarded.id, LETTER, { idempotencyKey: letter });
+    expect(sent).toMatchObject({ messageId: error.details.messageId, replayed: false });
+    const allowed = smtp.sessions.slice(sessions + 1);
+    expect(allowed.map((s) => s.auth.length)).toEqual([1]);
+    expect(withData(allowed)).toHaveLength(1);
   });
 
   it('421 at MAIL FROM is transient, its text kept; 553 at MAIL FROM is final', async () => {

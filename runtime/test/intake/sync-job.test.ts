@@ -62,7 +62,7 @@ describe.skipIf(Boolean(dovecotMissing))('the mailbox-sync job and its mailbox',
     return intake.createMailbox(TENANT, {
       name: address,
       address,
-      imap: { host: h.dovecot.host, port: h.dovecot.port, tls: false },
+      imap: { host: h.dovecot.host, port: h.dovecot.port, tls: false, allowPlaintext: true },
       username: address,
       password: PASSWORD,
       ...input,

@@ -1,6 +1,11 @@
-import { availableParallelism } from 'node:os';
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createTestCa } from '@pectrack/connector-pec/testkit';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { mailTrustOf } from '../../src/intake/setup.js';
 
 describe('configuration from the environment', () => {
   it('defaults to SQLite under ./data on port 3000 for tenant "default"', () => {
@@ -46,6 +51,45 @@ describe('configuration from the environment', () => {
   it('takes uploads up to PECTRACK_UPLOAD_MAX_MB, the API default (100 MB) when unset', () => {
     expect(loadConfig({}).uploadMaxBytes).toBeUndefined();
     expect(loadConfig({ PECTRACK_UPLOAD_MAX_MB: '30' }).uploadMaxBytes).toBe(30 * 1048576);
+  });
+
+  it('trusts the mail servers of PECTRACK_MAIL_CA beside the system authorities, each certificate checked at start', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pectrack-mail-ca-'));
+    try {
+      const [first, second] = [createTestCa(), createTestCa({ commonName: 'Seconda CA' })];
+      const bundle = join(dir, 'bundle.pem');
+      await writeFile(
+        bundle,
+        `# the body's relays\n${first.certificatePem}\n${second.certificatePem}`,
+      );
+      const config = loadConfig({ PECTRACK_MAIL_CA: 'bundle.pem' });
+      expect(config.intake?.mailCaFile).toBe(resolve('bundle.pem'));
+      expect(loadConfig({}).intake?.mailCaFile).toBeUndefined();
+      const trusted = await mailTrustOf(bundle);
+      expect(trusted.map((pem) => new X509Certificate(pem).subject)).toEqual([
+        'CN=PECtrack Test CA',
+        'CN=Seconda CA',
+      ]);
+      const broken = join(dir, 'broken.pem');
+      await writeFile(broken, first.certificatePem.replace(/[A-Za-z]{12}\n/, '\n'));
+      const empty = join(dir, 'empty.pem');
+      await writeFile(empty, 'not a certificate');
+      const refusals = await Promise.all(
+        [broken, empty, join(dir, 'missing.pem')].map((file) => mailTrustOf(file).catch((e) => e)),
+      );
+      expect(refusals.map((e) => [e instanceof ConfigError, e.variable])).toEqual([
+        [true, 'PECTRACK_MAIL_CA'],
+        [true, 'PECTRACK_MAIL_CA'],
+        [true, 'PECTRACK_MAIL_CA'],
+      ]);
+      expect(refusals.map((e) => e.message)).toEqual([
+        expect.stringMatching(/broken\.pem, whose certificate 1 cannot be read/),
+        expect.stringMatching(/empty\.pem, which holds no PEM certificate/),
+        expect.stringMatching(/missing\.pem, which cannot be read: ENOENT/),
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it.each([

@@ -7,3 +7,4 @@ export type {
   SmtpSettings,
   SubmissionResult,
 } from './transport.js';
+export { certificateAdvice, mailTlsOptions } from './trust.js';

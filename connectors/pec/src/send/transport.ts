@@ -4,12 +4,20 @@
  */
 import nodemailer from 'nodemailer';
 import type { ComposedPec } from './compose.js';
+import { certificateAdvice, mailTlsOptions } from './trust.js';
 
 export interface SmtpSettings {
   host: string;
   port: number;
-  /** Implicit TLS (465). With false, STARTTLS is used when the server offers it. */
+  /** Implicit TLS (465). With false, STARTTLS is required before the login, unless `allowPlaintext`. */
   tls: boolean;
+  /**
+   * Log in even when the server offers no STARTTLS, the password then in clear: only for a
+   * server on a network the body trusts. Absent: false.
+   */
+  allowPlaintext?: boolean;
+  /** PEM certificates the server's may chain to besides the system's (mailTlsOptions). */
+  trustedCa?: readonly string[];
   username: string;
   password: string;
   /** Give up a silent server after this long. */
@@ -93,10 +101,16 @@ export interface PecTransport {
 
 export function createPecTransport(settings: SmtpSettings): PecTransport {
   const timeout = settings.timeoutMs ?? 60_000;
+  const trust = mailTlsOptions(settings.trustedCa);
+  const where = `SMTP server ${settings.host}:${settings.port}`;
   const transporter = nodemailer.createTransport({
     host: settings.host,
     port: settings.port,
     secure: settings.tls,
+    // Required, not taken when offered: the EHLO reply that offers STARTTLS comes in clear, and
+    // one stripped of it on the path would otherwise get the password in clear.
+    requireTLS: !settings.tls && !settings.allowPlaintext,
+    ...(trust && { tls: trust }),
     auth: { user: settings.username, pass: settings.password },
     connectionTimeout: timeout,
     greetingTimeout: timeout,
@@ -114,14 +128,14 @@ export function createPecTransport(settings: SmtpSettings): PecTransport {
           response: info.response,
         };
       } catch (error) {
-        throw asSendError(error);
+        throw asSendError(error, where);
       }
     },
     async verify() {
       try {
         await transporter.verify();
       } catch (error) {
-        throw asSendError(error);
+        throw asSendError(error, where);
       }
     },
     close: () => transporter.close(),
@@ -145,7 +159,7 @@ function refusalsOf(info: { rejectedErrors?: unknown[] }): RecipientRefusal[] {
   });
 }
 
-function asSendError(error: unknown): PecSendError {
+function asSendError(error: unknown, where: string): PecSendError {
   const e = error as {
     code?: string;
     responseCode?: number;
@@ -156,10 +170,26 @@ function asSendError(error: unknown): PecSendError {
   };
   return new PecSendError(
     e.code ?? 'ESEND',
-    e.message ?? String(error),
+    explained(e, where),
     e.responseCode,
     e.command,
     e.originalCode,
     e.timeoutType,
   );
+}
+
+/**
+ * nodemailer's own words, after what a person configuring the mailbox can do about the two
+ * failures of a required STARTTLS: the server refused it (offers none), or its certificate did
+ * not verify.
+ */
+function explained(
+  e: { code?: string; command?: string; message?: string; originalCode?: string },
+  where: string,
+): string {
+  const text = e.message ?? 'the submission failed';
+  if (e.code === 'ETLS' && e.command === 'STARTTLS' && /^Error upgrading connection/.test(text))
+    return `${where} offers no STARTTLS, so the password would cross the network in clear: use its TLS port (usually 465) with tls true, or, only for a server on a network you trust, set allowPlaintext to true (${text})`;
+  const advice = certificateAdvice(e, where);
+  return advice ? `${advice} (${text})` : text;
 }

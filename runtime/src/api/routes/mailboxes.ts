@@ -7,7 +7,13 @@ import { DELIVERY_STATUSES } from '../../store/entities/message.js';
 import { endpoint, type Endpoint } from '../endpoint.js';
 import { IdParams } from '../schemas.js';
 
-const Server = z.object({ host: z.string(), port: z.number().int(), tls: z.boolean() });
+const Server = z.object({
+  host: z.string(),
+  port: z.number().int(),
+  tls: z.boolean(),
+  /** With tls false: the login goes in clear when the server offers no STARTTLS. */
+  allowPlaintext: z.boolean(),
+});
 
 const MailboxHealth = z.object({
   status: z.enum(['unknown', 'ok', 'failing', 'auth-failed', 'disabled']),

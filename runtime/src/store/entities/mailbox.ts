@@ -30,12 +30,19 @@ export interface Mailbox {
   imapHost: string;
   imapPort: number;
   imapTls: boolean;
+  /**
+   * With `imapTls` false: log in even when the server offers no STARTTLS, the password then in
+   * clear. False (the default) refuses such a server; see imap.ts.
+   */
+  imapAllowPlaintext: boolean;
   username: string;
   passwordEncrypted: string;
   folders: string[];
   smtpHost: string | null;
   smtpPort: number | null;
   smtpTls: boolean;
+  /** As `imapAllowPlaintext`, for the submission server. */
+  smtpAllowPlaintext: boolean;
   /** Submissions the provider takes in a minute (null: no limit); see intake/pacing.ts. */
   smtpMaxPerMinute?: number | null;
   /** When the submissions of the last minute went (ISO instants), oldest first. */
@@ -68,12 +75,14 @@ export const MailboxSchema = new EntitySchema<Mailbox>({
     imapHost: { type: 'string' },
     imapPort: { type: 'integer' },
     imapTls: { type: 'boolean' },
+    imapAllowPlaintext: { type: 'boolean', default: false },
     username: { type: 'string' },
     passwordEncrypted: { type: 'text' },
     folders: { type: 'json' },
     smtpHost: { type: 'string', nullable: true },
     smtpPort: { type: 'integer', nullable: true },
     smtpTls: { type: 'boolean' },
+    smtpAllowPlaintext: { type: 'boolean', default: false },
     smtpMaxPerMinute: { type: 'integer', nullable: true },
     smtpRecentSubmissions: { type: 'json', nullable: true },
     smtpWaiting: { type: 'json', nullable: true },

@@ -13,6 +13,7 @@ import { Migration20261128300000_mailbox_sending_queue } from './Migration202611
 import { Migration20261128400000_uploaded_file } from './Migration20261128400000_uploaded_file.js';
 import { Migration20261128500000_mailbox_sync_request } from './Migration20261128500000_mailbox_sync_request.js';
 import { Migration20261128600000_checkpoint_account } from './Migration20261128600000_checkpoint_account.js';
+import { Migration20261128700000_mailbox_plaintext_login } from './Migration20261128700000_mailbox_plaintext_login.js';
 
 /** Listed explicitly so migrations run the same from src (tsx, vitest) and from dist. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -56,5 +57,9 @@ export const MIGRATIONS: MigrationObject[] = [
   {
     name: 'Migration20261128600000_checkpoint_account',
     class: Migration20261128600000_checkpoint_account,
+  },
+  {
+    name: 'Migration20261128700000_mailbox_plaintext_login',
+    class: Migration20261128700000_mailbox_plaintext_login,
   },
 ];

@@ -57,7 +57,7 @@ export async function startSetting(
   const mailbox = await mailboxServices(withAnchors).create(TENANT, {
     name: 'Protocollo',
     address: OFFICE,
-    imap: { host: '127.0.0.1', port: 143, tls: false },
+    imap: { host: '127.0.0.1', port: 143, tls: false, allowPlaintext: true },
     username: OFFICE,
     password: 'segreto',
   });

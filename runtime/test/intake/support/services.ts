@@ -103,12 +103,12 @@ export async function startHarness(
       const view = await mailboxes.create(TENANT, {
         name: address,
         address,
-        imap: { host: dovecot.host, port: dovecot.port, tls: false },
+        imap: { host: dovecot.host, port: dovecot.port, tls: false, allowPlaintext: true },
         username: address,
         password: PASSWORD,
         folders: options.folders ?? ['INBOX'],
         flagKeyword: options.flagKeyword ?? null,
-        smtp: options.smtp ? { ...options.smtp, tls: false } : null,
+        smtp: options.smtp ? { ...options.smtp, tls: false, allowPlaintext: true } : null,
       });
       return view.id;
     },
