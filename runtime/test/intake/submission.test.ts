@@ -156,6 +156,56 @@ describe('certified submission (scripted SMTP)', () => {
     expect(JSON.stringify(citizenSteps)).toContain('casella inesistente');
   });
 
+  it('a provider taking two recipients a transaction (452 for the rest) gets the others in transactions of their own, the same bytes', async () => {
+    let inTransaction = 0;
+    smtp.script = {
+      mailFrom: () => {
+        inTransaction = 0;
+        return '250 2.1.0 Ok';
+      },
+      rcpt: () => (++inTransaction > 2 ? '452 4.5.3 Too many recipients' : '250 2.1.5 Ok'),
+    };
+    const everyone = [1, 2, 3, 4, 5].map((n) => `ufficio${n}@regione.pec.test`);
+    const before = smtp.sessions.length;
+    const sent = await outgoing.send(TENANT, senderId, {
+      ...LETTER,
+      to: everyone.slice(0, 3),
+      cc: everyone.slice(3),
+    });
+    expect((await statesOf(sent.id)).map((r) => r.status)).toEqual(Array(5).fill('submitted'));
+    const transactions = withData(smtp.sessions.slice(before));
+    expect(transactions.map((t) => t.rcpt)).toEqual([
+      everyone.slice(0, 2),
+      everyone.slice(2, 4),
+      everyone.slice(4),
+    ]);
+    expect(new Set(transactions.map((t) => t.data!.toString('latin1'))).size).toBe(1);
+  });
+
+  it('a recipient refused for now (450) in its own transaction too is failed with the latest reply, the others sent once', async () => {
+    let attempt = 0;
+    smtp.script = {
+      rcpt: (a) =>
+        a === CITIZEN ? `450 4.2.1 Casella occupata (tentativo ${++attempt})` : '250 2.1.5 Ok',
+    };
+    const before = smtp.sessions.length;
+    const sent = await outgoing.send(TENANT, senderId, { ...LETTER, to: [OFFICE, CITIZEN] });
+    expect(await statesOf(sent.id)).toEqual([
+      { address: CITIZEN, status: 'failed' },
+      { address: OFFICE, status: 'submitted' },
+    ]);
+    const [citizenStep] = (await historyOf(sent.id)).filter((e) => e.recipient === CITIZEN);
+    expect(citizenStep!.data).toMatchObject({
+      error: expect.stringContaining('tentativo 2'),
+      responseCode: 450,
+    });
+    const sessions = smtp.sessions.slice(before);
+    expect(sessions.map((s) => [s.rcpt, s.data !== undefined])).toEqual([
+      [[OFFICE], true],
+      [[], false],
+    ]);
+  });
+
   it('a message past the 30 MB provider limit (size × recipients) is refused before submission, naming it', async () => {
     smtp.script = {};
     const before = smtp.sessions.length;

@@ -118,9 +118,13 @@ export function createPecTransport(settings: SmtpSettings): PecTransport {
   });
   return {
     async submit(composed) {
+      // The same bytes every time: the envelope alone says who a transaction is for.
+      const transaction = (to: string[]) =>
+        transporter.sendMail({ envelope: { ...composed.envelope, to }, raw: composed.raw });
+      let first: SubmissionResult;
       try {
-        const info = await transporter.sendMail({ envelope: composed.envelope, raw: composed.raw });
-        return {
+        const info = await transaction(composed.envelope.to);
+        first = {
           messageId: composed.messageId,
           accepted: info.accepted.map(String),
           rejected: info.rejected.map(String),
@@ -130,6 +134,7 @@ export function createPecTransport(settings: SmtpSettings): PecTransport {
       } catch (error) {
         throw asSendError(error, where);
       }
+      return sendRefusedForNow(first, transaction);
     },
     async verify() {
       try {
@@ -140,6 +145,58 @@ export function createPecTransport(settings: SmtpSettings): PecTransport {
     },
     close: () => transporter.close(),
   };
+}
+
+type Transaction = (to: string[]) => Promise<{ accepted: unknown[]; rejectedErrors?: unknown[] }>;
+
+/**
+ * RFC 5321 (4.5.3.1.10): a server that takes only so many recipients a transaction refuses the
+ * rest for now (452), and the client sends them the message in a transaction of its own. Every
+ * recipient refused for now (4xx) gets that, round after round while each round takes someone
+ * (so at most one round a recipient); one still refused keeps the latest reply. A later round
+ * that fails as a whole leaves its recipients refused with that failure, the earlier rounds'
+ * recipients taken all the same.
+ */
+async function sendRefusedForNow(
+  first: SubmissionResult,
+  transaction: Transaction,
+): Promise<SubmissionResult> {
+  let result = first;
+  for (;;) {
+    const later = result.refusals.filter(refusedForNow).map((r) => r.address);
+    if (later.length === 0) return result;
+    const round = await transaction(later).then(
+      (info) => ({ accepted: info.accepted.map(String), refusals: refusalsOf(info) }),
+      (error: unknown) => ({ accepted: [], refusals: refusalsOfFailedRound(error, later) }),
+    );
+    const settled = new Set(later.map((address) => address.toLowerCase()));
+    const refusals = [
+      ...result.refusals.filter((r) => !settled.has(r.address.toLowerCase())),
+      ...round.refusals,
+    ];
+    result = {
+      ...result,
+      accepted: [...result.accepted, ...round.accepted],
+      rejected: refusals.map((r) => r.address),
+      refusals,
+    };
+    if (round.accepted.length === 0) return result;
+  }
+}
+
+const refusedForNow = (refusal: RecipientRefusal) =>
+  refusal.responseCode !== null && refusal.responseCode >= 400 && refusal.responseCode < 500;
+
+/** Every recipient refused again (nodemailer lists them on the error), or the round's own failure. */
+function refusalsOfFailedRound(error: unknown, recipients: string[]): RecipientRefusal[] {
+  const listed = refusalsOf(error as { rejectedErrors?: unknown[] });
+  if (listed.length > 0) return listed;
+  const { message, responseCode } = error as { message?: string; responseCode?: number };
+  return recipients.map((address) => ({
+    address,
+    reply: `in a transaction of its own: ${message ?? String(error)}`,
+    responseCode: responseCode ?? null,
+  }));
 }
 
 /** nodemailer keeps each refused recipient's reply beside the list of them. */
