@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
 import { z } from 'zod';
+import { createPecTransport } from '@pectrack/connector-pec';
 import { ConflictError, NotFoundError } from '../errors.js';
 import {
   MailboxCheckpointSchema,
@@ -25,6 +26,7 @@ import {
   imapSettingsOf,
   isAuthenticationFailure,
 } from './imap.js';
+import { smtpSettingsOf } from './smtp.js';
 import { sameFolder } from './sync-pass.js';
 import { encryptSecret } from './secrets.js';
 
@@ -139,12 +141,15 @@ export interface MailboxHealth {
   unparseable: number;
 }
 
+/** `ok` and the fields beside it are about IMAP, which the sync needs; `smtp` about sending. */
 export interface ConnectionTest {
   ok: boolean;
   authenticationFailed: boolean;
   error: string | null;
   capabilities: string[];
   folders: { folder: string; exists: boolean }[];
+  /** The submission server's login, tried beside; null for a mailbox that does not send. */
+  smtp: { ok: boolean; error: string | null } | null;
 }
 
 export function viewOf(mailbox: Mailbox, health: MailboxHealth): MailboxView {
@@ -337,49 +342,75 @@ export function mailboxServices(ctx: IntakeContext) {
     },
 
     /**
-     * Logs in and looks for the watched folders, without reading or changing any mail. Bounded
-     * by `connectionTestMs`: a server that greets and then goes quiet would otherwise hold the
-     * request for imapflow's 5-minute socket timeout.
+     * Logs in to IMAP and looks for the watched folders, without reading or changing any mail,
+     * and to the SMTP server if the mailbox sends, without sending: a login or certificate that
+     * does not work shows here rather than at the first certified reply.
      */
     async testConnection(tenantId: string, id: string): Promise<ConnectionTest> {
       const mailbox = await load(tenantId, id);
-      const settings = imapSettingsOf(mailbox, ctx);
-      const client = imapClient(settings);
-      let timedOut = false;
-      const deadline = setTimeout(() => {
-        timedOut = true;
-        client.close();
-      }, ctx.limits.connectionTestMs);
-      try {
-        await client.connect();
-        const listed = (await client.list()).map((f) => f.path);
-        return {
-          ok: true,
-          authenticationFailed: false,
-          error: null,
-          capabilities: [...client.capabilities.keys()].sort(),
-          folders: mailbox.folders.map((folder) => ({
-            folder,
-            exists: listed.some((path) => sameFolder(path, folder)),
-          })),
-        };
-      } catch (error) {
-        const seconds = ctx.limits.connectionTestMs / 1000;
-        return {
-          ok: false,
-          authenticationFailed: isAuthenticationFailure(error),
-          error: timedOut
-            ? `${settings.host}:${settings.port} did not answer within ${seconds} s`
-            : describeConnectionError(error, settings),
-          capabilities: [],
-          folders: [],
-        };
-      } finally {
-        clearTimeout(deadline);
-        if (!timedOut) await client.logout().catch(() => undefined);
-      }
+      const [imap, smtp] = await Promise.all([testImap(mailbox), testSmtp(mailbox)]);
+      return { ...imap, smtp };
     },
   };
+
+  /**
+   * Bounded by `connectionTestMs`: a server that greets and then goes quiet would otherwise
+   * hold the request for imapflow's 5-minute socket timeout.
+   */
+  async function testImap(mailbox: Mailbox): Promise<Omit<ConnectionTest, 'smtp'>> {
+    const settings = imapSettingsOf(mailbox, ctx);
+    const client = imapClient(settings);
+    let timedOut = false;
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      client.close();
+    }, ctx.limits.connectionTestMs);
+    try {
+      await client.connect();
+      const listed = (await client.list()).map((f) => f.path);
+      return {
+        ok: true,
+        authenticationFailed: false,
+        error: null,
+        capabilities: [...client.capabilities.keys()].sort(),
+        folders: mailbox.folders.map((folder) => ({
+          folder,
+          exists: listed.some((path) => sameFolder(path, folder)),
+        })),
+      };
+    } catch (error) {
+      const seconds = ctx.limits.connectionTestMs / 1000;
+      return {
+        ok: false,
+        authenticationFailed: isAuthenticationFailure(error),
+        error: timedOut
+          ? `${settings.host}:${settings.port} did not answer within ${seconds} s`
+          : describeConnectionError(error, settings),
+        capabilities: [],
+        folders: [],
+      };
+    } finally {
+      clearTimeout(deadline);
+      if (!timedOut) await client.logout().catch(() => undefined);
+    }
+  }
+
+  /** nodemailer's own timeouts, set to the same bound, end a server that goes quiet. */
+  async function testSmtp(mailbox: Mailbox): Promise<ConnectionTest['smtp']> {
+    if (!mailbox.smtpHost || !mailbox.smtpPort) return null;
+    const transport = createPecTransport({
+      ...smtpSettingsOf(mailbox, ctx),
+      timeoutMs: ctx.limits.connectionTestMs,
+    });
+    try {
+      await transport.verify();
+      return { ok: true, error: null };
+    } catch (error) {
+      return { ok: false, error: (error as Error).message };
+    } finally {
+      transport.close();
+    }
+  }
 }
 
 export type MailboxServices = ReturnType<typeof mailboxServices>;

@@ -43,7 +43,7 @@ import {
   wasSubmitted,
   type SentMessage,
 } from './earlier-send.js';
-import { decryptSecret } from './secrets.js';
+import { smtpSettingsOf } from './smtp.js';
 import {
   checkSameRequest,
   claimRemainingMs,
@@ -258,30 +258,6 @@ export function outgoingServices(
 }
 
 export type OutgoingServices = ReturnType<typeof outgoingServices>;
-
-function smtpSettingsOf(
-  mailbox: Mailbox,
-  ctx: Pick<IntakeContext, 'secretKey' | 'mailTrust'>,
-): SmtpSettings {
-  if (!mailbox.smtpHost || !mailbox.smtpPort) {
-    throw new BadRequestError(
-      'mailbox-without-smtp',
-      `mailbox ${mailbox.id} has no SMTP settings: set smtp.host and smtp.port`,
-      {
-        field: 'smtp',
-      },
-    );
-  }
-  return {
-    host: mailbox.smtpHost,
-    port: mailbox.smtpPort,
-    tls: mailbox.smtpTls,
-    allowPlaintext: mailbox.smtpAllowPlaintext,
-    ...(ctx.mailTrust && { trustedCa: ctx.mailTrust }),
-    username: mailbox.username,
-    password: decryptSecret(ctx.secretKey, mailbox.passwordEncrypted),
-  };
-}
 
 async function composeOrExplain(message: OutgoingPec) {
   try {

@@ -132,6 +132,32 @@ describe.skipIf(Boolean(dovecotMissing))('mailboxes and messages API', () => {
     }
   };
 
+  it('a connection test logs in to the SMTP server too, sending nothing, and says why a login fails there', async () => {
+    await withSendingMailbox('tested@comune.pec.test', async ({ sendPath, front }) => {
+      const path = sendPath.replace(/\/send$/, '/test');
+      const working = await call('POST', path);
+      expect(working.status).toBe(200);
+      expect(working.body).toMatchObject({ ok: true, smtp: { ok: true, error: null } });
+      await call('PUT', sendPath.replace(/\/send$/, ''), { password: 'sbagliata' });
+      const refused = await call('POST', path);
+      expect(refused.body).toMatchObject({
+        ok: false,
+        smtp: {
+          ok: false,
+          error: expect.stringMatching(/535 5\.7\.8 Authentication credentials invalid/),
+        },
+      });
+      expect(front.processed).toEqual([]);
+    });
+    const withoutSmtp = await call('POST', '/mailboxes', {
+      ...created(),
+      address: 'solo-imap@comune.pec.test',
+      enabled: false,
+    });
+    expect((await call('POST', `/mailboxes/${withoutSmtp.body.id}/test`)).body.smtp).toBeNull();
+    await call('DELETE', `/mailboxes/${withoutSmtp.body.id}`);
+  });
+
   it('rejects a bad mailbox naming the field and stores nothing', async () => {
     const response = await call('POST', '/mailboxes', {
       ...created(),

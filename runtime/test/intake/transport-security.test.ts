@@ -123,6 +123,7 @@ describe.skipIf(Boolean(dovecotMissing))('mail server logins: TLS before the pas
       ok: true,
       error: null,
       folders: [{ folder: 'INBOX', exists: true }],
+      smtp: null,
     });
     await secure.deliver(address, [fixtures.envelope(1, [address]).raw]);
     await mailboxServices(runtime.intake.ctx).update(TENANT, id, { enabled: true });
@@ -176,6 +177,19 @@ describe.skipIf(Boolean(dovecotMissing))('mail server logins: TLS before the pas
       enabled: false,
       smtp: { host: front.host, port: front.port, tls: false },
     });
+    // The connection test tries the SMTP login too, and says the same.
+    const tests = await Promise.all(
+      [systemTrustOnly(), runtime.intake.ctx].map((c) =>
+        mailboxServices(c).testConnection(TENANT, id),
+      ),
+    );
+    expect(tests.map((t) => t.smtp)).toEqual([
+      {
+        ok: false,
+        error: expect.stringMatching(/TLS certificate of SMTP server .* is not trusted/),
+      },
+      { ok: true, error: null },
+    ]);
     const letter = { to: [CITIZEN], subject: 'Esito istanza', text: 'Si comunica.' };
     const untrusted = await outgoingServices(systemTrustOnly())
       .send(TENANT, id, letter, { idempotencyKey: 'tls:1' })

@@ -56,6 +56,8 @@ const ConnectionTest = z.object({
   error: z.string().nullable(),
   capabilities: z.array(z.string()),
   folders: z.array(z.object({ folder: z.string(), exists: z.boolean() })),
+  /** The SMTP login, tried beside (nothing sent); null for a mailbox without SMTP. */
+  smtp: z.object({ ok: z.boolean(), error: z.string().nullable() }).nullable(),
 });
 
 const DeliveryStatus = z.enum(DELIVERY_STATUSES);
@@ -230,7 +232,7 @@ export function mailboxEndpoints(intake: Intake): Endpoint[] {
         path: '/mailboxes/:id/test',
         operationId: 'testMailbox',
         summary:
-          'Log in to the mailbox and look for its folders, reading nothing; a login that works lets a mailbox stopped by a refused one sync again',
+          'Log in to the mailbox and look for its folders, reading nothing, and to its SMTP server, sending nothing (`smtp`); an IMAP login that works lets a mailbox stopped by a refused one sync again',
         permission: 'mailboxes:manage',
         params: IdParams,
         success: json('Outcome of the connection test', ConnectionTest),
