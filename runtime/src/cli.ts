@@ -53,6 +53,15 @@ function minutes(value: string): number {
   return parsed;
 }
 
+/** An empty filter would select every message (a script's unset variable), so it is refused. */
+function nonEmpty(value: string): string {
+  if (value.trim() === '')
+    throw new InvalidArgumentError(
+      'an empty value selects nothing: leave the option out to select all',
+    );
+  return value;
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [
     ...previous,
@@ -350,13 +359,13 @@ export function buildProgram(): Command {
     .description(
       'read received messages again from their stored bytes (after an upgrade of the parser, or trust anchors configured since): each takes the new reading; one now read as certified opens its case, a receipt moves the message it refers to',
     )
-    .option('--kind <kind>', 'only messages stored as this kind (e.g. unparseable)')
+    .option('--kind <kind>', 'only messages stored as this kind (e.g. unparseable)', nonEmpty)
     .addOption(
       new Option('--signature-status <status>', 'only messages with this signature status').choices(
         SIGNATURE_STATUSES,
       ),
     )
-    .option('--mailbox <id>', 'only the messages of this mailbox')
+    .option('--mailbox <id>', 'only the messages of this mailbox', nonEmpty)
     .action(async (opts: ReparseOptions) => {
       await reparseMessages(loadConfig(), opts);
     });

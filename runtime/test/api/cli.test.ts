@@ -278,6 +278,12 @@ describe('pectrack CLI', { timeout: 180_000 }, () => {
     const bad = await pectrack(['messages', 'reparse', '--signature-status', 'forse']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('forse');
+    // A script's unset variable: not every message, but a refusal naming the option.
+    for (const option of ['--kind', '--mailbox']) {
+      const empty = await pectrack(['messages', 'reparse', option, ''], env);
+      expect([empty.code, empty.stdout]).toEqual([1, '']);
+      expect(empty.stderr).toMatch(new RegExp(`option '${option} <\\w+>' argument '' is invalid`));
+    }
   });
 
   it('serves the API until SIGTERM', async () => {
