@@ -21,6 +21,7 @@ import { ConfigError, intakeSettingsOf, loadConfig, type RuntimeConfig } from '.
 import { PecTrackError } from './errors.js';
 import { SIGNATURE_STATUSES } from './store/entities/message.js';
 import type { Actor } from './services/types.js';
+import { referencedBlobs } from './store/blob-references.js';
 import { FileBlobStore } from './store/blobs.js';
 import { migrate, openOrm, type Orm } from './store/orm.js';
 import { UserSchema } from './store/entities/index.js';
@@ -338,18 +339,28 @@ export function buildProgram(): Command {
   const blobs = program.command('blobs').description('maintain the blob store of raw messages');
   blobs
     .command('sweep')
-    .description('remove the temporary files an interrupted write left in the blob store')
+    .description(
+      'remove the temporary files an interrupted write left in the blob store; with --unreferenced, also the blobs no message or uploaded file refers to any more (a deleted upload)',
+    )
     .addOption(
       new Option('--older-than <minutes>', 'only files not written to for this long')
         .argParser(minutes)
         .default(60),
     )
-    .action(async (opts: { olderThan: number }) => {
+    .option('--unreferenced', 'also remove the blobs nothing refers to any more')
+    .action(async (opts: { olderThan: number; unreferenced?: boolean }) => {
       const config = loadConfig();
       const dir = intakeSettingsOf(config).blobDir;
-      const swept = await new FileBlobStore(dir).sweepTemporaryFiles(opts.olderThan * 60_000);
+      const store = new FileBlobStore(dir);
+      const age = `older than ${opts.olderThan} minute(s) from ${dir}`;
+      const swept = await store.sweepTemporaryFiles(opts.olderThan * 60_000);
+      console.log(`removed ${swept.removed} temporary file(s), ${swept.bytes} bytes, ${age}`);
+      if (!opts.unreferenced) return;
+      const unreferenced = await withOrm(config, (orm) =>
+        store.sweepUnreferenced(opts.olderThan * 60_000, (names) => referencedBlobs(orm, names)),
+      );
       console.log(
-        `removed ${swept.removed} temporary file(s), ${swept.bytes} bytes, older than ${opts.olderThan} minute(s) from ${dir}`,
+        `removed ${unreferenced.removed} unreferenced blob(s), ${unreferenced.bytes} bytes, ${age}`,
       );
     });
 

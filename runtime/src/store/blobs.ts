@@ -115,6 +115,9 @@ const FAN_OUT_DIR = /^[0-9a-f]{2}$/;
 /** A buffer up to this size is written on the calling thread (see putBuffer). */
 export const WRITE_IN_PLACE_MAX_BYTES = 1024 * 1024;
 
+/** Names asked about at once: one query per this many blobs. */
+const UNREFERENCED_BATCH = 500;
+
 export interface SweepResult {
   removed: number;
   bytes: number;
@@ -292,6 +295,60 @@ export class FileBlobStore implements BlobStore {
       if (entry.isDirectory() && FAN_OUT_DIR.test(entry.name))
         await sweep(join(this.root, entry.name), (name) => TEMPORARY_BESIDE.test(name));
     return result;
+  }
+
+  /**
+   * Removes the blobs nothing refers to any more (a deleted upload's bytes), not written to for
+   * `olderThanMs`: a blob put for a row not yet committed, or put again for a new one (the
+   * rename gives it a new mtime), is younger than any sensible threshold and stays. `referenced`
+   * answers which of a batch of names some row still refers to, in any tenant (a blob is
+   * shared by content). Both layouts are swept.
+   */
+  async sweepUnreferenced(
+    olderThanMs: number,
+    referenced: (sha256s: string[]) => Promise<Set<string>>,
+    now = Date.now(),
+  ): Promise<SweepResult> {
+    const result: SweepResult = { removed: 0, bytes: 0 };
+    let batch: { path: string; sha256: string; size: number }[] = [];
+    const removeUnreferenced = async () => {
+      const kept = await referenced(batch.map((b) => b.sha256));
+      for (const blob of batch.filter((b) => !kept.has(b.sha256))) {
+        await rm(blob.path, { force: true });
+        result.removed += 1;
+        result.bytes += blob.size;
+      }
+      batch = [];
+    };
+    for await (const blob of this.blobsOlderThan(olderThanMs, now)) {
+      batch.push(blob);
+      if (batch.length >= UNREFERENCED_BATCH) await removeUnreferenced();
+    }
+    if (batch.length > 0) await removeUnreferenced();
+    return result;
+  }
+
+  /** Every blob of both layouts not written to for `olderThanMs`, one directory at a time. */
+  private async *blobsOlderThan(
+    olderThanMs: number,
+    now: number,
+  ): AsyncGenerator<{ path: string; sha256: string; size: number }> {
+    const directories: string[] = [];
+    for await (const entry of await entriesOf(this.root))
+      if (entry.isDirectory() && FAN_OUT_DIR.test(entry.name))
+        directories.push(join(this.root, entry.name));
+    while (directories.length > 0) {
+      const dir = directories.shift()!;
+      for await (const entry of await entriesOf(dir)) {
+        const path = join(dir, entry.name);
+        // The two-level layout's second level.
+        if (entry.isDirectory() && FAN_OUT_DIR.test(entry.name)) directories.push(path);
+        if (!entry.isFile() || !SHA256_HEX.test(entry.name)) continue;
+        const info = await lstat(path).catch(() => null);
+        if (info && now - info.mtimeMs >= olderThanMs)
+          yield { path, sha256: entry.name, size: info.size };
+      }
+    }
   }
 
   async flush(): Promise<void> {

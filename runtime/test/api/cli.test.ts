@@ -4,9 +4,10 @@
  * data directory.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ormAccounts } from '../../src/auth/accounts.js';
@@ -202,6 +203,21 @@ describe('pectrack CLI', { timeout: 180_000 }, () => {
       `removed 1 temporary file(s), 1234 bytes, older than 60 minute(s) from ${blobs}`,
     );
     expect(readdirSync(join(blobs, 'tmp'))).toEqual(['in-corso']);
+    // A deleted upload's bytes: a blob no row refers to, gone only with --unreferenced.
+    const orphan = Buffer.from('allegato di un caricamento eliminato');
+    const sha256 = createHash('sha256').update(orphan).digest('hex');
+    const orphanPath = join(blobs, sha256.slice(0, 2), sha256);
+    mkdirSync(dirname(orphanPath), { recursive: true });
+    writeFileSync(orphanPath, orphan);
+    utimesSync(orphanPath, twoHoursAgo, twoHoursAgo);
+    expect((await pectrack(['blobs', 'sweep'])).code).toBe(0);
+    expect(readdirSync(dirname(orphanPath))).toContain(sha256);
+    const unreferenced = await pectrack(['blobs', 'sweep', '--unreferenced']);
+    expect(unreferenced.code).toBe(0);
+    expect(unreferenced.stdout.trim().split('\n').at(-1)).toBe(
+      `removed 1 unreferenced blob(s), ${orphan.length} bytes, older than 60 minute(s) from ${blobs}`,
+    );
+    expect(readdirSync(dirname(orphanPath))).not.toContain(sha256);
     const bad = await pectrack(['blobs', 'sweep', '--older-than', 'un-giorno']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('a number of minutes (0 or more) is expected');

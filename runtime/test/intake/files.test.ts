@@ -4,8 +4,15 @@
  * content across tenants, the rows are not).
  */
 import { createHash } from 'node:crypto';
+import { mkdir, utimes, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { unparseableFacts } from '../../src/intake/facts.js';
 import { fileServices, type FileServices } from '../../src/intake/files.js';
+import { mailboxServices } from '../../src/intake/mailboxes.js';
+import { recordBatch } from '../../src/intake/record.js';
+import { referencedBlobs } from '../../src/store/blob-references.js';
+import type { FileBlobStore } from '../../src/store/blobs.js';
 import { ensureTenant } from '../../src/store/tenants.js';
 import { testDatabases } from '../support/databases.js';
 import { useRuntime } from '../support/runtime.js';
@@ -95,6 +102,58 @@ for (const database of await testDatabases()) {
           createdBy: 'protocollo',
         }),
       ).rejects.toMatchObject({ status: 400, details: { field: 'filename' } });
+    });
+
+    it("removes a deleted file's bytes at the sweep once nothing refers to them, in any tenant", async () => {
+      const store = intake().blobs as FileBlobStore;
+      const received = Buffer.from('Delivered-To: protocollo@comune-b.pec.test\r\n\r\nistanza\r\n');
+      const [gone, shared, young, asMessage] = await Promise.all(
+        ['ordinanza revocata', 'delibera condivisa', 'appena caricato', received].map((bytes) =>
+          upload('comune-a', Buffer.from(bytes)),
+        ),
+      );
+      // The same bytes kept by the other tenant: as its own file, and as a message it received.
+      await upload('comune-b', Buffer.from('delibera condivisa'));
+      const mailbox = await mailboxServices(intake()).create('comune-b', {
+        name: 'Protocollo',
+        address: 'protocollo@comune-b.pec.test',
+        imap: { host: '127.0.0.1', port: 143, tls: true },
+        username: 'protocollo',
+        password: 'segreto',
+        enabled: false,
+      });
+      const stored = await store.put(received);
+      const position = { mailboxId: mailbox.id, folder: 'INBOX', uidValidity: '1', lastUid: 1 };
+      const facts = unparseableFacts(stored.sha256, 'non letto');
+      await recordBatch(
+        runtime().orm,
+        'comune-b',
+        position,
+        [{ uid: 1, ...stored, facts, event: null }],
+        new Date(),
+      );
+      for (const file of [gone, shared, young, asMessage]) await files.remove('comune-a', file!.id);
+      // A blob of the two-level layout earlier versions wrote, referred to by nothing.
+      const legacyBytes = Buffer.from('scritto da una versione precedente');
+      const legacy = createHash('sha256').update(legacyBytes).digest('hex');
+      const legacyPath = join(dirname(store.pathOf(legacy)), legacy.slice(2, 4), legacy);
+      await mkdir(dirname(legacyPath), { recursive: true });
+      await writeFile(legacyPath, legacyBytes);
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      for (const sha256 of [gone!.sha256, shared!.sha256, asMessage!.sha256])
+        await utimes(store.pathOf(sha256), hourAgo, hourAgo);
+      await utimes(legacyPath, hourAgo, hourAgo);
+
+      const swept = await store.sweepUnreferenced(30 * 60_000, (names) =>
+        referencedBlobs(runtime().orm, names),
+      );
+      expect(swept).toEqual({ removed: 2, bytes: gone!.size + legacyBytes.length });
+      const sizes = await Promise.all(
+        [gone!.sha256, legacy, shared!.sha256, asMessage!.sha256, young!.sha256].map((sha256) =>
+          store.size(sha256),
+        ),
+      );
+      expect(sizes).toEqual([null, null, shared!.size, asMessage!.size, young!.size]);
     });
   });
 }

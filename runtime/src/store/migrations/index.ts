@@ -14,6 +14,7 @@ import { Migration20261128400000_uploaded_file } from './Migration20261128400000
 import { Migration20261128500000_mailbox_sync_request } from './Migration20261128500000_mailbox_sync_request.js';
 import { Migration20261128600000_checkpoint_account } from './Migration20261128600000_checkpoint_account.js';
 import { Migration20261128700000_mailbox_plaintext_login } from './Migration20261128700000_mailbox_plaintext_login.js';
+import { Migration20261128800000_blob_references } from './Migration20261128800000_blob_references.js';
 
 /** Listed explicitly so migrations run the same from src (tsx, vitest) and from dist. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -61,5 +62,9 @@ export const MIGRATIONS: MigrationObject[] = [
   {
     name: 'Migration20261128700000_mailbox_plaintext_login',
     class: Migration20261128700000_mailbox_plaintext_login,
+  },
+  {
+    name: 'Migration20261128800000_blob_references',
+    class: Migration20261128800000_blob_references,
   },
 ];
