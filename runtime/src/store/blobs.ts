@@ -314,7 +314,7 @@ export class FileBlobStore implements BlobStore {
     const removeUnreferenced = async () => {
       const kept = await referenced(batch.map((b) => b.sha256));
       for (const blob of batch.filter((b) => !kept.has(b.sha256))) {
-        await rm(blob.path, { force: true });
+        if (!(await this.removeIfStillOld(blob, olderThanMs, now))) continue;
         result.removed += 1;
         result.bytes += blob.size;
       }
@@ -326,6 +326,34 @@ export class FileBlobStore implements BlobStore {
     }
     if (batch.length > 0) await removeUnreferenced();
     return result;
+  }
+
+  /**
+   * The same bytes may have been put again since they were found unreferenced (a new upload of
+   * them, its row not committed yet): such a put renames a fresh file over the name. So the
+   * blob is first moved aside, atomically, and its age read again: the old file is removed,
+   * a fresh one goes back under its name (same name, same bytes, whatever is there now).
+   */
+  private async removeIfStillOld(
+    blob: { path: string; sha256: string },
+    olderThanMs: number,
+    now: number,
+  ): Promise<boolean> {
+    // Named as a write's temporary file: should we die here, the temporary sweep removes it.
+    const aside = join(this.root, blob.sha256.slice(0, 2), temporaryBeside(blob.sha256));
+    try {
+      await rename(blob.path, aside);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+    const info = await lstat(aside);
+    if (now - info.mtimeMs >= olderThanMs) {
+      await rm(aside, { force: true });
+      return true;
+    }
+    await rename(aside, blob.path);
+    return false;
   }
 
   /** Every blob of both layouts not written to for `olderThanMs`, one directory at a time. */

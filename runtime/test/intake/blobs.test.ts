@@ -166,6 +166,26 @@ describe('FileBlobStore', () => {
     await rm(own, { recursive: true, force: true });
   });
 
+  it('keeps an unreferenced blob put again while the sweep looked up its references', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'pectrack-blob-unreferenced-'));
+    const swept = new FileBlobStore(own);
+    const [again, orphan] = [randomBytes(1_500), randomBytes(700)];
+    const blobs = [await swept.put(again), await swept.put(orphan)];
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    for (const blob of blobs) await utimes(swept.pathOf(blob.sha256), hourAgo, hourAgo);
+    const result = await swept.sweepUnreferenced(30 * 60_000, async () => {
+      // A new upload of the same bytes, its row not committed yet: nothing refers to it so far.
+      await swept.put(again);
+      return new Set();
+    });
+    expect(result).toEqual({ removed: 1, bytes: 700 });
+    expect(await swept.size(blobs[0]!.sha256)).toBe(1_500);
+    expect(await swept.size(blobs[1]!.sha256)).toBeNull();
+    // Nothing left aside either.
+    expect(await swept.sweepTemporaryFiles(0)).toEqual({ removed: 0, bytes: 0 });
+    await rm(own, { recursive: true, force: true });
+  });
+
   describe('flush, the durability barrier before a commit', () => {
     it('syncs the file system once (sync -f), falling back to fsync per file when that fails', async () => {
       const own = await mkdtemp(join(tmpdir(), 'pectrack-blob-flush-'));
