@@ -5,7 +5,7 @@
  * arrive out of order (a delivery before its acceptance) and twice; a state never moves
  * backwards, and a final answer (delivered, failed) is not undone by a late warning. Pure.
  */
-import type { DeliveryEvent } from '@pectrack/connector-pec';
+import { PER_RECIPIENT_TIPI, type DeliveryEvent } from '@pectrack/connector-pec';
 import type { DeliveryStatus } from '../store/entities/message.js';
 
 const RANK: Record<DeliveryStatus, number> = {
@@ -53,6 +53,27 @@ export interface RecipientFacts {
    * lost — so a receipt saying otherwise wins over it.
    */
   certifiedFailure: boolean;
+  /**
+   * The timeout warning coming in is one already recorded for it, sent again (the same
+   * certified time): not the second, 24-hour warning that means failure.
+   */
+  repeatedWarning: boolean;
+}
+
+/**
+ * Warnings this far apart are two (12 h and 24 h after the submission, docs/pec.md); closer
+ * ones are the same warning again.
+ */
+const SECOND_WARNING_AFTER_MS = 6 * 3_600_000;
+
+/** Whether a warning certified at `at` repeats one certified at any of `earlier`. */
+export function repeatsWarning(at: string | null, earlier: (string | null)[]): boolean {
+  const time = at === null ? Number.NaN : Date.parse(at);
+  if (Number.isNaN(time)) return false;
+  return earlier.some((other) => {
+    const before = other === null ? Number.NaN : Date.parse(other);
+    return !Number.isNaN(before) && Math.abs(time - before) < SECOND_WARNING_AFTER_MS;
+  });
 }
 
 /** Why a second timeout warning fails the recipient (docs/pec.md: 12 h, then 24 h). */
@@ -65,7 +86,8 @@ export function recipientAfter(
   incoming: DeliveryStatus,
   facts: RecipientFacts,
 ): DeliveryStatus {
-  if (incoming === 'timeout' && current === 'timeout') return 'failed';
+  if (incoming === 'timeout' && current === 'timeout')
+    return facts.repeatedWarning ? current : 'failed';
   const target = incoming === 'accepted' && facts.external ? 'external' : incoming;
   const from = current === 'failed' && !facts.certifiedFailure ? 'submitted' : current;
   return RANK[target] > RANK[from] ? target : current;
@@ -88,10 +110,15 @@ export function messageStatus(recipients: DeliveryStatus[]): DeliveryStatus {
 
 /**
  * Which of our recipients an event concerns. Acceptance and non-acceptance name every
- * recipient; a delivery receipt names one. Addresses compare case-insensitively.
+ * recipient, or none for the message as a whole; a delivery receipt names one. One that names
+ * none (no `<consegna>`) can only mean the recipient of a message sent to one. Addresses
+ * compare case-insensitively.
  */
 export function affectedRecipients(event: DeliveryEvent, ours: string[]): string[] {
-  if (event.recipients.length === 0) return ours;
+  if (event.recipients.length === 0) {
+    if (!PER_RECIPIENT_TIPI.has(event.evidence)) return ours;
+    return ours.length === 1 ? ours : [];
+  }
   const named = new Set(event.recipients.map((r) => r.toLowerCase()));
   return ours.filter((address) => named.has(address.toLowerCase()));
 }

@@ -55,7 +55,8 @@ export function findEarlierSend(em: EntityManager, key: string): Promise<Message
 export async function wasSubmitted(em: EntityManager, row: Message): Promise<boolean> {
   const taken = await em.count(MessageEventSchema, {
     messageId: row.id,
-    event: { $nin: [SUBMISSION_FAILED, RECEIPT_NOT_APPLIED] },
+    // `anomalia`: steps earlier versions wrote for an anomaly envelope naming our Message-ID.
+    event: { $nin: [SUBMISSION_FAILED, RECEIPT_NOT_APPLIED, 'anomalia'] },
   });
   return taken > 0;
 }

@@ -25,6 +25,7 @@ import {
   affectedRecipients,
   messageStatus,
   recipientAfter,
+  repeatsWarning,
   SECOND_TIMEOUT_REASON,
   statusFor,
 } from './delivery.js';
@@ -97,6 +98,9 @@ export async function takeReceipt(
 ): Promise<ReceiptStep> {
   const { originalMessageId, receiptDoubt } = facts;
   if (!event || !originalMessageId) return { aboutOurMessage: false, applied: null };
+  // An anomaly envelope wraps mail nobody certified: whatever Message-ID it names, it says
+  // nothing about a message we sent, and must not pass for a sign the provider took it.
+  if (event.type === 'anomaly') return { aboutOurMessage: false, applied: null };
   if (receiptDoubt !== null) {
     const noted = await noteReceiptNotApplied(
       tx,
@@ -132,8 +136,11 @@ export async function applyReceipt(
       recipients.map((r) => r.address),
     ),
   );
+  if (affected.size === 0)
+    return namesNoRecipient(tx, receipt, sent, event, referencedMessageId, now);
   const external = new Set(event.external.map((address) => address.toLowerCase()));
   const certifiedFailures = await certifiedFailuresOf(tx, sent.id, recipients);
+  const earlier = await earlierSteps(tx, sent.id, event.evidence, affected);
   const events: RequiredEntityData<MessageEvent>[] = [];
   let changed = false;
   for (const recipient of recipients) {
@@ -144,6 +151,7 @@ export async function applyReceipt(
       ? recipientAfter(recipient.status, incoming, {
           external: isExternal,
           certifiedFailure: certifiedFailures.has(recipient.address),
+          repeatedWarning: repeatsWarning(event.at, earlier.get(recipient.address) ?? []),
         })
       : recipient.status;
     const escalated = incoming === 'timeout' && status === 'failed';
@@ -169,6 +177,9 @@ export async function applyReceipt(
   sent.deliveryStatus = status;
   if (events.length > 0) await tx.insertMany<MessageEvent>(MessageEventSchema, events);
   await tx.flush();
+  // The provider's acceptance arriving after a delivery moves nothing, but it is the first
+  // acceptance: a process waiting for it (then for the delivery) must hear of it.
+  const firstAcceptance = event.type === 'accepted' && earlier.size === 0;
   return {
     sentId: sent.id,
     sentMessageId: referencedMessageId,
@@ -177,8 +188,66 @@ export async function applyReceipt(
     event: event.type,
     recipients: [...affected],
     status,
-    changed,
+    changed: changed || firstAcceptance,
   };
+}
+
+/**
+ * A receipt about our message that names none of its recipients (a delivery receipt without
+ * `<consegna>` for a message sent to several, or naming an address we did not send to): kept in
+ * the history as not applied, moving no one, rather than leaving no trace.
+ */
+async function namesNoRecipient(
+  tx: EntityManager,
+  receipt: Message,
+  sent: Message,
+  event: DeliveryEvent,
+  referencedMessageId: string,
+  now: Date,
+): Promise<AppliedReceipt> {
+  const named = event.recipients.length > 0 ? event.recipients.join(', ') : 'none';
+  await noteReceiptNotApplied(
+    tx,
+    receipt,
+    event,
+    referencedMessageId,
+    `names no recipient of this message (named: ${named})`,
+    now,
+  );
+  return {
+    sentId: sent.id,
+    sentMessageId: referencedMessageId,
+    receiptId: receipt.id,
+    evidence: event.evidence,
+    event: event.type,
+    recipients: [],
+    status: sent.deliveryStatus ?? 'submitted',
+    changed: false,
+  };
+}
+
+/**
+ * The certified times of the receipts of this kind each affected recipient already had: what
+ * tells a timeout warning sent again from the second one, and a first acceptance from a repeat.
+ */
+async function earlierSteps(
+  tx: EntityManager,
+  sentId: string,
+  evidence: string,
+  affected: Set<string>,
+): Promise<Map<string, (string | null)[]>> {
+  const steps = await tx.find(MessageEventSchema, {
+    messageId: sentId,
+    event: evidence,
+    recipient: { $in: [...affected] },
+    receiptMessageId: { $ne: null },
+  });
+  const times = new Map<string, (string | null)[]>();
+  for (const step of steps) {
+    const at = typeof step.data?.certifiedAt === 'string' ? step.data.certifiedAt : null;
+    times.set(step.recipient ?? '', [...(times.get(step.recipient ?? '') ?? []), at]);
+  }
+  return times;
 }
 
 /**

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { backoffDelay, listWindow, planBatches, uidSet } from '../../src/intake/batches.js';
 import {
   affectedRecipients,
+  repeatsWarning,
   messageStatus,
   nextStatus,
   recipientAfter,
@@ -57,7 +58,7 @@ describe('batches', () => {
 });
 
 describe('delivery state', () => {
-  const external = () => ({ external: true, certifiedFailure: false });
+  const external = () => ({ external: true, certifiedFailure: false, repeatedWarning: false });
 
   it('never moves a recipient backwards and keeps a final answer over a late warning', () => {
     expect(nextStatus('submitted', 'accepted')).toBe('accepted');
@@ -75,9 +76,18 @@ describe('delivery state', () => {
   });
 
   it('fails a recipient at the second timeout warning, not the first', () => {
-    const facts = { external: false, certifiedFailure: false };
+    const facts = { external: false, certifiedFailure: false, repeatedWarning: false };
     expect(recipientAfter('accepted', 'timeout', facts)).toBe('timeout');
     expect(recipientAfter('timeout', 'timeout', facts)).toBe('failed');
+    // The first warning sent again is not the second one.
+    expect(recipientAfter('timeout', 'timeout', { ...facts, repeatedWarning: true })).toBe(
+      'timeout',
+    );
+    const twelveHours = '2026-11-02T21:00:00.000Z';
+    expect(repeatsWarning(twelveHours, [twelveHours])).toBe(true);
+    expect(repeatsWarning('2026-11-03T09:00:00.000Z', [twelveHours])).toBe(false);
+    expect(repeatsWarning(null, [twelveHours])).toBe(false);
+    expect(repeatsWarning(twelveHours, [null])).toBe(false);
     expect(recipientAfter('timeout', 'delivered', facts)).toBe('delivered');
   });
 
@@ -105,15 +115,15 @@ describe('delivery state', () => {
   });
 
   it('lets a receipt overrule a failed submission call, never a certified failure', () => {
-    const uncertified = { external: false, certifiedFailure: false };
-    const certified = { external: false, certifiedFailure: true };
+    const uncertified = { external: false, certifiedFailure: false, repeatedWarning: false };
+    const certified = { external: false, certifiedFailure: true, repeatedWarning: false };
     expect(recipientAfter('failed', 'accepted', uncertified)).toBe('accepted');
     expect(recipientAfter('failed', 'delivered', uncertified)).toBe('delivered');
     expect(recipientAfter('failed', 'accepted', certified)).toBe('failed');
     expect(recipientAfter('failed', 'delivered', certified)).toBe('failed');
   });
 
-  it('applies a receipt to the recipients it names, case-insensitively, or to all', () => {
+  it('applies a receipt to the recipients it names, case-insensitively; one naming none to all, unless it speaks for one recipient', () => {
     const ours = ['a@pec.test', 'B@pec.test'];
     const event = {
       type: 'delivered' as const,
@@ -125,7 +135,13 @@ describe('delivery state', () => {
     expect(affectedRecipients({ ...event, recipients: ['b@PEC.test'] }, ours)).toEqual([
       'B@pec.test',
     ]);
-    expect(affectedRecipients({ ...event, recipients: [] }, ours)).toEqual(ours);
+    // A delivery receipt without <consegna>: only a message sent to one can be told apart.
+    expect(affectedRecipients({ ...event, recipients: [] }, ours)).toEqual([]);
+    expect(affectedRecipients({ ...event, recipients: [] }, ['a@pec.test'])).toEqual([
+      'a@pec.test',
+    ]);
+    const acceptance = { ...event, type: 'accepted' as const, evidence: 'accettazione' };
+    expect(affectedRecipients({ ...acceptance, recipients: [] }, ours)).toEqual(ours);
   });
 });
 

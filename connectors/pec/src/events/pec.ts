@@ -52,11 +52,28 @@ export function pecEvent(kind: PecTipo | 'anomalia', cert: CertData | null): Del
   };
 }
 
+/**
+ * Delivery-side receipts: one per recipient, the one `<consegna>` names (docs/pec.md). Their
+ * `destinatari` list the original message's recipients, so without `consegna` such a receipt
+ * names no one, and its event lists none (the runtime then moves no recipient it cannot tell).
+ */
+export const PER_RECIPIENT_TIPI: ReadonlySet<string> = new Set([
+  'avvenuta-consegna',
+  'errore-consegna',
+  'preavviso-errore-consegna',
+]);
+
 function recipientsOf(kind: PecTipo, cert: CertData | null): string[] {
   if (!cert) return [];
-  if (cert.consegna) return [cert.consegna];
-  if (kind === 'presa-in-carico') return cert.ricezione;
-  return cert.destinatari.map((d) => d.address);
+  if (cert.consegna) return [bareAddress(cert.consegna)];
+  if (PER_RECIPIENT_TIPI.has(kind)) return [];
+  if (kind === 'presa-in-carico') return cert.ricezione.map(bareAddress);
+  return cert.destinatari.map((d) => bareAddress(d.address));
+}
+
+/** `Ragioneria <ragioneria@ente.pec.it>` as some providers write it: the address inside. */
+function bareAddress(value: string): string {
+  return /<([^<>\s]+@[^<>\s]+)>\s*$/.exec(value)?.[1] ?? value.trim();
 }
 
 /** Only an acceptance speaks for every recipient; a delivery-side receipt names one it tried. */
@@ -64,7 +81,7 @@ function externalOf(kind: PecTipo, cert: CertData | null): string[] {
   if (!cert || kind !== 'accettazione') return [];
   return cert.destinatari
     .filter((d) => d.tipo.trim().toLowerCase() === 'esterno')
-    .map((d) => d.address);
+    .map((d) => bareAddress(d.address));
 }
 
 function reasonOf(cert: CertData | null): string | null {
