@@ -2,6 +2,7 @@ import {
   asList,
   asNode,
   attributeOf,
+  childByLocalName,
   parseXmlDocument,
   textOf,
   type XmlNode,
@@ -10,38 +11,44 @@ import type { CertData, Destinatario, ReceiptType } from './types.js';
 
 const RECEIPT_TYPES: readonly string[] = ['completa', 'breve', 'sintetica'];
 
-/** Parses daticert.xml; returns null (and says why in `problems`) when it cannot be trusted or read. */
+/**
+ * Parses daticert.xml; returns null (and says why in `problems`) when it cannot be trusted or read.
+ * Elements are looked up by local name: daticert has no namespace, but some writers prefix every
+ * element (`<p:postacert xmlns:p="…">`), and the prefix changes nothing a reader needs.
+ */
 export function parseDaticert(bytes: Buffer, problems: string[]): CertData | null {
   const document = parseXmlDocument(bytes, 'daticert.xml', ['destinatari', 'ricezione'], problems);
   if (!document) return null;
-  const root = asNode(document.postacert);
+  const root = asNode(childByLocalName(document, 'postacert'));
   if (!root) {
     problems.push('daticert.xml has no <postacert> root element');
     return null;
   }
   const tipo = attributeOf(root, 'tipo');
   if (!tipo) problems.push('daticert.xml <postacert> has no tipo attribute');
-  const header = asNode(root.intestazione) ?? {};
-  const data = asNode(root.dati) ?? {};
+  const header = asNode(childByLocalName(root, 'intestazione')) ?? {};
+  const data = asNode(childByLocalName(root, 'dati')) ?? {};
+  const field = (node: XmlNode, name: string) => textOf(childByLocalName(node, name));
+  const ricevuta = childByLocalName(data, 'ricevuta');
   return {
     tipo: tipo ?? '',
     errore: attributeOf(root, 'errore') ?? 'nessuno',
-    mittente: textOf(header.mittente),
-    destinatari: asList(header.destinatari)
+    mittente: field(header, 'mittente'),
+    destinatari: asList(childByLocalName(header, 'destinatari'))
       .map(toDestinatario)
       .filter((d): d is Destinatario => d !== null),
-    risposte: textOf(header.risposte),
-    oggetto: textOf(header.oggetto),
-    gestoreEmittente: textOf(data['gestore-emittente']),
-    data: certDate(asNode(data.data), problems),
-    identificativo: textOf(data.identificativo),
-    msgid: textOf(data.msgid),
-    ricevuta: receiptType(asNode(data.ricevuta), data.ricevuta !== undefined, problems),
-    consegna: textOf(data.consegna),
-    ricezione: asList(data.ricezione)
+    risposte: field(header, 'risposte'),
+    oggetto: field(header, 'oggetto'),
+    gestoreEmittente: field(data, 'gestore-emittente'),
+    data: certDate(asNode(childByLocalName(data, 'data')), problems),
+    identificativo: field(data, 'identificativo'),
+    msgid: field(data, 'msgid'),
+    ricevuta: receiptType(asNode(ricevuta), ricevuta !== undefined, problems),
+    consegna: field(data, 'consegna'),
+    ricezione: asList(childByLocalName(data, 'ricezione'))
       .map(textOf)
       .filter((r): r is string => r !== null),
-    erroreEsteso: textOf(data['errore-esteso']),
+    erroreEsteso: field(data, 'errore-esteso'),
   };
 }
 
@@ -68,8 +75,8 @@ function receiptType(
 /** `giorno` dd/mm/yyyy and `ora` hh:mm:ss are local time at offset `zona` (+hhmm). */
 function certDate(node: XmlNode | null, problems: string[]): string | null {
   if (!node) return null;
-  const day = /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(textOf(node.giorno) ?? '');
-  const time = /^(\d{2}):(\d{2}):(\d{2})$/.exec(textOf(node.ora) ?? '');
+  const day = /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(textOf(childByLocalName(node, 'giorno')) ?? '');
+  const time = /^(\d{2}):(\d{2}):(\d{2})$/.exec(textOf(childByLocalName(node, 'ora')) ?? '');
   const zone = /^([+-])(\d{2}):?(\d{2})$/.exec(attributeOf(node, 'zona') ?? '+0000');
   if (!day || !time || !zone) {
     problems.push('daticert.xml <data> is not giorno dd/mm/yyyy, ora hh:mm:ss, zona +hhmm');

@@ -116,8 +116,7 @@ describe('readInnerOutline', () => {
         lines(base64.slice(0, 300_000), 72) + lines(base64.slice(300_000), 76),
     };
     for (const [shape, body] of Object.entries(bodies)) {
-      // As decoders do: every byte outside the alphabet, padding included, is skipped.
-      const expected = Buffer.from(body.replace(/[^A-Za-z0-9+/]/g, ''), 'base64');
+      // Line breaks and stray bytes are skipped; padding ends a block, the next decodes on its own.
       const { inner } = readInnerOutline(
         message([
           {
@@ -129,10 +128,9 @@ describe('readInnerOutline', () => {
         [],
       );
       expect(inner?.attachments[0], shape).toMatchObject({
-        size: expected.length,
-        sha256: sha256(expected),
+        size: pdf.length,
+        sha256: sha256(pdf),
       });
-      if (!shape.startsWith('padding')) expect(expected.equals(pdf), shape).toBe(true);
     }
   });
 
