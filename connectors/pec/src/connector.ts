@@ -13,6 +13,17 @@ const Addresses = z
   .union([z.email(), z.array(z.email()).min(1).max(100)])
   .transform((value) => (Array.isArray(value) ? value : [value]));
 
+/**
+ * An optional field a process mapped to nothing: a FEEL expression over a variable not set
+ * gives null, a list of copies computed empty gives []. Neither is a bad input: the field is
+ * left out, as the template's `optional: true` says.
+ */
+const unsetWhenEmpty = <T extends z.ZodType>(schema: T) =>
+  z.preprocess(
+    (value) => (value === null || (Array.isArray(value) && value.length === 0) ? undefined : value),
+    schema.optional(),
+  );
+
 /** A file the host already stores (e.g. an uploaded document), referred to by its SHA-256. */
 const AttachmentReference = z.object({
   filename: z.string().min(1).max(255),
@@ -26,13 +37,13 @@ const AttachmentReference = z.object({
  */
 export const PecSendInput = z.strictObject({
   /** The sending mailbox; defaults to the connector config's `mailboxId`. */
-  mailboxId: z.string().min(1).optional(),
+  mailboxId: unsetWhenEmpty(z.string().min(1)),
   to: Addresses,
-  cc: Addresses.optional(),
+  cc: unsetWhenEmpty(Addresses),
   subject: z.string().min(1).max(998),
   text: z.string().max(5 * 1024 * 1024),
-  attachments: z.array(AttachmentReference).max(50).optional(),
-  receiptType: z.enum(['completa', 'breve', 'sintetica']).optional(),
+  attachments: unsetWhenEmpty(z.array(AttachmentReference).max(50)),
+  receiptType: unsetWhenEmpty(z.enum(['completa', 'breve', 'sintetica'])),
 });
 
 export type PecSendRequest = Omit<z.output<typeof PecSendInput>, 'mailboxId'> & {

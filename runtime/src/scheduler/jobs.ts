@@ -86,6 +86,9 @@ async function runConnector(
   settings: JobSettings,
 ): Promise<void> {
   const data = job.attrs.data;
+  // A call its instance no longer waits for (cancelled, or an interrupting boundary event took
+  // the task) is not made: a send task of a withdrawn case must not certify its message.
+  if (!(await internal.awaitsJob(data.tenantId, data.instanceId, data.jobRef))) return;
   const failures = (data.failuresBeforeDeferral ?? 0) + (job.attrs.failCount ?? 0);
   const attempt = failures + 1;
   let result: { ok: true; output: Variables } | { ok: false; error: string };
@@ -127,6 +130,16 @@ function isFinal(error: unknown): boolean {
   return (error as { retryable?: unknown } | null)?.retryable === false;
 }
 
+/**
+ * The key a connector sees for one call: the same for every attempt of it, and for its retry
+ * from an incident (the engine calls it again under the same job ref), so a handler that keys
+ * its side effect on it (a certified send) does it once. The job's own key (`data.key`, from the
+ * outbox row) changes at each retry; the instance and the job ref say which call it is.
+ */
+export function connectorCallKey(data: Pick<ConnectorJobData, 'instanceId' | 'jobRef'>): string {
+  return `connector:${data.instanceId}:${data.jobRef}`;
+}
+
 async function call(
   data: ConnectorJobData,
   attempt: number,
@@ -138,7 +151,7 @@ async function call(
   const signal = AbortSignal.timeout(timeoutMs);
   return handler(data.input, {
     signal,
-    idempotencyKey: data.key,
+    idempotencyKey: connectorCallKey(data),
     tenantId: data.tenantId,
     instanceId: data.instanceId,
     elementId: data.elementId,

@@ -3,6 +3,7 @@
  * treat a ref that no longer waits as already handled, which makes redelivery after a
  * crash harmless.
  */
+import { awaitsJob as instanceAwaitsJob } from '../engine/index.js';
 import type { Command } from '../engine/types.js';
 import { isStale, runCommand } from './command-runner.js';
 import type { ServiceContext } from './context.js';
@@ -18,6 +19,8 @@ export interface InternalCommands {
     jobRef: string,
     result: { ok: true; output: Record<string, unknown> } | { ok: false; error: string },
   ): Promise<InternalOutcome>;
+  /** Whether the instance still waits for the result of connector job `jobRef`. */
+  awaitsJob(tenantId: string, instanceId: string, jobRef: string): Promise<boolean>;
   /** Finishes buffered-message deliveries a crash interrupted; returns how many were delivered. */
   redeliverBufferedMessages(): Promise<number>;
 }
@@ -41,6 +44,11 @@ export function internalCommands(ctx: ServiceContext): InternalCommands {
       run(tenantId, instanceId, { type: 'triggerTimer', timerRef }),
     connectorResult: (tenantId, instanceId, jobRef, result) =>
       run(tenantId, instanceId, { type: 'connectorResult', jobRef, ...result }),
+    async awaitsJob(tenantId, instanceId, jobRef) {
+      const found = (await ctx.commands.loadInstances([instanceId])).get(instanceId);
+      if (!found || found.tenantId !== tenantId) return false;
+      return instanceAwaitsJob(found.state, jobRef);
+    },
     redeliverBufferedMessages: () => redeliverBuffered(ctx),
   };
 }

@@ -63,7 +63,20 @@ export function validateOutgoing(message: OutgoingPec): void {
   if (message.messageId !== undefined && !/^<[^<>\s]+@[^<>\s]+>$/.test(message.messageId)) {
     throw new OutgoingPecError('messageId', 'must look like <local@domain>');
   }
+  message.attachments?.forEach((attachment, index) => {
+    if (!ATTACHMENT_NAME.test(attachment.filename))
+      throw new OutgoingPecError(
+        `attachments.${index}.filename`,
+        `must be a file name without a directory or control characters, got "${attachment.filename}"`,
+      );
+  });
 }
+
+/**
+ * As an upload's name (files.ts): a directory part (C:\fakepath\…, ../) tells the recipient
+ * about the sender's disk, a control character breaks the MIME header it goes in.
+ */
+const ATTACHMENT_NAME = /^[^\\/\u0000-\u001f\u007f]{1,255}$/;
 
 export function newMessageId(from: string): string {
   return `<${randomUUID()}@${from.split('@')[1] ?? 'pectrack.invalid'}>`;

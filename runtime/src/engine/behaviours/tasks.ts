@@ -44,7 +44,7 @@ const connectorTask: Behaviour = {
       );
       return;
     }
-    const ref = run.ref('j');
+    const ref = run.callRef(token);
     run.emit({
       type: 'invokeConnector',
       jobRef: ref,
@@ -76,7 +76,7 @@ export function completeConnectorTask(run: Run, token: Token, output: Variables)
       'expression',
       `output mapping of ${node.id}: ${mapped.message}`,
       'output',
-      output,
+      { output },
     );
     return;
   }

@@ -56,7 +56,7 @@ export const commandHandlers: Handlers = {
         checkedVariables(command.output),
       );
     } else {
-      run.raiseIncident(token, 'connector', command.error, 'execute');
+      run.raiseIncident(token, 'connector', command.error, 'execute', { jobRef: command.jobRef });
     }
   },
 
@@ -70,10 +70,11 @@ export const commandHandlers: Handlers = {
         `incident ${command.incidentRef} is not open in this instance`,
       );
     }
-    const { phase, output } = token.wait;
+    const { phase, output, jobRef } = token.wait;
     run.emit({ type: 'incidentResolved', incidentRef: command.incidentRef });
     run.mergeVariables(checkedVariables(command.variables ?? {}));
     const resumed = run.update(token, { wait: null });
+    if (jobRef !== undefined) run.repeatCall(resumed, jobRef);
     if (phase === 'activate') run.activate(resumed);
     else if (phase === 'execute') run.execute(resumed);
     else if (phase === 'leave') run.leave(resumed);

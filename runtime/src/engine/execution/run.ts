@@ -14,6 +14,7 @@ import {
   type BoundaryTimer,
   type EngineState,
   type IncidentPhase,
+  type IncidentWait,
   type Token,
   type Wait,
 } from './state.js';
@@ -59,6 +60,20 @@ export class Run {
   ref(prefix: string): string {
     this.seq += 1;
     return `${prefix}${this.seq}`;
+  }
+
+  /** A connector call an incident retry repeats, by token: see IncidentWait.jobRef. */
+  private readonly repeatedCalls = new Map<number, string>();
+
+  repeatCall(token: Token, jobRef: string): void {
+    this.repeatedCalls.set(token.id, jobRef);
+  }
+
+  /** The job ref for a connector call: the repeated one, else a new one. */
+  callRef(token: Token): string {
+    const repeated = this.repeatedCalls.get(token.id);
+    this.repeatedCalls.delete(token.id);
+    return repeated ?? this.ref('j');
   }
 
   emit(effect: Effect): void {
@@ -297,13 +312,10 @@ export class Run {
     type: IncidentType,
     message: string,
     phase: IncidentPhase,
-    output?: Variables,
+    keep: Pick<IncidentWait, 'output' | 'jobRef'> = {},
   ): void {
     const ref = this.ref('i');
-    this.wait(
-      token,
-      output === undefined ? { k: 'incident', ref, phase } : { k: 'incident', ref, phase, output },
-    );
+    this.wait(token, { k: 'incident', ref, phase, ...keep });
     this.emit({
       type: 'incident',
       incidentRef: ref,

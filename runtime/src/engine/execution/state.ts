@@ -45,6 +45,11 @@ export interface IncidentWait {
   readonly phase: IncidentPhase;
   /** The connector output whose mapping failed, for phase 'output'. */
   readonly output?: Variables;
+  /**
+   * The connector call that failed, for a connector incident: a retry calls it again under the
+   * same job ref, and so the same idempotency key (a send the provider took is not sent twice).
+   */
+  readonly jobRef?: string;
 }
 
 export interface BoundaryTimer {

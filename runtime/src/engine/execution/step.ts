@@ -60,3 +60,9 @@ function start(
 function isEngineState(state: InstanceState): state is EngineState {
   return Array.isArray(state.tokens) && typeof state.seq === 'number';
 }
+
+/** Whether an active instance still waits for the result of connector job `jobRef`. */
+export function awaitsJob(state: InstanceState, jobRef: string): boolean {
+  if (state.status !== 'active' || !isEngineState(state)) return false;
+  return state.tokens.some((token) => token.wait?.k === 'job' && token.wait.ref === jobRef);
+}
