@@ -5,7 +5,7 @@
  * arrive out of order (a delivery before its acceptance) and twice; a state never moves
  * backwards, and a final answer (delivered, failed) is not undone by a late warning. Pure.
  */
-import { PER_RECIPIENT_TIPI, type DeliveryEvent } from '@pectrack/connector-pec';
+import { speaksPerRecipient, type DeliveryEvent } from '@pectrack/connector-pec';
 import type { DeliveryStatus } from '../store/entities/message.js';
 
 const RANK: Record<DeliveryStatus, number> = {
@@ -110,13 +110,13 @@ export function messageStatus(recipients: DeliveryStatus[]): DeliveryStatus {
 
 /**
  * Which of our recipients an event concerns. Acceptance and non-acceptance name every
- * recipient, or none for the message as a whole; a delivery receipt names one. One that names
- * none (no `<consegna>`) can only mean the recipient of a message sent to one. Addresses
- * compare case-insensitively.
+ * recipient, or none for the message as a whole; a delivery receipt (REM: evidence past the
+ * submission) names one. One that names none (no `<consegna>`, no RecipientDetails) can only
+ * mean the recipient of a message sent to one. Addresses compare case-insensitively.
  */
 export function affectedRecipients(event: DeliveryEvent, ours: string[]): string[] {
   if (event.recipients.length === 0) {
-    if (!PER_RECIPIENT_TIPI.has(event.evidence)) return ours;
+    if (!speaksPerRecipient(event.evidence)) return ours;
     return ours.length === 1 ? ours : [];
   }
   const named = new Set(event.recipients.map((r) => r.toLowerCase()));

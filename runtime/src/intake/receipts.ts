@@ -58,10 +58,11 @@ export async function noteReceiptNotApplied(
   referencedMessageId: string,
   reason: string,
   now: Date,
+  sentFrom: SentFrom = {},
 ): Promise<boolean> {
   const sent = await tx.findOne(
     MessageSchema,
-    { direction: 'out', messageId: referencedMessageId },
+    { direction: 'out', messageId: referencedMessageId, ...sentFrom },
     { fields: ['id'] },
   );
   if (!sent) return false;
@@ -79,6 +80,9 @@ export async function noteReceiptNotApplied(
   return true;
 }
 
+/** Which sent messages a receipt may be about: any of the tenant's, or one mailbox's. */
+type SentFrom = { mailboxId?: string | null };
+
 export interface ReceiptStep {
   /** The receipt is about a message we sent (applied, or noted as not counting). */
   aboutOurMessage: boolean;
@@ -92,11 +96,14 @@ export interface ReceiptStep {
 export async function takeReceipt(
   tx: EntityManager,
   receipt: Message,
-  facts: Pick<MessageFacts, 'originalMessageId' | 'receiptDoubt'>,
+  facts: Pick<MessageFacts, 'originalMessageId' | 'receiptDoubt' | 'remDispatch'>,
   event: DeliveryEvent | null,
   now: Date,
 ): Promise<ReceiptStep> {
   const { originalMessageId, receiptDoubt } = facts;
+  // A REM dispatch carries the sender's original with its evidence: the sender's copy when it
+  // comes back to the mailbox that sent it, but mail to us (a case) in another of our mailboxes.
+  const sentFrom: SentFrom = facts.remDispatch ? { mailboxId: receipt.mailboxId } : {};
   if (!event || !originalMessageId) return { aboutOurMessage: false, applied: null };
   // An anomaly envelope wraps mail nobody certified: whatever Message-ID it names, it says
   // nothing about a message we sent, and must not pass for a sign the provider took it.
@@ -109,10 +116,11 @@ export async function takeReceipt(
       originalMessageId,
       receiptDoubt,
       now,
+      sentFrom,
     );
     return { aboutOurMessage: noted, applied: null };
   }
-  const applied = await applyReceipt(tx, receipt, event, originalMessageId, now);
+  const applied = await applyReceipt(tx, receipt, event, originalMessageId, now, sentFrom);
   return { aboutOurMessage: applied !== null, applied };
 }
 
@@ -122,10 +130,11 @@ export async function applyReceipt(
   event: DeliveryEvent,
   referencedMessageId: string,
   now: Date,
+  sentFrom: SentFrom = {},
 ): Promise<AppliedReceipt | null> {
   const sent = await tx.findOne(
     MessageSchema,
-    { direction: 'out', messageId: referencedMessageId },
+    { direction: 'out', messageId: referencedMessageId, ...sentFrom },
     { lockMode: LockMode.PESSIMISTIC_WRITE },
   );
   if (!sent) return null;
