@@ -336,7 +336,7 @@ describe('certified submission (scripted SMTP)', () => {
       text: 'Riga uno\r\n.\r\nRiga con punto\r\n',
       attachments: [
         {
-          filename: 'Determinazione n. 12 – più\r\nX-Injected: 1.pdf',
+          filename: 'Determinazione n. 12 – più.pdf',
           contentType: 'application/pdf',
           content: Buffer.from('%PDF-1.4 prova'),
         },
@@ -354,6 +354,14 @@ describe('certified submission (scripted SMTP)', () => {
     expect(text).not.toMatch(/^X-Injected:/im);
     expect(header).toMatch(/^Subject: =\?UTF-8\?/m);
     expect(text).toContain("filename*0*=utf-8''Determinazione");
+    // A name carrying a line break is refused, naming it, before anything is recorded.
+    const injected = await failure(
+      outgoing.send(TENANT, senderId, {
+        ...LETTER,
+        attachments: [{ filename: 'a.pdf\r\nX-Injected: 1', content: Buffer.from('x') }],
+      }),
+    );
+    expect(injected).toMatchObject({ status: 400, details: { field: 'attachments.0.filename' } });
   });
 });
 

@@ -148,7 +148,9 @@ for (const database of await testDatabases()) {
       expect(done.variables).toMatchObject({ receipt: 'r-ufficio@pec.test' });
       expect(done.hasIncident).toBe(false);
       expect(flaky.calls).toHaveLength(4);
-      expect(flaky.calls[3]!.key).not.toBe(flaky.calls[0]!.key);
+      // The person's retry repeats the same call, under its key: a connector that did its side
+      // effect after all (a certified send whose answer was lost) does not do it twice.
+      expect(flaky.calls[3]!.key).toBe(flaky.calls[0]!.key);
     });
 
     it('calls a connector that asks to be called later again, as often as it asks, without an incident', async () => {
