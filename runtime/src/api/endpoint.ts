@@ -100,6 +100,12 @@ function strictInput(schema: unknown): unknown {
   return schema instanceof z.ZodObject ? schema.strict() : schema;
 }
 
+/**
+ * What an operation that takes no body accepts: none, or an empty object. A field sent to it
+ * would otherwise be ignored without a word, as if it had been honoured.
+ */
+const NO_BODY = z.strictObject({});
+
 export function mount(router: Router, endpoints: Endpoint[], options: MountOptions): void {
   for (const endpoint of endpoints) {
     const { handle } = endpoint;
@@ -143,6 +149,8 @@ export function mount(router: Router, endpoints: Endpoint[], options: MountOptio
           ? parseInput(spec.body as z.ZodType, await readJson(ctx, options.jsonLimitBytes), 'body')
           : undefined,
       };
+      if (options.rejectUnknownFields && !spec.body && !spec.otherBody && spec.method !== 'get')
+        parseInput(NO_BODY, await readJson(ctx, options.jsonLimitBytes), 'body');
       const result = await handle(call);
       if (result === undefined) {
         ctx.status = 204;

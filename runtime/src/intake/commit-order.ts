@@ -39,11 +39,11 @@ export async function readPage<T>(
   load: (ids: string[]) => Promise<T[]>,
 ): Promise<{ items: T[]; cursor: string | null }> {
   const q = FeedQuery.parse(query);
-  const after = q.after === undefined ? null : decodeCursor(q.after);
+  const after = q.after === undefined ? null : decodeCursor(q.after, table);
   const positions = await positionsAfter(knex, table, tenantId, after, q.limit);
   const last = positions.at(-1);
   if (!last) return { items: [], cursor: q.after ?? null };
-  return { items: await load(positions.map((p) => p.id)), cursor: encodeCursor(last) };
+  return { items: await load(positions.map((p) => p.id)), cursor: encodeCursor(last, table) };
 }
 
 /** The positions of up to `limit` rows of `table` after `after`, in commit order. */
@@ -74,16 +74,29 @@ async function positionsAfter(
   return rows.map((row) => ({ order: String(row.order), id: String(row.id) }));
 }
 
-function encodeCursor(position: Position): string {
-  return Buffer.from(`${position.order}:${position.id}`).toString('base64url');
+/** The cursor names its table: one feed's cursor read as another's position would skip rows. */
+function encodeCursor(position: Position, table: string): string {
+  return Buffer.from(`${table}:${position.order}:${position.id}`).toString('base64url');
 }
 
-function decodeCursor(cursor: string): Position {
-  const text = Buffer.from(cursor, 'base64url').toString();
-  const match = /^(\d{1,19}):([\w.-]{1,64})$/.exec(text);
-  if (!match)
+const CURSOR = /^(?:([a-z_]+):)?(\d{1,19}):([\w.-]{1,64})$/;
+/** The largest position and row id the columns hold (bigint; message_event's integer id). */
+const MAX_ORDER = 9223372036854775807n;
+const MAX_EVENT_ID = 2147483647;
+
+function decodeCursor(cursor: string, table: string): Position {
+  const match = CURSOR.exec(Buffer.from(cursor, 'base64url').toString());
+  const [, named, order, id] = match ?? [];
+  // Cursors given before they named their table: told apart by their id (an event's is a number).
+  const sameTable =
+    named === undefined ? /^\d+$/.test(id ?? '') === (table === 'message_event') : named === table;
+  if (!match || !sameTable || BigInt(order!) > MAX_ORDER || !fitsId(id!, table))
     throw new BadRequestError('invalid-cursor', `cursor "${cursor}" is not one this feed gave`, {
       field: 'after',
     });
-  return { order: match[1]!, id: match[2]! };
+  return { order: order!, id: id! };
+}
+
+function fitsId(id: string, table: string): boolean {
+  return table !== 'message_event' || (/^\d{1,10}$/.test(id) && Number(id) <= MAX_EVENT_ID);
 }

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { BadRequestError, NotFoundError, PecTrackError } from '../errors.js';
 import { UploadedFileSchema, type UploadedFile } from '../store/entities/uploaded-file.js';
+import { BlobNotFoundError } from '../store/blobs.js';
 import { tenantFork } from '../store/orm.js';
 import type { IntakeContext } from './context.js';
 
@@ -138,7 +139,7 @@ export function fileServices(ctx: IntakeContext) {
     /** The file's description and its bytes, streamed. */
     async open(tenantId: string, id: string): Promise<{ file: FileView; stream: Readable }> {
       const row = await find(tenantId, id);
-      return { file: viewOf(row), stream: await ctx.blobs.open(row.sha256) };
+      return { file: viewOf(row), stream: await bytesOf(row, () => ctx.blobs.open(row.sha256)) };
     },
 
     /**
@@ -157,9 +158,33 @@ export function fileServices(ctx: IntakeContext) {
     ): Promise<{ file: FileView; content: Buffer } | null> {
       const row = await em(tenantId).findOne(UploadedFileSchema, { id });
       if (!row) return null;
-      return { file: viewOf(row), content: await ctx.blobs.read(row.sha256, row.size) };
+      return {
+        file: viewOf(row),
+        content: await bytesOf(row, () => ctx.blobs.read(row.sha256, row.size)),
+      };
     },
   };
 }
 
 export type FileServices = ReturnType<typeof fileServices>;
+
+/** The bytes an uploaded file's row names are gone from the blob store (as a message's may be). */
+export class FileBytesMissingError extends PecTrackError {
+  constructor(file: Pick<UploadedFile, 'id' | 'sha256'>) {
+    super(
+      'file-bytes-missing',
+      409,
+      `file ${file.id} cannot be read: its bytes (blob ${file.sha256}) are not in the blob store; upload it again`,
+      { id: file.id, sha256: file.sha256 },
+    );
+  }
+}
+
+async function bytesOf<T>(file: UploadedFile, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof BlobNotFoundError) throw new FileBytesMissingError(file);
+    throw error;
+  }
+}

@@ -19,6 +19,12 @@ import { tenantFork } from '../store/orm.js';
 import type { IntakeContext } from './context.js';
 import { fromStoredBytes } from './stored-bytes.js';
 
+/** An ISO instant both databases can hold: PostgreSQL has no year 0 (nor past 294276). */
+const Instant = z.iso.datetime({ offset: true }).refine((value) => {
+  const year = new Date(value).getUTCFullYear();
+  return year >= 1 && year <= 9999;
+}, 'must be between the years 1 and 9999');
+
 export const MessageFilter = z.object({
   mailboxId: z.string().min(1).max(64).optional(),
   direction: z.enum(['in', 'out']).optional(),
@@ -29,8 +35,8 @@ export const MessageFilter = z.object({
   sender: z.string().min(1).max(320).optional(),
   originalMessageId: z.string().min(1).max(255).optional(),
   signatureStatus: z.enum(SIGNATURE_STATUSES).optional(),
-  receivedAfter: z.iso.datetime({ offset: true }).optional(),
-  receivedBefore: z.iso.datetime({ offset: true }).optional(),
+  receivedAfter: Instant.optional(),
+  receivedBefore: Instant.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).default(0),
 });

@@ -58,7 +58,8 @@ export function validateOutgoing(message: OutgoingPec): void {
     throw new OutgoingPecError('from', `is not an e-mail address: "${message.from}"`);
   const recipients = [...message.to, ...(message.cc ?? [])];
   if (message.to.length === 0) throw new OutgoingPecError('to', 'must name at least one recipient');
-  const bad = recipients.find((address) => !ADDRESS.test(address));
+  // 254: the longest address SMTP carries (RFC 5321 path limit).
+  const bad = recipients.find((address) => !ADDRESS.test(address) || address.length > 254);
   if (bad !== undefined) throw new OutgoingPecError('to', `contains an invalid address: "${bad}"`);
   if (message.messageId !== undefined && !/^<[^<>\s]+@[^<>\s]+>$/.test(message.messageId)) {
     throw new OutgoingPecError('messageId', 'must look like <local@domain>');
@@ -69,8 +70,23 @@ export function validateOutgoing(message: OutgoingPec): void {
         `attachments.${index}.filename`,
         `must be a file name without a directory or control characters, got "${attachment.filename}"`,
       );
+    if (attachment.contentType !== undefined && !CONTENT_TYPE.test(attachment.contentType))
+      throw new OutgoingPecError(
+        `attachments.${index}.contentType`,
+        `must be a media type (type/subtype, parameters as name=value), got "${attachment.contentType.slice(0, 80)}"`,
+      );
   });
 }
+
+const TOKEN = '[A-Za-z0-9!#$&^_.+-]+';
+/**
+ * A Content-Type the attachment's MIME header carries as given: `type/subtype` and parameters,
+ * at most 255 characters, no control character (nodemailer would fold a line break into the
+ * header).
+ */
+const CONTENT_TYPE = new RegExp(
+  `^(?=.{3,255}$)${TOKEN}/${TOKEN}(\\s*;\\s*${TOKEN}=(${TOKEN}|"[^"\\u0000-\\u001f\\u007f]*"))*$`,
+);
 
 /**
  * As an upload's name (files.ts): a directory part (C:\fakepath\…, ../) tells the recipient

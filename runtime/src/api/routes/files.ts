@@ -47,7 +47,15 @@ function mediaTypeOf(header: string): string {
       { field: 'content-type' },
     );
   const charset = CHARSET.exec(header)?.[1];
-  return charset ? `${essence}; charset=${charset.toLowerCase()}` : essence;
+  const type = charset ? `${essence}; charset=${charset.toLowerCase()}` : essence;
+  // What the file's row keeps (255 characters): a longer one names no real type anyway.
+  if (type.length > 255)
+    throw new BadRequestError(
+      'invalid-content-type',
+      `Content-Type "${header.slice(0, 80)}…" is longer than 255 characters`,
+      { field: 'content-type' },
+    );
+  return type;
 }
 
 export function fileEndpoints(intake: Intake, uploadBytes: number): Endpoint[] {

@@ -1,7 +1,8 @@
 /** /api/v1/mailboxes: PEC mailbox configuration, health, connection test, sync now, sending. */
 import { z } from 'zod';
 import type { Intake } from '../../intake/index.js';
-import { BadRequestError } from '../../errors.js';
+import { BadRequestError, ConflictError } from '../../errors.js';
+import { FileBytesMissingError } from '../../intake/files.js';
 import { MailboxInput, MailboxPatch } from '../../intake/mailboxes.js';
 import { DELIVERY_STATUSES } from '../../store/entities/message.js';
 import { endpoint, type Endpoint } from '../endpoint.js';
@@ -127,7 +128,12 @@ async function attachmentsOf(intake: Intake, tenantId: string, items: Attachment
           contentType: item.contentType,
           content: Buffer.from(item.contentBase64, 'base64'),
         };
-      const uploaded = await intake.files.content(tenantId, item.fileId);
+      const uploaded = await intake.files.content(tenantId, item.fileId).catch((error: unknown) => {
+        if (!(error instanceof FileBytesMissingError)) throw error;
+        throw new ConflictError(`attachments.${index}.fileId: ${error.message}`, {
+          field: `attachments.${index}.fileId`,
+        });
+      });
       if (!uploaded)
         throw new BadRequestError(
           'file-not-found',
