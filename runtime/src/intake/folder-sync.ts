@@ -153,31 +153,52 @@ const REFETCH_ATTEMPTS = 3;
 const REFETCH_DELAY_MS = 250;
 
 /**
- * The checkpoint moves past a batch's last UID, so every UID of the batch must come back with its
- * bytes: a server that answers a FETCH without some of them (a maildir still settling) is asked
- * again, and a sync that still misses one fails before its commit instead of skipping the message.
- * A message expunged meanwhile is simply not listed by the next pass.
+ * The checkpoint moves past a batch's last UID, so every UID of the batch must come back with all
+ * its bytes: a server that answers a FETCH without some of them (a maildir still settling), or
+ * with fewer bytes than the RFC822.SIZE it listed (a body cut short: stored, it would stand for
+ * the message for good, its provider id making the whole one a duplicate), is asked again, and a
+ * sync that still misses one fails before its commit instead of skipping or cutting the message.
+ * A message another client expunged since the listing (a shared mailbox) is no longer there to
+ * miss: it is left out, and the rest of the batch goes on.
  */
 async function fetchWhole(
   ctx: IntakeContext,
   client: ImapFlow,
-  batch: PendingMessage[],
+  listed: PendingMessage[],
 ): Promise<RawMessage[]> {
-  const large = batch.length === 1 && batch[0]!.size > STREAM_ABOVE_BYTES;
+  let batch = listed;
   for (let attempt = 1; ; attempt++) {
+    const large = batch.length === 1 && batch[0]!.size > STREAM_ABOVE_BYTES;
     const raws = large
       ? await streamOne(ctx, client, batch[0]!.uid)
       : await fetchBatch(client, batch);
-    const returned = new Set(raws.map((r) => r.uid));
-    const missing = batch.filter((m) => !returned.has(m.uid)).map((m) => m.uid);
-    if (missing.length === 0) return withReceivedAt(raws, batch);
+    const returned = new Map(raws.map((r) => [r.uid, r.stored?.size ?? r.source.length]));
+    const unanswered = batch.filter((m) => !returned.has(m.uid)).map((m) => m.uid);
+    const gone = await expunged(client, unanswered);
+    batch = batch.filter((m) => !gone.has(m.uid));
+    const missing = unanswered.filter((uid) => !gone.has(uid));
+    const short = batch.filter((m) => (returned.get(m.uid) ?? m.size) < m.size);
+    if (missing.length === 0 && short.length === 0) return withReceivedAt(raws, batch);
     if (attempt >= REFETCH_ATTEMPTS) {
+      const cut = short.map((m) => `UID ${m.uid} (${returned.get(m.uid)} of ${m.size} bytes)`);
       throw new Error(
-        `IMAP server returned no content for UID ${missing.join(', ')}; the checkpoint stays before them and the sync retries`,
+        `IMAP server returned ${[
+          ...(missing.length ? [`no content for UID ${missing.join(', ')}`] : []),
+          ...(cut.length ? [`fewer bytes than it listed for ${cut.join(', ')}`] : []),
+        ].join(' and ')}; the checkpoint stays before them and the sync retries`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, REFETCH_DELAY_MS * attempt));
   }
+}
+
+/** Which of `uids` the folder no longer holds (expunged since they were listed). */
+async function expunged(client: ImapFlow, uids: number[]): Promise<Set<number>> {
+  if (uids.length === 0) return new Set();
+  const present = new Set<number>();
+  for await (const message of client.fetch(uidSet(uids), { uid: true }, { uid: true }))
+    present.add(message.uid);
+  return new Set(uids.filter((uid) => !present.has(uid)));
 }
 
 function withReceivedAt(raws: RawMessage[], batch: PendingMessage[]): RawMessage[] {

@@ -40,7 +40,9 @@ export interface WaitOptions {
 
 /**
  * Resolves on a wake-up (new mail announced by IDLE reaches it as one), the poll interval, or
- * the end of the session; rejects when the connection closes so the caller reconnects.
+ * the end of the session; rejects when the connection closes so the caller reconnects, also
+ * when it closed before the wait began (while the last batch committed): otherwise the session
+ * would sit on a dead connection, without IDLE, until the next poll.
  */
 export function waitForActivity(
   client: ImapFlow,
@@ -56,6 +58,7 @@ export function waitForActivity(
       else resolve();
     });
     client.on('close', onClose);
+    if (!client.usable) onClose();
   });
 }
 
