@@ -116,6 +116,8 @@ export async function syncFolder(
     // A folder seen for the first time, or re-read, keeps its UIDVALIDITY even when empty.
     if (listed === 0 && (checkpoint === null || resynced))
       await recordBatch(ctx.orm, mailbox.tenant.id, position, [], ctx.now());
+    if (mailbox.flagKeyword && position.lastUid > 0)
+      await flagUnmarked(ctx, client, mailbox, position.lastUid);
     return result;
   } finally {
     lock.release();
@@ -292,13 +294,34 @@ async function flag(
   mailbox: Mailbox,
   uids: number[],
 ): Promise<void> {
+  let stored = false;
   try {
-    await client.messageFlagsAdd(uidSet(uids), [mailbox.flagKeyword!], { uid: true });
+    // imapflow answers false, rather than throwing, for a STORE that failed.
+    stored = await client.messageFlagsAdd(uidSet(uids), [mailbox.flagKeyword!], { uid: true });
   } catch (error) {
     if (!client.usable) throw error;
-    ctx.log.warn(
-      { mailboxId: mailbox.id, keyword: mailbox.flagKeyword, err: error },
-      'could not flag processed messages',
-    );
   }
+  if (!stored)
+    ctx.log.warn(
+      { mailboxId: mailbox.id, keyword: mailbox.flagKeyword, uids: uidSet(uids) },
+      'could not flag processed messages; the next pass tries again',
+    );
+}
+
+/**
+ * Every committed message still without the keyword gets it: one the STORE after its commit
+ * missed (the connection dropped in between) would otherwise stay unmarked for good, and
+ * whoever reads the mailbox with another client would take it for mail nobody processed.
+ */
+async function flagUnmarked(
+  ctx: IntakeContext,
+  client: ImapFlow,
+  mailbox: Mailbox,
+  lastUid: number,
+): Promise<void> {
+  const unmarked = await client.search(
+    { uid: `1:${lastUid}`, unKeyword: mailbox.flagKeyword! },
+    { uid: true },
+  );
+  if (unmarked && unmarked.length > 0) await flag(ctx, client, mailbox, unmarked);
 }
