@@ -4,11 +4,10 @@
  * Message-ID mapped into the process; a bad address raises an incident naming the field.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
 import { runAction } from '@pectrack/connector-sdk/testing';
 import { createPecTransport, parsePec } from '@pectrack/connector-pec';
-import { startSmtpFront, type SmtpFront } from '@pectrack/connector-pec/testkit';
-import { installAll, pecConnector, registryEntries } from '../../src/connectors/index.js';
+import type { SmtpFront } from '@pectrack/connector-pec/testkit';
+import { pecConnector } from '../../src/connectors/index.js';
 import { createIntake, runMailboxSession } from '../../src/intake/index.js';
 import { outgoingServices } from '../../src/intake/outgoing.js';
 import { CONNECTOR_JOB } from '../../src/scheduler/index.js';
@@ -18,17 +17,10 @@ import { testDatabases } from '../support/databases.js';
 import { diagram, flows } from '../support/fixtures.js';
 import { eventually } from '../support/wait.js';
 import { pecFixtures } from '../intake/support/fixtures.js';
-import {
-  dovecotMissing,
-  PASSWORD,
-  startHarness,
-  TENANT,
-  type IntakeHarness,
-} from '../intake/support/services.js';
+import { RECIPIENT, startSendTasks } from '../intake/support/sending.js';
+import { dovecotMissing, TENANT, type IntakeHarness } from '../intake/support/services.js';
 
 const sqlite = (await testDatabases()).find((d) => d.kind === 'sqlite')!;
-const SENDER = 'protocollo@comune.pec.test';
-const RECIPIENT = 'ufficio.tecnico@regione.pec.test';
 const actor = admin();
 
 /** The send task every diagram here starts with: a PEC to `office`, its Message-ID mapped. */
@@ -91,36 +83,11 @@ describe.skipIf(Boolean(dovecotMissing))('the pectrack:pec connector', () => {
   let senderId: string;
 
   beforeAll(async () => {
-    // Retries 100 ms apart: the provider's temporary refusals below are retried by the backoff.
-    h = await startHarness(
-      sqlite,
-      fixtures,
-      { pacingRecheckMs: 100 },
-      { scheduler: { connectorBackoffMs: 100, processEveryMs: 100 } },
-    );
-    front = await startSmtpFront({
-      provider: fixtures.provider,
-      imap: { host: h.dovecot.host, port: h.dovecot.port },
-      mailboxes: { [SENDER]: PASSWORD, [RECIPIENT]: PASSWORD },
-    });
-    senderId = await h.addMailbox(SENDER, { smtp: { host: front.host, port: front.port } });
-    await h.addMailbox(RECIPIENT);
-    const installed = installAll([pecConnector(createIntake(h.ctx, null))], {
-      'pectrack:pec': { mailboxId: senderId },
-    });
-    for (const [key, handler] of Object.entries(
-      registryEntries(installed, pino({ level: 'silent' })),
-    ))
-      h.runtime.connectors.register(key, handler);
-    await h.runtime.start();
-    await h.runtime.services.definitions.deploy(actor, {
-      name: 'notify-office',
-      files: [
-        { filename: 'notify.bpmn', xml: notifying },
-        { filename: 'notify-and-await.bpmn', xml: notifyingAndAwaiting },
-        { filename: 'notify-then-wait.bpmn', xml: notifyingThenWaiting },
-      ],
-    });
+    ({ h, front, senderId } = await startSendTasks(sqlite, fixtures, [
+      { filename: 'notify.bpmn', xml: notifying },
+      { filename: 'notify-and-await.bpmn', xml: notifyingAndAwaiting },
+      { filename: 'notify-then-wait.bpmn', xml: notifyingThenWaiting },
+    ]));
   });
   afterAll(async () => {
     await front?.close();
