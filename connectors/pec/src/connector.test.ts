@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectorError, ConnectorValidationError } from '@pectrack/connector-sdk';
 import { runAction } from '@pectrack/connector-sdk/testing';
-import { createPecConnector, PEC_CONNECTOR_TYPE } from './connector.js';
+import { createPecConnector, PEC_CONNECTOR_TYPE, PecSendInput } from './connector.js';
 
 /** Validation must stop every call below before the host is asked to send anything. */
 const connector = createPecConnector({
@@ -50,5 +50,14 @@ describe('the PEC connector definition', () => {
       value: PEC_CONNECTOR_TYPE,
       binding: { property: 'type' },
     });
+  });
+
+  it('lets a template set every field the send takes, and no other', () => {
+    const [template] = connector.templates;
+    const inputs = template!.properties
+      .map((p) => p.binding)
+      .filter((b) => b.type === 'pectrack:input')
+      .map((b) => (b as { name: string }).name);
+    expect(inputs.sort()).toEqual(Object.keys(PecSendInput.shape).sort());
   });
 });

@@ -171,6 +171,16 @@ const PEC_SEND_TEMPLATE = {
       binding: { type: 'pectrack:input', name: 'attachments' },
     },
     {
+      label: 'Receipt type',
+      description:
+        'What the delivery receipt carries: completa, the whole message; breve, the attachments as hashes; sintetica, no copy',
+      type: 'Dropdown',
+      group: 'message',
+      value: 'completa',
+      choices: ['completa', 'breve', 'sintetica'].map((kind) => ({ name: kind, value: kind })),
+      binding: { type: 'pectrack:input', name: 'receiptType' },
+    },
+    {
       label: 'Message-ID variable',
       description:
         'Receives the Message-ID receipts will refer to. Wait for them with a receive task on the message "pec.receipt" keyed by this variable: each receipt comes once, oldest first, even if it arrived before the wait',
