@@ -153,6 +153,19 @@ describe.each(DATABASES)('intake API input on $kind', (database) => {
     expect(await sentCount()).toBe(before);
   });
 
+  it('an inline attachment of no bytes is refused as an empty upload is, and nothing is recorded or sent', async () => {
+    const before = await sentCount();
+    const reply = await send({
+      to: ['ufficio@regione.pec.test'],
+      subject: 'Determina',
+      text: 'In allegato.',
+      attachments: [{ filename: 'determina.pdf', contentBase64: '' }],
+    });
+    expectRefusal(reply, 'attachments.0');
+    expect(JSON.stringify(reply.body)).toContain('nothing to attach');
+    expect(await sentCount()).toBe(before);
+  });
+
   it('a recipient address longer than SMTP carries (254) is a 400 naming it, and nothing is recorded or sent', async () => {
     // PostgreSQL's varchar(255) refused it (500); SQLite recorded the message and submitted it.
     const before = await sentCount();

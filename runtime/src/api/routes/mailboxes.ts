@@ -79,7 +79,10 @@ const SendBody = z.object({
           .object({
             filename: z.string().min(1).max(255),
             contentType: z.string().max(255).optional(),
-            contentBase64: z.base64(),
+            // As an empty upload is refused: no bytes is nothing to attach (a client's bug).
+            contentBase64: z
+              .base64()
+              .min(1, 'is empty: an attachment of no bytes is nothing to attach'),
           })
           .strict(),
         // A file uploaded first (POST /files): how a file of more than a few hundred KB goes.
