@@ -184,6 +184,27 @@ export function viewOf(mailbox: Mailbox, health: MailboxHealth): MailboxView {
 }
 
 /** An address is one mailbox per tenant (a unique key): a second one is a conflict naming it. */
+/** The columns an `imap` server object sets, whole: a field left out takes its default. */
+function imapColumns(imap: z.output<typeof Server>) {
+  return {
+    imapHost: imap.host,
+    imapPort: imap.port,
+    imapTls: imap.tls,
+    imapAllowPlaintext: imap.allowPlaintext,
+  };
+}
+
+/** The columns an `smtp` server object (or null: none) sets; `pace` is the one it had. */
+function smtpColumns(smtp: z.output<typeof SmtpServer> | null, pace: number | null) {
+  return {
+    smtpHost: smtp?.host ?? null,
+    smtpPort: smtp?.port ?? null,
+    smtpTls: smtp?.tls ?? false,
+    smtpAllowPlaintext: smtp?.allowPlaintext ?? false,
+    smtpMaxPerMinute: paceAfter(smtp, pace),
+  };
+}
+
 /** A new server without a pace keeps the pace: only an explicit null (or no server) lifts it. */
 function paceAfter(smtp: z.infer<typeof SmtpServer> | null, current: number | null): number | null {
   if (!smtp) return null;
@@ -249,18 +270,11 @@ export function mailboxServices(ctx: IntakeContext) {
         tenant: fork.getReference(TenantSchema, tenantId),
         name: data.name,
         address: data.address.toLowerCase(),
-        imapHost: data.imap.host,
-        imapPort: data.imap.port,
-        imapTls: data.imap.tls,
-        imapAllowPlaintext: data.imap.allowPlaintext,
+        ...imapColumns(data.imap),
         username: data.username,
         passwordEncrypted: encryptSecret(ctx.secretKey, data.password),
         folders: data.folders,
-        smtpHost: data.smtp?.host ?? null,
-        smtpPort: data.smtp?.port ?? null,
-        smtpTls: data.smtp?.tls ?? false,
-        smtpAllowPlaintext: data.smtp?.allowPlaintext ?? false,
-        smtpMaxPerMinute: data.smtp?.maxPerMinute ?? null,
+        ...smtpColumns(data.smtp, null),
         flagKeyword: data.flagKeyword,
         enabled: data.enabled,
         healthStatus: data.enabled ? 'unknown' : 'disabled',
@@ -281,26 +295,13 @@ export function mailboxServices(ctx: IntakeContext) {
       if (!mailbox) throw new NotFoundError('mailbox', id);
       if (data.name !== undefined) mailbox.name = data.name;
       if (data.address !== undefined) mailbox.address = data.address.toLowerCase();
-      if (data.imap !== undefined)
-        Object.assign(mailbox, {
-          imapHost: data.imap.host,
-          imapPort: data.imap.port,
-          imapTls: data.imap.tls,
-          imapAllowPlaintext: data.imap.allowPlaintext,
-        });
+      if (data.imap !== undefined) Object.assign(mailbox, imapColumns(data.imap));
       if (data.username !== undefined) mailbox.username = data.username;
       if (data.password !== undefined)
         mailbox.passwordEncrypted = encryptSecret(ctx.secretKey, data.password);
       if (data.folders !== undefined) mailbox.folders = data.folders;
-      if (data.smtp !== undefined) {
-        Object.assign(mailbox, {
-          smtpHost: data.smtp?.host ?? null,
-          smtpPort: data.smtp?.port ?? null,
-          smtpTls: data.smtp?.tls ?? false,
-          smtpAllowPlaintext: data.smtp?.allowPlaintext ?? false,
-          smtpMaxPerMinute: paceAfter(data.smtp, mailbox.smtpMaxPerMinute ?? null),
-        });
-      }
+      if (data.smtp !== undefined)
+        Object.assign(mailbox, smtpColumns(data.smtp, mailbox.smtpMaxPerMinute ?? null));
       if (data.flagKeyword !== undefined) mailbox.flagKeyword = data.flagKeyword;
       if (data.enabled !== undefined) {
         mailbox.enabled = data.enabled;

@@ -17,24 +17,14 @@ import { testDatabases } from '../support/databases.js';
 import { diagram, flows } from '../support/fixtures.js';
 import { eventually } from '../support/wait.js';
 import { pecFixtures } from '../intake/support/fixtures.js';
-import { RECIPIENT, startSendTasks } from '../intake/support/sending.js';
+import { RECIPIENT, sendPecTask, startSendTasks } from '../intake/support/sending.js';
 import { dovecotMissing, TENANT, type IntakeHarness } from '../intake/support/services.js';
 
 const sqlite = (await testDatabases()).find((d) => d.kind === 'sqlite')!;
 const actor = admin();
 
 /** The send task every diagram here starts with: a PEC to `office`, its Message-ID mapped. */
-const SEND_PEC = `<bpmn:startEvent id="start" />
-   <bpmn:sendTask id="send-pec">
-     <bpmn:extensionElements>
-       <pectrack:connector type="pectrack:pec">
-         <pectrack:input source="=office" target="to" />
-         <pectrack:input source="=&quot;Pratica &quot; + caseNumber" target="subject" />
-         <pectrack:input source="=&quot;Si trasmette la pratica.&quot;" target="text" />
-         <pectrack:output source="=messageId" target="sentMessageId" />
-       </pectrack:connector>
-     </bpmn:extensionElements>
-   </bpmn:sendTask>`;
+const SEND_PEC = sendPecTask();
 
 /** The two waits for the sent message's receipts: acceptance, then delivery. */
 const AWAIT_RECEIPTS = `<bpmn:receiveTask id="await-acceptance" messageRef="msg-receipt" pectrack:correlationKey="=sentMessageId" />

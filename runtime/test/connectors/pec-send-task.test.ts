@@ -19,7 +19,7 @@ import { testDatabases } from '../support/databases.js';
 import { diagram, flows } from '../support/fixtures.js';
 import { eventually } from '../support/wait.js';
 import { pecFixtures } from '../intake/support/fixtures.js';
-import { RECIPIENT, startSendTasks } from '../intake/support/sending.js';
+import { RECIPIENT, sendPecTask, startSendTasks } from '../intake/support/sending.js';
 import { dovecotMissing, TENANT, type IntakeHarness } from '../intake/support/services.js';
 
 const sqlite = (await testDatabases()).find((d) => d.kind === 'sqlite')!;
@@ -27,17 +27,7 @@ const actor = admin();
 
 const notifying = diagram(
   'notify-office',
-  `<bpmn:startEvent id="start" />
-   <bpmn:sendTask id="send-pec">
-     <bpmn:extensionElements>
-       <pectrack:connector type="pectrack:pec">
-         <pectrack:input source="=office" target="to" />
-         <pectrack:input source="=&quot;Pratica &quot; + caseNumber" target="subject" />
-         <pectrack:input source="=&quot;Si trasmette la pratica.&quot;" target="text" />
-         <pectrack:output source="=messageId" target="sentMessageId" />
-       </pectrack:connector>
-     </bpmn:extensionElements>
-   </bpmn:sendTask>
+  `${sendPecTask()}
    <bpmn:userTask id="follow-up" />
    <bpmn:endEvent id="end" />
    ${flows('start>send-pec', 'send-pec>follow-up', 'follow-up>end')}`,
@@ -46,18 +36,7 @@ const notifying = diagram(
 /** The template's optional Cc, mapped to a process variable that may hold no address. */
 const notifyingWithCopy = diagram(
   'notify-with-copy',
-  `<bpmn:startEvent id="start" />
-   <bpmn:sendTask id="send-pec">
-     <bpmn:extensionElements>
-       <pectrack:connector type="pectrack:pec">
-         <pectrack:input source="=office" target="to" />
-         <pectrack:input source="=copyTo" target="cc" />
-         <pectrack:input source="=&quot;Pratica &quot; + caseNumber" target="subject" />
-         <pectrack:input source="=&quot;Si trasmette la pratica.&quot;" target="text" />
-         <pectrack:output source="=messageId" target="sentMessageId" />
-       </pectrack:connector>
-     </bpmn:extensionElements>
-   </bpmn:sendTask>
+  `${sendPecTask('\n         <pectrack:input source="=copyTo" target="cc" />')}
    <bpmn:userTask id="follow-up" />
    <bpmn:endEvent id="end" />
    ${flows('start>send-pec', 'send-pec>follow-up', 'follow-up>end')}`,

@@ -29,6 +29,7 @@ import { knexOf } from '../../src/store/orm.js';
 import { admin } from '../support/actors.js';
 import { testDatabases } from '../support/databases.js';
 import { pecFixtures } from './support/fixtures.js';
+import { AWAIT_RECEIPTS } from './support/sending.js';
 import { startScriptedSmtp, withData, type ScriptedSmtp } from './support/scripted-smtp.js';
 import { dovecotMissing, startHarness, TENANT, type IntakeHarness } from './support/services.js';
 
@@ -37,22 +38,6 @@ const postgresql = (await testDatabases()).find((d) => d.kind === 'postgresql')!
 const SENDER = 'protocollo@comune.pec.test';
 const A = 'ufficio.tecnico@regione.pec.test';
 const B = 'ragioneria@provincia.pec.test';
-
-/** The process of send.test.ts: one wait for the acceptance, one for the delivery. */
-const AWAIT_RECEIPTS = `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-  xmlns:pectrack="http://pectrack.org/schema/bpmn/1.0" id="defs" targetNamespace="http://pectrack.org/test">
-  <bpmn:message id="msg-receipt" name="pec.receipt" />
-  <bpmn:process id="await-receipts" isExecutable="true">
-    <bpmn:startEvent id="start" />
-    <bpmn:receiveTask id="await-acceptance" messageRef="msg-receipt" pectrack:correlationKey="=sentMessageId" />
-    <bpmn:receiveTask id="await-delivery" messageRef="msg-receipt" pectrack:correlationKey="=sentMessageId" />
-    <bpmn:endEvent id="end" />
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="await-acceptance" />
-    <bpmn:sequenceFlow id="f2" sourceRef="await-acceptance" targetRef="await-delivery" />
-    <bpmn:sequenceFlow id="f3" sourceRef="await-delivery" targetRef="end" />
-  </bpmn:process>
-</bpmn:definitions>`;
 
 describe.skipIf(Boolean(dovecotMissing) || !postgresql.available)(
   'receipts for messages we sent: what each certifies',

@@ -14,28 +14,19 @@ import { admin } from '../support/actors.js';
 import { testDatabases } from '../support/databases.js';
 import { countIntakeEntries } from './support/counts.js';
 import { pecFixtures } from './support/fixtures.js';
-import { RECIPIENT, SENDER, startSending, type SendingHarness } from './support/sending.js';
+import {
+  AWAIT_RECEIPTS,
+  RECIPIENT,
+  SENDER,
+  startSending,
+  type SendingHarness,
+} from './support/sending.js';
 import { dovecotMissing, TENANT, type IntakeHarness } from './support/services.js';
 
 const fixtures = pecFixtures();
 const sqlite = (await testDatabases()).find((d) => d.kind === 'sqlite')!;
 /** An ordinary (non-PEC) address: the provider hands the message to plain e-mail. */
 const CITIZEN = 'mario.rossi@posta.example.it';
-
-const AWAIT_DELIVERY = `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-  xmlns:pectrack="http://pectrack.org/schema/bpmn/1.0" id="defs" targetNamespace="http://pectrack.org/test">
-  <bpmn:message id="msg-receipt" name="pec.receipt" />
-  <bpmn:process id="await-receipts" isExecutable="true">
-    <bpmn:startEvent id="start" />
-    <bpmn:receiveTask id="await-acceptance" messageRef="msg-receipt" pectrack:correlationKey="=sentMessageId" />
-    <bpmn:receiveTask id="await-delivery" messageRef="msg-receipt" pectrack:correlationKey="=sentMessageId" />
-    <bpmn:endEvent id="end" />
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="await-acceptance" />
-    <bpmn:sequenceFlow id="f2" sourceRef="await-acceptance" targetRef="await-delivery" />
-    <bpmn:sequenceFlow id="f3" sourceRef="await-delivery" targetRef="end" />
-  </bpmn:process>
-</bpmn:definitions>`;
 
 describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
   let h: IntakeHarness;
@@ -50,7 +41,7 @@ describe.skipIf(Boolean(dovecotMissing))('certified sending', () => {
     ({ h, front, outgoing, senderId, recipientId } = sending);
     await h.runtime.services.definitions.deploy(admin(), {
       name: 'receipts',
-      files: [{ filename: 'receipts.bpmn', xml: AWAIT_DELIVERY }],
+      files: [{ filename: 'receipts.bpmn', xml: AWAIT_RECEIPTS }],
     });
   });
   afterAll(() => sending?.close());

@@ -84,3 +84,37 @@ export async function startSendTasks(
   await h.runtime.services.definitions.deploy(admin(), { name: 'notify-office', files });
   return sending;
 }
+
+/**
+ * The send task the process suites start with: a PEC to `office`, its Message-ID mapped to
+ * `sentMessageId`; `inputs` adds input mappings (a Cc, say).
+ */
+export function sendPecTask(inputs = ''): string {
+  return `<bpmn:startEvent id="start" />
+   <bpmn:sendTask id="send-pec">
+     <bpmn:extensionElements>
+       <pectrack:connector type="pectrack:pec">
+         <pectrack:input source="=office" target="to" />${inputs}
+         <pectrack:input source="=&quot;Pratica &quot; + caseNumber" target="subject" />
+         <pectrack:input source="=&quot;Si trasmette la pratica.&quot;" target="text" />
+         <pectrack:output source="=messageId" target="sentMessageId" />
+       </pectrack:connector>
+     </bpmn:extensionElements>
+   </bpmn:sendTask>`;
+}
+
+/** A process that waits for a sent message's acceptance, then its delivery, as `pec.receipt`. */
+export const AWAIT_RECEIPTS = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:pectrack="http://pectrack.org/schema/bpmn/1.0" id="defs" targetNamespace="http://pectrack.org/test">
+  <bpmn:message id="msg-receipt" name="pec.receipt" />
+  <bpmn:process id="await-receipts" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:receiveTask id="await-acceptance" messageRef="msg-receipt" pectrack:correlationKey="=sentMessageId" />
+    <bpmn:receiveTask id="await-delivery" messageRef="msg-receipt" pectrack:correlationKey="=sentMessageId" />
+    <bpmn:endEvent id="end" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="await-acceptance" />
+    <bpmn:sequenceFlow id="f2" sourceRef="await-acceptance" targetRef="await-delivery" />
+    <bpmn:sequenceFlow id="f3" sourceRef="await-delivery" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>`;
