@@ -149,7 +149,11 @@ export async function applyReceipt(
     return namesNoRecipient(tx, receipt, sent, event, referencedMessageId, now);
   const external = new Set(event.external.map((address) => address.toLowerCase()));
   const certifiedFailures = await certifiedFailuresOf(tx, sent.id, recipients);
-  const earlier = await earlierSteps(tx, sent.id, event.evidence, affected);
+  // Read only for the two receipts that need their kind's history: a query per receipt else.
+  const earlier =
+    event.type === 'accepted' || event.type === 'timeout'
+      ? await earlierSteps(tx, sent.id, event.evidence, affected)
+      : new Map<string, (string | null)[]>();
   const events: RequiredEntityData<MessageEvent>[] = [];
   let changed = false;
   for (const recipient of recipients) {
