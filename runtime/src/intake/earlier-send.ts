@@ -61,6 +61,50 @@ export async function wasSubmitted(em: EntityManager, row: Message): Promise<boo
   return taken > 0;
 }
 
+/**
+ * Whether the provider certainly never took the message: every submission attempt was refused
+ * before the message data went out (or never reached it), for every recipient. Only then may
+ * a corrected message replace it without two being certified.
+ */
+export async function neverTaken(em: EntityManager, row: Message): Promise<boolean> {
+  const events = await em.find(MessageEventSchema, {
+    messageId: row.id,
+    event: { $nin: [RECEIPT_NOT_APPLIED, 'anomalia'] },
+  });
+  return (
+    events.length > 0 &&
+    events.every((e) => e.event === SUBMISSION_FAILED && e.data?.notTaken === true)
+  );
+}
+
+/** The history step of a message whose key went to the corrected request that replaced it. */
+export const REPLACED = 'replaced';
+
+/**
+ * Frees the key for the corrected request: the refused message stays, failed, with a step in
+ * its history saying which key it no longer holds.
+ */
+export async function replaceWithCorrected(
+  tx: EntityManager,
+  row: Message,
+  key: string,
+  now: Date,
+): Promise<void> {
+  const message = await tx.findOneOrFail(MessageSchema, { id: row.id });
+  message.idempotencyKey = null;
+  message.submissionClaimedAt = null;
+  tx.create(MessageEventSchema, {
+    tenant: message.tenant,
+    messageId: message.id,
+    recipient: null,
+    at: now,
+    event: REPLACED,
+    receiptMessageId: null,
+    data: { idempotencyKey: key },
+  });
+  await tx.flush();
+}
+
 export async function sentMessageOf(em: EntityManager, row: Message): Promise<SentMessage> {
   const states = await em.find(OutgoingRecipientSchema, { messageId: row.id });
   return {

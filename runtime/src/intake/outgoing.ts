@@ -35,7 +35,9 @@ import { messageStatus } from './delivery.js';
 import {
   checkedIdempotencyKey,
   findEarlierSend,
+  neverTaken,
   recomposed,
+  replaceWithCorrected,
   reopenForSubmission,
   sentMessageOf,
   SUBMISSION_FAILED,
@@ -48,6 +50,8 @@ import {
   checkSameRequest,
   claimRemainingMs,
   claimSubmission,
+  IdempotencyKeyReusedError,
+  isSameRequest,
   requestFingerprint,
   SendInProgressError,
 } from './send-request.js';
@@ -60,6 +64,13 @@ export interface SendOptions {
    * the message under it, a later one returns that message instead of certifying a second.
    */
   idempotencyKey?: string;
+  /**
+   * A process task's call only: a request that differs from the one recorded under the key (a
+   * person corrected the variables and retried the incident) replaces the recorded message when
+   * the provider certainly never took it, instead of being refused as a reused key. A REST
+   * client's key keeps the Idempotency-Key rule: another request under it is refused.
+   */
+  replaceRefused?: boolean;
 }
 
 export type { SentMessage };
@@ -151,6 +162,22 @@ export function outgoingServices(
   }
 
   /**
+   * Frees the key of a message the provider certainly never took, for the corrected request
+   * that replaces it; the message keeps its history. Claimed first, so a call still submitting
+   * it is waited for; one that may have been certified keeps the key, and the new request is
+   * refused as a reused key.
+   */
+  async function releaseKey(tenantId: string, earlier: Message, key: string): Promise<void> {
+    const now = ctx.now();
+    await em(tenantId).transactional(async (tx) => {
+      if (!(await claimSubmission(tx, earlier, now, ctx.limits.submissionLeaseMs)))
+        throw new SendInProgressError(earlier.messageId, ctx.limits.pacingRecheckMs);
+      if (!(await neverTaken(tx, earlier))) throw new IdempotencyKeyReusedError(earlier, true);
+      await replaceWithCorrected(tx, earlier, key, now);
+    });
+  }
+
+  /**
    * Two calls with one key at the same moment cannot both get here: the row is claimed (record).
    * At-least-once window left: if the process dies after the provider accepted the message but
    * before the outcome below is committed, the claim holds repeats off for the submission lease
@@ -187,7 +214,11 @@ export function outgoingServices(
           () => ({
             status: 'failed',
             event: SUBMISSION_FAILED,
-            data: { error: (error as Error).message },
+            data: {
+              error: (error as Error).message,
+              // What lets a corrected message replace this one (earlier-send.ts, neverTaken).
+              ...((error as { notTaken?: unknown }).notTaken === true && { notTaken: true }),
+            },
           }),
           ctx.now(),
         ),
@@ -219,7 +250,16 @@ export function outgoingServices(
         options.idempotencyKey === undefined ? null : checkedIdempotencyKey(options.idempotencyKey);
       const keyed =
         key === null ? null : { key, fingerprint: requestFingerprint(mailboxId, input) };
-      const earlier = keyed && (await findEarlierSend(em(tenantId), keyed.key));
+      let earlier = keyed && (await findEarlierSend(em(tenantId), keyed.key));
+      if (
+        keyed &&
+        earlier &&
+        options.replaceRefused &&
+        !isSameRequest(earlier, keyed.fingerprint)
+      ) {
+        await releaseKey(tenantId, earlier, keyed.key);
+        earlier = null;
+      }
       if (keyed && earlier) {
         checkSameRequest(earlier, keyed.fingerprint);
         if (await wasSubmitted(em(tenantId), earlier))
@@ -346,7 +386,12 @@ function refusedRecipients(result: SubmissionResult): Map<string, RecipientOutco
         error: refusal?.reply ?? 'refused by the provider',
         responseCode: refusal?.responseCode ?? null,
       };
-      return [address.toLowerCase(), { status: 'failed', event: SUBMISSION_FAILED, data }];
+      const outcome: RecipientOutcome = {
+        status: 'failed',
+        event: SUBMISSION_FAILED,
+        data: refusal?.notTaken ? { ...data, notTaken: true } : data,
+      };
+      return [address.toLowerCase(), outcome];
     }),
   );
 }

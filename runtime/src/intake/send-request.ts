@@ -29,11 +29,15 @@ export class SendInProgressError extends PecTrackError {
 
 /** The key already names a message that asked for something else. */
 export class IdempotencyKeyReusedError extends PecTrackError {
-  constructor(earlier: Message) {
+  /** `mayBeCertified`: a replacement was asked for, but the provider may have taken the earlier message. */
+  constructor(earlier: Message, mayBeCertified = false) {
+    const which = `${earlier.messageId ?? earlier.id}, subject "${earlier.subject ?? ''}"`;
     super(
       'idempotency-key-reused',
       422,
-      `this idempotency key was used for another message (${earlier.messageId ?? earlier.id}, subject "${earlier.subject ?? ''}"): a key names one send; use a new key for a new message`,
+      mayBeCertified
+        ? `this call already sent another message (${which}) and the provider may have certified it, so a corrected one is not sent in its place: see the message's delivery history, and send the corrected one from a new task`
+        : `this idempotency key was used for another message (${which}): a key names one send; use a new key for a new message`,
       { field: 'idempotencyKey', id: earlier.id, messageId: earlier.messageId },
     );
   }
@@ -62,10 +66,14 @@ export function requestFingerprint(mailboxId: string, input: SendInput): string 
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }
 
-/** Refuses a repeat that asks for another message; rows recorded before fingerprints pass. */
+/** Whether a repeat asks for the recorded message; rows recorded before fingerprints do. */
+export function isSameRequest(earlier: Message, fingerprint: string): boolean {
+  return !earlier.requestFingerprint || earlier.requestFingerprint === fingerprint;
+}
+
+/** Refuses a repeat that asks for another message. */
 export function checkSameRequest(earlier: Message, fingerprint: string): void {
-  if (earlier.requestFingerprint && earlier.requestFingerprint !== fingerprint)
-    throw new IdempotencyKeyReusedError(earlier);
+  if (!isSameRequest(earlier, fingerprint)) throw new IdempotencyKeyReusedError(earlier);
 }
 
 /** How long until a claim on `row` lapses; 0 when there is none or it already has. */

@@ -331,6 +331,36 @@ describe.each(DATABASES)('REST /api/v1 on $kind', (database) => {
     expect(retried.status).toBe(204);
     const still = await call(api, `/instances/${instance.id}`, { auth: clerk });
     expect(still.body.status).toBe('active');
+
+    // A supervisor corrects what raised it and retries with the corrected variable: no other
+    // way to fix an instance's data through the API. A bad variable name is refused naming it.
+    const again = await call(api, `/incidents?instanceId=${instance.id}&status=open`, {
+      auth: clerk,
+    });
+    const retry = `/incidents/${again.body[0].id}/retry`;
+    const badName = await call(api, retry, {
+      auth: supervisor,
+      method: 'POST',
+      json: { variables: { '1amount': 50 } },
+    });
+    expect({
+      status: badName.status,
+      named: JSON.stringify(badName.body).includes('1amount'),
+    }).toEqual({
+      status: 400,
+      named: true,
+    });
+    const corrected = await call(api, retry, {
+      auth: supervisor,
+      method: 'POST',
+      json: { variables: { amount: 50 } },
+    });
+    expect(corrected.status).toBe(204);
+    const done = await call(api, `/instances/${instance.id}`, { auth: clerk });
+    expect({ status: done.body.status, amount: done.body.variables.amount }).toEqual({
+      status: 'completed',
+      amount: 50,
+    });
   });
 
   it('answers unknown ids and routes with 404 problems', async () => {

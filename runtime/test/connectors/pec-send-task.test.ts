@@ -97,6 +97,78 @@ describe.skipIf(Boolean(dovecotMissing))('the pectrack:pec send task in a runnin
     }).toEqual({ submissions: 1, sentMessageId: first.message_id });
   });
 
+  /** The instance's open incident, once the engine has raised it. */
+  const openIncident = (instanceId: string) =>
+    eventually('an open incident', async () => {
+      const [open] = await h.runtime.services.incidents.list(actor, { instanceId, status: 'open' });
+      return open;
+    });
+
+  it('a send refused for an address that does not exist goes out corrected when the incident is retried with the right one', async () => {
+    // The provider refuses the office's address at RCPT TO (a domain that does not exist): it
+    // took nothing, so the clerk's correction, retried from the incident, must go out, and the
+    // task's call must not be refused as a reused key for asking for another message.
+    const wrong = 'ufficio.tecnico@regione-inesistente.pec.test';
+    front.faults = { refuseRecipients: [wrong] };
+    const instance = await h.runtime.services.instances.start(actor, {
+      definitionKey: 'notify-office',
+      variables: { office: wrong, caseNumber: 'RV-5' },
+    });
+    const incident = await openIncident(instance.id);
+    front.faults = {};
+    await h.runtime.services.incidents.retry(actor, incident.id, { office: RECIPIENT });
+    const detail = await eventually('the corrected send done', async () => {
+      const d = await h.runtime.services.instances.get(actor, instance.id);
+      return typeof d.variables.sentMessageId === 'string' ? d : null;
+    });
+    await front.settled();
+    const rows = await knexOf(h.runtime.orm)('message')
+      .where({ subject: 'Pratica RV-5', direction: 'out' })
+      .orderBy('received_at')
+      .select('id', 'message_id', 'recipients', 'idempotency_key', 'delivery_status');
+    const history = await knexOf(h.runtime.orm)('message_event')
+      .where({ message_id: rows[0]!.id })
+      .orderBy('id')
+      .pluck('event');
+    expect({
+      incident: incident.message,
+      delivered: front.processed
+        .filter((p) => p.submission.subject === 'Pratica RV-5')
+        .map((p) => p.deliveries.filter((d) => d.startsWith('posta-certificata'))),
+      refused: { status: rows[0]?.delivery_status, key: rows[0]?.idempotency_key, history },
+      sent: detail.variables.sentMessageId,
+    }).toEqual({
+      incident: expect.stringMatching(/5\.1\.1|does not exist/),
+      delivered: [[`posta-certificata → ${RECIPIENT}`]],
+      refused: { status: 'failed', key: null, history: ['submission-failed', 'replaced'] },
+      sent: rows[1]?.message_id,
+    });
+  });
+
+  it('a corrected retry is refused, naming why, while the provider may have certified the first message', async () => {
+    // The provider took the message and answered with an error: it may be certified. Sending
+    // the corrected one in its place would make two legal notifications; the retry is refused
+    // with a reason a supervisor can act on, and nothing more is submitted.
+    front.faults = { failAfterAccepting: true };
+    const instance = await h.runtime.services.instances.start(actor, {
+      definitionKey: 'notify-office',
+      variables: { office: RECIPIENT, caseNumber: 'RV-6' },
+    });
+    const first = await openIncident(instance.id);
+    front.faults = {};
+    await h.runtime.services.incidents.retry(actor, first.id, { caseNumber: 'RV-6 bis' });
+    const second = await eventually('the incident of the corrected retry', async () => {
+      const open = await openIncident(instance.id);
+      return open.id === first.id ? null : open;
+    });
+    await front.settled();
+    expect({
+      reason: second.message,
+      submitted: front.processed.filter((p) => p.submission.subject.startsWith('Pratica RV-6'))
+        .length,
+    }).toEqual({ reason: expect.stringMatching(/may have certified it/), submitted: 1 });
+  });
+
   it('a send task whose instance was cancelled while it waited for its slot sends nothing', async () => {
     // pacing.ts: a waiter that stops asking ("its instance cancelled") loses its place; the
     // connector call must stop with its instance. A clerk who withdraws a case while its PEC

@@ -37,6 +37,11 @@ export interface RecipientRefusal {
   address: string;
   reply: string;
   responseCode: number | null;
+  /**
+   * The provider certainly did not take the message for this recipient: it refused its RCPT TO,
+   * or its own transaction failed before the message data went out (PecSendError.notTaken).
+   */
+  notTaken: boolean;
 }
 
 export class PecSendError extends Error {
@@ -63,9 +68,18 @@ export class PecSendError extends Error {
    * twice is two legal notifications), nor after a lost connection: a person decides.
    */
   get transient(): boolean {
+    if (!this.notTaken) return false;
+    return this.responseCode === undefined || (this.responseCode >= 400 && this.responseCode < 500);
+  }
+
+  /**
+   * The provider certainly did not take the message, whatever it said: it answered before the
+   * message data went out, or no session ever opened. A message refused so can be replaced by a
+   * corrected one without certifying two.
+   */
+  get notTaken(): boolean {
     if (this.code === 'EMESSAGE') return false; // nodemailer: the reply to the message data
-    if (this.responseCode !== undefined) return this.responseCode >= 400 && this.responseCode < 500;
-    return this.neverConnected;
+    return this.responseCode !== undefined || this.neverConnected;
   }
 
   /**
@@ -192,10 +206,12 @@ function refusalsOfFailedRound(error: unknown, recipients: string[]): RecipientR
   const listed = refusalsOf(error as { rejectedErrors?: unknown[] });
   if (listed.length > 0) return listed;
   const { message, responseCode } = error as { message?: string; responseCode?: number };
+  const { notTaken } = asSendError(error, '');
   return recipients.map((address) => ({
     address,
     reply: `in a transaction of its own: ${message ?? String(error)}`,
     responseCode: responseCode ?? null,
+    notTaken,
   }));
 }
 
@@ -212,6 +228,8 @@ function refusalsOf(info: { rejectedErrors?: unknown[] }): RecipientRefusal[] {
       address: String(e.recipient ?? ''),
       reply: e.response ?? e.message ?? 'refused',
       responseCode: e.responseCode ?? null,
+      // Refused at RCPT TO: the message data never went to this recipient.
+      notTaken: true,
     };
   });
 }

@@ -41,6 +41,11 @@ export interface SmtpFrontFaults {
   virus: boolean;
   /** Recipients get an anomaly envelope (X-Trasporto: errore) instead of the transport envelope. */
   anomaly: boolean;
+  /**
+   * These addresses are refused at RCPT TO with `550 5.1.1`, as a provider refuses an address
+   * of a domain that does not exist: nothing is taken for them.
+   */
+  refuseRecipients: string[];
 }
 
 export const NO_FAULTS: SmtpFrontFaults = {
@@ -51,6 +56,7 @@ export const NO_FAULTS: SmtpFrontFaults = {
   busy: 0,
   virus: false,
   anomaly: false,
+  refuseRecipients: [],
 };
 
 export interface SmtpFrontOptions {
@@ -237,6 +243,14 @@ export async function startSmtpFront(options: SmtpFrontOptions): Promise<SmtpFro
           ),
         );
       }
+      callback();
+    },
+    onRcptTo(address, session, callback) {
+      const refused = faults.refuseRecipients.map((a) => a.toLowerCase());
+      if (refused.includes(address.address.toLowerCase()))
+        return callback(
+          new SmtpFrontError(550, `5.1.1 Recipient ${address.address} does not exist`),
+        );
       callback();
     },
     onData(stream: Readable, session: SMTPServerSession, callback) {

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { Services } from '../../services/types.js';
 import { endpoint, type Endpoint } from '../endpoint.js';
-import { IdParams, IncidentInfo } from '../schemas.js';
+import { IdParams, IncidentInfo, Variables } from '../schemas.js';
 
 export function incidentEndpoints(services: Services): Endpoint[] {
   return [
@@ -31,13 +31,15 @@ export function incidentEndpoints(services: Services): Endpoint[] {
         method: 'post',
         path: '/incidents/:id/retry',
         operationId: 'retryIncident',
-        summary: 'Retry the step that raised an incident',
+        summary:
+          'Retry the step that raised an incident, optionally after setting variables (a corrected address, a fixed amount)',
         permission: 'incidents:retry',
         params: IdParams,
+        body: z.object({ variables: Variables.optional() }),
         success: { status: 204, description: 'Retried' },
       },
-      async ({ actor, params }) => {
-        await services.incidents.retry(actor, params.id);
+      async ({ actor, params, body }) => {
+        await services.incidents.retry(actor, params.id, body.variables);
       },
     ),
   ];

@@ -39,7 +39,9 @@ export function pecConnector(intake: Intake): Connector {
             receiptType: request.receiptType,
           },
           // A re-run of the same task's job finds the message this key recorded instead of certifying another.
-          { idempotencyKey: request.idempotencyKey },
+          // A person who corrected the variables and retried the incident replaces a message
+          // the provider refused; one it may have certified is never sent again.
+          { idempotencyKey: request.idempotencyKey, replaceRefused: true },
         );
         return { id: sent.id, messageId: sent.messageId, deliveryStatus: sent.deliveryStatus };
       } catch (error) {
