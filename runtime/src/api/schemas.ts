@@ -1,5 +1,6 @@
 /** zod schemas shared by the /api/v1 routes: they validate input and document output. */
 import { z } from 'zod';
+import { queryInteger } from './query-integer.js';
 
 export const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -19,8 +20,8 @@ export const Id = z.string().min(1).max(200);
 export const IdParams = z.object({ id: Id });
 
 export const Paging = {
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
-  offset: z.coerce.number().int().min(0).optional(),
+  limit: queryInteger(z.number().int().min(1).max(1000).optional()),
+  offset: queryInteger(z.number().int().min(0).optional()),
 };
 
 export const QueryBoolean = z.enum(['true', 'false']).transform((value) => value === 'true');

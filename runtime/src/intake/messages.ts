@@ -3,7 +3,7 @@
  * from the blob store, the text the sender wrote, and its attachments as the parser sees them.
  */
 import type { Readable } from 'node:stream';
-import { raw, type FilterQuery } from '@mikro-orm/core';
+import { QueryOrder, raw, type FilterQuery } from '@mikro-orm/core';
 import { originalAttachment, type AttachmentContent } from '@pectrack/connector-pec';
 import { z } from 'zod';
 import { NotFoundError } from '../errors.js';
@@ -37,8 +37,8 @@ export const MessageFilter = z.object({
   signatureStatus: z.enum(SIGNATURE_STATUSES).optional(),
   receivedAfter: Instant.optional(),
   receivedBefore: Instant.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
+  limit: z.number().int().min(1).max(500).default(50),
+  offset: z.number().int().min(0).default(0),
 });
 export type MessageFilter = z.input<typeof MessageFilter>;
 
@@ -150,8 +150,13 @@ export function messageQueries(ctx: IntakeContext) {
       }
       const rows = await em(tenantId).find(MessageSchema, where, {
         // Messages the server dated in the same second (or a whole backlog it did not date)
-        // stay newest first by UID.
-        orderBy: { receivedAt: 'desc', uid: 'desc', id: 'asc' },
+        // stay newest first by UID, then come the ones we sent (no UID). Said outright: left to
+        // the database, PostgreSQL puts NULL first and SQLite last, listing the same data apart.
+        orderBy: {
+          receivedAt: QueryOrder.DESC,
+          uid: QueryOrder.DESC_NULLS_LAST,
+          id: QueryOrder.ASC,
+        },
         limit: f.limit,
         offset: f.offset,
       });

@@ -174,6 +174,40 @@ describe.each(DATABASES)('bad input on $kind', (database) => {
     expectProblem(form, 415, 'unsupported-media-type', ['application/json']);
   });
 
+  it('a page number that is not plain decimal digits → 400 naming it, on /api/v1 and /engine-rest', async () => {
+    // Each was read as a number: a blank one as 0, the others as 5, 16, 100 and 5.
+    for (const value of ['', '%205%20', '0x10', '1e2', '5.0']) {
+      const offset = await call(api, `/instances?offset=${value}`, { auth: admin });
+      expectProblem(offset, 400, 'invalid-request', ['query.offset']);
+      const limit = await call(api, `/tasks?limit=${value}`, { auth: admin });
+      expectProblem(limit, 400, 'invalid-request', ['query.limit']);
+      for (const field of ['firstResult', 'maxResults']) {
+        const camunda = await call(server.url, `/engine-rest/task?${field}=${value}`, {
+          auth: admin,
+        });
+        expect(camunda.status, `${field}=${value}`).toBe(400);
+        expect(camunda.body).toMatchObject({ type: 'InvalidRequestException' });
+        expect(camunda.body.message).toContain(field);
+      }
+    }
+    // The bounds and the defaults stay as they were.
+    expectProblem(await call(api, '/tasks?limit=1001', { auth: admin }), 400, 'invalid-request', [
+      'query.limit',
+    ]);
+    expectProblem(
+      await call(api, '/instances?offset=-1', { auth: admin }),
+      400,
+      'invalid-request',
+      ['query.offset'],
+    );
+    expect((await call(api, '/tasks', { auth: admin })).status).toBe(200);
+    expect((await call(api, '/tasks?limit=1000&offset=0', { auth: admin })).status).toBe(200);
+    const camunda = await call(server.url, '/engine-rest/task?firstResult=0&maxResults=1', {
+      auth: admin,
+    });
+    expect(camunda.status).toBe(200);
+  });
+
   it('oversized JSON body → 413', async () => {
     const reply = await call(api, '/instances', {
       auth: admin,

@@ -189,6 +189,45 @@ describe.each(DATABASES)('intake API input on $kind', (database) => {
     if (upload.status !== 201) expectRefusal(upload, 'content-type');
   });
 
+  it('an upload whose charset is longer than any charset name (40) is a 400 naming the charset, not stored cut to 40', async () => {
+    const upload = (charset: string) =>
+      call(api, '/files?filename=nota.txt', {
+        auth: ADMIN,
+        headers: { 'content-type': `text/plain; charset=${charset}` },
+        body: 'Si trasmette la nota.',
+      });
+    const before = (await get('/files?limit=1000')).body.length;
+    const tooLong = await upload(`x-${'c'.repeat(39)}`);
+    expectRefusal(tooLong, 'content-type');
+    expect(JSON.stringify(tooLong.body)).toContain('charset');
+    expect((await get('/files?limit=1000')).body.length).toBe(before);
+
+    const named = `x-${'c'.repeat(38)}`;
+    const kept = await upload(named);
+    expect(kept.status, JSON.stringify(kept.body)).toBe(201);
+    expect(kept.body.contentType).toBe(`text/plain; charset=${named}`);
+  });
+
+  it('a page number or part index that is not plain decimal digits is a 400 naming it, never read as 0 or a nearby number', async () => {
+    // Each was read as a number: a blank one as 0, the others as 5, 16, 100 and 5.
+    for (const value of ['', '%205%20', '0x10', '1e2', '5.0']) {
+      expectRefusal(await get(`/messages?offset=${value}`), 'query.offset');
+      expectRefusal(await get(`/messages?limit=${value}`), 'query.limit');
+      expectRefusal(await get(`/messages/feed?limit=${value}`), 'query.limit');
+      expectRefusal(await get(`/messages/delivery-feed?limit=${value}`), 'query.limit');
+      expectRefusal(await get(`/files?offset=${value}`), 'query.offset');
+      // An empty segment is another route (the parts list).
+      if (value) expectRefusal(await get(`/messages/unknown/parts/${value}`), 'path.index');
+    }
+    // Absent, the defaults apply; in bounds, the number is taken.
+    expect((await get('/messages')).status).toBe(200);
+    expect((await get('/messages/feed')).status).toBe(200);
+    const page = await get('/messages?limit=1&offset=0');
+    expect(page.status).toBe(200);
+    expect(page.body.length).toBeLessThanOrEqual(1);
+    expectRefusal(await get('/messages?limit=501'), 'query.limit');
+  });
+
   it('a receivedAfter in year 0000 (an ISO date the filter accepts) is answered or refused naming it, never a 500', async () => {
     // PostgreSQL's timestamptz has no year 0.
     const dated = await get('/messages?receivedAfter=0000-01-01T00:00:00Z');

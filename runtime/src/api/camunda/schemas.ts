@@ -1,5 +1,6 @@
 /** zod schemas of the Camunda request bodies and queries this subset accepts. */
 import { z } from 'zod';
+import { queryInteger } from '../query-integer.js';
 
 export const CamundaVariables = z
   .record(
@@ -14,8 +15,8 @@ export const CamundaVariables = z
   .optional();
 
 export const Paging = {
-  firstResult: z.coerce.number().int().min(0).optional(),
-  maxResults: z.coerce.number().int().min(0).optional(),
+  firstResult: queryInteger(z.number().int().min(0).optional()),
+  maxResults: queryInteger(z.number().int().min(0).optional()),
 };
 
 export function page<T>(items: T[], paging: { firstResult?: number; maxResults?: number }): T[] {

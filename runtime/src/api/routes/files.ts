@@ -31,7 +31,22 @@ function contentDisposition(filename: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
 }
 
-const CHARSET = /;\s*charset="?([a-z0-9!#$&^_.+-]{1,40})"?/i;
+const CHARSET = /;\s*charset="?([a-z0-9!#$&^_.+-]+)"?/i;
+
+/** The longest name a charset is registered under (RFC 2978): a longer one names none. */
+const CHARSET_NAME_MAX = 40;
+
+/** The charset the Content-Type declares, lower case; undefined when it declares none. */
+function charsetOf(header: string): string | undefined {
+  const charset = CHARSET.exec(header)?.[1];
+  if (charset && charset.length > CHARSET_NAME_MAX)
+    throw new BadRequestError(
+      'invalid-content-type',
+      `Content-Type charset "${charset.slice(0, 80)}" is longer than ${CHARSET_NAME_MAX} characters: it names no charset the attachment could be read in`,
+      { field: 'content-type' },
+    );
+  return charset?.toLowerCase();
+}
 
 /**
  * The upload's media type, lower case, keeping only its charset (a text attachment read in the
@@ -46,8 +61,8 @@ function mediaTypeOf(header: string): string {
       `Content-Type "${header}" is not a media type (type/subtype): it is the type the attachment will carry`,
       { field: 'content-type' },
     );
-  const charset = CHARSET.exec(header)?.[1];
-  const type = charset ? `${essence}; charset=${charset.toLowerCase()}` : essence;
+  const charset = charsetOf(header);
+  const type = charset ? `${essence}; charset=${charset}` : essence;
   // What the file's row keeps (255 characters): a longer one names no real type anyway.
   if (type.length > 255)
     throw new BadRequestError(

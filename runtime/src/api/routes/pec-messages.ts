@@ -11,6 +11,7 @@ import { ReparseSelection } from '../../intake/reparse.js';
 import { endpoint, type Endpoint } from '../endpoint.js';
 import { declaredContentType } from '../http/media-type.js';
 import type { ProblemDoc } from '../openapi/catalog.js';
+import { queryInteger } from '../query-integer.js';
 import { IdParams } from '../schemas.js';
 
 const MessageView = z.object({
@@ -113,7 +114,18 @@ const BYTES_MISSING: ProblemDoc[] = [
   },
 ];
 
-const PartParams = IdParams.extend({ index: z.coerce.number().int().min(0).max(100_000) });
+const PartParams = IdParams.extend({
+  index: queryInteger(z.number().int().min(0).max(100_000)),
+});
+
+/** The list's filter as a query string carries it; its bounds and defaults are the list's own. */
+const MessageQuery = MessageFilter.extend({
+  limit: queryInteger(MessageFilter.shape.limit),
+  offset: queryInteger(MessageFilter.shape.offset),
+});
+
+/** A feed's page as a query string asks for it; its bounds and default are the feed's own. */
+const FeedPageQuery = FeedQuery.extend({ limit: queryInteger(FeedQuery.shape.limit) });
 
 export function pecMessageEndpoints(intake: Intake): Endpoint[] {
   return [
@@ -125,7 +137,7 @@ export function pecMessageEndpoints(intake: Intake): Endpoint[] {
         summary:
           'PEC messages, newest first, filtered by mailbox, direction, kind, delivery or signature status, ids, dates',
         permission: 'pec:read',
-        query: MessageFilter,
+        query: MessageQuery,
         success: {
           status: 200,
           description: 'Messages',
@@ -144,7 +156,7 @@ export function pecMessageEndpoints(intake: Intake): Endpoint[] {
         summary:
           'Every message in the order it was stored, a page at a time: pass the cursor a page returns to get what came after it',
         permission: 'pec:read',
-        query: FeedQuery,
+        query: FeedPageQuery,
         success: {
           status: 200,
           description: 'A page of the feed',
@@ -162,7 +174,7 @@ export function pecMessageEndpoints(intake: Intake): Endpoint[] {
         summary:
           'Every step of the messages sent (submission, each receipt per recipient) in the order it was stored, a page at a time behind a cursor',
         permission: 'pec:read',
-        query: FeedQuery,
+        query: FeedPageQuery,
         success: {
           status: 200,
           description: 'A page of the delivery feed',
