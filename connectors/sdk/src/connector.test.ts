@@ -47,6 +47,10 @@ function echoConnector(templateAction = 'echo') {
             throw new ConnectorError('BUSY', 'try later', { retryable: true });
           if (input.text === 'paced')
             throw new ConnectorError('PACED', 'call again in a second', { retryAfterMs: 1_000 });
+          if (input.text === 'throttled')
+            throw new ConnectorError('THROTTLED', 'refused for a minute', {
+              retryNotBeforeMs: 60_000,
+            });
           return { echoed: config.prefix + input.text.repeat(input.times) };
         },
       },
@@ -123,6 +127,19 @@ describe('runAction', () => {
       code: 'PACED',
       retryable: true,
       retryAfterMs: 1_000,
+    });
+  });
+
+  it('passes a failure with the least wait before its retry through, retryable and not a deferral', async () => {
+    const run = runAction(echoConnector(), 'echo', {
+      config: { prefix: '>' },
+      input: { text: 'throttled' },
+    });
+    await expect(run).rejects.toMatchObject({
+      code: 'THROTTLED',
+      retryable: true,
+      retryNotBeforeMs: 60_000,
+      retryAfterMs: undefined,
     });
   });
 });

@@ -11,6 +11,13 @@ export interface ConnectorErrorOptions {
    * as it keeps asking, and never counts it towards an incident. Implies `retryable`.
    */
   retryAfterMs?: number;
+  /**
+   * A failure, counted towards the incident as any other, whose next try waits at least this
+   * many milliseconds: the far side said its trouble lasts that long (a provider's throttle
+   * window), and the runtime's backoff alone would spend every attempt inside it. Implies
+   * `retryable`.
+   */
+  retryNotBeforeMs?: number;
   cause?: unknown;
   details?: Record<string, unknown>;
 }
@@ -19,6 +26,7 @@ export class ConnectorError extends Error {
   readonly code: string;
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
+  readonly retryNotBeforeMs: number | undefined;
   readonly details: Record<string, unknown> | undefined;
 
   constructor(code: string, message: string, options: ConnectorErrorOptions = {}) {
@@ -26,7 +34,11 @@ export class ConnectorError extends Error {
     this.name = 'ConnectorError';
     this.code = code;
     this.retryAfterMs = options.retryAfterMs;
-    this.retryable = options.retryAfterMs !== undefined || (options.retryable ?? false);
+    this.retryNotBeforeMs = options.retryNotBeforeMs;
+    this.retryable =
+      options.retryAfterMs !== undefined ||
+      options.retryNotBeforeMs !== undefined ||
+      (options.retryable ?? false);
     this.details = options.details;
   }
 }

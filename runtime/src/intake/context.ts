@@ -70,6 +70,12 @@ export interface IntakeLimits {
    * message again. Above the SMTP transport's worst case (three 60 s timeouts).
    */
   submissionLeaseMs: number;
+  /**
+   * The least a send refused for now before its data went out (a 4xx: a provider throttling,
+   * InfoCert for a minute) waits before its next try; the connector's backoff alone spent every
+   * try within the minute. Each try still counts towards the incident.
+   */
+  throttleRetryMs: number;
 }
 
 export const DEFAULT_LIMITS: IntakeLimits = {
@@ -82,4 +88,5 @@ export const DEFAULT_LIMITS: IntakeLimits = {
   connectionTestMs: 20_000,
   pacingRecheckMs: 10_000,
   submissionLeaseMs: 10 * 60_000,
+  throttleRetryMs: 60_000,
 };

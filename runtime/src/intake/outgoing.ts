@@ -232,6 +232,7 @@ export function outgoingServices(
           messageId: composed.messageId,
           id: row.id,
           transient: (error as { transient?: unknown }).transient === true,
+          responseCode: (error as { responseCode?: unknown }).responseCode ?? null,
         },
       );
     } finally {

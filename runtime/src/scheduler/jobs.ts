@@ -109,7 +109,18 @@ async function runConnector(
       await job.save();
       return;
     }
-    if (attempt < settings.connectorAttempts && !isFinal(error)) throw error;
+    if (attempt < settings.connectorAttempts && !isFinal(error)) {
+      const notBefore = retryNotBeforeOf(error);
+      if (notBefore === undefined) throw error;
+      // Counted as the failure it is, but tried again no sooner than the far side said: the
+      // run ends as a success with its next run set, as a deferral's does, and carries the
+      // failures in the job's data.
+      const backoff = settings.connectorBackoffMs * 2 ** failures;
+      job.attrs.data = { ...data, failuresBeforeDeferral: failures + 1 };
+      job.attrs.nextRunAt = new Date(Date.now() + Math.max(notBefore, backoff));
+      await job.save();
+      return;
+    }
     result = {
       ok: false,
       error: `${data.connectorType} failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${(error as Error).message}`,
@@ -123,6 +134,14 @@ function retryAfterOf(error: unknown): number | undefined {
   const after = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
   if (typeof after !== 'number' || !Number.isFinite(after) || after < 0) return undefined;
   return Math.min(after, 3_600_000);
+}
+
+/** The SDK's ConnectorError `retryNotBeforeMs`, bounded to an hour; undefined for any other error. */
+function retryNotBeforeOf(error: unknown): number | undefined {
+  const notBefore = (error as { retryNotBeforeMs?: unknown } | null)?.retryNotBeforeMs;
+  if (typeof notBefore !== 'number' || !Number.isFinite(notBefore) || notBefore < 0)
+    return undefined;
+  return Math.min(notBefore, 3_600_000);
 }
 
 /** A handler marks a failure that would repeat (invalid input, a refused request) with `retryable: false`. */

@@ -17,7 +17,12 @@ import { testDatabases } from '../support/databases.js';
 import { diagram, flows } from '../support/fixtures.js';
 import { eventually } from '../support/wait.js';
 import { pecFixtures } from '../intake/support/fixtures.js';
-import { RECIPIENT, sendPecTask, startSendTasks } from '../intake/support/sending.js';
+import {
+  RECIPIENT,
+  sendPecTask,
+  startSendTasks,
+  THROTTLE_RETRY_MS,
+} from '../intake/support/sending.js';
 import { dovecotMissing, TENANT, type IntakeHarness } from '../intake/support/services.js';
 
 const sqlite = (await testDatabases()).find((d) => d.kind === 'sqlite')!;
@@ -184,9 +189,51 @@ describe.skipIf(Boolean(dovecotMissing))('the pectrack:pec connector', () => {
       .orderBy('id')
       .pluck('event');
     expect(history).toEqual(['submission-failed', 'submission-failed', 'submitted']);
+    // InfoCert throttles for a minute: the connector's backoff (here 100 ms, then 200) would
+    // spend every try inside it. Each try waits the throttle window at least.
+    const times = await knexOf(h.runtime.orm)('message_event')
+      .where({ message_id: rows[0].id })
+      .orderBy('id')
+      .pluck('at');
+    const gaps = times
+      .slice(1)
+      .map((at, i) => new Date(at).getTime() - new Date(times[i]).getTime());
+    expect(gaps.filter((gap) => gap < THROTTLE_RETRY_MS)).toEqual([]);
     await front.settled();
     expect(front.faults.busy).toBe(0);
     expect(front.processed.filter((p) => p.submission.subject === 'Pratica PR-9')).toHaveLength(1);
+  });
+
+  it('a provider that keeps throttling raises an incident once the tries are spent, not a wait without end', async () => {
+    // The throttle's wait counts each try: a provider answering "later" for good (a suspended
+    // account) ends as an incident a supervisor sees.
+    front.faults = { busy: 1_000 };
+    try {
+      const instance = await start(RECIPIENT, 'PR-9b');
+      const [incident] = await eventually(
+        'the incident',
+        async () => {
+          const open = await h.runtime.services.incidents.list(actor, {
+            instanceId: instance.id,
+            status: 'open',
+          });
+          return open.length ? open : null;
+        },
+        20_000,
+      );
+      const [row] = await knexOf(h.runtime.orm)('message')
+        .where({ subject: 'Pratica PR-9b', direction: 'out' })
+        .select('id');
+      const tries = await knexOf(h.runtime.orm)('message_event')
+        .where({ message_id: row.id, event: 'submission-failed' })
+        .count({ n: '*' });
+      expect({ message: incident!.message, tries: Number(tries[0]!.n) }).toEqual({
+        message: expect.stringMatching(/after 5 attempts.*4\.7\.0/),
+        tries: 5,
+      });
+    } finally {
+      front.faults = {};
+    }
   });
 
   it("keeps to the mailbox's pace: a send past it waits for a slot, without an incident", async () => {

@@ -61,6 +61,11 @@ export function pecConnector(intake: Intake): Connector {
         if (error instanceof SubmissionFailedError && error.details?.transient === true)
           throw new ConnectorError('PEC_SUBMISSION_DEFERRED', error.message, {
             retryable: true,
+            // A reply "later" (4xx) is a provider's throttle, which lasts its window; a
+            // provider not reached is tried again on the usual backoff.
+            ...(typeof error.details.responseCode === 'number' && {
+              retryNotBeforeMs: intake.ctx.limits.throttleRetryMs,
+            }),
             cause: error,
           });
         if (!(error instanceof PecTrackError)) throw final('PEC_SEND_FAILED', error);

@@ -63,13 +63,17 @@ export async function startSending(
  * installed on the runtime (sending from the sender mailbox), its scheduler started, retries
  * 100 ms apart, and `files` deployed.
  */
+/** The send tasks' throttle window (IntakeLimits.throttleRetryMs), short for tests. */
+export const THROTTLE_RETRY_MS = 1_000;
+
 export async function startSendTasks(
   database: TestDatabase,
   fixtures: PecFixtures,
   files: { filename: string; xml: string }[],
 ): Promise<SendingHarness> {
   const sending = await startSending(database, fixtures, {
-    limits: { pacingRecheckMs: 100 },
+    // A throttled send's retries wait this long at least: far above the backoff, so a test sees them spaced.
+    limits: { pacingRecheckMs: 100, throttleRetryMs: THROTTLE_RETRY_MS },
     runtime: { scheduler: { connectorBackoffMs: 100, processEveryMs: 100 } },
   });
   const { h, senderId } = sending;
