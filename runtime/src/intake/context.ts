@@ -54,6 +54,14 @@ export interface IntakeLimits {
   listWindowUids: number;
   /** How often a watched mailbox is polled by UID even when IDLE is quiet. */
   pollMs: number;
+  /**
+   * A message the server lists but does not return whole holds its folder (health names it)
+   * until it has done so for this many passes and this long: then it is recorded without its
+   * content (withheld.ts) and the folder goes on. A server still settling a message never
+   * takes that long; a damaged one never sends it.
+   */
+  withheldPasses: number;
+  withheldMs: number;
   /** First reconnect delay; it doubles per consecutive failure up to `maxBackoffMs`. */
   backoffMs: number;
   maxBackoffMs: number;
@@ -83,6 +91,8 @@ export const DEFAULT_LIMITS: IntakeLimits = {
   batchBytes: 16 * 1024 * 1024,
   listWindowUids: 2_000,
   pollMs: 60_000,
+  withheldPasses: 3,
+  withheldMs: 15 * 60_000,
   backoffMs: 1_000,
   maxBackoffMs: 5 * 60_000,
   connectionTestMs: 20_000,

@@ -18,6 +18,15 @@ import { pendingWindows } from './listing.js';
 import { factsOf, unparseableFacts } from './facts.js';
 import { recordBatch, type IngestedMessage, type FolderPosition } from './record.js';
 import { deliverReceipts } from './receipts.js';
+import {
+  heldAgain,
+  heldLongEnough,
+  withheldFacts,
+  withheldOf,
+  WithheldMessageError,
+  type Unreturned,
+  type WithheldMessage,
+} from './withheld.js';
 
 export interface FolderSyncResult {
   folder: string;
@@ -44,6 +53,20 @@ interface PreparedBatch {
   lastUid: number;
   items: Promise<IngestedMessage[]>;
   uids: number[];
+  /** Set when the folder stops at a message the server did not return whole. */
+  heldAt?: WithheldMessage;
+  blocking?: Unreturned;
+}
+
+/** A batch as the server returned it: the messages that came whole, and those that did not. */
+interface FetchedBatch {
+  raws: RawMessage[];
+  /** In UID order, each with what came of it. */
+  unreturned: UnreturnedRaw[];
+}
+
+interface UnreturnedRaw extends Unreturned {
+  raw: RawMessage | null;
 }
 
 /** Fetched batches not yet committed, the one being fetched included. */
@@ -73,6 +96,7 @@ export async function syncFolder(
       uidValidity,
       lastUid: checkpoint && !resynced ? checkpoint.lastUid : 0,
       account,
+      withheld: resynced ? null : withheldOf(checkpoint),
     };
     const result: FolderSyncResult = {
       folder,
@@ -98,13 +122,14 @@ export async function syncFolder(
         listed += pending.length;
         for (const batch of planBatches(pending, ctx.limits.batchMessages, ctx.limits.batchBytes)) {
           await commits.room();
-          const raws = await fetchWhole(ctx, client, batch);
-          const prepared: PreparedBatch = {
-            lastUid: batch.at(-1)!.uid,
-            items: settled(Promise.all(raws.map((raw) => ingest(ctx, raw)))),
-            uids: raws.map((r) => r.uid),
-          };
+          const fetched = await fetchWhole(ctx, client, batch);
+          const prepared = prepareBatch(ctx, position, batch, fetched);
           commits.add(() => commit(ctx, client, mailbox, position, prepared, result));
+          if (prepared.heldAt) {
+            // Committed first (a failed commit fails the pass, as any), then the folder stops.
+            await commits.drained();
+            throw new WithheldMessageError(folder, prepared.heldAt, prepared.blocking!, ctx.limits);
+          }
         }
       }
     } catch (error) {
@@ -124,6 +149,60 @@ export async function syncFolder(
   }
 }
 
+/**
+ * What of a fetched batch commits: every message up to the first one the server did not return
+ * whole, where the folder is then held (health names it). The message the folder has been held
+ * at long enough is recorded without its content instead (withheld.ts), and the batch goes on.
+ */
+function prepareBatch(
+  ctx: IntakeContext,
+  position: FolderPosition,
+  batch: PendingMessage[],
+  { raws, unreturned }: FetchedBatch,
+): PreparedBatch {
+  const now = ctx.now();
+  const [first, ...rest] = unreturned;
+  const earlier = position.withheld ?? null;
+  const skipped = first && heldLongEnough(ctx.limits, earlier, first.uid, now) ? first : undefined;
+  const blocking = skipped ? rest[0] : first;
+  const kept = blocking ? raws.filter((r) => r.uid < blocking.uid) : raws;
+  const items = [
+    ...kept.map((raw) => ({ uid: raw.uid, item: () => ingest(ctx, raw) })),
+    ...(skipped
+      ? [{ uid: skipped.uid, item: () => withheldItem(ctx, position, skipped, earlier!) }]
+      : []),
+  ].sort((a, b) => a.uid - b.uid);
+  return {
+    lastUid: blocking ? blocking.uid - 1 : batch.at(-1)!.uid,
+    items: settled(Promise.all(items.map(({ item }) => item()))),
+    uids: items.map(({ uid }) => uid),
+    ...(blocking && { heldAt: heldAgain(earlier, blocking.uid, now), blocking }),
+  };
+}
+
+/** The row of a message recorded without its content: what bytes came, and why. */
+async function withheldItem(
+  ctx: IntakeContext,
+  position: FolderPosition,
+  unreturned: UnreturnedRaw,
+  held: WithheldMessage,
+): Promise<IngestedMessage> {
+  const stored =
+    unreturned.raw?.stored ?? (await ctx.blobs.put(unreturned.raw?.source ?? Buffer.alloc(0)));
+  ctx.log.warn(
+    { mailboxId: position.mailboxId, folder: position.folder, uid: unreturned.uid },
+    'message never returned whole by the server; recorded without its content',
+  );
+  return {
+    uid: unreturned.uid,
+    sha256: stored.sha256,
+    size: stored.size,
+    receivedAt: unreturned.receivedAt,
+    facts: withheldFacts(stored.sha256, position, unreturned, held),
+    event: null,
+  };
+}
+
 async function commit(
   ctx: IntakeContext,
   client: ImapFlow,
@@ -135,6 +214,8 @@ async function commit(
   const items = await batch.items;
   await ctx.blobs.flush();
   position.lastUid = batch.lastUid;
+  if (batch.heldAt) position.withheld = batch.heldAt;
+  else if (position.withheld && position.lastUid >= position.withheld.uid) position.withheld = null;
   const outcome = await recordBatch(ctx.orm, mailbox.tenant.id, position, items, ctx.now(), {
     receiptTimeToLiveMs: ctx.receipts.timeToLiveMs,
   });
@@ -167,7 +248,7 @@ async function fetchWhole(
   ctx: IntakeContext,
   client: ImapFlow,
   listed: PendingMessage[],
-): Promise<RawMessage[]> {
+): Promise<FetchedBatch> {
   let batch = listed;
   for (let attempt = 1; ; attempt++) {
     const large = batch.length === 1 && batch[0]!.size > STREAM_ABOVE_BYTES;
@@ -178,17 +259,23 @@ async function fetchWhole(
     const unanswered = batch.filter((m) => !returned.has(m.uid)).map((m) => m.uid);
     const gone = await expunged(client, unanswered);
     batch = batch.filter((m) => !gone.has(m.uid));
-    const missing = unanswered.filter((uid) => !gone.has(uid));
-    const short = batch.filter((m) => (returned.get(m.uid) ?? m.size) < m.size);
-    if (missing.length === 0 && short.length === 0) return withReceivedAt(raws, batch);
+    const whole = (m: PendingMessage) => returned.has(m.uid) && returned.get(m.uid)! >= m.size;
+    if (batch.every(whole)) return { raws: withReceivedAt(raws, batch), unreturned: [] };
     if (attempt >= REFETCH_ATTEMPTS) {
-      const cut = short.map((m) => `UID ${m.uid} (${returned.get(m.uid)} of ${m.size} bytes)`);
-      throw new Error(
-        `IMAP server returned ${[
-          ...(missing.length ? [`no content for UID ${missing.join(', ')}`] : []),
-          ...(cut.length ? [`fewer bytes than it listed for ${cut.join(', ')}`] : []),
-        ].join(' and ')}; the checkpoint stays before them and the sync retries`,
-      );
+      const got = new Map(raws.map((r) => [r.uid, r]));
+      return {
+        raws: withReceivedAt(
+          raws.filter((r) => batch.some((m) => m.uid === r.uid && whole(m))),
+          batch,
+        ),
+        unreturned: batch
+          .filter((m) => !whole(m))
+          .map((m) => ({
+            ...m,
+            gotBytes: returned.get(m.uid) ?? null,
+            raw: got.get(m.uid) ?? null,
+          })),
+      };
     }
     await new Promise((resolve) => setTimeout(resolve, REFETCH_DELAY_MS * attempt));
   }

@@ -29,6 +29,7 @@ import {
 import { smtpSettingsOf } from './smtp.js';
 import { sameFolder } from './sync-pass.js';
 import { encryptSecret } from './secrets.js';
+import { withheldOf, type WithheldMessage } from './withheld.js';
 
 const Host = z.string().min(1).max(255);
 const Port = z.number().int().min(1).max(65535);
@@ -129,7 +130,14 @@ export interface MailboxHealth {
   lastError: string | null;
   consecutiveFailures: number;
   lastSyncAt: string | null;
-  folders: { folder: string; uidValidity: string; lastUid: number; updatedAt: string }[];
+  folders: {
+    folder: string;
+    uidValidity: string;
+    lastUid: number;
+    updatedAt: string;
+    /** The message the folder is held at (listed, never returned whole), until it comes or is recorded without it. */
+    withheld: { uid: number; passes: number; since: string } | null;
+  }[];
   /** The watched folders the last pass could not read, each with the reason. */
   folderProblems: FolderProblem[];
   /** For a paced mailbox (smtp.maxPerMinute): its submissions of the last minute, and the sends queued for a slot. */
@@ -222,6 +230,11 @@ async function flushNamingAddress(em: EntityManager, address: string): Promise<v
   }
 }
 
+/** The message a folder is held at, as health shows it. */
+function withheldView(held: WithheldMessage | null) {
+  return held && { uid: held.uid, passes: held.passes, since: held.since.toISOString() };
+}
+
 export function mailboxServices(ctx: IntakeContext) {
   const em = (tenantId: string) => tenantFork(ctx.orm, tenantId);
 
@@ -247,6 +260,7 @@ export function mailboxServices(ctx: IntakeContext) {
         uidValidity: c.uidValidity,
         lastUid: c.lastUid,
         updatedAt: c.updatedAt.toISOString(),
+        withheld: withheldView(withheldOf(c)),
       })),
       folderProblems: mailbox.folderProblems ?? [],
       sending: sendingBacklog(ctx, mailbox),

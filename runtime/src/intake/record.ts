@@ -25,6 +25,7 @@ import { tenantFork, type Orm } from '../store/orm.js';
 import { RECEIPT_MESSAGE } from './context.js';
 import { opensCase, readColumnsOf, type MessageFacts } from './facts.js';
 import { takeReceipt, type AppliedReceipt } from './receipts.js';
+import type { WithheldMessage } from './withheld.js';
 
 export interface IngestedMessage {
   uid: number;
@@ -43,6 +44,8 @@ export interface FolderPosition {
   lastUid: number;
   /** The IMAP account it was read on (imapAccountOf); left out, the position names none. */
   account?: string;
+  /** The message the folder is held at (withheld.ts); left out, none. */
+  withheld?: WithheldMessage | null;
 }
 
 export interface RecordOutcome {
@@ -297,6 +300,9 @@ async function advanceCheckpoint(
     uidValidity: position.uidValidity,
     lastUid: position.lastUid,
     account: position.account ?? null,
+    withheldUid: position.withheld?.uid ?? null,
+    withheldPasses: position.withheld?.passes ?? null,
+    withheldSince: position.withheld?.since ?? null,
     updatedAt: now,
   };
   const updated = await tx.nativeUpdate(MailboxCheckpointSchema, where, values);

@@ -7,6 +7,7 @@ import type { ImapFlow } from 'imapflow';
 import type { FolderProblem, Mailbox } from '../store/entities/mailbox.js';
 import type { IntakeContext } from './context.js';
 import { syncFolder, type FolderSyncResult } from './folder-sync.js';
+import { WithheldMessageError } from './withheld.js';
 
 export type { FolderProblem };
 
@@ -71,6 +72,7 @@ async function syncOrReport(
  * folder only; a lost connection or a failed commit concerns the whole pass and is not one.
  */
 function folderProblem(client: ImapFlow, folder: string, error: unknown): string | null {
+  if (error instanceof WithheldMessageError && client.usable) return error.message;
   const refusal = error as {
     responseStatus?: string;
     responseText?: string;

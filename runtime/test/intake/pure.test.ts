@@ -11,6 +11,7 @@ import {
   statusFor,
 } from '../../src/intake/delivery.js';
 import { dedupeKeyOf } from '../../src/intake/facts.js';
+import { heldAgain, heldLongEnough } from '../../src/intake/withheld.js';
 import {
   decryptSecret,
   encryptSecret,
@@ -142,6 +143,34 @@ describe('delivery state', () => {
     ]);
     const acceptance = { ...event, type: 'accepted' as const, evidence: 'accettazione' };
     expect(affectedRecipients({ ...acceptance, recipients: [] }, ours)).toEqual(ours);
+  });
+});
+
+describe('a folder held at a message the server does not return', () => {
+  const limits = { withheldPasses: 3, withheldMs: 15 * 60_000 };
+  const start = new Date('2026-11-28T10:00:00Z');
+  const at = (minutes: number) => new Date(start.getTime() + minutes * 60_000);
+
+  it('counts the passes held at one UID from the first, and starts again at another', () => {
+    const first = heldAgain(null, 7, start);
+    const third = heldAgain(heldAgain(first, 7, at(1)), 7, at(2));
+    expect({ first, third, other: heldAgain(third, 9, at(3)) }).toEqual({
+      first: { uid: 7, passes: 1, since: start },
+      third: { uid: 7, passes: 3, since: start },
+      other: { uid: 9, passes: 1, since: at(3) },
+    });
+  });
+
+  it('goes on without the message only after both the passes and the time, and only for that UID', () => {
+    const held = { uid: 7, passes: 3, since: start };
+    expect({
+      // A burst of new mail makes passes seconds apart: the count alone must not skip it.
+      soon: heldLongEnough(limits, held, 7, at(5)),
+      fewPasses: heldLongEnough(limits, { ...held, passes: 2 }, 7, at(60)),
+      both: heldLongEnough(limits, held, 7, at(15)),
+      anotherUid: heldLongEnough(limits, held, 8, at(60)),
+      never: heldLongEnough(limits, null, 7, at(60)),
+    }).toEqual({ soon: false, fewPasses: false, both: true, anotherUid: false, never: false });
   });
 });
 

@@ -27,6 +27,12 @@ const MailboxHealth = z.object({
       uidValidity: z.string(),
       lastUid: z.number().int(),
       updatedAt: z.string(),
+      withheld: z
+        .object({ uid: z.number().int(), passes: z.number().int(), since: z.string() })
+        .nullable()
+        .describe(
+          'The message the folder is held at: listed by the server, never returned whole; recorded without its content after some passes',
+        ),
     }),
   ),
   folderProblems: z.array(z.object({ folder: z.string(), reason: z.string() })),

@@ -113,6 +113,12 @@ export interface MailboxCheckpoint {
   lastUid: number;
   /** The IMAP account the position was read on (imapAccountOf); null when written before it was kept. */
   account?: string | null;
+  /** The UID the folder is held at: listed by the server, never returned whole (folder-sync.ts). */
+  withheldUid?: number | null;
+  /** Passes that stopped at it so far. */
+  withheldPasses?: number | null;
+  /** When the first of them did. */
+  withheldSince?: Date | null;
   updatedAt: Date;
 }
 
@@ -127,6 +133,9 @@ export const MailboxCheckpointSchema = new EntitySchema<MailboxCheckpoint>({
     uidValidity: { type: 'string', length: 20 },
     lastUid: { type: 'integer' },
     account: { type: 'text', nullable: true },
+    withheldUid: { type: 'integer', nullable: true },
+    withheldPasses: { type: 'integer', nullable: true },
+    withheldSince: { type: 'datetime', nullable: true },
     updatedAt: { type: 'datetime' },
   },
 });

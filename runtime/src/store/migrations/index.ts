@@ -15,6 +15,7 @@ import { Migration20261128500000_mailbox_sync_request } from './Migration2026112
 import { Migration20261128600000_checkpoint_account } from './Migration20261128600000_checkpoint_account.js';
 import { Migration20261128700000_mailbox_plaintext_login } from './Migration20261128700000_mailbox_plaintext_login.js';
 import { Migration20261128800000_blob_references } from './Migration20261128800000_blob_references.js';
+import { Migration20261128900000_checkpoint_withheld } from './Migration20261128900000_checkpoint_withheld.js';
 
 /** Listed explicitly so migrations run the same from src (tsx, vitest) and from dist. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -66,5 +67,9 @@ export const MIGRATIONS: MigrationObject[] = [
   {
     name: 'Migration20261128800000_blob_references',
     class: Migration20261128800000_blob_references,
+  },
+  {
+    name: 'Migration20261128900000_checkpoint_withheld',
+    class: Migration20261128900000_checkpoint_withheld,
   },
 ];
