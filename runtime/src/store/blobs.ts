@@ -111,6 +111,13 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
  */
 const temporaryBeside = (sha256: string) => `.${sha256}.${randomUUID()}.tmp`;
 const TEMPORARY_BESIDE = /^\.[0-9a-f]{64}\.[0-9a-f-]{36}\.tmp$/;
+/**
+ * A blob the unreferenced sweep moved aside to read its age again (removeIfStillOld): a dot
+ * name, never served. One left behind by a sweep that died there is put back, never removed:
+ * it may be bytes put again for a row about to commit.
+ */
+const asideOf = (sha256: string) => `.${sha256}.aside`;
+const ASIDE = /^\.([0-9a-f]{64})\.aside$/;
 const FAN_OUT_DIR = /^[0-9a-f]{2}$/;
 /** A buffer up to this size is written on the calling thread (see putBuffer). */
 export const WRITE_IN_PLACE_MAX_BYTES = 1024 * 1024;
@@ -292,9 +299,23 @@ export class FileBlobStore implements BlobStore {
     };
     await sweep(this.tmpDir, () => true);
     for await (const entry of await entriesOf(this.root))
-      if (entry.isDirectory() && FAN_OUT_DIR.test(entry.name))
-        await sweep(join(this.root, entry.name), (name) => TEMPORARY_BESIDE.test(name));
+      if (entry.isDirectory() && FAN_OUT_DIR.test(entry.name)) {
+        const dir = join(this.root, entry.name);
+        await this.putBackAside(dir);
+        await sweep(dir, (name) => TEMPORARY_BESIDE.test(name));
+      }
     return result;
+  }
+
+  /** Blobs a dead unreferenced sweep left aside go back under their name (or go, if it is back). */
+  private async putBackAside(dir: string): Promise<void> {
+    for await (const entry of await entriesOf(dir)) {
+      const sha256 = entry.isFile() ? ASIDE.exec(entry.name)?.[1] : undefined;
+      if (!sha256) continue;
+      const aside = join(dir, entry.name);
+      if ((await this.size(sha256)) !== null) await rm(aside, { force: true });
+      else await rename(aside, this.pathOf(sha256));
+    }
   }
 
   /**
@@ -339,8 +360,8 @@ export class FileBlobStore implements BlobStore {
     olderThanMs: number,
     now: number,
   ): Promise<boolean> {
-    // Named as a write's temporary file: should we die here, the temporary sweep removes it.
-    const aside = join(this.root, blob.sha256.slice(0, 2), temporaryBeside(blob.sha256));
+    // Should we die before it goes back, the temporary sweep puts it back (putBackAside).
+    const aside = join(dirname(this.pathOf(blob.sha256)), asideOf(blob.sha256));
     try {
       await rename(blob.path, aside);
     } catch (error) {

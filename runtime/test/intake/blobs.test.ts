@@ -1,6 +1,6 @@
 /** The content-addressed blob store on the local file system. */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -183,6 +183,35 @@ describe('FileBlobStore', () => {
     expect(await swept.size(blobs[1]!.sha256)).toBeNull();
     // Nothing left aside either.
     expect(await swept.sweepTemporaryFiles(0)).toEqual({ removed: 0, bytes: 0 });
+    await rm(own, { recursive: true, force: true });
+  });
+
+  it('puts back a blob a sweep that died left aside, instead of removing it as a temporary file', async () => {
+    // removeIfStillOld moves a blob aside to read its age again: should the process die right
+    // there, the blob (possibly bytes put again for a row about to commit) must come back.
+    const own = await mkdtemp(join(tmpdir(), 'pectrack-blob-aside-'));
+    const swept = new FileBlobStore(own);
+    const [lost, doubled] = [randomBytes(1_200), randomBytes(800)];
+    const blobs = [await swept.put(lost), await swept.put(doubled)];
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const aside = (sha256: string) => join(own, sha256.slice(0, 2), `.${sha256}.aside`);
+    // The first was moved aside and never came back; the second came back (put again) beside its aside copy.
+    await rename(swept.pathOf(blobs[0]!.sha256), aside(blobs[0]!.sha256));
+    await writeFile(aside(blobs[1]!.sha256), doubled);
+    for (const blob of blobs) await utimes(aside(blob.sha256), hourAgo, hourAgo);
+
+    const result = await swept.sweepTemporaryFiles(30 * 60_000);
+    expect({
+      result,
+      sizes: [await swept.size(blobs[0]!.sha256), await swept.size(blobs[1]!.sha256)],
+      same: (await swept.read(blobs[0]!.sha256)).equals(lost),
+      leftAside: (await readdir(own, { recursive: true })).filter((n) => n.endsWith('.aside')),
+    }).toEqual({
+      result: { removed: 0, bytes: 0 },
+      sizes: [1_200, 800],
+      same: true,
+      leftAside: [],
+    });
     await rm(own, { recursive: true, force: true });
   });
 
