@@ -123,6 +123,65 @@ describe('parseDaticert', () => {
     });
   });
 
+  it('reads every group of an element written both with and without a namespace prefix', () => {
+    const { cert, problems } = parse(`
+      <postacert xmlns:p="urn:x-test:postacert" tipo="presa-in-carico">
+        <intestazione>
+          <mittente>a@pec.test</mittente>
+          <destinatari>b@pec.test</destinatari>
+          <destinatari tipo="esterno">c@mail.test</destinatari>
+          <p:destinatari>d@pec.test</p:destinatari>
+          <p:destinatari tipo="esterno">e@mail.test</p:destinatari>
+        </intestazione>
+        <dati>
+          <ricezione>b@pec.test</ricezione>
+          <p:ricezione>d@pec.test</p:ricezione>
+        </dati>
+      </postacert>`);
+    expect(problems).toEqual([]);
+    expect(cert?.destinatari).toEqual([
+      { address: 'b@pec.test', tipo: 'certificato' },
+      { address: 'c@mail.test', tipo: 'esterno' },
+      { address: 'd@pec.test', tipo: 'certificato' },
+      { address: 'e@mail.test', tipo: 'esterno' },
+    ]);
+    expect(cert?.ricezione).toEqual(['b@pec.test', 'd@pec.test']);
+  });
+
+  it('reads prefixed attributes by local name, an unprefixed one winning', () => {
+    const { cert, problems } = parse(`
+      <p:postacert xmlns:p="urn:x-test:postacert" p:tipo="avvenuta-consegna" p:errore="no-dest">
+        <p:intestazione>
+          <p:destinatari p:tipo="esterno">c@mail.test</p:destinatari>
+          <p:destinatari tipo="certificato" p:tipo="esterno">b@pec.test</p:destinatari>
+        </p:intestazione>
+        <p:dati>
+          <p:data p:zona="+0100"><p:giorno>01/07/2026</p:giorno><p:ora>10:00:00</p:ora></p:data>
+          <p:ricevuta p:tipo="breve"/>
+        </p:dati>
+      </p:postacert>`);
+    expect(problems).toEqual([]);
+    expect(cert).toMatchObject({
+      tipo: 'avvenuta-consegna',
+      errore: 'no-dest',
+      destinatari: [
+        { address: 'c@mail.test', tipo: 'esterno' },
+        { address: 'b@pec.test', tipo: 'certificato' },
+      ],
+      data: '2026-07-01T09:00:00.000Z',
+      ricevuta: 'breve',
+    });
+    const both = '<postacert xmlns:p="urn:x" p:tipo="accettazione" tipo="avvenuta-consegna"/>';
+    expect(parse(both).cert?.tipo).toBe('avvenuta-consegna');
+  });
+
+  it('does not take a namespace declaration (xmlns:tipo) for an attribute', () => {
+    expect(parse('<postacert xmlns:tipo="urn:x" xmlns:errore="urn:y"/>')).toEqual({
+      cert: expect.objectContaining({ tipo: '', errore: 'nessuno' }),
+      problems: ['daticert.xml <postacert> has no tipo attribute'],
+    });
+  });
+
   it('reports a missing root and an unknown ricevuta type', () => {
     expect(parse('<other/>').problems).toEqual(['daticert.xml has no <postacert> root element']);
     expect(

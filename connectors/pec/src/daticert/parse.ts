@@ -13,8 +13,9 @@ const RECEIPT_TYPES: readonly string[] = ['completa', 'breve', 'sintetica'];
 
 /**
  * Parses daticert.xml; returns null (and says why in `problems`) when it cannot be trusted or read.
- * Elements are looked up by local name: daticert has no namespace, but some writers prefix every
- * element (`<p:postacert xmlns:p="…">`), and the prefix changes nothing a reader needs.
+ * Elements and attributes are looked up by local name: daticert has no namespace, but some writers
+ * prefix every element (`<p:postacert xmlns:p="…" p:tipo="…">`), or only some, and the prefix
+ * changes nothing a reader needs.
  */
 export function parseDaticert(bytes: Buffer, problems: string[]): CertData | null {
   const document = parseXmlDocument(bytes, 'daticert.xml', ['destinatari', 'ricezione'], problems);

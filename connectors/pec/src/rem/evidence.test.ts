@@ -13,6 +13,15 @@ function evidence(type: string, prolog = '<?xml version="1.0" encoding="UTF-8"?>
   );
 }
 
+/** A ContentConsignment naming `addresses` (XML text, escaped as written) as its recipients. */
+function consignedTo(...addresses: string[]): Buffer {
+  return Buffer.from(
+    `<ev:ContentConsignment xmlns:ev="${NAMESPACE}"><ev:RecipientDetails>` +
+      addresses.map((a) => `<ev:ElectronicAddress>${a}</ev:ElectronicAddress>`).join('') +
+      '</ev:RecipientDetails></ev:ContentConsignment>',
+  );
+}
+
 function read(bytes: Buffer) {
   const problems: string[] = [];
   return { evidence: parseRemEvidence(bytes, problems), problems };
@@ -70,5 +79,34 @@ describe('parseRemEvidence', () => {
       evidence: null,
       problems: ['REM evidence declares a DOCTYPE or ENTITY: refused'],
     });
+  });
+
+  it('reads the address of a recipient written with a display name, lower-cased', () => {
+    const { evidence, problems } = read(
+      consignedTo(
+        'Ufficio Tecnico &lt;Ufficio.Tecnico@Regione.REM.test&gt;',
+        '<![CDATA["Rossi, Mario" <mailto:M.Rossi@rem.test>]]>',
+        '&lt;ragioneria@rem.test&gt;',
+        'mailto:Protocollo@REM.test',
+      ),
+    );
+    expect(problems).toEqual([]);
+    expect(evidence?.event?.recipients).toEqual([
+      'ufficio.tecnico@regione.rem.test',
+      'm.rossi@rem.test',
+      'ragioneria@rem.test',
+      'protocollo@rem.test',
+    ]);
+  });
+
+  it('reports an ElectronicAddress it cannot read, naming it, and keeps the others', () => {
+    const { evidence, problems } = read(
+      consignedTo('Ufficio Tecnico', 'b@rem.test', 'Ragioneria &lt;r@rem.test'),
+    );
+    expect(evidence?.event).toMatchObject({ type: 'delivered', recipients: ['b@rem.test'] });
+    expect(problems).toEqual([
+      'REM evidence <ev:ElectronicAddress> "Ufficio Tecnico" is not an e-mail address: left out',
+      'REM evidence <ev:ElectronicAddress> "Ragioneria <r@rem.test" is not an e-mail address: left out',
+    ]);
   });
 });

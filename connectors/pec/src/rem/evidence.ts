@@ -78,7 +78,7 @@ export function parseRemEvidence(bytes: Buffer, problems: string[]): RemEvidence
   const type = evidenceType(localName(rootName), root);
   const eventType = isRemEvidenceType(type) ? EVENT_OF_EVIDENCE[type] : null;
   if (!eventType) problems.push(`REM evidence type "${type}" is not known: no event derived`);
-  const recipients = recipientsOf(root);
+  const recipients = recipientsOf(root, problems);
   const event: DeliveryEvent | null = eventType
     ? {
         type: eventType,
@@ -105,25 +105,52 @@ function evidenceType(rootName: string, root: XmlNode): string {
   return code ? (code.split(/[/#:]/).pop() ?? code) : rootName;
 }
 
-function recipientsOf(root: XmlNode): string[] {
+function recipientsOf(root: XmlNode, problems: string[]): string[] {
   const details = childByLocalName(root, 'RecipientDetails');
-  return details === undefined ? [] : [...collectAddresses(details)];
+  const addresses: string[] = [];
+  if (details !== undefined) collectAddresses('RecipientDetails', details, addresses, problems);
+  return addresses;
 }
 
-const ADDRESS = /^(mailto:)?([^\s@<>]+@[^\s@<>]+)$/i;
-
-function* collectAddresses(value: unknown): Generator<string> {
+/**
+ * Every address written under `name`, into `addresses`. An ElectronicAddress with none is named in
+ * `problems`: dropped silently, its recipient would wait for a delivery nobody reports.
+ */
+function collectAddresses(
+  name: string,
+  value: unknown,
+  addresses: string[],
+  problems: string[],
+): void {
   if (Array.isArray(value)) {
-    for (const item of value) yield* collectAddresses(item);
+    for (const item of value) collectAddresses(name, item, addresses, problems);
     return;
   }
+  const found = addresses.length;
   const text = textOf(value);
-  const match = text ? ADDRESS.exec(text.trim()) : null;
-  if (match?.[2]) yield match[2];
+  const address = text === null ? null : addressIn(text);
+  if (address) addresses.push(address);
   const node = asNode(value);
-  if (!node) return;
-  for (const [key, child] of Object.entries(node))
-    if (key !== '@' && key !== '#text') yield* collectAddresses(child);
+  if (node)
+    for (const [key, child] of Object.entries(node))
+      if (key !== '@' && key !== '#text') collectAddresses(key, child, addresses, problems);
+  if (addresses.length === found && localName(name) === 'ElectronicAddress')
+    problems.push(`REM evidence <${name}> "${text ?? ''}" is not an e-mail address: left out`);
+}
+
+/** `a@x`, bare or as the `mailto:` URI EN 319 522 writes. */
+const ADDRESS = /^(?:mailto:)?([^\s@<>]+@[^\s@<>]+)$/i;
+/** `Ufficio Tecnico <a@x>`, as some providers write it: the address is in the closing brackets. */
+const NAMED_ADDRESS = /<([^<>]*)>$/;
+
+/**
+ * The address `text` names, or null. Lower-cased, as the runtime keys recipients: the evidence
+ * must find the recipient we sent to however the provider spelled it.
+ */
+function addressIn(text: string): string | null {
+  const written = text.trim();
+  const address = NAMED_ADDRESS.exec(written)?.[1] ?? written;
+  return ADDRESS.exec(address)?.[1]?.toLowerCase() ?? null;
 }
 
 function reasonOf(root: XmlNode): string | null {

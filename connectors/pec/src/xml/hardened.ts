@@ -80,9 +80,24 @@ export function asList(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [value];
 }
 
+/**
+ * The attribute `name` with or without a namespace prefix (`p:tipo`), as elements are read. When
+ * both are written the unprefixed one counts: it is the attribute the document format defines.
+ */
 export function attributeOf(node: XmlNode, name: string): string | null {
-  const value = asNode(node['@'])?.[name];
+  const attributes = asNode(node['@']);
+  if (!attributes) return null;
+  const value = Object.hasOwn(attributes, name)
+    ? attributes[name]
+    : prefixedAttribute(attributes, name);
   return typeof value === 'string' && value.trim() !== '' ? unescapeXml(value.trim()) : null;
+}
+
+/** `xmlns:tipo` declares a prefix named tipo: it is no attribute tipo. */
+function prefixedAttribute(attributes: XmlNode, name: string): unknown {
+  for (const key of Object.keys(attributes))
+    if (localName(key) === name && !key.startsWith('xmlns:')) return attributes[key];
+  return undefined;
 }
 
 /** Element text, tolerating attributes and stray mixed content around it. */
@@ -94,10 +109,19 @@ export function textOf(value: unknown): string | null {
   return null;
 }
 
-/** The child element named `name` in any namespace prefix. */
+/**
+ * The child elements named `name` in any namespace prefix. The reader keeps each written form
+ * under its own key, so a writer that mixes `<destinatari>` and `<p:destinatari>` leaves two
+ * groups: both are returned, one after the other (the form met first, first), as a list. One
+ * form alone is returned as the reader built it.
+ */
 export function childByLocalName(node: XmlNode, name: string): unknown {
-  for (const key of Object.keys(node)) if (localName(key) === name) return node[key];
-  return undefined;
+  let found: unknown;
+  for (const key of Object.keys(node)) {
+    if (localName(key) !== name) continue;
+    found = found === undefined ? node[key] : [...asList(found), ...asList(node[key])];
+  }
+  return found;
 }
 
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
