@@ -332,7 +332,7 @@ describe('certified submission (scripted SMTP)', () => {
     const sent = await outgoing.send(TENANT, senderId, {
       to: [OFFICE],
       cc: [CITIZEN],
-      subject: 'Comunicazione\r\nBcc: spia@altrove.test – perché è così',
+      subject: 'Comunicazione – perché è così',
       text: 'Riga uno\r\n.\r\nRiga con punto\r\n',
       attachments: [
         {
@@ -362,6 +362,15 @@ describe('certified submission (scripted SMTP)', () => {
       }),
     );
     expect(injected).toMatchObject({ status: 400, details: { field: 'attachments.0.filename' } });
+    // So is a subject carrying one: it would go out on one line (nodemailer joins it), unlike the one recorded.
+    const bcc = await failure(
+      outgoing.send(TENANT, senderId, {
+        ...LETTER,
+        subject: 'Comunicazione\r\nBcc: spia@altrove.test',
+      }),
+    );
+    expect(bcc).toMatchObject({ status: 400, details: { field: 'subject' } });
+    expect(smtp.sessions.length - before).toBe(1);
   });
 });
 

@@ -61,6 +61,7 @@ export function validateOutgoing(message: OutgoingPec): void {
   // 254: the longest address SMTP carries (RFC 5321 path limit).
   const bad = recipients.find((address) => !ADDRESS.test(address) || address.length > 254);
   if (bad !== undefined) throw new OutgoingPecError('to', `contains an invalid address: "${bad}"`);
+  validateSubject(message.subject);
   if (message.messageId !== undefined && !/^<[^<>\s]+@[^<>\s]+>$/.test(message.messageId)) {
     throw new OutgoingPecError('messageId', 'must look like <local@domain>');
   }
@@ -77,6 +78,25 @@ export function validateOutgoing(message: OutgoingPec): void {
       );
   });
 }
+
+/**
+ * The subject goes out as one header field and is recorded as given: a line break (nodemailer
+ * turns it into a space) would make the recorded subject differ from the certified one, and a
+ * run of characters with no space to fold at makes a header line past RFC 5322's 998 octets.
+ */
+function validateSubject(subject: string): void {
+  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(subject))
+    throw new OutgoingPecError('subject', 'must be one line without control characters');
+  const longest = Math.max(0, ...subject.split(/\s+/).map((word) => Buffer.byteLength(word)));
+  if (longest > MAX_SUBJECT_WORD_BYTES)
+    throw new OutgoingPecError(
+      'subject',
+      `has a word of ${longest} bytes: a header line holds at most 998, so break it with spaces`,
+    );
+}
+
+/** "Subject: " and a folded line's leading space leave room under 998 octets. */
+const MAX_SUBJECT_WORD_BYTES = 900;
 
 const TOKEN = '[A-Za-z0-9!#$&^_.+-]+';
 /**
@@ -109,21 +129,60 @@ export async function composePec(message: OutgoingPec): Promise<ComposedPec> {
     to: message.to,
     cc: message.cc,
     subject: message.subject,
-    text: message.text,
-    html: message.html,
+    text: withCrlf(message.text),
+    html: message.html === undefined ? undefined : withCrlf(message.html),
     messageId,
     headers,
     attachments: message.attachments?.map((a) => ({
       filename: a.filename,
       content: a.content,
-      contentType: a.contentType,
+      contentType: attachedType(a.contentType),
     })),
   }).compile();
   // Bcc is never used for PEC: every recipient must be certified, so envelope = To + Cc.
-  const envelope = { from: message.from, to: [...message.to, ...(message.cc ?? [])] };
+  const envelope = {
+    from: message.from,
+    to: oncePerMailbox([...message.to, ...(message.cc ?? [])]),
+  };
   const raw = await node.build();
   checkProviderLimit(raw.length, envelope.to.length);
   return { raw, messageId, envelope };
+}
+
+/**
+ * CRLF line ends only (RFC 5322 §2.3). A textarea or a JSON body writes LF, which nodemailer
+ * keeps in the bytes it builds and the SMTP data stream then rewrites to CRLF: the stored
+ * message, the record of what was certified, would differ from the bytes the provider got.
+ */
+function withCrlf(text: string): string {
+  return text.replace(/\r\n|\r|\n/g, '\r\n');
+}
+
+/**
+ * A file is carried as base64, byte for byte. nodemailer writes a `message/*` part as it is
+ * (an attached .eml's own line ends and long lines on the wire, its bytes altered in transit)
+ * and builds a `multipart/*` one as an empty container (the file lost): both go as
+ * application/octet-stream, the file name still saying what they are.
+ */
+function attachedType(contentType: string | undefined): string | undefined {
+  return contentType && /^\s*(multipart|message)\//i.test(contentType)
+    ? 'application/octet-stream'
+    : contentType;
+}
+
+/**
+ * One RCPT TO per mailbox: the same address in To and Cc, or spelled in another case (domains
+ * and, at PEC providers, mailboxes are case-insensitive) would have the provider deliver and
+ * certify it twice, and count it twice against the size limit.
+ */
+function oncePerMailbox(addresses: string[]): string[] {
+  const seen = new Set<string>();
+  return addresses.filter((address) => {
+    const key = address.toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function checkProviderLimit(bytes: number, recipients: number): void {
