@@ -327,7 +327,12 @@ async function streamOne(ctx: IntakeContext, client: ImapFlow, uid: number): Pro
 async function ingest(ctx: IntakeContext, raw: RawMessage): Promise<IngestedMessage> {
   const stored = raw.stored ?? (await ctx.blobs.put(raw.source));
   const { sha256, size } = stored;
-  const parsed = await parseOrFailure(ctx, raw.source, { reread: () => reread(ctx, stored) });
+  // The certificates must have been valid when the server received it, not now: a backlog's
+  // provider certificates have often expired since.
+  const parsed = await parseOrFailure(ctx, raw.source, {
+    reread: () => reread(ctx, stored),
+    ...(raw.receivedAt && { receivedAt: raw.receivedAt }),
+  });
   try {
     if ('failure' in parsed) throw parsed.failure;
     const { envelope } = parsed;

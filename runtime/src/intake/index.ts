@@ -79,7 +79,11 @@ function parserFor(options: IntakeOptions): Pick<IntakeContext, 'parse' | 'close
   const parseOptions = { inner: 'outline' as const, ...(anchors ? { trustAnchors: anchors } : {}) };
   return {
     parse: (raw, request) =>
-      parsePec(raw, request?.inner ? { ...parseOptions, inner: request.inner } : parseOptions),
+      parsePec(raw, {
+        ...parseOptions,
+        ...(request?.inner && { inner: request.inner }),
+        ...(request?.receivedAt && { receivedAt: request.receivedAt }),
+      }),
     close: async () => undefined,
   };
 }

@@ -180,7 +180,8 @@ async function readAgain(
   const raw = await fromStoredBytes(message, reread, 'be read again');
   let envelope: PecEnvelope;
   try {
-    envelope = await ctx.parse(raw, { reread });
+    // Read as when it came: certificates that expired since did not make it forged.
+    envelope = await ctx.parse(raw, { reread, receivedAt: message.receivedAt });
   } catch (error) {
     throw new ReparseFailedError(message, (error as Error).message);
   }

@@ -1,4 +1,5 @@
 import type { CertData } from '../daticert/types.js';
+import type { DeliveryEvent } from '../events/types.js';
 import { parseDaticert } from '../daticert/parse.js';
 import { isPecTipo, pecEvent, type PecTipo } from '../events/pec.js';
 import { decodedBody, parseEntity, type MimeEntity } from '../mime/entity.js';
@@ -23,6 +24,8 @@ const DEFAULT_MAX_DEPTH = 8;
 
 interface ParseContext {
   anchors: TrustAnchors | null;
+  /** When the signer's certificates must be valid. */
+  receivedAt: Date;
   depthLeft: number;
   inner: 'full' | 'outline';
   /**
@@ -46,6 +49,7 @@ export async function parsePec(raw: Buffer, options: ParseOptions = {}): Promise
   }
   const context: ParseContext = {
     anchors,
+    receivedAt: options.receivedAt ?? new Date(),
     depthLeft: options.maxDepth ?? DEFAULT_MAX_DEPTH,
     inner: options.inner ?? 'full',
     opaque: null,
@@ -149,7 +153,11 @@ async function fillOpaque(
   root: MimeEntity,
   context: ParseContext,
 ): Promise<PecEnvelope> {
-  const { check, content } = await openOpaqueSignature(decodedBody(raw, root), context.anchors);
+  const { check, content } = await openOpaqueSignature(
+    decodedBody(raw, root),
+    context.anchors,
+    context.receivedAt,
+  );
   if (!content) return fill(envelope, raw, { ...context, opaque: { check, opened: false } });
   const carried = withCarriedEntity(raw, root, content);
   return fill(envelope, carried, { ...context, opaque: { check, opened: true } });
@@ -187,7 +195,7 @@ async function fillPec(
     problems,
   );
   envelope.receiptType = cert?.ricevuta ?? receiptTypeHeader(headers, kind);
-  envelope.event = kind === 'anomalia' || isPecTipo(kind) ? pecEvent(kind, cert) : null;
+  envelope.event = certifiedEvent(kind, cert, problems);
   if (!parts.signed && !context.opaque?.opened)
     problems.push(unsignedProblem('certified message', parts));
   const original = originalPartOf('PEC-2005', parts);
@@ -297,6 +305,29 @@ function readInner(
 }
 
 /** A multipart whose parts cannot be found (no boundary, boundary never present): nothing certified can be read. */
+/**
+ * A receipt's event comes only from the signed daticert that says what it is. The headers are
+ * outside the signature: an anomaly envelope (signed, but wrapping anyone's mail and carrying no
+ * daticert) relabelled `X-Ricevuta: avvenuta-consegna` and pointed at one of our messages would
+ * otherwise be a certified delivery. The kind the headers name is kept, for a person to see.
+ */
+function certifiedEvent(
+  kind: EnvelopeKind,
+  cert: CertData | null,
+  problems: string[],
+): DeliveryEvent | null {
+  if (kind === 'anomalia') return pecEvent(kind, null);
+  if (!isPecTipo(kind)) return null;
+  const event = pecEvent(kind, cert);
+  if (event && cert?.tipo !== kind) {
+    problems.push(
+      `${kind} is named by the headers only: no signed daticert says so, so it moves no delivery state`,
+    );
+    return null;
+  }
+  return event;
+}
+
 function structureUnreadable(parts: EnvelopeParts): boolean {
   return parts.content.contentType.startsWith('multipart/') && parts.content.children.length === 0;
 }
@@ -360,7 +391,12 @@ async function checkSignature(
   if (!parts.signature)
     return { status: 'invalid', reason: 'multipart/signed has no signature part' };
   const signedBytes = raw.subarray(parts.content.start, parts.content.end);
-  return verifyDetachedSignature(signedBytes, decodedBody(raw, parts.signature), context.anchors);
+  return verifyDetachedSignature(
+    signedBytes,
+    decodedBody(raw, parts.signature),
+    context.anchors,
+    context.receivedAt,
+  );
 }
 
 async function nestedEnvelope(

@@ -73,4 +73,10 @@ export interface ParseOptions {
    * header fields and the attachment list only, several times cheaper — what intake stores.
    */
   inner?: 'full' | 'outline';
+  /**
+   * When the message was received (the IMAP INTERNALDATE, or when it was first stored): the
+   * signer's certificates must be valid then. Default: now. Never the signature's own
+   * signingTime, which whoever holds the key writes.
+   */
+  receivedAt?: Date;
 }

@@ -30,6 +30,8 @@ export interface ParseRequestOptions {
   reread?: () => Promise<Buffer>;
   /** How to read the inner message this time, when not as the pool was configured. */
   inner?: 'full' | 'outline';
+  /** When the message was received (ParseOptions.receivedAt). */
+  receivedAt?: Date;
 }
 
 export class ParseWorkerError extends Error {
@@ -56,6 +58,7 @@ interface Job {
   raw: Buffer | null;
   reread: (() => Promise<Buffer>) | undefined;
   inner: 'full' | 'outline' | undefined;
+  receivedAt: Date | undefined;
   /** Set once the job runs alone on a worker after a worker died with it in flight. */
   isolated: boolean;
   resolve(envelope: PecEnvelope): void;
@@ -97,7 +100,12 @@ class PoolWorker {
     // A view into a larger buffer would carry all of that buffer to the worker: copy its bytes.
     const bytes = owned ? raw : new Uint8Array(raw);
     if (owned) job.raw = null;
-    const request: PoolRequest = { id: job.id, raw: bytes, ...(job.inner && { inner: job.inner }) };
+    const request: PoolRequest = {
+      id: job.id,
+      raw: bytes,
+      ...(job.inner && { inner: job.inner }),
+      ...(job.receivedAt && { receivedAt: job.receivedAt.getTime() }),
+    };
     this.worker.postMessage(request, [bytes.buffer as ArrayBuffer]);
   }
 
@@ -159,6 +167,7 @@ export class ParsePool {
         raw,
         reread: request.reread,
         inner: request.inner,
+        receivedAt: request.receivedAt,
         isolated: false,
         resolve,
         reject,

@@ -11,6 +11,8 @@ export interface PoolRequest {
   raw: Uint8Array;
   /** This message only: overrides the worker's reading of the inner message. */
   inner?: 'full' | 'outline';
+  /** ParseOptions.receivedAt, as milliseconds. */
+  receivedAt?: number;
 }
 
 export type PoolResponse = { id: number; envelope: PecEnvelope } | { id: number; error: string };

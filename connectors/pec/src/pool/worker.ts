@@ -20,10 +20,11 @@ if (settings.trustAnchors) {
 }
 
 parentPort!.on('message', (request: PoolRequest) => {
-  void parsePec(
-    Buffer.from(request.raw.buffer, request.raw.byteOffset, request.raw.byteLength),
-    request.inner ? { ...options, inner: request.inner } : options,
-  )
+  void parsePec(Buffer.from(request.raw.buffer, request.raw.byteOffset, request.raw.byteLength), {
+    ...options,
+    ...(request.inner && { inner: request.inner }),
+    ...(request.receivedAt !== undefined && { receivedAt: new Date(request.receivedAt) }),
+  })
     .then((envelope): PoolResponse => ({ id: request.id, envelope }))
     .catch((error: unknown): PoolResponse => ({
       id: request.id,

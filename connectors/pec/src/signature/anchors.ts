@@ -4,13 +4,23 @@ import { pkijs } from './engine.js';
 /** Parsed trust anchors plus the chain results already computed against them. */
 export interface TrustAnchors {
   readonly certificates: readonly pkijs.Certificate[];
-  /** Keyed by the certificates a message carries and the day checked: a provider signs thousands of messages with one certificate. */
-  readonly chainCache: Map<string, ChainResult>;
+  /**
+   * Keyed by the certificates a message carries: a provider signs thousands of messages with one
+   * certificate. Each result holds for the instants every certificate involved is valid at.
+   */
+  readonly chainCache: Map<string, CachedChain>;
 }
 
 export interface ChainResult {
   trusted: boolean;
   reason?: string;
+}
+
+export interface CachedChain {
+  result: ChainResult;
+  /** The latest notBefore and the earliest notAfter of the certificates involved. */
+  from: number;
+  until: number;
 }
 
 /** What a caller may pass: parsed anchors, or certificates as PEM text or DER bytes (a PEM may hold several). */

@@ -12,8 +12,13 @@ export interface CarriedCertificate {
   readonly issuer: Uint8Array;
   /** Content octets of the serial number INTEGER. */
   readonly serialNumber: Uint8Array;
-  /** SHA-1 of the subjectPublicKey bits: what a subjectKeyIdentifier sid names (RFC 5280 4.2.1.2 method 1). */
-  readonly keyIdentifier: Buffer;
+  /**
+   * What a subjectKeyIdentifier sid may name (RFC 5652 5.3): the certificate's
+   * subjectKeyIdentifier extension, which a CA derives as it likes, and the SHA-1 of the
+   * subjectPublicKey bits (RFC 5280 4.2.1.2 method 1) that signers also write. The sid only
+   * picks the certificate: the signature must still verify with its key.
+   */
+  readonly keyIdentifiers: readonly Buffer[];
   /** The SubjectPublicKeyInfo DER, turned into a key on first use. */
   readonly publicKey: () => KeyObject;
 }
@@ -53,9 +58,12 @@ function describe(certificate: pkijs.Certificate, fingerprint: string): CarriedC
     fingerprint,
     issuer: new Uint8Array(certificate.issuer.valueBeforeDecode),
     serialNumber: certificate.serialNumber.valueBlock.valueHexView,
-    keyIdentifier: createHash('sha1')
-      .update(certificate.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView)
-      .digest(),
+    keyIdentifiers: [
+      ...(subjectKeyIdentifier(certificate) ?? []),
+      createHash('sha1')
+        .update(certificate.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView)
+        .digest(),
+    ],
     publicKey: () => {
       key ??= createPublicKey({
         key: Buffer.from(certificate.subjectPublicKeyInfo.toSchema().toBER()),
@@ -65,4 +73,9 @@ function describe(certificate: pkijs.Certificate, fingerprint: string): CarriedC
       return key;
     },
   };
+}
+
+function subjectKeyIdentifier(certificate: pkijs.Certificate): Buffer[] | null {
+  const value = certificate.extensions?.find((e) => e.extnID === '2.5.29.14')?.parsedValue;
+  return value instanceof asn1js.OctetString ? [Buffer.from(value.valueBlock.valueHexView)] : null;
 }

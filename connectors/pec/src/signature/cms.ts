@@ -19,6 +19,8 @@ export interface SignedDataParts {
   signerInfos: SignerInfo[];
   /** The content it carries (opaque S/MIME); null when detached (multipart/signed). */
   content: Uint8Array | null;
+  /** The content octets of eContentType's OID: what the content-type attribute must name. */
+  eContentType: Uint8Array;
 }
 
 export type DetachedSignedData = Omit<SignedDataParts, 'content'>;
@@ -61,6 +63,7 @@ export function readSignedData(p7s: Uint8Array): SignedDataParts {
       : [],
     signerInfos: childrenOf(p7s, signerInfoSet).map((tlv) => readSignerInfo(p7s, tlv)),
     content: eContent ? encapsulatedOctets(p7s, eContent) : null,
+    eContentType: contentOf(p7s, eContentType),
   };
 }
 

@@ -59,6 +59,7 @@ export function checkSigner(
   certificates: readonly CarriedCertificate[],
   signerInfo: SignerInfo,
   content: Buffer,
+  eContentType: Uint8Array,
 ): ContentVerdict {
   const signer = certificates.find((certificate) => identifies(signerInfo.sid, certificate));
   if (!signer) return { ok: false, reason: 'Unable to find signer certificate', signer: null };
@@ -85,9 +86,12 @@ export function checkSigner(
       return matchesAsStoredOrCanonical(content, signatureOver)
         ? { ok: true, signer }
         : fail('signature does not verify');
-    const types = new Set(attributes.attributes.map((attribute) => attribute.type));
-    if (!types.has(CONTENT_TYPE))
+    const contentType = attributes.attributes.find((a) => a.type === CONTENT_TYPE)?.values[0];
+    if (!contentType)
       return fail('Attribute "content-type" is a mandatory attribute for "signed attributes"');
+    // RFC 5652 11.1: it names what was signed; another than eContentType signs something else.
+    if (!sameBytes(contentOf(contentType, readTlv(contentType, 0)), eContentType))
+      return fail('Attribute "content-type" does not name the signed content type');
     const messageDigest = attributes.attributes.find((a) => a.type === MESSAGE_DIGEST)?.values[0];
     if (!messageDigest)
       return fail('Attribute "message-digest" is a mandatory attribute for "signed attributes"');
@@ -146,7 +150,8 @@ function matchesAsStoredOrCanonical(content: Buffer, matches: (bytes: Buffer) =>
 }
 
 function identifies(sid: SignerIdentifier, certificate: CarriedCertificate): boolean {
-  if (sid.kind === 'key-identifier') return sameBytes(certificate.keyIdentifier, sid.keyIdentifier);
+  if (sid.kind === 'key-identifier')
+    return certificate.keyIdentifiers.some((id) => sameBytes(id, sid.keyIdentifier));
   if (!sameBytes(certificate.serialNumber, sid.serialNumber)) return false;
   return sameBytes(certificate.issuer, sid.issuer) || sameName(certificate, sid.issuer);
 }

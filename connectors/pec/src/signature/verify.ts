@@ -8,6 +8,7 @@ import {
 } from './cms.js';
 import { pkijs } from './engine.js';
 import { checkSigner, DIGEST_NAMES } from './signer.js';
+import { signerUsageProblem } from './usage.js';
 import type { SignatureCheck, SignerIdentity } from './types.js';
 
 const MAX_CACHED_CHAINS = 1024;
@@ -20,6 +21,7 @@ export async function verifyDetachedSignature(
   signedBytes: Buffer,
   p7s: Buffer,
   anchors: TrustAnchors | null,
+  at: Date = new Date(),
 ): Promise<SignatureCheck> {
   let signedData: DetachedSignedData;
   try {
@@ -27,7 +29,7 @@ export async function verifyDetachedSignature(
   } catch (error) {
     return { status: 'invalid', reason: `smime.p7s is not a CMS SignedData: ${messageOf(error)}` };
   }
-  return checkSignedData(signedData, signedBytes, anchors);
+  return checkSignedData(signedData, signedBytes, anchors, at);
 }
 
 /**
@@ -38,12 +40,13 @@ export async function verifyDetachedSignature(
 export async function openOpaqueSignature(
   p7m: Buffer,
   anchors: TrustAnchors | null,
+  at: Date = new Date(),
 ): Promise<{ check: SignatureCheck; content: Buffer | null }> {
   const opened = openedContent(p7m);
   if ('reason' in opened)
     return { check: { status: 'invalid', reason: opened.reason }, content: null };
   const content = Buffer.from(opened.signedData.content);
-  return { check: await checkSignedData(opened.signedData, content, anchors), content };
+  return { check: await checkSignedData(opened.signedData, content, anchors, at), content };
 }
 
 /** The signed entity an opaque S/MIME message carries, unverified (the parse verified it). */
@@ -72,21 +75,34 @@ function openedContent(
  */
 export const NO_TRUST_ANCHORS = 'no trust anchors configured';
 
+/**
+ * `at`: when the certificates must be valid, a time the signer does not choose (when the message
+ * was received). Its signingTime attribute is written by whoever holds the key: a key that
+ * leaked from a certificate since expired would sign receipts dated to when it was valid.
+ */
 async function checkSignedData(
   signedData: DetachedSignedData,
   signedBytes: Buffer,
   anchors: TrustAnchors | null,
+  at: Date,
 ): Promise<SignatureCheck> {
   const signerInfo = signedData.signerInfos[0];
   if (!signerInfo) return { status: 'invalid', reason: 'smime.p7s has no signer' };
   const algorithm = DIGEST_NAMES[signerInfo.digestAlgorithm] ?? signerInfo.digestAlgorithm;
-  const verified = checkSigner(signedData.certificates, signerInfo, signedBytes);
+  const verified = checkSigner(
+    signedData.certificates,
+    signerInfo,
+    signedBytes,
+    signedData.eContentType,
+  );
   if (!verified.ok)
     return { status: 'invalid', algorithm, reason: verified.reason, ...signerOf(verified.signer) };
-  const checkDate = signerInfo.signingTime ?? new Date();
-  const chain = anchors
-    ? await checkChain(signedData.certificates, verified.signer, anchors, checkDate)
-    : { trusted: false, reason: NO_TRUST_ANCHORS };
+  const usage = signerUsageProblem(verified.signer.certificate);
+  const chain = usage
+    ? { trusted: false, reason: usage }
+    : anchors
+      ? await checkChain(signedData.certificates, verified.signer, anchors, at)
+      : { trusted: false, reason: NO_TRUST_ANCHORS };
   const signer = signerOf(verified.signer);
   return chain.trusted
     ? { status: 'valid', algorithm, ...signer }
@@ -99,26 +115,44 @@ async function checkChain(
   anchors: TrustAnchors,
   checkDate: Date,
 ): Promise<ChainResult> {
-  const key = `${[signer, ...certificates].map((c) => c.fingerprint).join(',')}@${checkDate.toISOString().slice(0, 10)}`;
+  const key = [signer, ...certificates].map((c) => c.fingerprint).join(',');
+  const time = checkDate.getTime();
   const cached = anchors.chainCache.get(key);
-  if (cached) return cached;
-  const result = await validateChain(
+  if (cached && cached.from <= time && time <= cached.until) return cached.result;
+  const { path, ...result } = await validateChain(
     signer.certificate,
     certificates.map((c) => c.certificate),
     anchors,
     checkDate,
   );
-  if (anchors.chainCache.size >= MAX_CACHED_CHAINS) anchors.chainCache.clear();
-  anchors.chainCache.set(key, result);
+  // Good only while every certificate of the path is valid (notAfter is an instant, not a
+  // day); without a path, while the message's own are. A result outside that window is about
+  // the time, not the chain, and is not kept.
+  const window = validityOf(
+    path ?? [signer.certificate, ...certificates.map((c) => c.certificate)],
+  );
+  if (window.from <= time && time <= window.until) {
+    if (anchors.chainCache.size >= MAX_CACHED_CHAINS) anchors.chainCache.clear();
+    anchors.chainCache.set(key, { result, ...window });
+  }
   return result;
 }
 
+/** The instants every one of `certificates` is valid at. */
+function validityOf(certificates: pkijs.Certificate[]): { from: number; until: number } {
+  return {
+    from: Math.max(...certificates.map((c) => c.notBefore.value.getTime())),
+    until: Math.min(...certificates.map((c) => c.notAfter.value.getTime())),
+  };
+}
+
+/** The result, and the path from the signer to an anchor when one was found. */
 async function validateChain(
   signer: pkijs.Certificate,
   certificates: pkijs.Certificate[],
   anchors: TrustAnchors,
   checkDate: Date,
-): Promise<ChainResult> {
+): Promise<ChainResult & { path?: pkijs.Certificate[] }> {
   try {
     const engine = new pkijs.CertificateChainValidationEngine({
       trustedCerts: [...anchors.certificates],
@@ -126,12 +160,41 @@ async function validateChain(
       checkDate,
     });
     const result = await engine.verify();
-    return result.result
-      ? { trusted: true }
-      : { trusted: false, reason: `certificate chain: ${result.resultMessage}` };
+    if (!result.result)
+      return { trusted: false, reason: `certificate chain: ${result.resultMessage}` };
+    const path = result.certificatePath ?? [signer];
+    const tooLong = pathLengthProblem(path, signer);
+    return tooLong
+      ? { trusted: false, reason: `certificate chain: ${tooLong}`, path }
+      : { trusted: true, path };
   } catch (error) {
     return { trusted: false, reason: `certificate chain: ${messageOf(error)}` };
   }
+}
+
+/**
+ * RFC 5280 4.2.1.9: a CA's pathLenConstraint bounds the CA certificates below it, which PKI.js
+ * reads but does not check: a CA allowed to issue end-entity certificates only must not be
+ * able to make another CA whose certificates then pass as the provider's.
+ */
+function pathLengthProblem(path: pkijs.Certificate[], signer: pkijs.Certificate): string | null {
+  // From the signer up to the anchor, whichever way PKI.js listed it.
+  const upward = path[0] === signer ? path : [...path].reverse();
+  for (const [index, certificate] of upward.entries()) {
+    const constraints = certificate.extensions?.find((e) => e.extnID === '2.5.29.19')?.parsedValue;
+    const limit =
+      constraints instanceof pkijs.BasicConstraints ? constraints.pathLenConstraint : undefined;
+    if (typeof limit !== 'number') continue;
+    // The CA certificates between it and the signer, a self-issued one not counting.
+    const below = upward.slice(1, index).filter((c) => !selfIssued(c)).length;
+    if (below > limit)
+      return `${distinguishedName(certificate.subject)} allows ${limit} CA certificate(s) below it, the path has ${below}`;
+  }
+  return null;
+}
+
+function selfIssued(certificate: pkijs.Certificate): boolean {
+  return certificate.subject.isEqual(certificate.issuer);
 }
 
 function signerOf(carried: CarriedCertificate | null): { signer?: SignerIdentity } {
