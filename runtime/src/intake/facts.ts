@@ -75,7 +75,7 @@ export function dedupeKeyOf(providerId: string | null, sha256: string): string {
  * anyone who can put mail in the mailbox, and must not certify a delivery. With no anchors
  * configured (the embedded default) an intact signature is all there is to go by.
  */
-function receiptDoubtOf(envelope: PecEnvelope): string | null {
+export function receiptDoubtOf(envelope: PecEnvelope): string | null {
   if (!isReceipt(envelope)) return null;
   const { status, reason } = envelope.signature;
   if (status === 'valid') return null;

@@ -46,6 +46,7 @@ import {
   type SentMessage,
 } from './earlier-send.js';
 import { smtpSettingsOf } from './smtp.js';
+import { receiptInMailbox } from './taken-check.js';
 import {
   checkSameRequest,
   claimRemainingMs,
@@ -162,6 +163,31 @@ export function outgoingServices(
   }
 
   /**
+   * The outcome a dead caller never recorded, from the provider's receipt: claimed first, so
+   * of two retries that found it one records it and the other answers with the message.
+   */
+  async function recordTakenBefore(
+    tenantId: string,
+    earlier: Message,
+    receipt: string,
+  ): Promise<SentMessage> {
+    const now = ctx.now();
+    return em(tenantId).transactional(async (tx) => {
+      if (!(await claimSubmission(tx, earlier, now, ctx.limits.submissionLeaseMs)))
+        throw new SendInProgressError(earlier.messageId, ctx.limits.pacingRecheckMs);
+      if (await wasSubmitted(tx, earlier)) return sentMessageOf(tx, earlier);
+      const taken: RecipientOutcome = {
+        status: 'submitted',
+        event: SUBMITTED,
+        data: {
+          response: `no answer was recorded (the submitting call stopped); the provider's receipt (${receipt}) shows it received the message`,
+        },
+      };
+      return recordOutcome(tx, earlier, earlier.recipients, () => taken, now);
+    });
+  }
+
+  /**
    * Frees the key of a message the provider certainly never took, for the corrected request
    * that replaces it; the message keeps its history. Claimed first, so a call still submitting
    * it is waited for; one that may have been certified keeps the key, and the new request is
@@ -181,10 +207,11 @@ export function outgoingServices(
    * Two calls with one key at the same moment cannot both get here: the row is claimed (record).
    * At-least-once window left: if the process dies after the provider accepted the message but
    * before the outcome below is committed, the claim holds repeats off for the submission lease
-   * (10 minutes), by when the provider's acceptance receipt (seconds, on a synced mailbox) has
-   * usually been correlated and makes a repeat answer the message instead. Past the lease with
-   * no receipt, a repeat submits the same bytes again (same Message-ID, so both receipts
-   * correlate to this row, but the provider certifies two messages).
+   * (10 minutes); past it, a repeat first searches the sender's mailbox for the provider's
+   * receipts (taken-check.ts, seconds after the submission), read or not, and answers with the
+   * message when one is there. Only with no receipt at all (the provider's mail delayed past the
+   * lease, or the mailbox unreachable) does a repeat submit the same bytes again (same
+   * Message-ID, so both receipts correlate to this row, but the provider certifies two).
    */
   async function submit(
     tenantId: string,
@@ -278,6 +305,14 @@ export function outgoingServices(
         id: earlier?.mailboxId ?? mailboxId,
       });
       if (!mailbox) throw new NotFoundError('mailbox', mailboxId);
+      // Its caller died mid-submission (the claim lapsed, no outcome): the provider's receipts
+      // may say it took the message, and then it is not submitted a second time.
+      const receipt =
+        earlier?.submissionClaimedAt && earlier.messageId
+          ? await receiptInMailbox(ctx, mailbox, earlier.messageId)
+          : null;
+      if (earlier && receipt)
+        return { ...(await recordTakenBefore(tenantId, earlier, receipt)), replayed: true };
       const settings = smtpSettingsOf(mailbox, ctx);
       // Composed first, so a message refused for what it says spends no slot of the pace.
       const composed = await compose(mailbox, input, earlier);

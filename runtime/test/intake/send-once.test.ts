@@ -193,6 +193,59 @@ for (const database of await testDatabases()) {
         await dying.catch(() => undefined);
       });
 
+      it('a submission whose caller died after the provider took it is not sent again past its lease: the receipt in the mailbox says so', async () => {
+        // The call submits, the provider takes the message and sends its receipts, and the call
+        // dies before recording the answer (a killed node). Past the lease a retry used to submit
+        // the same bytes again: a second certified message. The receipts are in the sender's
+        // mailbox, not yet read by any sync: the retry must find them there.
+        let release: () => void = () => undefined;
+        const dying = outgoingServices(h.ctx, (settings) => {
+          const transport = createPecTransport(settings);
+          return {
+            ...transport,
+            submit: async (composed) => {
+              await transport.submit(composed);
+              return new Promise((resolve) => (release = () => resolve(undefined as never)));
+            },
+          };
+        });
+        const before = (await submittedIds()).length;
+        const dead = dying.send(TENANT, senderId, LETTER, { idempotencyKey: 'task:k:1' });
+        await expect.poll(async () => (await submittedIds()).length).toBe(before + 1);
+        const [recorded] = await rowsWithKey('task:k:1');
+
+        const later = outgoingServices({
+          ...h.ctx,
+          now: () => new Date(Date.now() + h.ctx.limits.submissionLeaseMs + 1_000),
+        });
+        const again = await later.send(TENANT, senderId, LETTER, { idempotencyKey: 'task:k:1' });
+        const history = await knexOf(h.runtime.orm)('message_event')
+          .where({ message_id: recorded.id })
+          .orderBy('id')
+          .select('event', 'data');
+        expect({
+          again: { id: again.id, replayed: again.replayed, status: again.deliveryStatus },
+          submitted: (await submittedIds()).slice(before),
+          history: history.map((e: { event: string; data: unknown }) => ({
+            event: e.event,
+            data: typeof e.data === 'string' ? JSON.parse(e.data) : e.data,
+          })),
+        }).toEqual({
+          again: { id: recorded.id, replayed: true, status: 'submitted' },
+          submitted: [recorded.message_id],
+          history: [
+            {
+              event: 'submitted',
+              data: {
+                response: expect.stringMatching(/receipt \(accettazione, UID \d+ of INBOX\)/),
+              },
+            },
+          ],
+        });
+        release();
+        await dead.catch(() => undefined);
+      });
+
       it('refuses another message under a used key (422, naming it), sending and recording nothing', async () => {
         const first = await outgoing.send(TENANT, senderId, LETTER, { idempotencyKey: 'task:h:1' });
         const before = (await submittedIds()).length;
