@@ -5,13 +5,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IntakeContext } from '../../src/intake/index.js';
-import { mailboxServices } from '../../src/intake/mailboxes.js';
 import { outgoingServices, type OutgoingServices } from '../../src/intake/outgoing.js';
 import { knexOf } from '../../src/store/orm.js';
 import { testDatabases } from '../support/databases.js';
 import { useRuntime } from '../support/runtime.js';
 import { useIntakeContext } from './support/context.js';
-import { startScriptedSmtp, withData, type ScriptedSmtp } from './support/scripted-smtp.js';
+import {
+  scriptedSender,
+  startScriptedSmtp,
+  withData,
+  type ScriptedSmtp,
+} from './support/scripted-smtp.js';
 
 const TENANT = 'default';
 const SENDER = 'protocollo@comune.pec.test';
@@ -29,16 +33,7 @@ describe('outgoing PEC: what is recorded against what went out (scripted SMTP)',
   beforeAll(async () => {
     ctx = intakeCtx();
     smtp = await startScriptedSmtp();
-    const mailbox = await mailboxServices(ctx).create(TENANT, {
-      name: SENDER,
-      address: SENDER,
-      imap: { host: '127.0.0.1', port: 1, tls: false, allowPlaintext: true },
-      username: SENDER,
-      password: 'segreto',
-      enabled: false,
-      smtp: { host: smtp.host, port: smtp.port, tls: false, allowPlaintext: true },
-    });
-    senderId = mailbox.id;
+    senderId = await scriptedSender(ctx, smtp, SENDER);
     outgoing = outgoingServices(ctx);
   });
   afterAll(() => smtp?.close());

@@ -20,7 +20,12 @@ import { knexOf } from '../../src/store/orm.js';
 import { testDatabases } from '../support/databases.js';
 import { useRuntime } from '../support/runtime.js';
 import { useIntakeContext } from './support/context.js';
-import { startScriptedSmtp, withData, type ScriptedSmtp } from './support/scripted-smtp.js';
+import {
+  scriptedSender,
+  startScriptedSmtp,
+  withData,
+  type ScriptedSmtp,
+} from './support/scripted-smtp.js';
 
 const TENANT = 'default';
 const SENDER = 'protocollo@comune.pec.test';
@@ -28,20 +33,6 @@ const OFFICE = 'ufficio.tecnico@regione.pec.test';
 const CITIZEN = 'mario.rossi@pec.cittadino.test';
 const LETTER = { to: [OFFICE], subject: 'Risposta istanza', text: 'Si comunica.' };
 const sqlite = (await testDatabases()).find((d) => d.kind === 'sqlite')!;
-
-/** The sending mailbox, submitting to the scripted server; its IMAP side is never read. */
-async function senderMailbox(ctx: IntakeContext, smtp: ScriptedSmtp): Promise<string> {
-  const mailbox = await mailboxServices(ctx).create(TENANT, {
-    name: SENDER,
-    address: SENDER,
-    imap: { host: '127.0.0.1', port: 1, tls: false, allowPlaintext: true },
-    username: SENDER,
-    password: 'segreto',
-    enabled: false,
-    smtp: { host: smtp.host, port: smtp.port, tls: false, allowPlaintext: true },
-  });
-  return mailbox.id;
-}
 
 describe('certified submission (scripted SMTP)', () => {
   const runtime = useRuntime(sqlite);
@@ -56,7 +47,7 @@ describe('certified submission (scripted SMTP)', () => {
   beforeAll(async () => {
     ctx = intakeCtx();
     smtp = await startScriptedSmtp();
-    senderId = await senderMailbox(ctx, smtp);
+    senderId = await scriptedSender(ctx, smtp, SENDER);
     outgoing = outgoingServices(ctx);
   });
   afterAll(() => smtp?.close());
@@ -392,7 +383,7 @@ describe('the send endpoint (scripted SMTP)', () => {
       password: 'admin-password',
       roles: ['admin'],
     });
-    mailboxId = await senderMailbox(ctx, smtp);
+    mailboxId = await scriptedSender(ctx, smtp, SENDER);
     const app = createApp({
       services: runtime().services,
       orm: runtime().orm,

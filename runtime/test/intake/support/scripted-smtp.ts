@@ -5,6 +5,8 @@
  * No PIPELINING, no STARTTLS: the client sends one command at a time, in plain text.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { IntakeContext } from '../../../src/intake/index.js';
+import { mailboxServices } from '../../../src/intake/mailboxes.js';
 
 export interface Script {
   /** The reply to MAIL FROM; 250 by default. */
@@ -130,3 +132,21 @@ export async function startScriptedSmtp(script: Script = {}): Promise<ScriptedSm
 
 /** Sessions that carried a whole message. */
 export const withData = (sessions: Session[]) => sessions.filter((s) => s.data !== undefined);
+
+/** The sending mailbox, submitting to the scripted server; its IMAP side is never read. */
+export async function scriptedSender(
+  ctx: IntakeContext,
+  smtp: ScriptedSmtp,
+  address: string,
+): Promise<string> {
+  const mailbox = await mailboxServices(ctx).create('default', {
+    name: address,
+    address,
+    imap: { host: '127.0.0.1', port: 1, tls: false, allowPlaintext: true },
+    username: address,
+    password: 'segreto',
+    enabled: false,
+    smtp: { host: smtp.host, port: smtp.port, tls: false, allowPlaintext: true },
+  });
+  return mailbox.id;
+}
