@@ -28,7 +28,11 @@ const DEFAULT_SYNC_REQUEST_CHECK_MS = 5_000;
 
 export class MailboxSyncJobs {
   private readonly wakeups = new Map<string, Wakeup>();
-  private readonly running = new Set<AbortController>();
+  /** The session this process runs for each mailbox, and when it has ended. */
+  private readonly running = new Map<
+    string,
+    { controller: AbortController; ended: Promise<void> }
+  >();
   private readonly lockLifetimeMs: number;
 
   constructor(
@@ -59,10 +63,14 @@ export class MailboxSyncJobs {
     this.wakeups.get(data.mailboxId)?.wake();
   }
 
-  /** Stops watching; a session this process runs wakes, finds the mailbox disabled or gone, and ends. */
+  /**
+   * Stops watching; a session this process runs ends (its current batch still commits). Woken
+   * only, it would end at its next look at the mailbox, and a mailbox enabled again meanwhile
+   * (switched off and straight back on) would find it still watching beside the new job's run.
+   */
   async unwatch(mailboxId: string): Promise<void> {
     await this.agenda.cancel({ name: MAILBOX_SYNC_JOB, data: { mailboxId } });
-    this.wakeups.get(mailboxId)?.wake();
+    this.running.get(mailboxId)?.controller.abort();
   }
 
   /** "Sync now": wakes the session this process runs, or brings the job's next run forward. */
@@ -74,15 +82,22 @@ export class MailboxSyncJobs {
 
   /** Ends the sessions this process runs (their current batch still commits). */
   stop(): void {
-    for (const controller of this.running) controller.abort();
+    for (const { controller } of this.running.values()) controller.abort();
   }
 
   private async run(job: Job<MailboxSyncJobData>): Promise<void> {
     const { tenantId, mailboxId } = job.attrs.data;
+    // One session per mailbox in this process: one still ending hands over before this starts.
+    const earlier = this.running.get(mailboxId);
+    if (earlier) {
+      earlier.controller.abort();
+      await earlier.ended;
+    }
     const wakeup = new Wakeup();
     const controller = new AbortController();
+    let ended: () => void = () => undefined;
     this.wakeups.set(mailboxId, wakeup);
-    this.running.add(controller);
+    this.running.set(mailboxId, { controller, ended: new Promise((r) => (ended = r)) });
     const end = setTimeout(() => controller.abort(), this.settings.sessionMs);
     const keepLock = setInterval(() => job.touch().catch(() => undefined), this.lockLifetimeMs / 3);
     const requests = watchSyncRequests(
@@ -98,7 +113,8 @@ export class MailboxSyncJobs {
       clearTimeout(end);
       clearInterval(keepLock);
       requests.stop();
-      this.running.delete(controller);
+      if (this.running.get(mailboxId)?.controller === controller) this.running.delete(mailboxId);
+      ended();
       if (this.wakeups.get(mailboxId) === wakeup) this.wakeups.delete(mailboxId);
     }
   }

@@ -255,13 +255,16 @@ export function mailboxServices(ctx: IntakeContext) {
       lastError: mailbox.lastError,
       consecutiveFailures: mailbox.consecutiveFailures,
       lastSyncAt: mailbox.lastSyncAt?.toISOString() ?? null,
-      folders: checkpoints.map((c) => ({
-        folder: c.folder,
-        uidValidity: c.uidValidity,
-        lastUid: c.lastUid,
-        updatedAt: c.updatedAt.toISOString(),
-        withheld: withheldView(withheldOf(c)),
-      })),
+      // A folder no longer watched keeps its position (added back, it goes on from there), not a place here.
+      folders: checkpoints
+        .filter((c) => mailbox.folders.some((folder) => sameFolder(folder, c.folder)))
+        .map((c) => ({
+          folder: c.folder,
+          uidValidity: c.uidValidity,
+          lastUid: c.lastUid,
+          updatedAt: c.updatedAt.toISOString(),
+          withheld: withheldView(withheldOf(c)),
+        })),
       folderProblems: mailbox.folderProblems ?? [],
       sending: sendingBacklog(ctx, mailbox),
       unparseable: await em(tenantId).count(MessageSchema, {
@@ -317,9 +320,21 @@ export function mailboxServices(ctx: IntakeContext) {
       if (data.smtp !== undefined)
         Object.assign(mailbox, smtpColumns(data.smtp, mailbox.smtpMaxPerMinute ?? null));
       if (data.flagKeyword !== undefined) mailbox.flagKeyword = data.flagKeyword;
-      if (data.enabled !== undefined) {
+      // Only a change: a form that sends every field must not reset health (nor reopen a login
+      // the provider refused) on a rename. Switched back on, a mailbox starts afresh.
+      if (data.enabled !== undefined && data.enabled !== mailbox.enabled) {
         mailbox.enabled = data.enabled;
-        mailbox.healthStatus = data.enabled ? 'unknown' : 'disabled';
+        Object.assign(
+          mailbox,
+          data.enabled
+            ? {
+                healthStatus: 'unknown',
+                lastError: null,
+                consecutiveFailures: 0,
+                folderProblems: null,
+              }
+            : { healthStatus: 'disabled' },
+        );
       }
       // New credentials deserve a fresh start: the old failures were about the old ones.
       if (data.password !== undefined || data.username !== undefined || data.imap !== undefined) {
