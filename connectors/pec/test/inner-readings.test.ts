@@ -83,7 +83,7 @@ describe('both readings of the original message', () => {
       toBreveOriginal(submission.postacert)
         .toString('latin1')
         .replace(
-          /Content-Type: application\/octet-stream; name="([^"]+)"\r\nContent-Transfer-Encoding: 7bit\r\nContent-Disposition: attachment; filename="[^"]+"/,
+          /Content-Type: application\/octet-stream; name="?([^";\r\n]+)"?\r\nContent-Transfer-Encoding: 7bit\r\nContent-Disposition: attachment; filename="?[^"\r\n]+"?/,
           'Content-Type: text/plain; name="$1"',
         ),
       'latin1',

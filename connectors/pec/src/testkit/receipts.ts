@@ -4,7 +4,7 @@ import type { PecTipo } from '../events/pec.js';
 import { decodedBody, parseEntity, walk } from '../mime/entity.js';
 import { buildCertifiedMessage, noticeTime } from './certified.js';
 import { buildDaticert, type DaticertOptions } from './daticert.js';
-import { CRLF, writeHeaders, type HeaderLines } from './mime.js';
+import { CRLF, structuredValue, writeHeaders, type HeaderLines } from './mime.js';
 import { providerAddress, type TestProvider } from './provider.js';
 import type { SignatureHash } from './smime.js';
 import type { Submission } from './submission.js';
@@ -47,6 +47,21 @@ const VIRUS_PREFIX: Partial<Record<ReceiptKind, string>> = {
   'errore-consegna': 'AVVISO DI MANCATA CONSEGNA PER VIRUS: ',
 };
 
+/** docs/pec.md: "non-PEC recipients (`esterno`) never produce one" (a delivery-side receipt). */
+function certifiedRecipient(submission: Submission): string | undefined {
+  return submission.recipients.find((r) => r.tipo !== 'esterno')?.address;
+}
+
+function refuseEsterno(submission: Submission, recipient: string, kind: ReceiptKind): void {
+  const listed = submission.recipients.find(
+    (r) => r.address.toLowerCase() === recipient.toLowerCase(),
+  );
+  if (listed?.tipo === 'esterno')
+    throw new Error(
+      `${kind} for ${recipient}: an esterno (non-PEC) recipient never gets a delivery-side receipt (docs/pec.md)`,
+    );
+}
+
 /** Any receipt kind of docs/pec.md, signed by `provider`. */
 export function buildReceipt(options: ReceiptOptions): Buffer {
   const { provider, submission, kind } = options;
@@ -57,7 +72,8 @@ export function buildReceipt(options: ReceiptOptions): Buffer {
       ? (options.receiptType ?? deliveryReceiptType(submission, options.recipient))
       : undefined;
   const recipient =
-    options.recipient ?? (needsRecipient(kind) ? submission.recipients[0]?.address : undefined);
+    options.recipient ?? (needsRecipient(kind) ? certifiedRecipient(submission) : undefined);
+  if (recipient && needsRecipient(kind)) refuseEsterno(submission, recipient, kind);
   const receiptId = options.receiptId ?? derivedId(kind, submission, recipient, date, provider);
   const providerOnly = kind === 'presa-in-carico' || kind === 'rilevazione-virus';
   const headers: HeaderLines = [
@@ -248,9 +264,10 @@ export function toBreveOriginal(original: Buffer): Buffer {
     const sha1 = createHash('sha1').update(decodedBody(original, entity)).digest('hex');
     const filename = `${entity.filename}.hash`;
     const headers = writeHeaders([
-      ['Content-Type', `application/octet-stream; name="${filename}"`],
+      // RFC 2231 parameters, as original.ts writes attachments: an accented name stays a name.
+      ['Content-Type', structuredValue('application/octet-stream', { name: filename })],
       ['Content-Transfer-Encoding', '7bit'],
-      ['Content-Disposition', `attachment; filename="${filename}"`],
+      ['Content-Disposition', structuredValue('attachment', { filename })],
     ]);
     chunks.push(
       original.subarray(cursor, entity.start),

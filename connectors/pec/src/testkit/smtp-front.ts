@@ -12,6 +12,7 @@ import { buildAnomalyEnvelope, buildTransportEnvelope } from './envelope.js';
 import type { TestProvider } from './provider.js';
 import { buildReceipt, type ReceiptKind } from './receipts.js';
 import { prepareSubmission, type Submission } from './submission.js';
+import { PROVIDER_LIMIT_BYTES } from '../send/compose.js';
 
 export interface SmtpFrontFaults {
   /** Milliseconds between acceptance and delivery (and its receipts). */
@@ -171,7 +172,13 @@ export async function startSmtpFront(options: SmtpFrontOptions): Promise<SmtpFro
     const deliveries: string[] = [];
     const receipt = async (
       kind: ReceiptKind,
-      extra: { recipient?: string; virus?: boolean; errore?: 'no-dest'; date?: Date } = {},
+      extra: {
+        recipient?: string;
+        virus?: boolean;
+        errore?: 'no-dest' | 'altro';
+        erroreEsteso?: string;
+        date?: Date;
+      } = {},
     ) => {
       await append(
         sender,
@@ -181,6 +188,13 @@ export async function startSmtpFront(options: SmtpFrontOptions): Promise<SmtpFro
     };
     if (active.virus) {
       await receipt('non-accettazione', { virus: true });
+    } else if (raw.length * recipients.length > PROVIDER_LIMIT_BYTES) {
+      // docs/pec.md: "Size limit at the provider: 30 MB (size × recipients)". Not accepted,
+      // and said so in a non-accettazione, as the virus case: nothing is delivered.
+      await receipt('non-accettazione', {
+        errore: 'altro',
+        erroreEsteso: `messaggio di ${raw.length} byte per ${recipients.length} destinatari: supera il limite di ${PROVIDER_LIMIT_BYTES} byte (dimensione × destinatari)`,
+      });
     } else {
       await receipt('accettazione');
       if (active.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, active.delayMs));
