@@ -1,6 +1,7 @@
 /**
  * The mailbox-sync job as the API drives it (Intake with the runtime's scheduler). Found by
- * review: switched off and straight back on, a mailbox was watched by two sessions (ARCHITECTURE §2: one worker per mailbox); it failed before its fix.
+ * review: switched off and straight back on, a mailbox was watched by two sessions
+ * (ARCHITECTURE §2: one worker per mailbox); it failed before its fix.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIntake, type Intake } from '../../src/intake/index.js';
