@@ -274,63 +274,99 @@ export function outgoingServices(
       input: SendInput,
       options: SendOptions = {},
     ): Promise<SendResult> {
-      const key =
-        options.idempotencyKey === undefined ? null : checkedIdempotencyKey(options.idempotencyKey);
-      const keyed =
-        key === null ? null : { key, fingerprint: requestFingerprint(mailboxId, input) };
-      let earlier = keyed && (await findEarlierSend(em(tenantId), keyed.key));
-      if (
-        keyed &&
-        earlier &&
-        options.replaceRefused &&
-        !isSameRequest(earlier, keyed.fingerprint)
-      ) {
-        await releaseKey(tenantId, earlier, keyed.key);
-        earlier = null;
-      }
-      if (keyed && earlier) {
-        checkSameRequest(earlier, keyed.fingerprint);
-        if (await wasSubmitted(em(tenantId), earlier))
-          return { ...(await sentMessageOf(em(tenantId), earlier)), replayed: true };
-        // Before a slot of the pace is spent: the call holding it is still submitting.
-        const held = claimRemainingMs(earlier, ctx.now(), ctx.limits.submissionLeaseMs);
-        if (held > 0)
-          throw new SendInProgressError(
-            earlier.messageId,
-            Math.min(held, ctx.limits.pacingRecheckMs),
-          );
-      }
-      // A resubmission goes through the mailbox its recorded bytes were written for.
-      const mailbox = await em(tenantId).findOne(MailboxSchema, {
-        id: earlier?.mailboxId ?? mailboxId,
-      });
-      if (!mailbox) throw new NotFoundError('mailbox', mailboxId);
-      // Its caller died mid-submission (the claim lapsed, no outcome): the provider's receipts
-      // may say it took the message, and then it is not submitted a second time.
-      const receipt =
-        earlier?.submissionClaimedAt && earlier.messageId
-          ? await receiptInMailbox(ctx, mailbox, earlier.messageId)
-          : null;
-      if (earlier && receipt)
-        return { ...(await recordTakenBefore(tenantId, earlier, receipt)), replayed: true };
-      const settings = smtpSettingsOf(mailbox, ctx);
-      // Composed first, so a message refused for what it says spends no slot of the pace.
-      const composed = await compose(mailbox, input, earlier);
-      // Before anything is recorded: a send told to wait leaves nothing behind to clean up.
-      // A mailbox without a limit (the usual case) takes no lock on its row for every send.
-      const wait = mailbox.smtpMaxPerMinute
-        ? await takeSendingSlot(ctx, tenantId, mailbox.id, keyed?.key)
-        : 0;
-      if (wait > 0)
-        throw new SendingPacedError(
-          mailbox.id,
-          mailbox.smtpMaxPerMinute ?? 0,
-          askAgainAfterMs(ctx, wait),
-        );
-      const row = await record(tenantId, mailbox, input, keyed, earlier, composed);
+      const ready = await beforeSubmission(() => prepare(tenantId, mailboxId, input, options));
+      if ('replayed' in ready) return ready;
+      const { settings, row, composed } = ready;
       return { ...(await submit(tenantId, settings, row, composed)), replayed: false };
     },
   };
+
+  /**
+   * Everything before the submission: the earlier send under the key, the bytes, the pace and
+   * the recorded row. Answers a replay, or what `submit` needs.
+   */
+  async function prepare(
+    tenantId: string,
+    mailboxId: string,
+    input: SendInput,
+    options: SendOptions,
+  ): Promise<SendResult | { settings: SmtpSettings; row: Message; composed: ComposedPec }> {
+    const key =
+      options.idempotencyKey === undefined ? null : checkedIdempotencyKey(options.idempotencyKey);
+    const keyed = key === null ? null : { key, fingerprint: requestFingerprint(mailboxId, input) };
+    let earlier = keyed && (await findEarlierSend(em(tenantId), keyed.key));
+    if (keyed && earlier && options.replaceRefused && !isSameRequest(earlier, keyed.fingerprint)) {
+      await releaseKey(tenantId, earlier, keyed.key);
+      earlier = null;
+    }
+    if (keyed && earlier) {
+      checkSameRequest(earlier, keyed.fingerprint);
+      if (await wasSubmitted(em(tenantId), earlier))
+        return { ...(await sentMessageOf(em(tenantId), earlier)), replayed: true };
+      // Before a slot of the pace is spent: the call holding it is still submitting.
+      const held = claimRemainingMs(earlier, ctx.now(), ctx.limits.submissionLeaseMs);
+      if (held > 0)
+        throw new SendInProgressError(
+          earlier.messageId,
+          Math.min(held, ctx.limits.pacingRecheckMs),
+        );
+    }
+    // A resubmission goes through the mailbox its recorded bytes were written for.
+    const mailbox = await em(tenantId).findOne(MailboxSchema, {
+      id: earlier?.mailboxId ?? mailboxId,
+    });
+    if (!mailbox) throw new NotFoundError('mailbox', mailboxId);
+    // Its caller died mid-submission (the claim lapsed, no outcome): the provider's receipts
+    // may say it took the message, and then it is not submitted a second time.
+    const receipt =
+      earlier?.submissionClaimedAt && earlier.messageId
+        ? await receiptInMailbox(ctx, mailbox, earlier.messageId)
+        : null;
+    if (earlier && receipt)
+      return { ...(await recordTakenBefore(tenantId, earlier, receipt)), replayed: true };
+    const settings = smtpSettingsOf(mailbox, ctx);
+    // Composed first, so a message refused for what it says spends no slot of the pace.
+    const composed = await compose(mailbox, input, earlier);
+    // Before anything is recorded: a send told to wait leaves nothing behind to clean up.
+    // A mailbox without a limit (the usual case) takes no lock on its row for every send.
+    const wait = mailbox.smtpMaxPerMinute
+      ? await takeSendingSlot(ctx, tenantId, mailbox.id, keyed?.key)
+      : 0;
+    if (wait > 0)
+      throw new SendingPacedError(
+        mailbox.id,
+        mailbox.smtpMaxPerMinute ?? 0,
+        askAgainAfterMs(ctx, wait),
+      );
+    const row = await record(tenantId, mailbox, input, keyed, earlier, composed);
+    return { settings, row, composed };
+  }
+}
+
+/** The send stopped before anything reached the provider, for a reason not its own: ask again. */
+export class SendNotStartedError extends PecTrackError {
+  constructor(cause: Error) {
+    super(
+      'pec-send-not-started',
+      503,
+      `the send stopped before anything reached the provider (${cause.message}); ask again under the same key`,
+      { transient: true },
+    );
+  }
+}
+
+/**
+ * Nothing went to the provider yet, so an error that is not one of ours (the database busy, a
+ * disk error while storing the bytes) is safe to try again as it is: said so, rather than left
+ * for the caller to take as final (a send task's incident a person must retry).
+ */
+async function beforeSubmission<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof PecTrackError) throw error;
+    throw new SendNotStartedError(error as Error);
+  }
 }
 
 export type OutgoingServices = ReturnType<typeof outgoingServices>;

@@ -6,6 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAction } from '@pectrack/connector-sdk/testing';
 import { createPecTransport } from '@pectrack/connector-pec';
@@ -96,6 +97,58 @@ describe('certified submission (scripted SMTP)', () => {
     const error = await failure(quick.send(TENANT, senderId, LETTER, { idempotencyKey: key() }));
     expect(withData(smtp.sessions).length - before).toBe(1);
     expect(error.details).toMatchObject({ transient: false });
+  });
+
+  it('a send stopped by a busy database before anything reached the provider says so, and a send task retries it: sent once', async () => {
+    // Another writer holds the SQLite file past the busy timeout while the send records its
+    // message. Nothing went to the provider, so a retry is safe; it used to surface as the
+    // database's own error, and a send task took it for final (an incident a person retries).
+    smtp.script = {};
+    const file = (runtime().config.database as { file: string }).file;
+    const connector = pecConnector(createIntake(ctx, null));
+    const call = {
+      idempotencyKey: 'service-task:submission:busy:1',
+      tenantId: TENANT,
+      instanceId: 'i',
+      elementId: 'send',
+      attempt: 1,
+    };
+    const input = { to: OFFICE, subject: 'Convocazione', text: 'Si convoca.' };
+    const before = withData(smtp.sessions).length;
+    const writer = new Database(file);
+    let refusals: unknown[];
+    try {
+      writer.exec('BEGIN IMMEDIATE');
+      refusals = [
+        await failure(outgoing.send(TENANT, senderId, LETTER, { idempotencyKey: key() })),
+        await failure(
+          runAction(connector, 'send', { config: { mailboxId: senderId }, input, call }),
+        ),
+      ];
+    } finally {
+      writer.close();
+    }
+    const sent = await runAction(connector, 'send', {
+      config: { mailboxId: senderId },
+      input,
+      call: { ...call, attempt: 2 },
+    });
+    expect({
+      refusals,
+      submitted: withData(smtp.sessions).length - before,
+      sent: typeof sent.messageId,
+    }).toEqual({
+      refusals: [
+        expect.objectContaining({
+          code: 'pec-send-not-started',
+          status: 503,
+          details: { transient: true },
+        }),
+        expect.objectContaining({ code: 'PEC_SUBMISSION_DEFERRED', retryable: true }),
+      ],
+      submitted: 1,
+      sent: 'string',
+    });
   });
 
   it('a send task whose answer was lost after the data is not retried: one certified notification, not two', async () => {

@@ -15,6 +15,7 @@ import {
 import { PecTrackError } from '../../errors.js';
 import { SubmissionFailedError, type Intake } from '../../intake/index.js';
 import { SendingPacedError } from '../../intake/pacing.js';
+import { SendNotStartedError } from '../../intake/outgoing.js';
 import { SendInProgressError } from '../../intake/send-request.js';
 import { BlobNotFoundError } from '../../store/blobs.js';
 
@@ -58,7 +59,10 @@ export function pecConnector(intake: Intake): Connector {
             retryAfterMs: error.retryAfterMs,
             cause: error,
           });
-        if (error instanceof SubmissionFailedError && error.details?.transient === true)
+        // Refused for now, not reached, or stopped before anything went out: a retry is safe.
+        const retrySafe =
+          error instanceof SubmissionFailedError || error instanceof SendNotStartedError;
+        if (retrySafe && error.details?.transient === true)
           throw new ConnectorError('PEC_SUBMISSION_DEFERRED', error.message, {
             retryable: true,
             // A reply "later" (4xx) is a provider's throttle, which lasts its window; a
