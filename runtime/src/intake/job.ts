@@ -27,11 +27,10 @@ export const DEFAULT_SYNC_SETTINGS: MailboxSyncSettings = { sessionMs: 5 * 60_00
 const DEFAULT_SYNC_REQUEST_CHECK_MS = 5_000;
 
 export class MailboxSyncJobs {
-  private readonly wakeups = new Map<string, Wakeup>();
-  /** The session this process runs for each mailbox, and when it has ended. */
+  /** The session this process runs for each mailbox: how to wake it, end it, and when it has ended. */
   private readonly running = new Map<
     string,
-    { controller: AbortController; ended: Promise<void> }
+    { wakeup: Wakeup; controller: AbortController; ended: Promise<void> }
   >();
   private readonly lockLifetimeMs: number;
 
@@ -60,7 +59,7 @@ export class MailboxSyncJobs {
       .repeatEvery(this.settings.sessionMs)
       .schedule(new Date())
       .save();
-    this.wakeups.get(data.mailboxId)?.wake();
+    this.running.get(data.mailboxId)?.wakeup.wake();
   }
 
   /**
@@ -75,7 +74,7 @@ export class MailboxSyncJobs {
 
   /** "Sync now": wakes the session this process runs, or brings the job's next run forward. */
   async syncNow(data: MailboxSyncJobData): Promise<void> {
-    const wakeup = this.wakeups.get(data.mailboxId);
+    const wakeup = this.running.get(data.mailboxId)?.wakeup;
     if (wakeup) wakeup.wake();
     else await this.watch(data);
   }
@@ -96,8 +95,7 @@ export class MailboxSyncJobs {
     const wakeup = new Wakeup();
     const controller = new AbortController();
     let ended: () => void = () => undefined;
-    this.wakeups.set(mailboxId, wakeup);
-    this.running.set(mailboxId, { controller, ended: new Promise((r) => (ended = r)) });
+    this.running.set(mailboxId, { wakeup, controller, ended: new Promise((r) => (ended = r)) });
     const end = setTimeout(() => controller.abort(), this.settings.sessionMs);
     const keepLock = setInterval(() => job.touch().catch(() => undefined), this.lockLifetimeMs / 3);
     const requests = watchSyncRequests(
@@ -115,7 +113,6 @@ export class MailboxSyncJobs {
       requests.stop();
       if (this.running.get(mailboxId)?.controller === controller) this.running.delete(mailboxId);
       ended();
-      if (this.wakeups.get(mailboxId) === wakeup) this.wakeups.delete(mailboxId);
     }
   }
 }

@@ -122,8 +122,8 @@ export function outgoingServices(
     if (earlier) return reclaim(tenantId, earlier);
     const stored = await ctx.blobs.put(composed.raw);
     await ctx.blobs.flush();
-    // One tracked recipient per address: the same one in To and Cc, or in two cases, is one mailbox.
-    const recipients = [...new Set(composed.envelope.to.map((a) => a.toLowerCase()))];
+    // The envelope names each mailbox once (compose.ts, oncePerMailbox); tracked in lower case.
+    const recipients = composed.envelope.to.map((a) => a.toLowerCase());
     try {
       return await em(tenantId).transactional((tx) =>
         recordSubmission(
@@ -152,13 +152,27 @@ export function outgoingServices(
    * since we looked, this one submits nothing and is told to ask again.
    */
   async function reclaim(tenantId: string, earlier: Message): Promise<Message> {
+    return claimed(tenantId, earlier, async (tx, now) => {
+      if (await wasSubmitted(tx, earlier))
+        throw new SendInProgressError(earlier.messageId, ctx.limits.pacingRecheckMs);
+      return reopenForSubmission(tx, earlier, now);
+    });
+  }
+
+  /**
+   * `step` on the earlier message, in one transaction with taking its submission: a call that
+   * holds it, or took it since we looked, is waited for instead (send-request.ts).
+   */
+  function claimed<T>(
+    tenantId: string,
+    earlier: Message,
+    step: (tx: EntityManager, now: Date) => Promise<T>,
+  ): Promise<T> {
     const now = ctx.now();
-    const inProgress = () => new SendInProgressError(earlier.messageId, ctx.limits.pacingRecheckMs);
     return em(tenantId).transactional(async (tx) => {
       if (!(await claimSubmission(tx, earlier, now, ctx.limits.submissionLeaseMs)))
-        throw inProgress();
-      if (await wasSubmitted(tx, earlier)) throw inProgress();
-      return reopenForSubmission(tx, earlier, now);
+        throw new SendInProgressError(earlier.messageId, ctx.limits.pacingRecheckMs);
+      return step(tx, now);
     });
   }
 
@@ -171,10 +185,7 @@ export function outgoingServices(
     earlier: Message,
     receipt: string,
   ): Promise<SentMessage> {
-    const now = ctx.now();
-    return em(tenantId).transactional(async (tx) => {
-      if (!(await claimSubmission(tx, earlier, now, ctx.limits.submissionLeaseMs)))
-        throw new SendInProgressError(earlier.messageId, ctx.limits.pacingRecheckMs);
+    return claimed(tenantId, earlier, async (tx, now) => {
       if (await wasSubmitted(tx, earlier)) return sentMessageOf(tx, earlier);
       const taken: RecipientOutcome = {
         status: 'submitted',
@@ -194,10 +205,7 @@ export function outgoingServices(
    * refused as a reused key.
    */
   async function releaseKey(tenantId: string, earlier: Message, key: string): Promise<void> {
-    const now = ctx.now();
-    await em(tenantId).transactional(async (tx) => {
-      if (!(await claimSubmission(tx, earlier, now, ctx.limits.submissionLeaseMs)))
-        throw new SendInProgressError(earlier.messageId, ctx.limits.pacingRecheckMs);
+    await claimed(tenantId, earlier, async (tx, now) => {
       if (!(await neverTaken(tx, earlier))) throw new IdempotencyKeyReusedError(earlier, true);
       await replaceWithCorrected(tx, earlier, key, now);
     });

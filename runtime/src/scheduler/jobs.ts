@@ -98,27 +98,19 @@ async function runConnector(
       output: await call(data, attempt, connectors, settings.connectorTimeoutMs),
     };
   } catch (error) {
-    const later = retryAfterOf(error);
+    const later = boundedMsOf(error, 'retryAfterMs');
     if (later !== undefined) {
-      // Asked to be called again later (a rate limit, a sending pace): not a failure. The run
-      // ends as a success with its next run set, so Agenda's failure count, and with it the
-      // incident at the last attempt, stay out of it. The failures so far are carried in the
-      // job's data, saved here: after a run Agenda saves only the job's state.
-      job.attrs.data = { ...data, failuresBeforeDeferral: failures };
-      job.attrs.nextRunAt = new Date(Date.now() + later);
-      await job.save();
+      // Asked to be called again later (a rate limit, a sending pace): not a failure.
+      await runAgainIn(job, failures, later);
       return;
     }
     if (attempt < settings.connectorAttempts && !isFinal(error)) {
-      const notBefore = retryNotBeforeOf(error);
+      const notBefore = boundedMsOf(error, 'retryNotBeforeMs');
       if (notBefore === undefined) throw error;
-      // Counted as the failure it is, but tried again no sooner than the far side said: the
-      // run ends as a success with its next run set, as a deferral's does, and carries the
-      // failures in the job's data.
+      // Counted as the failure it is, but tried again no sooner than the far side said, the
+      // way a deferral is run again.
       const backoff = settings.connectorBackoffMs * 2 ** failures;
-      job.attrs.data = { ...data, failuresBeforeDeferral: failures + 1 };
-      job.attrs.nextRunAt = new Date(Date.now() + Math.max(notBefore, backoff));
-      await job.save();
+      await runAgainIn(job, failures + 1, Math.max(notBefore, backoff));
       return;
     }
     result = {
@@ -129,19 +121,29 @@ async function runConnector(
   await internal.connectorResult(data.tenantId, data.instanceId, data.jobRef, result);
 }
 
-/** The SDK's ConnectorError `retryAfterMs`, bounded to an hour; undefined for any other error. */
-function retryAfterOf(error: unknown): number | undefined {
-  const after = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
-  if (typeof after !== 'number' || !Number.isFinite(after) || after < 0) return undefined;
-  return Math.min(after, 3_600_000);
+/**
+ * The run ends as a success with its next run set, so Agenda's failure count, and with it the
+ * incident at the last attempt, stay out of it: the failures so far are carried in the job's
+ * data, saved here (after a run Agenda saves only the job's state).
+ */
+async function runAgainIn(
+  job: Job<ConnectorJobData>,
+  failures: number,
+  delayMs: number,
+): Promise<void> {
+  job.attrs.data = { ...job.attrs.data, failuresBeforeDeferral: failures };
+  job.attrs.nextRunAt = new Date(Date.now() + delayMs);
+  await job.save();
 }
 
-/** The SDK's ConnectorError `retryNotBeforeMs`, bounded to an hour; undefined for any other error. */
-function retryNotBeforeOf(error: unknown): number | undefined {
-  const notBefore = (error as { retryNotBeforeMs?: unknown } | null)?.retryNotBeforeMs;
-  if (typeof notBefore !== 'number' || !Number.isFinite(notBefore) || notBefore < 0)
-    return undefined;
-  return Math.min(notBefore, 3_600_000);
+/** The SDK's ConnectorError `retryAfterMs` or `retryNotBeforeMs`, bounded to an hour; undefined for any other error. */
+function boundedMsOf(
+  error: unknown,
+  field: 'retryAfterMs' | 'retryNotBeforeMs',
+): number | undefined {
+  const ms = (error as Record<string, unknown> | null)?.[field];
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) return undefined;
+  return Math.min(ms, 3_600_000);
 }
 
 /** A handler marks a failure that would repeat (invalid input, a refused request) with `retryable: false`. */

@@ -2,6 +2,7 @@ import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import type { Tlv } from './der.js';
 import { pkijs } from './engine.js';
+import { signerUsageProblem } from './usage.js';
 
 /** A certificate carried in a SignedData, with what the signer lookup and the signature check need. */
 export interface CarriedCertificate {
@@ -19,6 +20,8 @@ export interface CarriedCertificate {
    * picks the certificate: the signature must still verify with its key.
    */
   readonly keyIdentifiers: readonly Buffer[];
+  /** Why it may not sign a message (usage.ts); null when it may. Read once per certificate. */
+  readonly usageProblem: string | null;
   /** The SubjectPublicKeyInfo DER, turned into a key on first use. */
   readonly publicKey: () => KeyObject;
 }
@@ -64,6 +67,7 @@ function describe(certificate: pkijs.Certificate, fingerprint: string): CarriedC
         .update(certificate.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView)
         .digest(),
     ],
+    usageProblem: signerUsageProblem(certificate),
     publicKey: () => {
       key ??= createPublicKey({
         key: Buffer.from(certificate.subjectPublicKeyInfo.toSchema().toBER()),

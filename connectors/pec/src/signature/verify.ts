@@ -8,7 +8,6 @@ import {
 } from './cms.js';
 import { pkijs } from './engine.js';
 import { checkSigner, DIGEST_NAMES } from './signer.js';
-import { signerUsageProblem } from './usage.js';
 import type { SignatureCheck, SignerIdentity } from './types.js';
 
 const MAX_CACHED_CHAINS = 1024;
@@ -97,7 +96,7 @@ async function checkSignedData(
   );
   if (!verified.ok)
     return { status: 'invalid', algorithm, reason: verified.reason, ...signerOf(verified.signer) };
-  const usage = signerUsageProblem(verified.signer.certificate);
+  const usage = verified.signer.usageProblem;
   const chain = usage
     ? { trusted: false, reason: usage }
     : anchors
