@@ -11,7 +11,7 @@ export type {
 } from './parser/types.js';
 export type { CertData, Destinatario, ReceiptType } from './daticert/types.js';
 export type { DeliveryEvent, DeliveryEventType } from './events/types.js';
-export { PEC_TIPI, type PecTipo } from './events/pec.js';
+export { isPecTipo, PEC_TIPI, type PecTipo } from './events/pec.js';
 export { speaksPerRecipient } from './events/scope.js';
 export type { RemEvidenceType } from './rem/evidence.js';
 export {

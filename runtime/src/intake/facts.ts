@@ -2,7 +2,7 @@
  * What the store keeps of a parsed envelope: the columns of a Message row and the short
  * summary the API lists. Pure: the same envelope always gives the same facts.
  */
-import { NO_TRUST_ANCHORS, type PecEnvelope } from '@pectrack/connector-pec';
+import { isPecTipo, NO_TRUST_ANCHORS, type PecEnvelope } from '@pectrack/connector-pec';
 import type { Message } from '../store/entities/message.js';
 
 export interface MessageFacts {
@@ -65,6 +65,19 @@ export function isReceipt(envelope: PecEnvelope): boolean {
   return envelope.event !== null && envelope.event.type !== 'anomaly';
 }
 
+/**
+ * A receipt kind that only the unsigned headers name (the parser gives it no event): it
+ * certifies nothing, but the message it points at keeps a trace that one came.
+ */
+function namedByHeadersOnly(envelope: PecEnvelope): boolean {
+  return (
+    envelope.event === null &&
+    envelope.kind !== 'posta-certificata' &&
+    isPecTipo(envelope.kind) &&
+    envelope.originalMessageId !== null
+  );
+}
+
 export function dedupeKeyOf(providerId: string | null, sha256: string): string {
   return providerId ? `id:${providerId}` : `sha256:${sha256}`;
 }
@@ -76,6 +89,8 @@ export function dedupeKeyOf(providerId: string | null, sha256: string): string {
  * configured (the embedded default) an intact signature is all there is to go by.
  */
 export function receiptDoubtOf(envelope: PecEnvelope): string | null {
+  if (namedByHeadersOnly(envelope))
+    return `its headers alone call it ${envelope.kind}: no signed daticert says so`;
   if (!isReceipt(envelope)) return null;
   const { status, reason } = envelope.signature;
   if (status === 'valid') return null;

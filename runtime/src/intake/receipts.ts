@@ -54,7 +54,7 @@ export const RECEIPT_NOT_APPLIED = 'receipt-not-applied';
 export async function noteReceiptNotApplied(
   tx: EntityManager,
   receipt: Message,
-  event: DeliveryEvent,
+  evidence: string,
   referencedMessageId: string,
   reason: string,
   now: Date,
@@ -74,7 +74,7 @@ export async function noteReceiptNotApplied(
       at: now,
       event: RECEIPT_NOT_APPLIED,
       receiptMessageId: receipt.id,
-      data: { evidence: event.evidence, reason },
+      data: { evidence, reason },
     },
   ]);
   return true;
@@ -96,7 +96,7 @@ export interface ReceiptStep {
 export async function takeReceipt(
   tx: EntityManager,
   receipt: Message,
-  facts: Pick<MessageFacts, 'originalMessageId' | 'receiptDoubt' | 'remDispatch'>,
+  facts: Pick<MessageFacts, 'kind' | 'originalMessageId' | 'receiptDoubt' | 'remDispatch'>,
   event: DeliveryEvent | null,
   now: Date,
 ): Promise<ReceiptStep> {
@@ -104,15 +104,17 @@ export async function takeReceipt(
   // A REM dispatch carries the sender's original with its evidence: the sender's copy when it
   // comes back to the mailbox that sent it, but mail to us (a case) in another of our mailboxes.
   const sentFrom: SentFrom = facts.remDispatch ? { mailboxId: receipt.mailboxId } : {};
-  if (!event || !originalMessageId) return { aboutOurMessage: false, applied: null };
+  if (!originalMessageId) return { aboutOurMessage: false, applied: null };
+  // With no event, a doubt means a receipt named by its headers alone (receiptDoubtOf).
+  if (!event && receiptDoubt === null) return { aboutOurMessage: false, applied: null };
   // An anomaly envelope wraps mail nobody certified: whatever Message-ID it names, it says
   // nothing about a message we sent, and must not pass for a sign the provider took it.
-  if (event.type === 'anomaly') return { aboutOurMessage: false, applied: null };
+  if (event?.type === 'anomaly') return { aboutOurMessage: false, applied: null };
   if (receiptDoubt !== null) {
     const noted = await noteReceiptNotApplied(
       tx,
       receipt,
-      event,
+      event?.evidence ?? facts.kind,
       originalMessageId,
       receiptDoubt,
       now,
@@ -120,6 +122,7 @@ export async function takeReceipt(
     );
     return { aboutOurMessage: noted, applied: null };
   }
+  if (!event) return { aboutOurMessage: false, applied: null };
   const applied = await applyReceipt(tx, receipt, event, originalMessageId, now, sentFrom);
   return { aboutOurMessage: applied !== null, applied };
 }
@@ -222,7 +225,7 @@ async function namesNoRecipient(
   await noteReceiptNotApplied(
     tx,
     receipt,
-    event,
+    event.evidence,
     referencedMessageId,
     `names no recipient of this message (named: ${named})`,
     now,

@@ -524,6 +524,19 @@ describe.skipIf(Boolean(dovecotMissing))('a receipt read again', () => {
     expect(receipt.problems).toContain(
       'avvenuta-consegna is named by the headers only: no signed daticert says so, so it moves no delivery state',
     );
+    // The message it names keeps a trace that one came, and why it moved nothing.
+    const noted = await knexOf(h.runtime.orm)('message_event')
+      .where({ message_id: recorded.id, receipt_message_id: receipt.id })
+      .select('event', 'data');
+    expect(noted.map((step) => [step.event, JSON.parse(step.data)])).toEqual([
+      [
+        'receipt-not-applied',
+        {
+          evidence: 'avvenuta-consegna',
+          reason: 'its headers alone call it avvenuta-consegna: no signed daticert says so',
+        },
+      ],
+    ]);
 
     // The retry submits it: the forged receipt proved nothing.
     const retried = await outgoing.send(TENANT, senderId, letter, {
@@ -534,6 +547,6 @@ describe.skipIf(Boolean(dovecotMissing))('a receipt read again', () => {
       .where({ message_id: recorded.id })
       .orderBy('id')
       .pluck('event');
-    expect(steps).toEqual(['submission-failed', 'submitted']);
+    expect(steps).toEqual(['submission-failed', 'receipt-not-applied', 'submitted']);
   });
 });
