@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadTrustAnchors } from '../anchors.js';
 import { verifyDetachedSignature } from '../verify.js';
 import { createTestCa, type SigningIdentity, type TestCa } from '../../testkit/index.js';
-import { signCustom } from './builders.js';
+import { signCustom } from './builders.test-support.js';
 
 const CONTENT = Buffer.from('Content-Type: text/plain\r\n\r\nricevuta\r\n', 'latin1');
 /** The provider certificate stops being valid at noon UTC. */

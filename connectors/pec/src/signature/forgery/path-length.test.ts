@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadTrustAnchors } from '../anchors.js';
 import { verifyDetachedSignature } from '../verify.js';
-import { identityOf, issueCertificate, KEY_USAGE, signCustom } from './builders.js';
+import { identityOf, issueCertificate, KEY_USAGE, signCustom } from './builders.test-support.js';
 
 const CONTENT = Buffer.from('Content-Type: text/plain\r\n\r\nricevuta\r\n', 'latin1');
 

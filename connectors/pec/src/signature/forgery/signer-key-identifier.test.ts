@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTrustAnchors, type TrustAnchors } from '../anchors.js';
 import { verifyDetachedSignature } from '../verify.js';
 import { createTestCa, type SigningIdentity } from '../../testkit/index.js';
-import { signCustom, subjectKeyIdentifierOf } from './builders.js';
+import { signCustom, subjectKeyIdentifierOf } from './builders.test-support.js';
 
 const CONTENT = Buffer.from('Content-Type: text/plain\r\n\r\nricevuta di consegna\r\n', 'latin1');
 

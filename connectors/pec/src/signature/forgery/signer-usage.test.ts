@@ -3,7 +3,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTrustAnchors, type TrustAnchors } from '../anchors.js';
 import { verifyDetachedSignature } from '../verify.js';
 import { createTestCa, signDetached, type TestCa } from '../../testkit/index.js';
-import { identityOf, issueCertificate, KEY_USAGE, signCustom, type Issued } from './builders.js';
+import {
+  identityOf,
+  issueCertificate,
+  KEY_USAGE,
+  signCustom,
+  type Issued,
+} from './builders.test-support.js';
 
 const CONTENT = Buffer.from(
   'Content-Type: application/xml; name="daticert.xml"\r\n\r\n<postacert tipo="avvenuta-consegna"/>\r\n',

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTrustAnchors, type TrustAnchors } from '../anchors.js';
 import { verifyDetachedSignature } from '../verify.js';
 import { createTestCa, type TestCa } from '../../testkit/index.js';
-import { signCustom } from './builders.js';
+import { signCustom } from './builders.test-support.js';
 
 const CONTENT = Buffer.from(
   'Content-Type: application/xml; name="daticert.xml"\r\n\r\n<postacert tipo="avvenuta-consegna"/>\r\n',

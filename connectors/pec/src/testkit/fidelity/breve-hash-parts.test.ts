@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { simpleParser } from 'mailparser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildAvvenutaConsegna, prepareSubmission, type TestProvider } from '../index.js';
-import { DATE, leaves, postacertOf, world } from './support.js';
+import { DATE, leaves, postacertOf, world } from './support.test-support.js';
 
 let providers: { sender: TestProvider; receiver: TestProvider };
 beforeAll(() => {

@@ -12,7 +12,7 @@ import {
   type Submission,
   type TestProvider,
 } from '../index.js';
-import { DATE, daticertOf, world } from './support.js';
+import { DATE, daticertOf, world } from './support.test-support.js';
 
 let providers: { sender: TestProvider; receiver: TestProvider };
 let submission: Submission;

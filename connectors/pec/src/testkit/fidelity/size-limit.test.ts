@@ -14,7 +14,7 @@ import {
   type DovecotServer,
   type SmtpFront,
 } from '../index.js';
-import { world } from './support.js';
+import { world } from './support.test-support.js';
 
 const dovecotMissing = dovecotUnavailableReason();
 const SENDER = 'mario.rossi@pec.mittente.test';
