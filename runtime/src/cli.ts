@@ -398,11 +398,14 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {
-    if (err instanceof PecTrackError || err instanceof ConfigError) {
-      console.error(`pectrack: ${err.message}`);
-      process.exitCode = 1;
-      return;
-    }
-    throw err;
+    // Ours name the problem; anything else (a disk error, a bug) still gets one line, its kind first.
+    const line =
+      err instanceof PecTrackError || err instanceof ConfigError
+        ? err.message
+        : err instanceof Error
+          ? `${err.name}: ${err.message}`
+          : String(err);
+    console.error(`pectrack: ${line}`);
+    process.exitCode = 1;
   }
 }

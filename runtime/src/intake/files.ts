@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { BadRequestError, NotFoundError, PecTrackError } from '../errors.js';
 import { UploadedFileSchema, type UploadedFile } from '../store/entities/uploaded-file.js';
-import { BlobNotFoundError } from '../store/blobs.js';
+import { BlobDamagedError, BlobNotFoundError } from '../store/blobs.js';
 import { tenantFork } from '../store/orm.js';
 import type { IntakeContext } from './context.js';
 
@@ -180,11 +180,24 @@ export class FileBytesMissingError extends PecTrackError {
   }
 }
 
+/** An uploaded file's bytes no longer hash to its name: attaching them would certify damage. */
+export class FileBytesDamagedError extends PecTrackError {
+  constructor(file: Pick<UploadedFile, 'id' | 'sha256'>, reason: string) {
+    super(
+      'file-bytes-damaged',
+      409,
+      `file ${file.id} cannot be read: its bytes (blob ${file.sha256}) are damaged, ${reason}; upload it again`,
+      { id: file.id, sha256: file.sha256 },
+    );
+  }
+}
+
 async function bytesOf<T>(file: UploadedFile, read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (error) {
     if (error instanceof BlobNotFoundError) throw new FileBytesMissingError(file);
+    if (error instanceof BlobDamagedError) throw new FileBytesDamagedError(file, error.reason);
     throw error;
   }
 }

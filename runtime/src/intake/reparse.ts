@@ -26,7 +26,8 @@ import type { IntakeContext } from './context.js';
 import { factsOf, opensCase, readColumnsOf, type MessageFacts, type ReadColumns } from './facts.js';
 import { intakeEntry, intakeIdempotencyKey, keepReceipts } from './record.js';
 import { deliverReceipts, RECEIPT_NOT_APPLIED, takeReceipt } from './receipts.js';
-import { fromStoredBytes, MessageBytesMissingError } from './stored-bytes.js';
+import { fromStoredBytes, MessageBytesUnreadableError } from './stored-bytes.js';
+import { WITHHELD_KEY_PREFIX } from './withheld.js';
 
 /** What a reading of a message was, as its row keeps it. */
 export interface Reading {
@@ -57,7 +58,7 @@ export const ReparseSelection = z.object({
   mailboxId: z.string().min(1).max(64).optional(),
   /** The `next` a previous call returned: the messages after it by id. */
   after: z.string().min(1).max(64).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  limit: z.number().int().min(1).max(500).default(100),
 });
 export type ReparseSelection = z.input<typeof ReparseSelection>;
 
@@ -76,7 +77,7 @@ export interface ReparseBatch {
 /**
  * A message that could not be read again keeps the reading it has: a failure is not a reading
  * (a good row must not turn `unparseable` because a worker died). Its bytes gone from the blob
- * store likewise: MessageBytesMissingError, which any read of them may meet.
+ * store, or damaged, likewise: MessageBytesUnreadableError, which any read of them may meet.
  */
 export class NotReadAgainError extends PecTrackError {}
 
@@ -92,6 +93,22 @@ export class ReparseFailedError extends NotReadAgainError {
   }
 }
 
+/**
+ * The server never returned the message whole (withheld.ts): its row holds the bytes that did
+ * come. Read again, they could pass for the message they are part of (its provider id, a case
+ * opened from a fragment), so they are not.
+ */
+export class RecordedWithoutContentError extends NotReadAgainError {
+  constructor(message: Message) {
+    super(
+      'recorded-without-content',
+      409,
+      `message ${message.id} was recorded without its content (the IMAP server never returned it whole): there is nothing to read again; read it with another mail client`,
+      { id: message.id },
+    );
+  }
+}
+
 /** Past readings kept in a message's summary, oldest first. */
 const EARLIER_READINGS = 'earlierReadings';
 
@@ -103,6 +120,8 @@ export function reparseServices(ctx: IntakeContext) {
       const why = `message ${id} was sent by us: only received messages are read again`;
       throw new ConflictError(why, { id });
     }
+    if (stored.dedupeKey.startsWith(WITHHELD_KEY_PREFIX))
+      throw new RecordedWithoutContentError(stored);
     const { facts, event } = await readAgain(ctx, stored);
     const outcome = await withRetryOnRace(() =>
       tenantFork(ctx.orm, tenantId).transactional((tx) =>
@@ -123,6 +142,8 @@ export function reparseServices(ctx: IntakeContext) {
         MessageSchema,
         {
           direction: 'in',
+          // Not in a selection: never read again, they would each fail every run.
+          $not: { dedupeKey: { $like: `${WITHHELD_KEY_PREFIX}%` } },
           ...(s.kind !== undefined ? { kind: s.kind } : {}),
           ...(s.signatureStatus !== undefined ? { signatureStatus: s.signatureStatus } : {}),
           ...(s.mailboxId !== undefined ? { mailboxId: s.mailboxId } : {}),
@@ -137,7 +158,7 @@ export function reparseServices(ctx: IntakeContext) {
           results.push(await one(tenantId, row.id));
         } catch (error) {
           // One message that cannot be read does not stop the others.
-          if (!(error instanceof NotReadAgainError || error instanceof MessageBytesMissingError))
+          if (!(error instanceof NotReadAgainError || error instanceof MessageBytesUnreadableError))
             throw error;
           failed.push({ id: row.id, reason: error.message });
         }
@@ -214,16 +235,18 @@ async function takeReading(
     duplicateOf: null,
   };
   const hadEntry = await hasIntakeEntry(tx, tenantId, [row.dedupeKey, facts.dedupeKey]);
+  // Looked up whether or not the reading changed: a copy read again a second time reads the
+  // same, and is still a copy (no entry, no receipt).
+  const holder =
+    facts.dedupeKey === row.dedupeKey
+      ? null
+      : await tx.findOne(MessageSchema, { dedupeKey: facts.dedupeKey }, { fields: ['id'] });
+  result.duplicateOf = holder?.id ?? null;
   if (result.changed) {
-    const holder =
-      facts.dedupeKey === row.dedupeKey
-        ? null
-        : await tx.findOne(MessageSchema, { dedupeKey: facts.dedupeKey }, { fields: ['id'] });
-    result.duplicateOf = holder?.id ?? null;
     await takeNewReading(tx, row, facts, holder !== null, now);
     result.after = readingOf(row);
-    if (holder) return { result, keptReceipts: [] };
   }
+  if (holder) return { result, keptReceipts: [] };
   // Also for a reading that did not change: what a rule added since calls for (the case of a
   // REM dispatch, a receipt about a message recorded since) is done now, and nothing twice.
   const { hadReceiptApplied, hadReceiptNoted } = await receiptStepsOf(tx, row.id);

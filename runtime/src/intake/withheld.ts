@@ -80,6 +80,9 @@ export class WithheldMessageError extends Error {
  * looks at it), under a key of its own (its place in the folder), so it neither stands for a
  * message of the same bytes nor is taken for one that comes whole later.
  */
+/** The dedupe keys of messages recorded without their content start so (reparse leaves them be). */
+export const WITHHELD_KEY_PREFIX = 'withheld:';
+
 export function withheldFacts(
   sha256: string,
   position: FolderPosition,
@@ -89,7 +92,7 @@ export function withheldFacts(
   const facts = unparseableFacts(sha256, '');
   return {
     ...facts,
-    dedupeKey: `withheld:${position.mailboxId}:${position.folder}:${position.uidValidity}:${unreturned.uid}`,
+    dedupeKey: `${WITHHELD_KEY_PREFIX}${position.mailboxId}:${position.folder}:${position.uidValidity}:${unreturned.uid}`,
     summary: { withheld: { folder: position.folder, uid: unreturned.uid, size: unreturned.size } },
     problems: [
       `the IMAP server lists UID ${unreturned.uid} of folder "${position.folder}" (${unreturned.size} bytes) but returned ${returnedText(unreturned)} in ${held.passes} passes since ${held.since.toISOString()}: recorded without its content so that the folder goes on; read it with another mail client`,

@@ -6,6 +6,7 @@ import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BlobDamagedError,
   BlobNotFoundError,
   FileBlobStore,
   WRITE_IN_PLACE_MAX_BYTES,
@@ -116,7 +117,10 @@ describe('FileBlobStore', () => {
     expect(sameBytes(await store.read(sha256), content)).toBe(true);
     expect(sameBytes(await store.read(sha256, content.length), content)).toBe(true);
     await expect(store.read(sha256, content.length - 1)).rejects.toThrow(
-      `blob ${sha256} holds ${content.length} bytes, not the ${content.length - 1} expected`,
+      new BlobDamagedError(
+        sha256,
+        `it holds ${content.length} bytes, not the ${content.length - 1} stored`,
+      ),
     );
     const older = randomBytes(5_000);
     const olderSha = createHash('sha256').update(older).digest('hex');
@@ -125,6 +129,20 @@ describe('FileBlobStore', () => {
     await writeFile(join(legacyDir, olderSha), older);
     expect(await store.read(olderSha, older.length)).toEqual(older);
     await expect(store.read('1'.repeat(64))).rejects.toBeInstanceOf(BlobNotFoundError);
+  });
+
+  it('refuses a blob whose bytes no longer hash to its name, whatever its length', async () => {
+    const content = randomBytes(4_096);
+    const { sha256 } = await store.put(content);
+    // Bit rot, a bad restore: the same length, one byte changed.
+    const damaged = Buffer.from(content);
+    damaged[2_000] ^= 0xff;
+    await writeFile(store.pathOf(sha256), damaged);
+    const reading = store.read(sha256, content.length);
+    await expect(reading).rejects.toBeInstanceOf(BlobDamagedError);
+    await expect(reading).rejects.toThrow(
+      `blob ${sha256} is damaged: its bytes no longer hash to its name`,
+    );
   });
 
   it('reports a missing blob and refuses a malformed address', async () => {

@@ -106,11 +106,11 @@ const ReparseBatch = z.object({
 });
 
 /** What reading a message's stored bytes may answer besides the message itself. */
-const BYTES_MISSING: ProblemDoc[] = [
+const BYTES_UNREADABLE: ProblemDoc[] = [
   {
     status: 409,
     description:
-      'message-bytes-missing: the bytes of the message are no longer in the blob store (the row is kept)',
+      'message-bytes-missing: the bytes of the message are no longer in the blob store; message-bytes-damaged: they no longer hash to their SHA-256 (the row is kept either way)',
   },
 ];
 
@@ -216,7 +216,7 @@ export function pecMessageEndpoints(intake: Intake): Endpoint[] {
           contentType: 'message/rfc822',
           schema: z.string(),
         },
-        problems: BYTES_MISSING,
+        problems: BYTES_UNREADABLE,
       },
       async ({ ctx, actor, params }) => {
         const raw = await intake.messages.raw(actor.tenantId, params.id);
@@ -239,7 +239,7 @@ export function pecMessageEndpoints(intake: Intake): Endpoint[] {
           contentType: 'application/json',
           schema: z.array(MessagePart),
         },
-        problems: BYTES_MISSING,
+        problems: BYTES_UNREADABLE,
       },
       async ({ actor, params }) => intake.messages.parts(actor.tenantId, params.id),
     ),
@@ -258,7 +258,7 @@ export function pecMessageEndpoints(intake: Intake): Endpoint[] {
           contentType: '*/*',
           schema: z.string(),
         },
-        problems: BYTES_MISSING,
+        problems: BYTES_UNREADABLE,
       },
       async ({ ctx, actor, params }) => {
         const part = await intake.messages.part(actor.tenantId, params.id, params.index);
@@ -286,7 +286,7 @@ export function pecMessageEndpoints(intake: Intake): Endpoint[] {
           contentType: 'application/json',
           schema: MessageBody,
         },
-        problems: BYTES_MISSING,
+        problems: BYTES_UNREADABLE,
       },
       async ({ actor, params }) => intake.messages.body(actor.tenantId, params.id),
     ),
@@ -310,7 +310,7 @@ export function pecMessageEndpoints(intake: Intake): Endpoint[] {
           {
             status: 409,
             description:
-              'The message keeps its reading: message-bytes-missing (its bytes are no longer in the blob store), reparse-failed (the parser failed on it), conflict (we sent it)',
+              'The message keeps its reading: message-bytes-missing (its bytes are no longer in the blob store), message-bytes-damaged (they no longer hash to their SHA-256), reparse-failed (the parser failed on it), recorded-without-content (the server never returned it whole), conflict (we sent it)',
           },
         ],
       },

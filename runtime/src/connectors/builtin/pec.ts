@@ -17,7 +17,7 @@ import { SubmissionFailedError, type Intake } from '../../intake/index.js';
 import { SendingPacedError } from '../../intake/pacing.js';
 import { SendNotStartedError } from '../../intake/outgoing.js';
 import { SendInProgressError } from '../../intake/send-request.js';
-import { BlobNotFoundError } from '../../store/blobs.js';
+import { BlobDamagedError, BlobNotFoundError } from '../../store/blobs.js';
 
 export function pecConnector(intake: Intake): Connector {
   return createPecConnector({
@@ -99,6 +99,8 @@ async function readAttachments(
       } catch (error) {
         if (error instanceof BlobNotFoundError)
           throw final('ATTACHMENT_MISSING', error, `attachments.${index}.blob`);
+        if (error instanceof BlobDamagedError)
+          throw final('ATTACHMENT_DAMAGED', error, `attachments.${index}.blob`);
         throw error;
       }
     }),
