@@ -50,7 +50,10 @@ export interface AppliedReceipt {
  */
 export const RECEIPT_NOT_APPLIED = 'receipt-not-applied';
 
-/** Records RECEIPT_NOT_APPLIED on the sent message `receipt` refers to; false when none is ours. */
+/**
+ * Records RECEIPT_NOT_APPLIED on the sent message `receipt` refers to; false when none is ours.
+ * `more` marks a note no later reading changes (`namesNoRecipient`), unlike a doubt.
+ */
 export async function noteReceiptNotApplied(
   tx: EntityManager,
   receipt: Message,
@@ -59,6 +62,7 @@ export async function noteReceiptNotApplied(
   reason: string,
   now: Date,
   sentFrom: SentFrom = {},
+  more: Record<string, unknown> = {},
 ): Promise<boolean> {
   const sent = await tx.findOne(
     MessageSchema,
@@ -74,7 +78,7 @@ export async function noteReceiptNotApplied(
       at: now,
       event: RECEIPT_NOT_APPLIED,
       receiptMessageId: receipt.id,
-      data: { evidence, reason },
+      data: { evidence, reason, ...more },
     },
   ]);
   return true;
@@ -185,7 +189,11 @@ export async function applyReceipt(
         certifiedAt: event.at,
       },
     });
-    changed ||= status !== recipient.status;
+    // A failure the submission call recorded (its answer lost, say) that a receipt now
+    // certifies is news too: the process that retried the send waits for that receipt.
+    const certifiesFailure =
+      status === 'failed' && incoming === 'failed' && !certifiedFailures.has(recipient.address);
+    changed ||= status !== recipient.status || certifiesFailure;
     recipient.status = status;
     recipient.updatedAt = now;
   }
@@ -229,6 +237,8 @@ async function namesNoRecipient(
     referencedMessageId,
     `names no recipient of this message (named: ${named})`,
     now,
+    {},
+    { namesNoRecipient: true },
   );
   return {
     sentId: sent.id,

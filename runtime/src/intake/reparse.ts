@@ -249,9 +249,10 @@ async function takeReading(
   if (holder) return { result, keptReceipts: [] };
   // Also for a reading that did not change: what a rule added since calls for (the case of a
   // REM dispatch, a receipt about a message recorded since) is done now, and nothing twice.
-  const { hadReceiptApplied, hadReceiptNoted } = await receiptStepsOf(tx, row.id);
+  const { hadReceiptApplied, hadReceiptNoted, hadNoteForGood } = await receiptStepsOf(tx, row.id);
+  // Taken again only when it has not been: a note about a doubt the new reading may lift.
   const step =
-    hadReceiptApplied || (hadReceiptNoted && facts.receiptDoubt !== null)
+    hadReceiptApplied || hadNoteForGood || (hadReceiptNoted && facts.receiptDoubt !== null)
       ? { aboutOurMessage: true, applied: null }
       : await takeReceipt(tx, row, facts, event, now);
   const aboutOurMessage = step.aboutOurMessage || hadReceiptApplied || hadReceiptNoted;
@@ -259,7 +260,8 @@ async function takeReading(
     await tx.insert(OutboxSchema, { ...intakeEntry(tenantId, row, now), tenant: tenantId });
     result.caseOpened = true;
   }
-  if (!step.applied) return { result, keptReceipts: [] };
+  // One that names none of the message's recipients moved no one: noted, not applied.
+  if (!step.applied || step.applied.recipients.length === 0) return { result, keptReceipts: [] };
   result.receiptApplied = true;
   const keptReceipts = await keepReceipts(tx, tenantId, [step.applied], now, {
     receiptTimeToLiveMs: ctx.receipts.timeToLiveMs,
@@ -310,12 +312,21 @@ function sameReading(row: Message, facts: MessageFacts): boolean {
   return isDeepStrictEqual(asStored({ ...row, summary }), asStored(facts));
 }
 
-/** Whether this message, read as a receipt before, moved its sent message or was noted as not counting. */
+/**
+ * Whether this message, read as a receipt before, moved its sent message or was noted as not
+ * counting; and whether a note was for good (it names no recipient: no reading changes that).
+ */
 async function receiptStepsOf(tx: EntityManager, id: string) {
-  const steps = await tx.find(MessageEventSchema, { receiptMessageId: id }, { fields: ['event'] });
+  const steps = await tx.find(
+    MessageEventSchema,
+    { receiptMessageId: id },
+    { fields: ['event', 'data'] },
+  );
+  const notes = steps.filter((step) => step.event === RECEIPT_NOT_APPLIED);
   return {
-    hadReceiptApplied: steps.some((step) => step.event !== RECEIPT_NOT_APPLIED),
-    hadReceiptNoted: steps.some((step) => step.event === RECEIPT_NOT_APPLIED),
+    hadReceiptApplied: steps.length > notes.length,
+    hadReceiptNoted: notes.length > 0,
+    hadNoteForGood: notes.some((note) => note.data?.namesNoRecipient === true),
   };
 }
 
