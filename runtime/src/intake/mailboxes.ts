@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
 import { z } from 'zod';
 import { createPecTransport } from '@pectrack/connector-pec';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
 import {
   MailboxCheckpointSchema,
   MailboxSchema,
@@ -28,7 +28,7 @@ import {
 } from './imap.js';
 import { smtpSettingsOf } from './smtp.js';
 import { sameFolder } from './sync-pass.js';
-import { encryptSecret } from './secrets.js';
+import { decryptSecret, encryptSecret } from './secrets.js';
 import { withheldOf, type WithheldMessage } from './withheld.js';
 
 const Host = z.string().min(1).max(255);
@@ -193,6 +193,56 @@ export function viewOf(mailbox: Mailbox, health: MailboxHealth): MailboxView {
 
 /** An address is one mailbox per tenant (a unique key): a second one is a conflict naming it. */
 /** The columns an `imap` server object sets, whole: a field left out takes its default. */
+/**
+ * The API never shows the stored password; a new server given without it would get it at the
+ * next login (or a connection test), so whoever may edit a mailbox could point it at a server
+ * of their own and read it there. Another server needs the password given again.
+ */
+function refuseStoredPasswordElsewhere(
+  mailbox: Mailbox,
+  patch: z.output<typeof MailboxPatch>,
+): void {
+  if (patch.password !== undefined) return;
+  const elsewhere = (host: string, known: string) => host.toLowerCase() !== known.toLowerCase();
+  const moved = [
+    patch.imap && elsewhere(patch.imap.host, mailbox.imapHost) ? 'IMAP' : null,
+    // A mailbox that did not send yet: its SMTP server is new unless it is the IMAP one.
+    patch.smtp && elsewhere(patch.smtp.host, mailbox.smtpHost ?? mailbox.imapHost) ? 'SMTP' : null,
+  ].filter((server) => server !== null);
+  if (moved.length > 0)
+    throw new BadRequestError(
+      'password-required',
+      `password: a new ${moved.join(' and ')} server needs the password given again (the stored one is never sent to another server)`,
+      { field: 'password' },
+    );
+}
+
+/** Whether `patch` changes how the mailbox logs in to IMAP (server, username or password). */
+function credentialsChange(
+  secretKey: Buffer,
+  mailbox: Mailbox,
+  patch: z.output<typeof MailboxPatch>,
+): boolean {
+  const server = patch.imap ? imapColumns(patch.imap) : {};
+  const serverChanges = Object.entries(server).some(
+    ([column, value]) => mailbox[column as keyof typeof server] !== value,
+  );
+  return (
+    serverChanges ||
+    (patch.username !== undefined && patch.username !== mailbox.username) ||
+    (patch.password !== undefined && patch.password !== storedPassword(secretKey, mailbox))
+  );
+}
+
+/** The stored password; null when it no longer decrypts (the key changed): any given is new. */
+function storedPassword(secretKey: Buffer, mailbox: Mailbox): string | null {
+  try {
+    return decryptSecret(secretKey, mailbox.passwordEncrypted);
+  } catch {
+    return null;
+  }
+}
+
 function imapColumns(imap: z.output<typeof Server>) {
   return {
     imapHost: imap.host,
@@ -310,6 +360,9 @@ export function mailboxServices(ctx: IntakeContext) {
       const fork = em(tenantId);
       const mailbox = await fork.findOne(MailboxSchema, { id });
       if (!mailbox) throw new NotFoundError('mailbox', id);
+      refuseStoredPasswordElsewhere(mailbox, data);
+      // Read before the patch: a form sends every field back, changed or not.
+      const newCredentials = credentialsChange(ctx.secretKey, mailbox, data);
       if (data.name !== undefined) mailbox.name = data.name;
       if (data.address !== undefined) mailbox.address = data.address.toLowerCase();
       if (data.imap !== undefined) Object.assign(mailbox, imapColumns(data.imap));
@@ -336,12 +389,15 @@ export function mailboxServices(ctx: IntakeContext) {
             : { healthStatus: 'disabled' },
         );
       }
-      // New credentials deserve a fresh start: the old failures were about the old ones.
-      if (data.password !== undefined || data.username !== undefined || data.imap !== undefined) {
+      // New credentials deserve a fresh start: the old failures, the folders the old login
+      // could not open, were about the old ones. The same ones sent again change nothing: a
+      // login the provider refused is not tried again (a locked PEC account) for a rename.
+      if (newCredentials) {
         Object.assign(mailbox, {
           healthStatus: mailbox.enabled ? 'unknown' : 'disabled',
           lastError: null,
           consecutiveFailures: 0,
+          folderProblems: null,
         });
       }
       mailbox.updatedAt = ctx.now();

@@ -218,7 +218,7 @@ export function mailboxEndpoints(intake: Intake): Endpoint[] {
         path: '/mailboxes/:id',
         operationId: 'updateMailbox',
         summary:
-          'Change a mailbox (fields left out keep their value, smtp.maxPerMinute too unless null); new credentials reset its health, and a new account or server is read from its first message',
+          'Change a mailbox (fields left out keep their value, smtp.maxPerMinute too unless null); new credentials reset its health (the same ones sent again do not), a new account or server is read from its first message, and a new IMAP or SMTP host needs the password given again (400 password-required)',
         permission: 'mailboxes:manage',
         params: IdParams,
         body: MailboxPatch,
