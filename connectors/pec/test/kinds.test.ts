@@ -387,6 +387,41 @@ describe('REM', () => {
       'REM evidence type "SomethingNew" is not known: no event derived',
     );
   });
+
+  it('a signed PEC delivery receipt that also carries a REM-* header field keeps its signed daticert event', async () => {
+    const submission = submit(world.sender);
+    const receipt = buildReceipt({
+      provider: world.receiver,
+      submission,
+      kind: 'avvenuta-consegna',
+      recipient: 'protocollo@pec.comune.test',
+    });
+    // A header field anyone on the way may add (outside the signature: it still verifies).
+    const raw = Buffer.concat([Buffer.from('REM-Gateway: pec-rem-interop.example\r\n'), receipt]);
+    const envelope = await parse(raw);
+    expect(envelope.signature.status).toBe('valid');
+    expect(envelope).toMatchObject({
+      kind: 'avvenuta-consegna',
+      profile: 'PEC-2005',
+      originalMessageId: '<client-1234@mail.mittente.test>',
+      event: { type: 'delivered', recipients: ['protocollo@pec.comune.test'] },
+    });
+  });
+
+  it('a REM-* header field alone, with nothing signed and no PEC field, still makes a REM message', async () => {
+    const raw = Buffer.from(
+      'Message-ID: <rem.bare@rem.test>\r\nREM-UAMessageIdentifier: <client-1234@mail.mittente.test>\r\n' +
+        'Subject: REM\r\nContent-Type: text/plain\r\n\r\nRegistered Electronic Mail\r\n',
+    );
+    const envelope = await parse(raw);
+    expect(envelope).toMatchObject({
+      kind: 'rem-message',
+      profile: 'REM',
+      originalMessageId: '<client-1234@mail.mittente.test>',
+      event: null,
+    });
+    expect(envelope.problems).toContain('REM message carries no evidence section');
+  });
 });
 
 describe('wrapped and forwarded envelopes', () => {

@@ -4,7 +4,7 @@ import { parseDaticert } from '../daticert/parse.js';
 import { isPecTipo, pecEvent, type PecTipo } from '../events/pec.js';
 import { decodedBody, parseEntity, type MimeEntity } from '../mime/entity.js';
 import type { HeaderList } from '../mime/headers.js';
-import { parseRemEvidence } from '../rem/evidence.js';
+import { parseRemEvidence, type RemEvidence } from '../rem/evidence.js';
 import { resolveTrustAnchors, type TrustAnchors } from '../signature/anchors.js';
 import type { SignatureCheck } from '../signature/types.js';
 import {
@@ -163,11 +163,17 @@ async function fillOpaque(
   return fill(envelope, carried, { ...context, opaque: { check, opened: true } });
 }
 
+/**
+ * What the signed content carries decides: REM sections (found inside the signed content when
+ * there is one), or a signed daticert.xml. Header fields are outside the signature and anyone on
+ * the way may add one, so a bare `REM-*` field counts only when nothing signed and no PEC field
+ * says otherwise: one added to a PEC receipt must not cost it its certified event.
+ */
 function detectProfile(headers: HeaderList, parts: EnvelopeParts): Profile {
-  if (parts.remSections.length > 0 || headers.fields.some((field) => field.name.startsWith('rem-')))
-    return 'REM';
+  if (parts.remSections.length > 0) return 'REM';
+  if (parts.signed && parts.daticert.length > 0) return 'PEC-2005';
   if (headers.has('x-trasporto') || headers.has('x-ricevuta')) return 'PEC-2005';
-  return parts.signed && parts.daticert.length > 0 ? 'PEC-2005' : 'plain';
+  return headers.fields.some((field) => field.name.startsWith('rem-')) ? 'REM' : 'plain';
 }
 
 async function fillPec(
@@ -210,9 +216,7 @@ async function fillRem(
   context: ParseContext,
 ): Promise<PecEnvelope> {
   const { problems } = envelope;
-  const evidencePart = parts.remSections.find((entity) => remSection(entity).includes('evidence'));
-  const evidence = evidencePart ? parseRemEvidence(decodedBody(raw, evidencePart), problems) : null;
-  if (!evidencePart) problems.push('REM message carries no evidence section');
+  const evidence = remEvidenceOf(raw, parts, problems);
   envelope.kind = structureUnreadable(parts)
     ? 'unparseable'
     : evidence?.event
@@ -228,6 +232,19 @@ async function fillRem(
   if (!parts.signed && !context.opaque?.opened)
     problems.push(unsignedProblem('REM message', parts));
   return fillContent(envelope, raw, parts, context, original && decodedBody(raw, original));
+}
+
+/** The evidence a REM message carries: its first evidence section, as PEC reads its first daticert.xml. */
+function remEvidenceOf(raw: Buffer, parts: EnvelopeParts, problems: string[]): RemEvidence | null {
+  const sections = parts.remSections.filter((entity) => remSection(entity).includes('evidence'));
+  const [first] = sections;
+  if (!first) {
+    problems.push('REM message carries no evidence section');
+    return null;
+  }
+  if (sections.length > 1)
+    problems.push(`${sections.length} REM evidence sections: the first one is used`);
+  return parseRemEvidence(decodedBody(raw, first), problems);
 }
 
 const remSection = (entity: MimeEntity) =>
@@ -304,7 +321,6 @@ function readInner(
     : readInnerMessage(original, problems);
 }
 
-/** A multipart whose parts cannot be found (no boundary, boundary never present): nothing certified can be read. */
 /**
  * A receipt's event comes only from the signed daticert that says what it is. The headers are
  * outside the signature: an anomaly envelope (signed, but wrapping anyone's mail and carrying no
@@ -328,6 +344,7 @@ function certifiedEvent(
   return event;
 }
 
+/** A multipart whose parts cannot be found (no boundary, boundary never present): nothing certified can be read. */
 function structureUnreadable(parts: EnvelopeParts): boolean {
   return parts.content.contentType.startsWith('multipart/') && parts.content.children.length === 0;
 }

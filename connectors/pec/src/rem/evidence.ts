@@ -5,8 +5,12 @@ import {
   localName,
   parseXmlDocument,
   textOf,
+  unescapeXml,
   type XmlNode,
 } from '../xml/hardened.js';
+
+/** The namespace of ERDS evidence (ETSI EN 319 522-2). */
+export const ERDS_NAMESPACE = 'http://uri.etsi.org/19522/v1#';
 
 /**
  * ERDS evidence types of ETSI EN 319 522 (events A–F of part 1, named as in part 3) that REM
@@ -75,6 +79,7 @@ export function parseRemEvidence(bytes: Buffer, problems: string[]): RemEvidence
     problems.push('REM evidence has no root element');
     return null;
   }
+  checkNamespace(rootName, root, problems);
   const type = evidenceType(localName(rootName), root);
   const eventType = isRemEvidenceType(type) ? EVENT_OF_EVIDENCE[type] : null;
   if (!eventType) problems.push(`REM evidence type "${type}" is not known: no event derived`);
@@ -87,7 +92,7 @@ export function parseRemEvidence(bytes: Buffer, problems: string[]): RemEvidence
         // RelayToNonERDS names as its recipients the ones it handed to ordinary mail (PEC's
         // `esterno`); no other evidence does.
         external: type === 'RelayToNonERDS' ? recipients : [],
-        at: isoTime(textOf(childByLocalName(root, 'EventTime'))),
+        at: eventTimeOf(root, problems),
         reason: reasonOf(root),
       }
     : null;
@@ -96,6 +101,29 @@ export function parseRemEvidence(bytes: Buffer, problems: string[]): RemEvidence
     event,
     uaMessageIdentifier: textOf(childByLocalName(root, 'UAMessageIdentifier')),
   };
+}
+
+/**
+ * Evidence in another namespace is not ERDS evidence as EN 319 522 defines it: its elements may
+ * mean something else. It is still read by local name (tolerant, as daticert is), but said.
+ */
+function checkNamespace(rootName: string, root: XmlNode, problems: string[]): void {
+  const namespace = namespaceOf(rootName, root);
+  if (namespace === ERDS_NAMESPACE) return;
+  problems.push(
+    `REM evidence <${rootName}> is in ${namespace === null ? 'no namespace' : `namespace "${namespace}"`}, not the ERDS namespace ${ERDS_NAMESPACE}: read as ERDS all the same`,
+  );
+}
+
+/**
+ * The namespace URI of the root element: the one its prefix (or, unprefixed, the default) is
+ * bound to. Nothing encloses the root, so the declaration can only be on the root itself.
+ */
+function namespaceOf(rootName: string, root: XmlNode): string | null {
+  const colon = rootName.indexOf(':');
+  const declaration = colon < 0 ? 'xmlns' : `xmlns:${rootName.slice(0, colon)}`;
+  const value = asNode(root['@'])?.[declaration];
+  return typeof value === 'string' && value !== '' ? unescapeXml(value) : null;
 }
 
 function evidenceType(rootName: string, root: XmlNode): string {
@@ -166,8 +194,52 @@ function reasonOf(root: XmlNode): string | null {
   return parts.length > 0 ? parts.join(' - ') : null;
 }
 
-function isoTime(value: string | null): string | null {
-  if (!value) return null;
-  const time = new Date(value);
-  return Number.isNaN(time.getTime()) ? null : time.toISOString();
+/**
+ * The certified time of the event, as ISO 8601 UTC. EventTime is optional: absent, it is null and
+ * nothing is said. Written but not a full xs:dateTime, it is null and named in `problems`, as a
+ * malformed daticert `<data>` is: a lenient reading (`new Date('1')` is 1 January 2001) would
+ * certify a time nobody certified.
+ */
+function eventTimeOf(root: XmlNode, problems: string[]): string | null {
+  const element = childByLocalName(root, 'EventTime');
+  if (element === undefined) return null;
+  const written = textOf(element) ?? '';
+  const time = xsDateTime(written);
+  if (time === null)
+    problems.push(
+      `REM evidence <EventTime> "${written.slice(0, 64)}" is not an xs:dateTime with a time zone (YYYY-MM-DDThh:mm:ss[.fraction](Z|±hh:mm)): no certified time`,
+    );
+  return time;
+}
+
+/** xs:dateTime with the time zone an instant needs; white space around it is collapsed away (XSD). */
+const XS_DATE_TIME =
+  /^\s*(?<year>\d{4})-(?<month>\d{2})-(?<day>\d{2})T(?<hour>\d{2}):(?<minute>\d{2}):(?<second>\d{2})(?:\.(?<fraction>\d+))?(?:Z|(?<sign>[+-])(?<zoneHour>\d{2}):(?<zoneMinute>\d{2}))\s*$/;
+
+/**
+ * The instant `text` names, as ISO 8601 UTC to the millisecond (a longer fraction is cut); null
+ * when it is no xs:dateTime with a time zone, or names no real date and time (30 February, 25:00).
+ */
+function xsDateTime(text: string): string | null {
+  const fields = XS_DATE_TIME.exec(text)?.groups;
+  if (!fields) return null;
+  const field = (name: string) => Number(fields[name] ?? 0);
+  const [year, month, day] = [field('year'), field('month'), field('day')];
+  const [hour, minute, second] = [field('hour'), field('minute'), field('second')];
+  const [zoneHour, zoneMinute] = [field('zoneHour'), field('zoneMinute')];
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return null;
+  if (hour > 23 || minute > 59 || second > 59) return null;
+  if (zoneMinute > 59 || zoneHour * 60 + zoneMinute > 14 * 60) return null;
+  const offsetMinutes = (fields.sign === '-' ? -1 : 1) * (zoneHour * 60 + zoneMinute);
+  const milliseconds = Number((fields.fraction ?? '').padEnd(3, '0').slice(0, 3));
+  const instant = new Date(0);
+  // setUTCFullYear, not Date.UTC: Date.UTC takes the years 0–99 for 1900–1999.
+  instant.setUTCFullYear(year, month - 1, day);
+  instant.setUTCHours(hour, minute - offsetMinutes, second, milliseconds);
+  return instant.toISOString();
+}
+
+function daysIn(year: number, month: number): number {
+  if (month !== 2) return [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
 }

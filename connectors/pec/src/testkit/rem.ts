@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ERDS_NAMESPACE } from '../rem/evidence.js';
 import { buildCertifiedMessage } from './certified.js';
 import { escape } from './daticert.js';
 import { base64Lines, CRLF, writePart, type HeaderLines } from './mime.js';
@@ -6,8 +7,7 @@ import { providerAddress, type TestProvider } from './provider.js';
 import type { SignatureHash } from './smime.js';
 import type { Submission } from './submission.js';
 
-/** Namespace of ERDS evidence (ETSI EN 319 522-2). */
-export const ERDS_NAMESPACE = 'http://uri.etsi.org/19522/v1#';
+export { ERDS_NAMESPACE };
 
 export interface RemMessageOptions {
   provider: TestProvider;

@@ -113,15 +113,25 @@ export function textOf(value: unknown): string | null {
  * The child elements named `name` in any namespace prefix. The reader keeps each written form
  * under its own key, so a writer that mixes `<destinatari>` and `<p:destinatari>` leaves two
  * groups: both are returned, one after the other (the form met first, first), as a list. One
- * form alone is returned as the reader built it.
+ * form alone is returned as the reader built it. The groups are gathered into one new list, never
+ * copied again per form: a document may write thousands of prefixes, and the reader's own arrays
+ * stay as they are.
  */
 export function childByLocalName(node: XmlNode, name: string): unknown {
-  let found: unknown;
+  let first: unknown;
+  let gathered: unknown[] | null = null;
   for (const key of Object.keys(node)) {
     if (localName(key) !== name) continue;
-    found = found === undefined ? node[key] : [...asList(found), ...asList(node[key])];
+    if (first === undefined) {
+      first = node[key];
+      continue;
+    }
+    gathered ??= [...asList(first)];
+    // One by one: push(...group) passes each element as an argument, and the 150 000 or more a
+    // 1 MB document can repeat overflow the call stack.
+    for (const element of asList(node[key])) gathered.push(element);
   }
-  return found;
+  return gathered ?? first;
 }
 
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
