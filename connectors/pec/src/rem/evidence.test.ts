@@ -200,4 +200,22 @@ describe('parseRemEvidence', () => {
     );
     expect(read(xml)).toMatchObject({ evidence: { type: 'ContentConsignment' }, problems: [] });
   });
+
+  it('reads a RecipientDetails nested thousands deep without overflowing: the address near the top counts, the rest is named', () => {
+    const depth = 20_000;
+    const xml = Buffer.from(
+      `<ev:ContentConsignment xmlns:ev="${NAMESPACE}"><ev:RecipientDetails>` +
+        '<ev:ElectronicAddress>b@rem.test</ev:ElectronicAddress>' +
+        '<ev:Recipient>'.repeat(depth) +
+        '<ev:ElectronicAddress>c@rem.test</ev:ElectronicAddress>' +
+        '</ev:Recipient>'.repeat(depth) +
+        '</ev:RecipientDetails></ev:ContentConsignment>',
+    );
+    expect(read(xml)).toMatchObject({
+      evidence: { event: { type: 'delivered', recipients: ['b@rem.test'] } },
+      problems: [
+        'REM evidence <RecipientDetails> is nested deeper than 16 levels: what is below is not read',
+      ],
+    });
+  });
 });

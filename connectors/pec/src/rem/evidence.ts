@@ -136,22 +136,37 @@ function evidenceType(rootName: string, root: XmlNode): string {
 function recipientsOf(root: XmlNode, problems: string[]): string[] {
   const details = childByLocalName(root, 'RecipientDetails');
   const addresses: string[] = [];
-  if (details !== undefined) collectAddresses('RecipientDetails', details, addresses, problems);
+  if (details !== undefined)
+    collectAddresses('RecipientDetails', details, { addresses, problems, depth: 0 });
   return addresses;
+}
+
+/**
+ * How deep under RecipientDetails addresses are looked for. EN 319 522 writes them two or three
+ * levels down; a document nested thousands deep would otherwise overflow the stack and lose the
+ * whole message to `unparseable` for one part.
+ */
+const ADDRESS_DEPTH = 16;
+
+interface AddressSearch {
+  addresses: string[];
+  problems: string[];
+  depth: number;
 }
 
 /**
  * Every address written under `name`, into `addresses`. An ElectronicAddress with none is named in
  * `problems`: dropped silently, its recipient would wait for a delivery nobody reports.
  */
-function collectAddresses(
-  name: string,
-  value: unknown,
-  addresses: string[],
-  problems: string[],
-): void {
+function collectAddresses(name: string, value: unknown, search: AddressSearch): void {
+  const { addresses, problems, depth } = search;
   if (Array.isArray(value)) {
-    for (const item of value) collectAddresses(name, item, addresses, problems);
+    for (const item of value) collectAddresses(name, item, search);
+    return;
+  }
+  if (depth > ADDRESS_DEPTH) {
+    const note = `REM evidence <RecipientDetails> is nested deeper than ${ADDRESS_DEPTH} levels: what is below is not read`;
+    if (!problems.includes(note)) problems.push(note);
     return;
   }
   const found = addresses.length;
@@ -161,7 +176,8 @@ function collectAddresses(
   const node = asNode(value);
   if (node)
     for (const [key, child] of Object.entries(node))
-      if (key !== '@' && key !== '#text') collectAddresses(key, child, addresses, problems);
+      if (key !== '@' && key !== '#text')
+        collectAddresses(key, child, { addresses, problems, depth: depth + 1 });
   if (addresses.length === found && localName(name) === 'ElectronicAddress')
     problems.push(`REM evidence <${name}> "${text ?? ''}" is not an e-mail address: left out`);
 }
