@@ -104,7 +104,6 @@ export function createPecConnector(outbox: PecOutbox): Connector {
 }
 
 const PEC_SEND_TEMPLATE = {
-  $schema: 'https://unpkg.com/@camunda/element-templates-json-schema/resources/schema.json',
   name: 'Send PEC',
   id: 'pectrack.pec.send',
   version: 1,

@@ -1,6 +1,6 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ConnectorDefinitionError } from './errors.js';
-import type { ElementTemplate } from './templates.js';
+import type { ElementTemplate, TemplateProperty } from './templates.js';
 
 /** The pino-compatible subset of a logger a connector may use. */
 export interface ConnectorLogger {
@@ -105,30 +105,68 @@ export function defineConnector<
       `version "${definition.version}" is not semver`,
     );
   }
-  for (const template of definition.templates)
-    checkTemplate(definition.type, Object.keys(definition.actions), template);
+  for (const template of definition.templates) checkTemplate(definition, template);
   return Object.freeze({ ...definition });
 }
 
-function checkTemplate(type: string, actionNames: string[], template: ElementTemplate): void {
-  for (const property of template.properties) {
-    const { binding } = property;
-    if (binding.type !== 'pectrack:connector') continue;
-    const value = property.value;
-    if (binding.property === 'type' && value !== type) {
-      throw new ConnectorDefinitionError(
-        type,
-        `template "${template.id}" binds connector type "${String(value)}"`,
-      );
-    }
-    if (
-      binding.property === 'action' &&
-      (typeof value !== 'string' || !actionNames.includes(value))
-    ) {
-      throw new ConnectorDefinitionError(
-        type,
-        `template "${template.id}" binds unknown action "${String(value)}"`,
-      );
-    }
-  }
+/**
+ * What a template writes into a diagram must run: exactly one connector type, this one; an action
+ * when the connector has several (each is registered as `type:action` only); inputs its action's
+ * schema takes, every required one among them. Else each process reaching the task stops with an
+ * incident, long after the package was installed.
+ */
+function checkTemplate(
+  definition: Pick<
+    ConnectorDefinition<z.ZodType, Record<string, z.ZodType>, never>,
+    'type' | 'actions'
+  >,
+  template: ElementTemplate,
+): void {
+  const { type } = definition;
+  const refuse = (why: string) => {
+    throw new ConnectorDefinitionError(type, `template "${template.id}" ${why}`);
+  };
+  const bound = (property: 'type' | 'action') =>
+    template.properties.filter(
+      (p) => p.binding.type === 'pectrack:connector' && p.binding.property === property,
+    );
+  const types = bound('type');
+  if (types.length !== 1) refuse(`binds the connector type ${types.length} times, not once`);
+  if (types[0]!.value !== type) refuse(`binds connector type "${String(types[0]!.value)}"`);
+  const actionNames = Object.keys(definition.actions);
+  const actions = bound('action');
+  if (actions.length > 1) refuse(`binds the action ${actions.length} times`);
+  const [action] = actions;
+  if (!action && actionNames.length > 1)
+    refuse(`binds no action, and "${type}" has several (${actionNames.join(', ')})`);
+  const chosen = action ? actionChoices(action) : actionNames;
+  for (const name of chosen)
+    if (!actionNames.includes(name)) refuse(`binds unknown action "${name}"`);
+  const inputs = template.properties.flatMap((p) =>
+    p.binding.type === 'pectrack:input' ? [p.binding.name] : [],
+  );
+  // One action fixed: its inputs are known. A dropdown of actions: each reads the same inputs.
+  for (const name of chosen) checkInputs(definition.actions[name]!.inputSchema, inputs, refuse);
+}
+
+/** The actions an action property may set: its value, or the choices of a dropdown. */
+function actionChoices(property: TemplateProperty): string[] {
+  if (property.type === 'Dropdown' && property.choices) return property.choices.map((c) => c.value);
+  return [String(property.value)];
+}
+
+/**
+ * Against an object schema (the usual case; another schema is the action's own business): no
+ * input it does not know (a strict schema refuses it, a loose one drops it: either way the
+ * template's field does nothing), and every field it requires offered.
+ */
+function checkInputs(schema: z.ZodType, inputs: string[], refuse: (why: string) => never): void {
+  if (!(schema instanceof z.ZodObject)) return;
+  const shape = schema.shape as Record<string, z.ZodType>;
+  for (const name of inputs)
+    if (!(name in shape)) refuse(`binds input "${name}", which the action does not take`);
+  for (const [name, field] of Object.entries(shape))
+    // A field that takes `undefined` (optional, or with a default) need not be offered.
+    if (!inputs.includes(name) && !field.safeParse(undefined).success)
+      refuse(`never offers input "${name}", which the action requires`);
 }

@@ -1,6 +1,8 @@
 /**
  * Element templates in the Camunda element-template JSON shape, bound to the `pectrack:` extension
  * namespace instead of `camunda:`/`zeebe:`, so the designer's template support works unchanged.
+ * Camunda's own schema allows only its binding types, so these templates name none (`$schema`):
+ * Camunda Desktop Modeler refuses them; PECtrack's designer reads them.
  */
 export type TemplateBinding =
   /** Sets the connector type (`property: "type"`) or the action name (`property: "action"`). */
@@ -38,6 +40,7 @@ export interface TemplateProperty {
 }
 
 export interface ElementTemplate {
+  /** Never Camunda's (see above): a template claiming it fails Desktop Modeler's check. */
   $schema?: string;
   name: string;
   id: string;

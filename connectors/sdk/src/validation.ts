@@ -1,13 +1,20 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ConnectorError, ConnectorValidationError, type ValidationIssue } from './errors.js';
 import type { Connector } from './connector.js';
 
-/** Validates a connector's config the way the runtime does before any call; throws CONFIG_INVALID. */
+/**
+ * Validates a connector's config the way the runtime does before any call; throws CONFIG_INVALID.
+ * A key the schema does not know is refused, not dropped: a misspelt setting (`timeoutMS`) would
+ * otherwise leave its default in force without a word.
+ */
 export function parseConnectorConfig<S extends z.ZodType>(
   connector: Connector<S>,
   raw: unknown,
 ): z.output<S> {
-  const result = connector.configSchema.safeParse(raw);
+  const schema = connector.configSchema;
+  // strict() keeps the schema's output: the cast only tells TypeScript so.
+  const strict = (schema instanceof z.ZodObject ? schema.strict() : schema) as S;
+  const result = strict.safeParse(raw);
   if (!result.success) {
     throw new ConnectorValidationError(
       'CONFIG_INVALID',

@@ -11,7 +11,7 @@ import {
   type Connector,
 } from '@pectrack/connector-sdk';
 import { ConfigError, type ConnectorSettings } from '../config.js';
-import type { InstalledConnector } from './adapter.js';
+import { registryKeys, type InstalledConnector } from './adapter.js';
 
 const PACKAGES_VARIABLE = 'PECTRACK_CONNECTORS';
 const CONFIG_VARIABLE = 'PECTRACK_CONNECTORS_CONFIG';
@@ -37,6 +37,7 @@ export function installAll(
       throw new ConfigError(PACKAGES_VARIABLE, `installs connector "${connector.type}" twice`);
     seen.add(connector.type);
   }
+  refuseSharedKeys(connectors);
   for (const type of Object.keys(configs)) {
     if (!seen.has(type))
       throw new ConfigError(CONFIG_VARIABLE, `configures "${type}", which is not installed`);
@@ -45,6 +46,26 @@ export function installAll(
     connector,
     config: validConfig(connector, configs[connector.type] ?? {}),
   }));
+}
+
+/**
+ * Tasks name a registry key: `type:action`, and the bare type of a one-action connector. Two
+ * connectors may make the same one (`acme` with action `fax`, and `acme:fax`); the one installed
+ * later would run the other's tasks without a word, so the start stops, naming both.
+ */
+function refuseSharedKeys(connectors: Connector[]): void {
+  const owners = new Map<string, string>();
+  for (const connector of connectors)
+    for (const action of Object.keys(connector.actions))
+      for (const key of registryKeys(connector, action)) {
+        const owner = owners.get(key);
+        if (owner !== undefined && owner !== connector.type)
+          throw new ConfigError(
+            PACKAGES_VARIABLE,
+            `connectors "${owner}" and "${connector.type}" both answer to "${key}": a task naming it would run either`,
+          );
+        owners.set(key, connector.type);
+      }
 }
 
 function validConfig(connector: Connector, raw: unknown): unknown {
