@@ -39,13 +39,24 @@ export interface TaskSpec {
   formKey: string | null;
 }
 
+/**
+ * One job of a connector call. An incident retry repeats the call under the same `jobRef`, which
+ * is what its idempotency key is made of, and counts itself in `retries` (absent: not retried).
+ * The instance awaits the job of the latest retry only: an earlier job, delivered again after a
+ * crash, must neither call with the input from before a person's correction nor report.
+ */
+export interface ConnectorJob {
+  jobRef: string;
+  retries?: number;
+}
+
 export type Command =
   | { type: 'start'; variables: Variables; businessKey?: string | null }
   | { type: 'completeTask'; taskRef: string; variables: Variables }
   | { type: 'triggerMessage'; subscriptionRef: string; variables: Variables }
   | { type: 'triggerTimer'; timerRef: string }
-  | { type: 'connectorResult'; jobRef: string; ok: true; output: Variables }
-  | { type: 'connectorResult'; jobRef: string; ok: false; error: string }
+  | ({ type: 'connectorResult'; ok: true; output: Variables } & ConnectorJob)
+  | ({ type: 'connectorResult'; ok: false; error: string } & ConnectorJob)
   /** `variables` (optional) are merged before the retry, to fix what the failing expression read. */
   | { type: 'retryIncident'; incidentRef: string; variables?: Variables }
   | { type: 'cancel'; reason: string };
@@ -68,13 +79,12 @@ export type Effect =
       correlationKey: string | null;
     }
   | { type: 'unsubscribe'; subscriptionRef: string }
-  | {
+  | ({
       type: 'invokeConnector';
-      jobRef: string;
       elementId: string;
       connectorType: string;
       input: Variables;
-    }
+    } & ConnectorJob)
   | {
       type: 'incident';
       incidentRef: string;

@@ -126,6 +126,7 @@ export class OutboxDispatcher {
           tenantId: p.tenantId as string,
           instanceId: p.instanceId as string,
           jobRef: p.jobRef as string,
+          retries: p.retries as number | undefined,
           elementId: p.elementId as string,
           connectorType: p.connectorType as string,
           input: (p.input ?? {}) as Record<string, unknown>,

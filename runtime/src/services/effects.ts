@@ -168,6 +168,7 @@ function applyEffect(
     case 'invokeConnector':
       outbox('invokeConnector', effect.jobRef, {
         jobRef: effect.jobRef,
+        retries: effect.retries,
         elementId: effect.elementId,
         connectorType: effect.connectorType,
         input: effect.input,

@@ -4,7 +4,7 @@
  * crash harmless.
  */
 import { awaitsJob as instanceAwaitsJob } from '../engine/index.js';
-import type { Command } from '../engine/types.js';
+import type { Command, ConnectorJob } from '../engine/types.js';
 import { isStale, runCommand } from './command-runner.js';
 import type { ServiceContext } from './context.js';
 import { redeliverBuffered } from './message-buffer.js';
@@ -16,11 +16,11 @@ export interface InternalCommands {
   connectorResult(
     tenantId: string,
     instanceId: string,
-    jobRef: string,
+    job: ConnectorJob,
     result: { ok: true; output: Record<string, unknown> } | { ok: false; error: string },
   ): Promise<InternalOutcome>;
-  /** Whether the instance still waits for the result of connector job `jobRef`. */
-  awaitsJob(tenantId: string, instanceId: string, jobRef: string): Promise<boolean>;
+  /** Whether the instance still waits for the result of this connector job. */
+  awaitsJob(tenantId: string, instanceId: string, job: ConnectorJob): Promise<boolean>;
   /** Finishes buffered-message deliveries a crash interrupted; returns how many were delivered. */
   redeliverBufferedMessages(): Promise<number>;
 }
@@ -42,12 +42,17 @@ export function internalCommands(ctx: ServiceContext): InternalCommands {
   return {
     triggerTimer: (tenantId, instanceId, timerRef) =>
       run(tenantId, instanceId, { type: 'triggerTimer', timerRef }),
-    connectorResult: (tenantId, instanceId, jobRef, result) =>
-      run(tenantId, instanceId, { type: 'connectorResult', jobRef, ...result }),
-    async awaitsJob(tenantId, instanceId, jobRef) {
+    connectorResult: (tenantId, instanceId, job, result) =>
+      run(tenantId, instanceId, {
+        type: 'connectorResult',
+        jobRef: job.jobRef,
+        retries: job.retries,
+        ...result,
+      }),
+    async awaitsJob(tenantId, instanceId, job) {
       const found = (await ctx.commands.loadInstances([instanceId])).get(instanceId);
       if (!found || found.tenantId !== tenantId) return false;
-      return instanceAwaitsJob(found.state, jobRef);
+      return instanceAwaitsJob(found.state, job);
     },
     redeliverBufferedMessages: () => redeliverBuffered(ctx),
   };

@@ -119,6 +119,30 @@ for (const database of await testDatabases()) {
       }
     });
 
+    it('retries a 408 Request Timeout and a 425 Too Early, which the same request may get past', async () => {
+      const caseNumber = `${database.kind}-timed-out`;
+      service.refusals = [408, 425];
+      try {
+        const done = await ended((await start(caseNumber)).id);
+        expect(done.variables).toMatchObject({ receipt: `ok-${caseNumber}` });
+        expect(done.incidents).toEqual([]);
+        expect(requestsFor(caseNumber)).toHaveLength(3);
+      } finally {
+        service.refusals = [];
+      }
+    });
+
+    it('names the status alone when the answer has no body', async () => {
+      const caseNumber = `${database.kind}-gone`;
+      service.refusals = [410];
+      try {
+        const incident = await openIncident((await start(caseNumber)).id);
+        expect(incident.message).toMatch(/after 1 attempt: POST \S+ answered 410$/);
+      } finally {
+        service.refusals = [];
+      }
+    });
+
     it('retries a 500, then raises an incident; retrying after the service recovers completes', async () => {
       const caseNumber = `${database.kind}-flaky`;
       service.failing = true;

@@ -1,7 +1,7 @@
 /**
  * The far side of the http connector: a JSON service that answers 500 while `failing` is set,
- * 429 with `Retry-After: 0` to the next `throttled` requests, and keeps every request it
- * received.
+ * 429 with `Retry-After: 0` to the next `throttled` requests, each status of `refusals` in turn,
+ * without a body, to the requests after, and keeps every request it received.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,12 +10,18 @@ export interface JsonService {
   url: string;
   failing: boolean;
   throttled: number;
+  refusals: number[];
   requests: { method: string; idempotencyKey: string | undefined; body: unknown }[];
   close(): Promise<void>;
 }
 
 export async function startJsonService(): Promise<JsonService> {
-  const service = { failing: false, throttled: 0, requests: [] } as unknown as JsonService;
+  const service = {
+    failing: false,
+    throttled: 0,
+    refusals: [],
+    requests: [],
+  } as unknown as JsonService;
   const server: Server = createServer((request, response) => {
     let text = '';
     request.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -31,6 +37,11 @@ export async function startJsonService(): Promise<JsonService> {
         response
           .writeHead(429, { 'content-type': 'text/plain', 'retry-after': '0' })
           .end('slow down');
+        return;
+      }
+      const refusal = service.refusals.shift();
+      if (refusal !== undefined) {
+        response.writeHead(refusal, { connection: 'close' }).end();
         return;
       }
       if (service.failing) {

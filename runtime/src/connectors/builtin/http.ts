@@ -1,8 +1,9 @@
 /**
  * `pectrack:http`: one JSON request to a URL, so a service task can call a web service without a
- * custom connector. 5xx, 429 and network failures are retryable (the far side may recover);
- * other non-2xx answers are not (the same request would be refused again). A 429 or 503 with
- * Retry-After is called again when the service said, and is not counted as a failure.
+ * custom connector. 5xx, 408, 425, 429 and network failures are retryable (the far side may
+ * recover, or asked for the request again); other non-2xx answers are not (the same request
+ * would be refused again). A 429 or 503 with Retry-After is called again when the service said,
+ * and is not counted as a failure.
  */
 import { ConnectorError, defineConnector } from '@pectrack/connector-sdk';
 import { z } from 'zod';
@@ -28,7 +29,6 @@ export const httpConnector = defineConnector({
   configSchema: Config,
   templates: [
     {
-      $schema: 'https://unpkg.com/@camunda/element-templates-json-schema/resources/schema.json',
       name: 'HTTP request (JSON)',
       id: 'pectrack.http.request',
       version: 1,
@@ -141,24 +141,36 @@ async function readBody(response: Response): Promise<unknown> {
   }
 }
 
+/**
+ * Statuses below 500 that a repeat of the same request may get past (RFC 9110 §15.5.9, RFC 8470
+ * §5.2, RFC 6585 §4): 408, the server gave up waiting for the request (a slow upload, a proxy's
+ * idle timeout); 425, it would not risk a request that might be replayed; 429, too many requests.
+ */
+const TRANSIENT_REFUSALS = new Set([408, 425, 429]);
+
 function refused(
   input: Input,
   status: number,
   body: unknown,
   retryAfter: string | null,
 ): ConnectorError {
-  const excerpt =
-    typeof body === 'string' ? body.slice(0, 200) : JSON.stringify(body)?.slice(0, 200);
   const later = status === 429 || status === 503 ? delayOf(retryAfter) : undefined;
+  const excerpt = excerptOf(body);
   return new ConnectorError(
     'HTTP_STATUS',
     `${input.method} ${input.url} answered ${status}${excerpt ? `: ${excerpt}` : ''}`,
     {
-      retryable: status >= 500 || status === 429,
+      retryable: status >= 500 || TRANSIENT_REFUSALS.has(status),
       ...(later !== undefined && { retryAfterMs: later }),
       details: { status },
     },
   );
+}
+
+/** The start of an answer's body for a message; empty for no body (readBody's null). */
+function excerptOf(body: unknown): string {
+  if (body === null) return '';
+  return (typeof body === 'string' ? body : JSON.stringify(body)).slice(0, 200);
 }
 
 /** Retry-After (RFC 9110 10.2.3): delay-seconds or an HTTP date; undefined when absent or unreadable. */

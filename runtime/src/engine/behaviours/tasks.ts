@@ -8,7 +8,7 @@ import {
   type Outcome,
 } from '../expressions/evaluate.js';
 import type { Run } from '../execution/run.js';
-import type { Token } from '../execution/state.js';
+import { retriesOf, type Token } from '../execution/state.js';
 import type { ConnectorDefinition, FlowNode, Mapping, TaskDefinition } from '../model/graph.js';
 import type { TaskSpec, Variables } from '../types.js';
 import type { Behaviour, Behaviours } from './behaviour.js';
@@ -44,15 +44,15 @@ const connectorTask: Behaviour = {
       );
       return;
     }
-    const ref = run.callRef(token);
+    const job = run.connectorJob(token);
     run.emit({
       type: 'invokeConnector',
-      jobRef: ref,
+      ...job,
       elementId: node.id,
       connectorType: connector.type,
       input: input.value,
     });
-    run.wait(token, { k: 'job', ref });
+    run.wait(token, { k: 'job', ref: job.jobRef, ...retriesOf(job) });
   },
 };
 

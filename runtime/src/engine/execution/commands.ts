@@ -1,7 +1,7 @@
 import { completeConnectorTask } from '../behaviours/tasks.js';
-import { CommandRejected, type Command, type Variables } from '../types.js';
+import { CommandRejected, type Command, type ConnectorJob, type Variables } from '../types.js';
 import type { Run } from './run.js';
-import type { BoundaryTimer, Token, Wait } from './state.js';
+import { retriesOf, waitsForJob, type BoundaryTimer, type Token, type Wait } from './state.js';
 
 type Handlers = {
   [K in Exclude<Command['type'], 'start'>]: (
@@ -48,7 +48,7 @@ export const commandHandlers: Handlers = {
   },
 
   connectorResult(run, command) {
-    const token = waitingOn(run, 'job', command.jobRef, 'connector job');
+    const token = awaitingJob(run, command);
     if (command.ok) {
       completeConnectorTask(
         run,
@@ -56,7 +56,10 @@ export const commandHandlers: Handlers = {
         checkedVariables(command.output),
       );
     } else {
-      run.raiseIncident(token, 'connector', command.error, 'execute', { jobRef: command.jobRef });
+      run.raiseIncident(token, 'connector', command.error, 'execute', {
+        jobRef: command.jobRef,
+        ...retriesOf(command),
+      });
     }
   },
 
@@ -70,11 +73,11 @@ export const commandHandlers: Handlers = {
         `incident ${command.incidentRef} is not open in this instance`,
       );
     }
-    const { phase, output, jobRef } = token.wait;
+    const { phase, output, jobRef, retries } = token.wait;
     run.emit({ type: 'incidentResolved', incidentRef: command.incidentRef });
     run.mergeVariables(checkedVariables(command.variables ?? {}));
     const resumed = run.update(token, { wait: null });
-    if (jobRef !== undefined) run.repeatCall(resumed, jobRef);
+    if (jobRef !== undefined) run.repeatCall(resumed, { jobRef, retries: (retries ?? 0) + 1 });
     if (phase === 'activate') run.activate(resumed);
     else if (phase === 'execute') run.execute(resumed);
     else if (phase === 'leave') run.leave(resumed);
@@ -96,6 +99,18 @@ function fireBoundaryTimer(run: Run, holder: Token, timer: BoundaryTimer): void 
     run.rearmBoundaryTimer(holder, timer);
   }
   run.schedule('enter', run.createToken(holder.scope, boundary.id, null));
+}
+
+function awaitingJob(run: Run, job: ConnectorJob): Token {
+  const token = run.find((candidate) => waitsForJob(candidate.wait, job));
+  if (token === undefined) {
+    const retry = job.retries ? ` of retry ${job.retries}` : '';
+    throw new CommandRejected(
+      'unknown-ref',
+      `connector job ${job.jobRef}${retry} is not open in this instance`,
+    );
+  }
+  return token;
 }
 
 function waitingOn(run: Run, kind: Wait['k'], ref: string, what: string): Token {

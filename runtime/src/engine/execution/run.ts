@@ -8,7 +8,7 @@ import {
 } from '../expressions/timer.js';
 import type { ExecutableProcess, FlowNode, TimerDefinition } from '../model/graph.js';
 import { selectFlows, type IncidentType } from './flow-selection.js';
-import { CommandRejected, type Effect, type Variables } from '../types.js';
+import { CommandRejected, type ConnectorJob, type Effect, type Variables } from '../types.js';
 import {
   ROOT_SCOPE,
   type BoundaryTimer,
@@ -62,18 +62,18 @@ export class Run {
     return `${prefix}${this.seq}`;
   }
 
-  /** A connector call an incident retry repeats, by token: see IncidentWait.jobRef. */
-  private readonly repeatedCalls = new Map<number, string>();
+  /** The next job of each connector call an incident retry repeats, by token: see ConnectorJob. */
+  private readonly repeatedCalls = new Map<number, ConnectorJob>();
 
-  repeatCall(token: Token, jobRef: string): void {
-    this.repeatedCalls.set(token.id, jobRef);
+  repeatCall(token: Token, job: ConnectorJob): void {
+    this.repeatedCalls.set(token.id, job);
   }
 
-  /** The job ref for a connector call: the repeated one, else a new one. */
-  callRef(token: Token): string {
+  /** The job for a token's connector call: the repeated call's next one, else a new call's. */
+  connectorJob(token: Token): ConnectorJob {
     const repeated = this.repeatedCalls.get(token.id);
     this.repeatedCalls.delete(token.id);
-    return repeated ?? this.ref('j');
+    return repeated ?? { jobRef: this.ref('j') };
   }
 
   emit(effect: Effect): void {
@@ -312,7 +312,7 @@ export class Run {
     type: IncidentType,
     message: string,
     phase: IncidentPhase,
-    keep: Pick<IncidentWait, 'output' | 'jobRef'> = {},
+    keep: Pick<IncidentWait, 'output' | 'jobRef' | 'retries'> = {},
   ): void {
     const ref = this.ref('i');
     this.wait(token, { k: 'incident', ref, phase, ...keep });

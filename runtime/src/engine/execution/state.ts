@@ -1,4 +1,4 @@
-import type { InstanceState, Variables } from '../types.js';
+import type { ConnectorJob, InstanceState, Variables } from '../types.js';
 
 /**
  * The engine's view of an instance's JSON state. Tokens are the whole truth: a token waits in
@@ -29,7 +29,7 @@ export interface Token {
 
 export type Wait =
   | { readonly k: 'task'; readonly ref: string }
-  | { readonly k: 'job'; readonly ref: string }
+  | { readonly k: 'job'; readonly ref: string; readonly retries?: number }
   | { readonly k: 'message'; readonly ref: string }
   | { readonly k: 'timer'; readonly ref: string }
   | { readonly k: 'join' }
@@ -50,6 +50,21 @@ export interface IncidentWait {
    * same job ref, and so the same idempotency key (a send the provider took is not sent twice).
    */
   readonly jobRef?: string;
+  /** The failed job's incident retries: the retry's job counts one more (see ConnectorJob). */
+  readonly retries?: number;
+}
+
+/**
+ * `{ retries }` of a retried job, nothing for a call's first: the waits and effects of a call
+ * never retried stay as they were written before retries were counted.
+ */
+export function retriesOf(job: ConnectorJob): { retries?: number } {
+  return job.retries ? { retries: job.retries } : {};
+}
+
+/** Whether `wait` is for this job of a connector call; a job of an earlier retry is not awaited. */
+export function waitsForJob(wait: Wait | null, job: ConnectorJob): boolean {
+  return wait?.k === 'job' && wait.ref === job.jobRef && (wait.retries ?? 0) === (job.retries ?? 0);
 }
 
 export interface BoundaryTimer {

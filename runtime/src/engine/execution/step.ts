@@ -1,9 +1,15 @@
 import { atInstant } from '../expressions/clock.js';
 import type { ExecutableProcess } from '../model/graph.js';
-import { CommandRejected, type Command, type InstanceState, type StepResult } from '../types.js';
+import {
+  CommandRejected,
+  type Command,
+  type ConnectorJob,
+  type InstanceState,
+  type StepResult,
+} from '../types.js';
 import { checkedVariables, commandHandlers } from './commands.js';
 import { Run } from './run.js';
-import { ROOT_SCOPE, type EngineState } from './state.js';
+import { ROOT_SCOPE, waitsForJob, type EngineState } from './state.js';
 
 /**
  * Applies one command to one instance and runs it to its next wait state. Pure: the same
@@ -61,8 +67,8 @@ function isEngineState(state: InstanceState): state is EngineState {
   return Array.isArray(state.tokens) && typeof state.seq === 'number';
 }
 
-/** Whether an active instance still waits for the result of connector job `jobRef`. */
-export function awaitsJob(state: InstanceState, jobRef: string): boolean {
+/** Whether an active instance still waits for the result of this connector job. */
+export function awaitsJob(state: InstanceState, job: ConnectorJob): boolean {
   if (state.status !== 'active' || !isEngineState(state)) return false;
-  return state.tokens.some((token) => token.wait?.k === 'job' && token.wait.ref === jobRef);
+  return state.tokens.some((token) => waitsForJob(token.wait, job));
 }

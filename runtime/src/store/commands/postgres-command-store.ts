@@ -168,10 +168,10 @@ const BATCH_SQL = (() => {
 /** The batch as column arrays, in PARAMETER_ORDER. */
 function batchValues(changes: InstanceChange[]): unknown[] {
   const rows = new Map<Table, unknown[][]>(PARAMETER_ORDER.map((t) => [t, []]));
-  const add = (t: Table, row: unknown[]): void => void rows.get(t)!.push(row);
+  const add = (t: Table, row: unknown[]): void => void rows.get(t)!.push(row.map(storable));
   for (const c of changes) {
     const i = c.instance;
-    const state = JSON.stringify(i.state);
+    const state = jsonb(i.state);
     if (c.expectedVersion === null) {
       add(INSTANCES, [
         i.id,
@@ -246,7 +246,7 @@ function batchValues(changes: InstanceChange[]): unknown[] {
         h.event,
         h.elementId,
         h.elementType,
-        h.data ? JSON.stringify(h.data) : null,
+        h.data ? jsonb(h.data) : null,
       ]);
     }
     for (const o of c.outbox) {
@@ -254,7 +254,7 @@ function batchValues(changes: InstanceChange[]): unknown[] {
         o.tenantId,
         o.instanceId,
         o.kind,
-        JSON.stringify(o.payload),
+        jsonb(o.payload),
         o.idempotencyKey,
         'pending',
         0,
@@ -266,6 +266,36 @@ function batchValues(changes: InstanceChange[]): unknown[] {
   return PARAMETER_ORDER.flatMap((t) =>
     t.columns.map((_, column) => rows.get(t)!.map((row) => row[column])),
   );
+}
+
+/**
+ * PostgreSQL holds no U+0000: text refuses the byte, jsonb the `\u0000` escape. One NUL from
+ * outside (a NUL-padded field in a service's answer, an error message quoting it) would make the
+ * whole change unwritable, and the instance stuck. It is written as the six characters `\u0000`,
+ * its JSON spelling, rather than dropped: a value that lost its NULs would pass for what the far
+ * side sent, while the escape still shows what it did send.
+ */
+function spelledNul(text: string): string {
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '\\u0000') : text;
+}
+
+/** A column value PostgreSQL takes: see spelledNul. */
+function storable(value: unknown): unknown {
+  return typeof value === 'string' ? spelledNul(value) : value;
+}
+
+/** A value as jsonb text. Its JSON spells a NUL `\u0000`: only then is the value walked. */
+function jsonb(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text.includes('\\u0000') ? JSON.stringify(value, withNulSpelled) : text;
+}
+
+function withNulSpelled(_name: string, value: unknown): unknown {
+  if (typeof value === 'string') return spelledNul(value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const entries = Object.entries(value);
+  if (!entries.some(([name]) => name.includes('\u0000'))) return value;
+  return Object.fromEntries(entries.map(([name, v]) => [spelledNul(name), v]));
 }
 
 function toInstance(row: Row): InstanceRecord {
