@@ -125,6 +125,19 @@ describe('intermediate timer catch event', () => {
       'timer of wait: invalid timer duration "later": expected an ISO 8601 duration such as PT1H or P3D',
     );
   });
+
+  it('turns a duration that ends past the year 9999 into an incident, not a timer due at once', async () => {
+    const xml = diagram(`
+      <bpmn:startEvent id="start" /><bpmn:intermediateCatchEvent id="wait">${timer('timeDuration', '=delay')}</bpmn:intermediateCatchEvent>
+      <bpmn:endEvent id="end" />${flows('start>wait', 'wait>end')}`);
+    for (const delay of ['P8000Y', 'P999999999Y']) {
+      const instance = await Instance.start(xml, { delay });
+      expect(ofType(instance.log, 'scheduleTimer')).toEqual([]);
+      expect(ofType(instance.log, 'incident')[0]!.message).toBe(
+        `timer of wait: invalid timer duration "${delay}": expected a value that ends before the year 10000`,
+      );
+    }
+  });
 });
 
 describe('timer boundary events', () => {

@@ -134,8 +134,12 @@ describe('user tasks and the simple approval', () => {
     const [incident] = ofType(instance.log, 'incident');
     expect(incident).toMatchObject({ elementId: 'review', incidentType: 'expression' });
     expect(incident!.message).toMatch(
-      /due date must be an ISO 8601 duration or date-time, got "soon"/,
+      /due date must be an ISO 8601 duration or date-time ending before the year 10000, got "soon"/,
     );
+    // A duration past what a database holds is no due date either (it was stored as none).
+    const far = await Instance.start(xml, { deadline: 'P999999999Y' });
+    expect(ofType(far.log, 'incident')[0]!.message).toMatch(/got "P999999999Y"/);
+    expect(ofType(far.log, 'createTask')).toHaveLength(0);
     expect(ofType(instance.log, 'createTask')).toHaveLength(0);
     expect(instance.status).toBe('active');
 

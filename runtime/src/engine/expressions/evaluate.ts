@@ -2,7 +2,7 @@ import { DateTime, Duration } from 'luxon';
 import type { Variables } from '../types.js';
 import type { Expression } from './expression.js';
 import type { FeelOutcome } from './feel.js';
-import { addDuration, parseDate, parseDuration } from './timer.js';
+import { addDuration, parseDate, parseDuration, storableInstant } from './timer.js';
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -71,19 +71,22 @@ export function evaluateDueDate(
   if (expression === null) return { ok: true, value: null };
   return then(evaluateExpression(expression, variables), (value) => {
     if (value === null) return { ok: true, value: null };
-    if (Duration.isDuration(value))
-      return { ok: true, value: addDuration(now.toISOString(), value) };
-    if (DateTime.isDateTime(value)) return { ok: true, value: value.toUTC().toISO()! };
-    if (typeof value === 'string') {
-      const duration = parseDuration(value);
-      const due = duration === null ? parseDate(value) : addDuration(now.toISOString(), duration);
-      if (due !== null) return { ok: true, value: due };
-    }
+    const due = dueInstant(value, now);
+    if (due !== null) return { ok: true, value: due };
     return {
       ok: false,
-      message: `due date must be an ISO 8601 duration or date-time, got ${JSON.stringify(toJsonValue(value))}`,
+      message: `due date must be an ISO 8601 duration or date-time ending before the year 10000, got ${JSON.stringify(toJsonValue(value))}`,
     };
   });
+}
+
+/** The instant a due date value names; null when it names none a database holds. */
+function dueInstant(value: unknown, now: Date): string | null {
+  if (Duration.isDuration(value)) return addDuration(now.toISOString(), value);
+  if (DateTime.isDateTime(value)) return storableInstant(value);
+  if (typeof value !== 'string') return null;
+  const duration = parseDuration(value);
+  return duration === null ? parseDate(value) : addDuration(now.toISOString(), duration);
 }
 
 /** FEEL values as JSON: temporal values become ISO 8601 texts, functions are dropped. */

@@ -30,10 +30,9 @@ export function firstFiring(kind: TimerKind, value: unknown, now: Date): TimerOu
   if (kind === 'duration') {
     const duration = parseDuration(text);
     if (duration === null) return invalid(kind, text, 'an ISO 8601 duration such as PT1H or P3D');
-    return {
-      ok: true,
-      firing: { dueAt: addDuration(now.toISOString(), duration), remaining: 0, period: null },
-    };
+    const dueAt = addDuration(now.toISOString(), duration);
+    if (dueAt === null) return invalid(kind, text, PAST_9999);
+    return { ok: true, firing: { dueAt, remaining: 0, period: null } };
   }
   if (kind === 'date') {
     const date = parseDate(text);
@@ -48,17 +47,33 @@ export function firstFiring(kind: TimerKind, value: unknown, now: Date): TimerOu
 export function nextFiring(firing: TimerFiring): TimerFiring | null {
   if (firing.period === null || firing.remaining === 0) return null;
   const period = Duration.fromISO(firing.period);
+  const dueAt = addDuration(firing.dueAt, period);
+  // A cycle whose next firing falls past the year 9999 has run its course.
+  if (dueAt === null) return null;
   return {
-    dueAt: addDuration(firing.dueAt, period),
+    dueAt,
     remaining: firing.remaining === null ? null : firing.remaining - 1,
     period: firing.period,
   };
 }
 
-/** Adds an ISO 8601 duration to an instant (used for task due dates too). */
-export function addDuration(instant: string, duration: Duration): string {
-  return DateTime.fromISO(instant, { zone: 'utc' }).plus(duration).toUTC().toISO()!;
+/**
+ * Adds an ISO 8601 duration to an instant (used for task due dates too); null when the result is
+ * no instant both databases hold (past the year 9999, or beyond what luxon counts: P999999999Y
+ * gave an invalid date, stored as no due date, and the timer fired at once).
+ */
+export function addDuration(instant: string, duration: Duration): string | null {
+  return storableInstant(DateTime.fromISO(instant, { zone: 'utc' }).plus(duration));
 }
+
+/** The instant as ISO 8601 UTC, or null when it is invalid or outside the years 1 to 9999. */
+export function storableInstant(time: DateTime): string | null {
+  if (!time.isValid) return null;
+  const utc = time.toUTC();
+  return utc.year >= 1 && utc.year <= 9999 ? utc.toISO() : null;
+}
+
+const PAST_9999 = 'a value that ends before the year 10000';
 
 export function parseDuration(text: string): Duration | null {
   if (!text.startsWith('P')) return null;
@@ -88,6 +103,7 @@ function firstCycleFiring(text: string, now: Date): TimerOutcome {
     return invalid('cycle', text, expected);
   }
   const dueAt = start ?? addDuration(now.toISOString(), period);
+  if (dueAt === null) return invalid('cycle', text, PAST_9999);
   return {
     ok: true,
     firing: { dueAt, remaining: count === null ? null : count - 1, period: periodText },
