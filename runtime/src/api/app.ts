@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { ConnectorDescription } from '../connectors/index.js';
 import type { Intake } from '../intake/index.js';
 import type { Services } from '../services/types.js';
-import type { Orm } from '../store/orm.js';
+import { knexOf, type Orm } from '../store/orm.js';
 import { ormAccounts } from '../auth/accounts.js';
 import {
   createAuthenticator,
@@ -21,6 +21,7 @@ import { camundaErrorHandler, engineRestEndpoints } from './camunda/index.js';
 import { mount, type Endpoint } from './endpoint.js';
 import { createLogger, requestLogger } from './http/logging.js';
 import { createHttpMetrics } from './http/metrics.js';
+import { registerWorkMetrics } from './http/work-metrics.js';
 import type { MultipartLimits } from './http/multipart.js';
 import { problemHandler } from './http/problem.js';
 import { ApiCatalog } from './openapi/catalog.js';
@@ -84,6 +85,7 @@ export function createApp(options: AppOptions): PecTrackApp {
   );
   const catalog = new ApiCatalog();
   const metrics = createHttpMetrics();
+  registerWorkMetrics(metrics.registry, knexOf(options.orm));
   const openApi = () => buildOpenApiDocument(catalog, options.version ?? '0.1.0');
 
   const root = new Router();
