@@ -109,7 +109,7 @@ export async function createRuntime(
       intake = createIntake(intakeContext, scheduler.agenda);
     },
     async stop() {
-      intake.jobs?.stop();
+      await intake.jobs?.stop();
       await scheduler.stop();
       await intakeContext.close();
       await orm.close();

@@ -32,6 +32,7 @@ export {
 } from './connector.js';
 export {
   ParsePool,
+  ParsePoolClosedError,
   ParseWorkerError,
   type ParsePoolOptions,
   type ParseRequestOptions,

@@ -5,7 +5,11 @@
  * then is the optional keyword set on the server; nothing is ever deleted or moved.
  */
 import type { ImapFlow, MailboxObject } from 'imapflow';
-import type { ParseRequestOptions, PecEnvelope } from '@pectrack/connector-pec';
+import {
+  ParsePoolClosedError,
+  type ParseRequestOptions,
+  type PecEnvelope,
+} from '@pectrack/connector-pec';
 import type { StoredBlob } from '../store/blobs.js';
 import type { Mailbox } from '../store/entities/mailbox.js';
 import { MailboxCheckpointSchema } from '../store/entities/mailbox.js';
@@ -372,6 +376,9 @@ async function parseOrFailure(
   try {
     return { envelope: await ctx.parse(source, options) };
   } catch (error) {
+    // The runtime stopping is no reading of the message: the batch fails, nothing past it
+    // commits, and the next run reads it again.
+    if (error instanceof ParsePoolClosedError) throw error;
     return { failure: error as Error };
   }
 }

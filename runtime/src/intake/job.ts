@@ -79,9 +79,21 @@ export class MailboxSyncJobs {
     else await this.watch(data);
   }
 
-  /** Ends the sessions this process runs (their current batch still commits). */
-  stop(): void {
-    for (const { controller } of this.running.values()) controller.abort();
+  /**
+   * Ends the sessions this process runs (their current batch still commits), and waits for them
+   * up to `graceMs`: the parse pool and the database close after this, and a session still
+   * parsing must see its batch fail, not record messages nobody read. A session that outlasts
+   * the grace is left to fail against the closed pool, which commits nothing past its checkpoint.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    const sessions = [...this.running.values()];
+    for (const { controller } of sessions) controller.abort();
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(sessions.map(({ ended }) => ended)),
+      new Promise((resolve) => (grace = setTimeout(resolve, graceMs))),
+    ]);
+    clearTimeout(grace);
   }
 
   private async run(job: Job<MailboxSyncJobData>): Promise<void> {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parsePec } from '../parser/parse.js';
 import { loadTrustAnchors } from '../signature/anchors.js';
 import { buildCorpus, createTestCa } from '../testkit/index.js';
-import { ParsePool, ParseWorkerError } from './parse-pool.js';
+import { ParsePool, ParsePoolClosedError, ParseWorkerError } from './parse-pool.js';
 
 const ca = createTestCa();
 const corpus = buildCorpus({ ca, count: 60, seed: 5, attachmentSizes: [0, 3000, 200_000] });
@@ -87,6 +87,28 @@ describe('ParsePool', () => {
     } finally {
       await pool.close();
     }
+  });
+
+  it('ends a worker that gives no answer in time, and rejects each message only once it stalls alone', async () => {
+    // No worker answers within a millisecond (starting one takes longer): each message is one
+    // a worker got stuck on, first among others, then alone.
+    const pool = new ParsePool({ size: 1, answerTimeoutMs: 1 });
+    try {
+      const results = await Promise.allSettled(
+        corpus.slice(0, 3).map(({ raw }) => pool.parse(raw)),
+      );
+      for (const result of results) {
+        expect(result.status).toBe('rejected');
+        const reason = (result as PromiseRejectedResult).reason as Error;
+        expect(reason).toBeInstanceOf(ParseWorkerError);
+        expect(reason.message).toBe(
+          'the parse worker died on this message: parse worker gave no answer within 1 ms',
+        );
+      }
+    } finally {
+      await pool.close();
+    }
+    await expect(pool.parse(corpus[0]!.raw)).rejects.toBeInstanceOf(ParsePoolClosedError);
   });
 
   it('refuses a pool without workers', () => {

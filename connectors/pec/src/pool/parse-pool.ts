@@ -19,6 +19,12 @@ export interface ParsePoolOptions {
   inner?: 'full' | 'outline';
   /** A worker idle this long exits, returning its memory; the next parse starts another. */
   idleMs?: number;
+  /**
+   * A busy worker that answers nothing for this long is stuck on its message (a loop nobody
+   * foresaw): it is ended, and its messages are parsed again alone, so only that one is rejected.
+   * Far above any real parse (a 30 MB message takes seconds), so a slow machine loses nothing.
+   */
+  answerTimeoutMs?: number;
 }
 
 export interface ParseRequestOptions {
@@ -37,12 +43,23 @@ export interface ParseRequestOptions {
 export class ParseWorkerError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'ParseWorkerError';
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The pool was closed (the runtime stopping) before the parse ended: nothing is known of the
+ * message, which must not be recorded as unparseable. Its caller reads it again next time.
+ */
+export class ParsePoolClosedError extends ParseWorkerError {
+  constructor() {
+    super('parse pool is closed');
   }
 }
 
 const WORKER_FILE = fileURLToPath(new URL('../../dist/pool/worker.js', import.meta.url));
 const DEFAULT_IDLE_MS = 30_000;
+const DEFAULT_ANSWER_TIMEOUT_MS = 60_000;
 /**
  * A worker's new space grows to 32 MB by default (two 16 MB semi-spaces, measured on Node 20);
  * a parse's garbage is short-lived and small beside the message, and 16 MB lowered
@@ -70,6 +87,10 @@ class PoolWorker {
   readonly jobs = new Map<number, Job>();
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly idleMs: number;
+  /** Armed while busy, again at each answer: see ParsePoolOptions.answerTimeoutMs. */
+  private answerTimer: NodeJS.Timeout | undefined;
+  private readonly answerTimeoutMs: number;
+  private stalled = false;
 
   constructor(
     settings: WorkerSettings,
@@ -84,15 +105,25 @@ class PoolWorker {
       resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
     });
     this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
+    this.answerTimeoutMs = options.answerTimeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS;
     this.worker.unref();
     this.worker.on('message', (response: PoolResponse) => this.settle(response));
     this.worker.on('error', (error) => this.fail(`parse worker failed: ${error.message}`));
-    this.worker.on('exit', (code) => this.fail(`parse worker exited with code ${code}`));
+    this.worker.on('exit', (code) =>
+      this.fail(
+        this.stalled
+          ? `parse worker gave no answer within ${this.answerTimeoutMs} ms`
+          : `parse worker exited with code ${code}`,
+      ),
+    );
   }
 
   send(job: Job): void {
     clearTimeout(this.idleTimer);
-    if (this.jobs.size === 0) this.worker.ref();
+    if (this.jobs.size === 0) {
+      this.worker.ref();
+      this.awaitAnswer();
+    }
     this.jobs.set(job.id, job);
     const raw = job.raw!;
     const owned =
@@ -115,15 +146,29 @@ class PoolWorker {
     this.jobs.delete(response.id);
     if ('envelope' in response) job.resolve(response.envelope);
     else job.reject(new ParseWorkerError(response.error));
-    if (this.jobs.size > 0) return;
+    clearTimeout(this.answerTimer);
+    if (this.jobs.size > 0) {
+      this.awaitAnswer();
+      return;
+    }
     // Idle: no longer keeps the process alive, and exits after a while.
     this.worker.unref();
     this.idleTimer = setTimeout(() => void this.worker.terminate(), this.idleMs);
     this.idleTimer.unref();
   }
 
+  /** Ends the worker if its next answer does not come in time: it is stuck on a message. */
+  private awaitAnswer(): void {
+    this.answerTimer = setTimeout(() => {
+      this.stalled = true;
+      void this.worker.terminate();
+    }, this.answerTimeoutMs);
+    this.answerTimer.unref();
+  }
+
   private fail(reason: string): void {
     clearTimeout(this.idleTimer);
+    clearTimeout(this.answerTimer);
     const victims = [...this.jobs.values()];
     this.jobs.clear();
     this.onGone(this, victims, reason);
@@ -160,7 +205,7 @@ export class ParsePool {
 
   /** Like parsePec: resolves with the envelope; rejects only when a worker itself fails. */
   parse(raw: Buffer, request: ParseRequestOptions = {}): Promise<PecEnvelope> {
-    if (this.closed) return Promise.reject(new ParseWorkerError('parse pool is closed'));
+    if (this.closed) return Promise.reject(new ParsePoolClosedError());
     return new Promise((resolve, reject) => {
       const job: Job = {
         id: this.nextId++,
@@ -182,8 +227,7 @@ export class ParsePool {
     if (this.isolation) workers.push(this.isolation);
     this.isolation = null;
     await Promise.all(workers.map((w) => w.worker.terminate()));
-    for (const job of this.suspects.splice(0))
-      job.reject(new ParseWorkerError('parse pool is closed'));
+    for (const job of this.suspects.splice(0)) job.reject(new ParsePoolClosedError());
   }
 
   private spawn(): PoolWorker {
@@ -206,7 +250,7 @@ export class ParsePool {
     if (index >= 0) this.workers.splice(index, 1);
     if (this.isolation === gone) this.isolation = null;
     for (const job of victims) {
-      if (this.closed) job.reject(new ParseWorkerError('parse pool is closed'));
+      if (this.closed) job.reject(new ParsePoolClosedError());
       // Alone on its worker: this message is what the worker died of.
       else if (job.isolated)
         job.reject(new ParseWorkerError(`the parse worker died on this message: ${reason}`));
@@ -236,7 +280,7 @@ export class ParsePool {
           continue;
         }
         if (this.closed) {
-          suspect.reject(new ParseWorkerError('parse pool is closed'));
+          suspect.reject(new ParsePoolClosedError());
           continue;
         }
         await new Promise<void>((done) => {

@@ -145,6 +145,15 @@ function validityOf(certificates: pkijs.Certificate[]): { from: number; until: n
   };
 }
 
+/**
+ * PKI.js builds every path from the signer up, recursively, with no record of the certificates
+ * already on it: two CA certificates a message carries that issue each other (anyone can make
+ * them) sent it round for ever, its worker growing towards the heap limit and the mailbox waiting.
+ * A provider's chain is a few certificates; these bound the search far above that.
+ */
+const MAX_CARRIED_CERTIFICATES = 32;
+const MAX_ISSUER_LOOKUPS = 64;
+
 /** The result, and the path from the signer to an anchor when one was found. */
 async function validateChain(
   signer: pkijs.Certificate,
@@ -152,11 +161,17 @@ async function validateChain(
   anchors: TrustAnchors,
   checkDate: Date,
 ): Promise<ChainResult & { path?: pkijs.Certificate[] }> {
+  if (certificates.length > MAX_CARRIED_CERTIFICATES)
+    return {
+      trusted: false,
+      reason: `certificate chain: the signature carries ${certificates.length} certificates, more than the ${MAX_CARRIED_CERTIFICATES} any chain needs: not built`,
+    };
   try {
     const engine = new pkijs.CertificateChainValidationEngine({
       trustedCerts: [...anchors.certificates],
       certs: [...certificates.filter((c) => c !== signer), signer],
       checkDate,
+      findIssuer: boundedIssuerSearch(),
     });
     const result = await engine.verify();
     if (!result.result)
@@ -169,6 +184,19 @@ async function validateChain(
   } catch (error) {
     return { trusted: false, reason: `certificate chain: ${messageOf(error)}` };
   }
+}
+
+/** PKI.js's own issuer lookup, given up after MAX_ISSUER_LOOKUPS within one validation. */
+function boundedIssuerSearch(): pkijs.CertificateChainValidationEngineParameters['findIssuer'] {
+  let lookups = 0;
+  return (certificate, engine, crypto) => {
+    lookups += 1;
+    if (lookups > MAX_ISSUER_LOOKUPS)
+      throw new Error(
+        `no path found within ${MAX_ISSUER_LOOKUPS} issuer lookups (certificates that issue one another?)`,
+      );
+    return engine.defaultFindIssuer(certificate, engine, crypto);
+  };
 }
 
 /**
