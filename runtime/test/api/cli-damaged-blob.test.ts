@@ -2,11 +2,9 @@
  * `pectrack messages reparse` meeting a blob of the wrong length (a restore that cut a file
  * short): one line naming the message, the other messages read, exit code 1.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { unparseableFacts } from '../../src/intake/facts.js';
@@ -14,29 +12,10 @@ import { mailboxServices } from '../../src/intake/mailboxes.js';
 import { recordBatch } from '../../src/intake/record.js';
 import { createRuntime } from '../../src/runtime.js';
 import { pecFixtures } from '../intake/support/fixtures.js';
+import { runPectrack } from './support/cli.js';
 
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = join(REPO, 'runtime/bin/pectrack.js');
-const dataDir = mkdtempSync(join(tmpdir(), 'pectrack-review-cli-'));
-
-function pectrack(args: string[], env: Record<string, string>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=development', '--import', 'tsx', BIN, ...args],
-      {
-        cwd: REPO,
-        env: { ...process.env, PECTRACK_DATA_DIR: dataDir, PECTRACK_LOG_LEVEL: 'warn', ...env },
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const dataDir = mkdtempSync(join(tmpdir(), 'pectrack-cli-damaged-'));
+const pectrack = (args: string[], env: Record<string, string>) => runPectrack(dataDir, args, env);
 
 describe('pectrack messages reparse over a damaged blob', { timeout: 180_000 }, () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));

@@ -3,12 +3,10 @@
  * (through tsx and the package's development export), against a temporary
  * data directory.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ormAccounts } from '../../src/auth/accounts.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
@@ -19,35 +17,12 @@ import { recordBatch } from '../../src/intake/record.js';
 import { createRuntime } from '../../src/runtime.js';
 import { knexOf, openOrm } from '../../src/store/orm.js';
 import { pecFixtures } from '../intake/support/fixtures.js';
+import { runPectrack, spawnPectrack } from './support/cli.js';
 
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = join(REPO, 'runtime/bin/pectrack.js');
 const dataDir = mkdtempSync(join(tmpdir(), 'pectrack-cli-'));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function pectrack(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=development', '--import', 'tsx', BIN, ...args],
-      {
-        cwd: REPO,
-        env: { ...process.env, PECTRACK_DATA_DIR: dataDir, PECTRACK_LOG_LEVEL: 'warn', ...env },
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const pectrack = (args: string[], env: Record<string, string> = {}) =>
+  runPectrack(dataDir, args, env);
 
 // Each command is a fresh Node process loading TypeScript through tsx: seconds each on a busy machine.
 describe('pectrack CLI', { timeout: 180_000 }, () => {
@@ -303,21 +278,12 @@ describe('pectrack CLI', { timeout: 180_000 }, () => {
   });
 
   it('serves the API until SIGTERM', async () => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=development', '--import', 'tsx', BIN, 'serve'],
-      {
-        cwd: REPO,
-        env: {
-          ...process.env,
-          PECTRACK_DATA_DIR: dataDir,
-          PECTRACK_PORT: '0',
-          PECTRACK_LOG_LEVEL: 'info',
-        },
-      },
-    );
+    const child = spawnPectrack(dataDir, ['serve'], {
+      PECTRACK_PORT: '0',
+      PECTRACK_LOG_LEVEL: 'info',
+    });
     let err = '';
-    child.stderr.on('data', (chunk) => (err += chunk));
+    child.stderr!.on('data', (chunk) => (err += chunk));
     const port = await new Promise<number>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (chunk) => {
