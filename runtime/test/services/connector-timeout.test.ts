@@ -8,26 +8,13 @@
 import { describe, expect, it } from 'vitest';
 import { admin } from '../support/actors.js';
 import { testDatabases } from '../support/databases.js';
-import { diagram, flows } from '../support/fixtures.js';
+import { notifyingProcess } from '../support/fixtures.js';
 import { useRuntime } from '../support/runtime.js';
 import { eventually } from '../support/wait.js';
 
 const actor = admin();
 
-const notifying = diagram(
-  'slow-notifying',
-  `<bpmn:startEvent id="start" />
-   <bpmn:serviceTask id="notify">
-     <bpmn:extensionElements>
-       <pectrack:connector type="deaf">
-         <pectrack:input source="=recipient" target="to" />
-         <pectrack:output source="=receipt" target="receipt" />
-       </pectrack:connector>
-     </bpmn:extensionElements>
-   </bpmn:serviceTask>
-   <bpmn:endEvent id="end" />
-   ${flows('start>notify', 'notify>end')}`,
-);
+const notifying = notifyingProcess('slow-notifying', 'deaf');
 
 /** A far side that answers after 2.5 s, whatever the signal says; counts calls running at once. */
 const deaf = { calls: 0, running: 0, mostAtOnce: 0, answered: 0 };

@@ -11,26 +11,13 @@ import { CONNECTOR_JOB } from '../../src/scheduler/index.js';
 import { knexOf } from '../../src/store/orm.js';
 import { admin } from '../support/actors.js';
 import { testDatabases } from '../support/databases.js';
-import { diagram, flows } from '../support/fixtures.js';
+import { notifyingProcess } from '../support/fixtures.js';
 import { useRuntime } from '../support/runtime.js';
 import { eventually } from '../support/wait.js';
 
 const actor = admin();
 
-const notifying = diagram(
-  'notify-office',
-  `<bpmn:startEvent id="start" />
-   <bpmn:serviceTask id="notify">
-     <bpmn:extensionElements>
-       <pectrack:connector type="mail">
-         <pectrack:input source="=recipient" target="to" />
-         <pectrack:output source="=receipt" target="receipt" />
-       </pectrack:connector>
-     </bpmn:extensionElements>
-   </bpmn:serviceTask>
-   <bpmn:endEvent id="end" />
-   ${flows('start>notify', 'notify>end')}`,
-);
+const notifying = notifyingProcess('notify-office', 'mail');
 
 /** The far side refuses the wrong address for good; the right one is accepted after 0.7 s. */
 const mail = { calls: [] as { to: string; key: string }[] };

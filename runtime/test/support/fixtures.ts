@@ -26,3 +26,24 @@ export function flows(...pairs: string[]): string {
     })
     .join('\n');
 }
+
+/**
+ * start → service task `notify` calling connector `type` (input `to` from `recipient`, output
+ * `receipt`) → end: the smallest process around one connector call.
+ */
+export function notifyingProcess(processId: string, type: string): string {
+  return diagram(
+    processId,
+    `<bpmn:startEvent id="start" />
+   <bpmn:serviceTask id="notify">
+     <bpmn:extensionElements>
+       <pectrack:connector type="${type}">
+         <pectrack:input source="=recipient" target="to" />
+         <pectrack:output source="=receipt" target="receipt" />
+       </pectrack:connector>
+     </bpmn:extensionElements>
+   </bpmn:serviceTask>
+   <bpmn:endEvent id="end" />
+   ${flows('start>notify', 'notify>end')}`,
+  );
+}
