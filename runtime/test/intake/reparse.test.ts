@@ -549,4 +549,38 @@ describe.skipIf(Boolean(dovecotMissing))('a receipt read again', () => {
       .pluck('event');
     expect(steps).toEqual(['submission-failed', 'receipt-not-applied', 'submitted']);
   });
+
+  it('keeps a copy of a receipt a copy when it is read again a second time', async () => {
+    const { h } = sending;
+    const { sent, delivery } = await sendForReceipts('Richiesta di accesso agli atti');
+    // The receipt, read and applied at intake.
+    const original = await record(delivery, async (sha256) => {
+      const envelope = await h.ctx.parse(delivery);
+      return { facts: factsOf(envelope, sha256), event: envelope.event as never };
+    });
+    expect(original.kind).toBe('avvenuta-consegna');
+    // The same receipt again (relayed: other bytes), which the parse worker died on.
+    const relayed = Buffer.concat([Buffer.from('X-Relayed-By: gateway\r\n'), delivery]);
+    const copy = await record(relayed, parserFailed);
+    const steps = () =>
+      knexOf(h.runtime.orm)('message_event')
+        .where({ message_id: sent.id })
+        .orderBy('id')
+        .select('event', 'receipt_message_id');
+    const stepsBefore = await steps();
+    expect(stepsBefore.filter((step) => step.event === 'avvenuta-consegna')).toHaveLength(1);
+
+    const first = await reparseServices(h.ctx).one(TENANT, copy.id);
+    expect(first).toMatchObject({ changed: true, duplicateOf: original.id, receiptApplied: false });
+    expect(await steps()).toEqual(stepsBefore);
+    // Read again (the command run after the next upgrade): the reading is the same, and the
+    // copy is still a copy: no receipt applied from it.
+    const second = await reparseServices(h.ctx).one(TENANT, copy.id);
+    expect(second).toMatchObject({
+      changed: false,
+      duplicateOf: original.id,
+      receiptApplied: false,
+    });
+    expect(await steps()).toEqual(stepsBefore);
+  });
 });
