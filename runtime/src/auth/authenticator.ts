@@ -6,6 +6,7 @@
 import type { Actor } from '../services/types.js';
 import { UnauthorizedError } from '../errors.js';
 import { parseAuthorization } from './credentials.js';
+import { LoginThrottle } from './login-throttle.js';
 import { hashPassword } from './passwords.js';
 import { hashToken, looksLikeToken } from './tokens.js';
 import { VerifiedPasswords } from './verified-passwords.js';
@@ -30,7 +31,13 @@ export type Authenticator = (authorization: string | undefined) => Promise<Actor
 
 const INVALID = 'invalid username or password';
 
-export function createAuthenticator(accounts: AccountLookup): Authenticator {
+/** No login holds one (users.ts checks names); a database would refuse a NUL, as a 500. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+export function createAuthenticator(
+  accounts: AccountLookup,
+  throttle = new LoginThrottle(),
+): Authenticator {
   // Verifying against a throwaway hash when the user is unknown keeps the
   // response time from revealing which usernames exist.
   const decoy = hashPassword('decoy password that never matches');
@@ -45,15 +52,20 @@ export function createAuthenticator(accounts: AccountLookup): Authenticator {
     if (credentials.kind === 'bearer')
       return toActor(await tokenAccount(accounts, credentials.token));
 
-    const account = await accounts.byUsername(credentials.username);
+    const login = credentials.username;
+    throttle.check(login);
+    const account = CONTROL_CHARACTER.test(login) ? null : await accounts.byUsername(login);
     if (looksLikeToken(credentials.password)) {
       const owner = await tokenAccount(accounts, credentials.password);
       if (owner.userId !== account?.userId) throw new UnauthorizedError(INVALID);
       return toActor(owner);
     }
     const ok = await verified.verify(credentials.password, account?.passwordHash ?? (await decoy));
-    if (!account || !ok || !account.passwordHash || !account.active)
+    if (!account || !ok || !account.passwordHash || !account.active) {
+      throttle.failed(login);
       throw new UnauthorizedError(INVALID);
+    }
+    throttle.succeeded(login);
     return toActor(account);
   };
 }

@@ -1,4 +1,5 @@
 /** The task list and the task commands: claim, unclaim, assign (row updates) and complete (an engine step). */
+import { can, requirePermission } from '../auth/permissions.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { TaskSchema, type Task } from '../store/entities/index.js';
 import { isStale, runCommand } from './command-runner.js';
@@ -69,13 +70,20 @@ export function taskServices(ctx: ServiceContext): Services['tasks'] {
 
     claim: (actor, id, userId) => {
       const who = userId ?? actor.username;
+      // Claiming for someone else is assigning (Camunda's claim takes a userId).
+      if (who !== actor.username) requirePermission(actor, 'tasks:assign');
       return setAssignee(actor, id, who, who);
     },
-    unclaim: (actor, id) => setAssignee(actor, id, null),
+    // A claim is exclusive: only its holder, or whoever may assign, lets it go.
+    unclaim: (actor, id) =>
+      can(actor, 'tasks:assign')
+        ? setAssignee(actor, id, null)
+        : setAssignee(actor, id, null, actor.username),
     assign: (actor, id, assignee) => setAssignee(actor, id, assignee),
 
     async complete(actor, id, variables = {}) {
       const { instanceId, taskRef } = parseTaskId(id);
+      refuseOthersTask(actor, await find(actor, id));
       try {
         await runCommand(ctx, {
           tenantId: actor.tenantId,
@@ -95,6 +103,19 @@ export function taskServices(ctx: ServiceContext): Services['tasks'] {
       }
     },
   };
+}
+
+/**
+ * A task assigned or claimed is its holder's to complete (its variables decide the case): another
+ * clerk completing it would take the decision over. Whoever may assign may also complete it.
+ */
+function refuseOthersTask(actor: Actor, task: Task): void {
+  if (task.assignee === null || task.assignee === actor.username) return;
+  if (can(actor, 'tasks:assign')) return;
+  throw new ConflictError(`task ${task.id} is assigned to ${task.assignee}`, {
+    taskId: task.id,
+    assignee: task.assignee,
+  });
 }
 
 /** Task ids are `${instanceId}:${taskRef}`; instance ids never contain ':'. */

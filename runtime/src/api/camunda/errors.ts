@@ -19,6 +19,7 @@ const TYPES: Record<number, string> = {
   413: 'InvalidRequestException',
   415: 'InvalidRequestException',
   422: 'InvalidRequestException',
+  429: 'AuthenticationException',
 };
 
 const XML_CODES = new Set(['invalid-xml', 'xml-forbidden-construct', 'no-files']);
@@ -85,6 +86,9 @@ export function camundaErrorHandler(logger: Logger): Middleware {
       }
       if (status === 401) ctx.set('WWW-Authenticate', 'Basic realm="pectrack"');
       if (status === 413) ctx.set('Connection', 'close');
+      const retryAfterMs = (err as { retryAfterMs?: unknown }).retryAfterMs;
+      if (status === 429 && typeof retryAfterMs === 'number')
+        ctx.set('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
       ctx.status = status;
       ctx.body = body;
     }
