@@ -5,6 +5,7 @@
  * and a crashed worker's mailbox is picked up once its lock expires.
  */
 import type { Agenda, Job } from 'agenda';
+import { knexOf } from '../store/orm.js';
 import type { IntakeContext } from './context.js';
 import { runMailboxSession, Wakeup } from './session.js';
 import { watchSyncRequests } from './sync-request.js';
@@ -33,6 +34,8 @@ export class MailboxSyncJobs {
     { wakeup: Wakeup; controller: AbortController; ended: Promise<void> }
   >();
   private readonly lockLifetimeMs: number;
+  /** Set by stop(): this process hands its mailboxes to the other nodes and takes none. */
+  private stopping = false;
 
   constructor(
     private readonly agenda: Agenda,
@@ -53,13 +56,37 @@ export class MailboxSyncJobs {
    * at once rather than at its next poll.
    */
   async watch(data: MailboxSyncJobData): Promise<void> {
-    await this.agenda
-      .create(MAILBOX_SYNC_JOB, data)
-      .unique({ 'data.mailboxId': data.mailboxId })
-      .repeatEvery(this.settings.sessionMs)
-      .schedule(new Date())
-      .save();
+    await this.oneAtATime(data.mailboxId, () =>
+      this.agenda
+        .create(MAILBOX_SYNC_JOB, data)
+        .unique({ 'data.mailboxId': data.mailboxId })
+        .repeatEvery(this.settings.sessionMs)
+        .schedule(new Date())
+        .save(),
+    );
     this.running.get(data.mailboxId)?.wakeup.wake();
+  }
+
+  /**
+   * Runs `save` while holding a cluster-wide lock on the mailbox. On PostgreSQL Agenda's `unique`
+   * looks for the job and inserts it in two statements with no constraint behind them, so two
+   * nodes enabling one mailbox at once would both insert: two jobs, two sessions for good. The
+   * advisory lock lives in a transaction of our own; Agenda saves on its own connection and
+   * commits before ours ends, so the second caller finds the first one's job. SQLite needs none:
+   * its job repository looks and inserts in one synchronous step of a single process.
+   */
+  private async oneAtATime(mailboxId: string, save: () => Promise<unknown>): Promise<void> {
+    const knex = knexOf(this.ctx.orm);
+    if (knex.client.dialect !== 'postgresql') {
+      await save();
+      return;
+    }
+    await knex.transaction(async (trx) => {
+      await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [
+        `${MAILBOX_SYNC_JOB}:${mailboxId}`,
+      ]);
+      await save();
+    });
   }
 
   /**
@@ -80,12 +107,14 @@ export class MailboxSyncJobs {
   }
 
   /**
-   * Ends the sessions this process runs (their current batch still commits), and waits for them
-   * up to `graceMs`: the parse pool and the database close after this, and a session still
-   * parsing must see its batch fail, not record messages nobody read. A session that outlasts
-   * the grace is left to fail against the closed pool, which commits nothing past its checkpoint.
+   * Ends the sessions this process runs (their current batch still commits), leaving their jobs
+   * due at once for the other nodes, and waits for them up to `graceMs`: the parse pool and the
+   * database close after this, and a session still parsing must see its batch fail, not record
+   * messages nobody read. A session that outlasts the grace is left to fail against the closed
+   * pool, which commits nothing past its checkpoint.
    */
   async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
     const sessions = [...this.running.values()];
     for (const { controller } of sessions) controller.abort();
     let grace: NodeJS.Timeout | undefined;
@@ -103,6 +132,10 @@ export class MailboxSyncJobs {
     if (earlier) {
       earlier.controller.abort();
       await earlier.ended;
+    }
+    if (this.stopping) {
+      handOver(job);
+      return;
     }
     const wakeup = new Wakeup();
     const controller = new AbortController();
@@ -124,7 +157,17 @@ export class MailboxSyncJobs {
       clearInterval(keepLock);
       requests.stop();
       if (this.running.get(mailboxId)?.controller === controller) this.running.delete(mailboxId);
+      if (this.stopping) handOver(job);
       ended();
     }
   }
+}
+
+/**
+ * Makes the job due now. Agenda set its next run at the start of this run, to the end of a full
+ * session: a session cut short by the process stopping would leave its mailbox unwatched until
+ * then.
+ */
+function handOver(job: Job<MailboxSyncJobData>): void {
+  job.attrs.nextRunAt = new Date();
 }

@@ -91,11 +91,18 @@ export function createScheduler(options: {
       const { agenda, dispatcher } = running;
       running = undefined;
       await dispatcher.stop();
-      await agenda.stop();
+      // Agenda's stop() would leave a running connector job locked with nobody to record its
+      // answer: another node would run it, and call the connector, again once its lock expired.
+      // drain() takes no more jobs and waits for the running ones before letting go of the
+      // database; one still running after the timeout is left to that expiry.
+      await agenda.drain({ timeout: settings.connectorTimeoutMs + DRAIN_MARGIN_MS });
     },
     wake: () => running?.dispatcher.wake(),
   };
 }
+
+/** Past the connector timeout: time for a timed-out call to record its failure. */
+const DRAIN_MARGIN_MS = 5_000;
 
 function backendFor(database: DatabaseConfig, knex: Knex): AgendaBackend {
   return database.kind === 'postgresql'
