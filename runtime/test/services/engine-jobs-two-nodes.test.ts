@@ -14,6 +14,19 @@ import { testDatabases } from '../support/databases.js';
 const postgres = (await testDatabases()).find((d) => d.kind === 'postgresql')!;
 const actor = admin();
 
+/** Two runtimes, `a` and `b`, on one new database; each node's connector handler says its name. */
+async function startTwoNodes(connectorType: string, handler: (node: string) => ConnectorHandler) {
+  const created = await postgres.create();
+  const scheduler = { processEveryMs: 100, outboxPollMs: 100 };
+  const node = (name: string) =>
+    createRuntime(created.config, { scheduler, connectors: { [connectorType]: handler(name) } });
+  const a = await node('a');
+  const b = await node('b');
+  await a.start();
+  await b.start();
+  return { a, b, drop: created.drop };
+}
+
 const timedCall = diagram(
   'timed-call',
   `<bpmn:startEvent id="start" />
@@ -44,13 +57,7 @@ describe.skipIf(!postgres.available)('engine jobs on two nodes of one PostgreSQL
   let drop: () => Promise<void>;
 
   beforeAll(async () => {
-    const created = await postgres.create();
-    drop = created.drop;
-    const scheduler = { processEveryMs: 100, outboxPollMs: 100 };
-    a = await createRuntime(created.config, { scheduler, connectors: { counter: counter('a') } });
-    b = await createRuntime(created.config, { scheduler, connectors: { counter: counter('b') } });
-    await a.start();
-    await b.start();
+    ({ a, b, drop } = await startTwoNodes('counter', counter));
   });
   afterAll(async () => {
     await a?.stop();
@@ -127,13 +134,7 @@ describe.skipIf(!postgres.available)('a node stopped during a connector call', (
   let drop: () => Promise<void>;
 
   beforeAll(async () => {
-    const created = await postgres.create();
-    drop = created.drop;
-    const scheduler = { processEveryMs: 100, outboxPollMs: 100 };
-    a = await createRuntime(created.config, { scheduler, connectors: { slow: slow('a') } });
-    b = await createRuntime(created.config, { scheduler, connectors: { slow: slow('b') } });
-    await a.start();
-    await b.start();
+    ({ a, b, drop } = await startTwoNodes('slow', slow));
   });
   afterAll(async () => {
     await a?.stop().catch(() => undefined);
